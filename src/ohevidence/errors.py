@@ -1,0 +1,53 @@
+"""Exceptions raised by ohevidence.
+
+Every problem with a user's input is reported as one :class:`InputError` that names
+the file, the line (1-based, when known), the column or field, and what was
+expected. The CLI prints it on one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class OhevidenceError(Exception):
+    """Base class of every error ohevidence raises on purpose."""
+
+
+class InputError(OhevidenceError):
+    """Bad input: names the file, line, column/field and what was expected."""
+
+    def __init__(
+        self,
+        file: str | Path,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.line = line
+        self.column = column
+        self.expected = expected
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column:
+            where += f", column {self.column!r}"
+        text = f"{where}: {self.message}"
+        if self.expected:
+            text += f" (expected {self.expected})"
+        return text
+
+
+class SchemaError(InputError):
+    """A table does not match its data contract (see :mod:`ohevidence.schema`)."""
+
+
+class ConfigError(OhevidenceError):
+    """The review configuration is invalid; the message names the key path."""

@@ -1,0 +1,293 @@
+"""Data contracts: the columns of every table a stage writes, written down once.
+
+Each table is a tuple of :class:`Column`. Stages build rows with the helpers here
+and check tables at their boundaries with :func:`check_table`, so a malformed file
+stops the run with one error naming file, line and column.
+
+All tables are UTF-8 CSV; empty string means "unknown" (never ``NA`` or ``nan``).
+Multi-valued fields are joined with ``"; "``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ohevidence.errors import SchemaError
+
+MULTI_SEP = "; "
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    description: str
+    required: bool = False  # must be non-empty on every row
+    pattern: str | None = None  # regular expression a non-empty value must match
+
+
+# ---------------------------------------------------------------------------
+# Record: one bibliographic record as retrieved by one search.
+# ---------------------------------------------------------------------------
+RECORD_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "record_id",
+        "Stable id: '<search_id>:<source_id>'. The same article found by two searches "
+        "is two records (PRISMA counts both); deduplication links them.",
+        required=True,
+    ),
+    Column(
+        "source",
+        "Where the record came from: pubmed, nihr (NIHR Journals Library via Crossref), "
+        "or the name of an imported database (e.g. embase, cochrane_library, handsearch).",
+        required=True,
+        pattern=r"[a-z0-9_]+",
+    ),
+    Column("search_id", "Id of the search that retrieved it (search_log.csv).", required=True),
+    Column(
+        "source_id",
+        "The record's id in its source: PMID, DOI, RIS ID/AN, or 'h' + a content hash "
+        "when the source gives none.",
+        required=True,
+    ),
+    Column("pmid", "PubMed id (digits).", pattern=r"\d+"),
+    Column(
+        "doi",
+        "DOI, normalised: lower case, no 'https://doi.org/' or 'doi:' prefix.",
+        pattern=r"10\.\S+",
+    ),
+    Column("title", "Article, chapter or report title."),
+    Column(
+        "abstract",
+        "Abstract as plain text; structured abstracts keep their labels "
+        "('BACKGROUND: ...').",
+    ),
+    Column("authors", "'; '-joined 'Family, Initials' (collective names as written)."),
+    Column("journal", "Journal (or book/series) title as the source gives it."),
+    Column("year", "Publication year (4 digits).", pattern=r"\d{4}"),
+    Column("volume", "Volume."),
+    Column("issue", "Issue."),
+    Column("pages", "Page range or article number as printed ('128-138', 'e0311101')."),
+    Column("publication_types", "'; '-joined publication types (PubMed vocabulary where known)."),
+    Column("mesh_terms", "'; '-joined MeSH descriptor names."),
+    Column("keywords", "'; '-joined author keywords."),
+    Column(
+        "registry_ids",
+        "'; '-joined trial registrations (ISRCTN12345678, NCT01234567, EudraCT 2010-012345-12).",
+    ),
+    Column("language", "Language code(s) as given by the source (PubMed uses 'eng')."),
+    Column("url", "Link to the record (landing page or PubMed)."),
+)
+
+# ---------------------------------------------------------------------------
+# Search log (PRISMA-S): one row per search.
+# ---------------------------------------------------------------------------
+SEARCH_LOG_COLUMNS: tuple[Column, ...] = (
+    Column("search_id", "Unique id of the search.", required=True, pattern=r"[A-Za-z0-9_.-]+"),
+    Column("source", "Database or source searched (record.source).", required=True),
+    Column(
+        "platform",
+        "Interface used, e.g. 'PubMed E-utilities', 'Crossref REST API', 'Ovid', "
+        "'hand search'.",
+        required=True,
+    ),
+    Column("query", "The query exactly as run (or a description of a hand search)."),
+    Column("filters", "Limits applied outside the query (dates, types), as text."),
+    Column("run_at", "When the search was run, UTC ISO 8601.", required=True),
+    Column("mode", "live | snapshot | import", required=True, pattern=r"live|snapshot|import"),
+    Column("n_hits", "Hits as reported by the source (empty if it reports none).", pattern=r"\d+"),
+    Column("n_retrieved", "Records parsed from the retrieved file(s).", required=True, pattern=r"\d+"),
+    Column("file", "Retrieved file(s), '; '-joined, relative to the project.", required=True),
+    Column("sha256", "SHA-256 of each file, '; '-joined in the same order.", required=True),
+)
+
+
+def names(columns: Sequence[Column]) -> list[str]:
+    return [c.name for c in columns]
+
+
+RECORD_FIELDS = names(RECORD_COLUMNS)
+SEARCH_LOG_FIELDS = names(SEARCH_LOG_COLUMNS)
+
+# ---------------------------------------------------------------------------
+# Normalisation helpers shared by every parser.
+# ---------------------------------------------------------------------------
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
+_REGISTRY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bISRCTN\s*:?\s*(\d{8})\b", re.IGNORECASE), "ISRCTN{}"),
+    (re.compile(r"\bNCT\s*(\d{8})\b", re.IGNORECASE), "NCT{}"),
+    (re.compile(r"\bEudra\s*CT\s*(?:number|no\.?)?\s*:?\s*(\d{4}-\d{6}-\d{2})\b", re.IGNORECASE), "EudraCT {}"),
+)
+_WS = re.compile(r"\s+")
+
+
+def clean_text(value: object) -> str:
+    """Collapse whitespace; ``None``/NaN become ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    return _WS.sub(" ", str(value)).strip()
+
+
+def normalise_doi(value: object) -> str:
+    """Lower-case DOI without resolver prefix; '' if the value holds no DOI."""
+    text = clean_text(value)
+    if not text:
+        return ""
+    text = _DOI_PREFIX.sub("", text)
+    match = _DOI_IN_TEXT.search(text)
+    if not match:
+        return ""
+    return match.group(0).rstrip(".,;").lower()
+
+
+def normalise_pmid(value: object) -> str:
+    text = clean_text(value)
+    digits = re.sub(r"\D", "", text)
+    return digits.lstrip("0") if digits else ""
+
+
+def find_registry_ids(*texts: object) -> list[str]:
+    """Trial registrations (ISRCTN, NCT, EudraCT) mentioned in free text, in order, unique."""
+    found: list[str] = []
+    for text in texts:
+        value = clean_text(text)
+        if not value:
+            continue
+        for pattern, template in _REGISTRY_PATTERNS:
+            for match in pattern.finditer(value):
+                rid = template.format(match.group(1))
+                if rid not in found:
+                    found.append(rid)
+    return found
+
+
+def join_multi(values: Iterable[object]) -> str:
+    """'; '-join non-empty cleaned values, keeping first occurrence order."""
+    seen: list[str] = []
+    for value in values:
+        text = clean_text(value)
+        if text and text not in seen:
+            seen.append(text)
+    return MULTI_SEP.join(seen)
+
+
+def split_multi(value: object) -> list[str]:
+    text = clean_text(value)
+    return [part.strip() for part in text.split(";") if part.strip()] if text else []
+
+
+def content_hash(*parts: object) -> str:
+    """Short stable hash of normalised text, used as source_id when a source gives none."""
+    norm = "|".join(re.sub(r"[^a-z0-9]+", " ", clean_text(p).lower()).strip() for p in parts)
+    return "h" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:12]
+
+
+def make_record_id(search_id: str, source_id: str) -> str:
+    return f"{search_id}:{source_id}"
+
+
+def make_record(*, source: str, search_id: str, source_id: str = "", **fields: object) -> dict[str, str]:
+    """Build one record row: every record column present, text cleaned, DOI/PMID normalised.
+
+    ``source_id`` defaults to the PMID, then the DOI, then a hash of title, year and
+    first author, so the record id is stable across runs of the same input.
+    """
+    unknown = set(fields) - set(RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown record fields: {sorted(unknown)}")
+    row = {name: clean_text(fields.get(name, "")) for name in RECORD_FIELDS}
+    row["source"] = source
+    row["search_id"] = search_id
+    row["doi"] = normalise_doi(row["doi"])
+    row["pmid"] = normalise_pmid(row["pmid"])
+    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", row["year"])
+    row["year"] = year.group(1) if year else ""
+    if not source_id:
+        first_author = row["authors"].split(";")[0]
+        source_id = row["pmid"] or row["doi"] or content_hash(row["title"], row["year"], first_author)
+    row["source_id"] = clean_text(source_id)
+    row["record_id"] = make_record_id(search_id, row["source_id"])
+    return row
+
+
+def records_frame(rows: Iterable[Mapping[str, str]]) -> pd.DataFrame:
+    """Records as a DataFrame with exactly the record columns, in order."""
+    frame = pd.DataFrame(list(rows), columns=RECORD_FIELDS, dtype="string")
+    return frame.fillna("")
+
+
+# ---------------------------------------------------------------------------
+# Reading and checking tables.
+# ---------------------------------------------------------------------------
+def read_table(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
+    """Read a CSV as strings and check it against ``columns``."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise SchemaError(path, f"cannot be read as UTF-8 CSV: {exc}") from exc
+    check_table(frame, columns, path)
+    return frame
+
+
+def check_table(frame: pd.DataFrame, columns: Sequence[Column], path: str | Path) -> None:
+    """Raise :class:`SchemaError` at the first missing column, empty required cell or bad value.
+
+    Line numbers count the header as line 1, as a spreadsheet does.
+    """
+    expected = names(columns)
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            path,
+            f"missing column(s) {', '.join(missing)}",
+            line=1,
+            expected="header " + ",".join(expected),
+        )
+    for column in columns:
+        values = frame[column.name].fillna("").astype(str)
+        if column.required:
+            empty = values.str.strip() == ""
+            if empty.any():
+                index = int(empty.to_numpy().nonzero()[0][0])
+                raise SchemaError(
+                    path, "empty value", line=index + 2, column=column.name, expected="a non-empty value"
+                )
+        if column.pattern:
+            pattern = re.compile(column.pattern)
+            for index, value in enumerate(values):
+                if value and not pattern.fullmatch(value):
+                    raise SchemaError(
+                        path,
+                        f"bad value {value!r}",
+                        line=index + 2,
+                        column=column.name,
+                        expected=f"a value matching {column.pattern}",
+                    )
+    if columns is RECORD_COLUMNS:
+        duplicated = frame["record_id"].duplicated()
+        if duplicated.any():
+            index = int(duplicated.to_numpy().nonzero()[0][0])
+            raise SchemaError(
+                path,
+                f"record_id {frame['record_id'].iloc[index]!r} appears twice",
+                line=index + 2,
+                column="record_id",
+                expected="unique record ids",
+            )
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, columns: Sequence[Column]) -> None:
+    """Check, then write UTF-8 CSV with exactly the contract's columns in order."""
+    path = Path(path)
+    check_table(frame, columns, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.loc[:, names(columns)].to_csv(path, index=False, encoding="utf-8")
