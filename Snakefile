@@ -1,0 +1,22 @@
+# ohevidence: an occupational-health evidence synthesis, from search to forest plot.
+# This file is the table of contents; the rules live in workflow/rules/<stage>.smk.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/search.smk"
+
+
+rule all:
+    input:
+        "results/records/records.csv",
+        "results/search/search_log.csv",
+    default_target: True

@@ -1,0 +1,5 @@
+import sys
+
+from ohevidence.cli import main
+
+sys.exit(main())

@@ -1,0 +1,225 @@
+"""File searches (snapshot and imports), the PRISMA-S search log, and merging all searches.
+
+Every search, however it ran, ends as a directory ``results/search/<search_id>/`` with
+``records.csv`` (record schema) and ``search.json`` (its search-log row). ``merge_searches``
+joins them into ``results/records/records.csv`` and ``results/search/search_log.csv`` and
+checks that the counts reconcile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from ohevidence.config import DEFAULT_SCHEMA, key_path, load_schema
+from ohevidence.errors import InputError
+from ohevidence.schema import (
+    MULTI_SEP,
+    RECORD_COLUMNS,
+    SEARCH_LOG_COLUMNS,
+    SEARCH_LOG_FIELDS,
+    read_table,
+    records_frame,
+    write_table,
+)
+from ohevidence.search.formats import detect_format, parse_file
+
+MODES = ("live", "snapshot", "import")
+
+
+@dataclass(frozen=True)
+class FileSearch:
+    """A search whose results arrive as a file: a snapshot search or an import."""
+
+    search_id: str
+    source: str
+    file: str
+    run_at: str
+    platform: str = ""
+    format: str = "auto"
+    query: str = ""
+    filters: str = ""
+    n_hits: int | None = None
+
+    @classmethod
+    def from_mapping(cls, entry: Mapping[str, Any]) -> FileSearch:
+        fields = {k: entry[k] for k in cls.__dataclass_fields__ if k in entry and entry[k] is not None}
+        return cls(**fields)
+
+    def resolved_format(self) -> str:
+        return detect_format(self.file) if self.format == "auto" else self.format
+
+
+def load_manifest(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> list[FileSearch]:
+    """Read a snapshot manifest (``searches:`` list with the keys of a config import)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            manifest = yaml.safe_load(handle) or {}
+    except FileNotFoundError as exc:
+        raise InputError(path, "snapshot manifest not found") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            path, f"not valid YAML: {exc}", line=(mark.line + 1) if mark is not None else None
+        ) from exc
+    entries = manifest.get("searches") if isinstance(manifest, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise InputError(path, "no searches listed", expected="a top-level 'searches:' list")
+    schema = load_schema(schema_path)
+    entry_schema = {**schema["$defs"]["file_search"], "$defs": schema["$defs"]}
+    validator = jsonschema.Draft202012Validator(entry_schema)
+    searches: list[FileSearch] = []
+    for index, entry in enumerate(entries):
+        error = jsonschema.exceptions.best_match(validator.iter_errors(entry))
+        if error is not None:
+            raise InputError(path, error.message, column=f"searches[{index}].{key_path(error)}")
+        searches.append(FileSearch.from_mapping(entry))
+    ids = [s.search_id for s in searches]
+    for search_id in ids:
+        if ids.count(search_id) > 1:
+            raise InputError(path, f"search_id {search_id!r} listed twice", expected="unique search ids")
+    return searches
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def log_row(
+    *,
+    search_id: str,
+    source: str,
+    platform: str,
+    query: str,
+    filters: str,
+    run_at: str,
+    mode: str,
+    n_hits: int | None,
+    n_retrieved: int,
+    files: Sequence[str | Path],
+) -> dict[str, str]:
+    """One PRISMA-S search-log row; files are hashed so a changed export is visible."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    return {
+        "search_id": search_id,
+        "source": source,
+        "platform": platform,
+        "query": query,
+        "filters": filters,
+        "run_at": run_at,
+        "mode": mode,
+        "n_hits": "" if n_hits is None else str(n_hits),
+        "n_retrieved": str(n_retrieved),
+        "file": MULTI_SEP.join(str(f) for f in files),
+        "sha256": MULTI_SEP.join(sha256_of(f) for f in files),
+    }
+
+
+def write_search_result(records: pd.DataFrame, row: Mapping[str, str], out_dir: str | Path) -> None:
+    """Write ``records.csv`` and ``search.json`` for one search."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_table(records, out_dir / "records.csv", RECORD_COLUMNS)
+    (out_dir / "search.json").write_text(json.dumps(dict(row), indent=2, ensure_ascii=False) + "\n")
+
+
+def run_file_search(search: FileSearch, *, mode: str, out_dir: str | Path) -> dict[str, str]:
+    """Parse a snapshot or import file into ``out_dir``; return its search-log row."""
+    if mode not in ("snapshot", "import"):
+        raise ValueError("file searches run in snapshot or import mode")
+    path = Path(search.file)
+    if not path.exists():
+        raise InputError(path, f"file of search {search.search_id!r} not found")
+    rows = parse_file(path, fmt=search.resolved_format(), source=search.source, search_id=search.search_id)
+    records = records_frame(rows)
+    if search.n_hits is not None and search.n_hits != len(records):
+        # An export that holds fewer records than the database reported is a broken
+        # download or a truncated export: PRISMA counts must not start from it.
+        raise InputError(
+            path,
+            f"holds {len(records)} records but the search reported {search.n_hits} hits",
+            expected="n_hits equal to the number of records in the file (or n_hits left empty)",
+        )
+    row = log_row(
+        search_id=search.search_id,
+        source=search.source,
+        platform=search.platform,
+        query=search.query,
+        filters=search.filters,
+        run_at=search.run_at,
+        mode=mode,
+        n_hits=search.n_hits,
+        n_retrieved=len(records),
+        files=[path],
+    )
+    write_search_result(records, row, out_dir)
+    return row
+
+
+def read_search_dir(search_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Records and log row of one search directory, checked against each other."""
+    search_dir = Path(search_dir)
+    log_path = search_dir / "search.json"
+    try:
+        row = json.loads(log_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(log_path, "search log row missing") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(log_path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
+    missing = [f for f in SEARCH_LOG_FIELDS if f not in row]
+    if missing:
+        raise InputError(log_path, f"missing key(s) {', '.join(missing)}", expected="a search-log row")
+    records = read_table(search_dir / "records.csv", RECORD_COLUMNS)
+    if str(len(records)) != str(row["n_retrieved"]):
+        raise InputError(
+            search_dir / "records.csv",
+            f"holds {len(records)} records but search.json says n_retrieved={row['n_retrieved']}",
+        )
+    foreign = records["search_id"] != row["search_id"]
+    if foreign.any():
+        index = int(foreign.to_numpy().nonzero()[0][0])
+        raise InputError(
+            search_dir / "records.csv",
+            f"record of search {records['search_id'].iloc[index]!r} in the folder of {row['search_id']!r}",
+            line=index + 2,
+            column="search_id",
+        )
+    return records, {k: str(row[k]) for k in SEARCH_LOG_FIELDS}
+
+
+def merge_searches(
+    search_dirs: Sequence[str | Path], *, records_out: str | Path, log_out: str | Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Join every search's records and log rows; counts must reconcile."""
+    if not search_dirs:
+        raise InputError("(command line)", "no search directories given")
+    frames: list[pd.DataFrame] = []
+    rows: list[dict[str, str]] = []
+    for search_dir in search_dirs:
+        records, row = read_search_dir(search_dir)
+        if any(r["search_id"] == row["search_id"] for r in rows):
+            raise InputError(Path(search_dir) / "search.json", f"search_id {row['search_id']!r} given twice")
+        frames.append(records)
+        rows.append(row)
+    records = pd.concat(frames, ignore_index=True) if frames else records_frame([])
+    log = pd.DataFrame(rows, columns=SEARCH_LOG_FIELDS)
+    total = sum(int(r["n_retrieved"]) for r in rows)
+    if total != len(records):  # pragma: no cover - guaranteed by read_search_dir
+        raise AssertionError("search log and records disagree")
+    write_table(records, records_out, RECORD_COLUMNS)
+    write_table(log, log_out, SEARCH_LOG_COLUMNS)
+    return records, log
