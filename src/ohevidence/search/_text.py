@@ -1,0 +1,102 @@
+"""Small text helpers shared by the source parsers (author names, inline markup, years)."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from ohevidence.errors import InputError
+from ohevidence.schema import clean_text
+
+# Inline markup PubMed keeps inside text elements (Bio.Entrez returns it as literal tags).
+_INLINE_TAG = re.compile(r"</?(?:i|b|u|sup|sub|mml:[A-Za-z]+)(?:\s[^<>]*)?/?>")
+_INLINE_ANY = re.compile(
+    r"</?(?:[A-Za-z]+:)?(?:i|b|u|em|strong|italic|bold|underline|sup|sub|sc|monospace|span|a|"
+    r"inline-formula|named-content|styled-content)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_ANY_TAG = re.compile(r"<[^<>]+>")
+_INITIALS_TOKEN = re.compile(r"^(?:[A-Z]\.?){1,4}$")
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def strip_inline_markup(text: object) -> str:
+    """Drop PubMed inline tags (<i>, <sup>, MathML ...) and collapse whitespace."""
+    return clean_text(_INLINE_TAG.sub("", clean_text(text)))
+
+
+def strip_tags(text: object) -> str:
+    """Remove every XML/HTML tag, then unescape entities (for Crossref/JATS fields).
+
+    Inline tags (italic, sup ...) vanish; block tags (p, sec ...) become a space.
+    """
+    value = "" if text is None else str(text)
+    value = _ANY_TAG.sub(" ", _INLINE_ANY.sub("", value))
+    return clean_text(html.unescape(value))
+
+
+def initials(given: object) -> str:
+    """'Kate A.' -> 'KA'; 'Jean-Paul' -> 'JP'; 'GH' -> 'GH'."""
+    text = clean_text(given)
+    if not text:
+        return ""
+    out = []
+    for token in re.split(r"[\s.\-]+", text):
+        if not token:
+            continue
+        if token.isupper() and token.isalpha() and len(token) <= 3:
+            out.append(token)  # already initials, e.g. 'GH'
+        else:
+            out.append(token[0].upper())
+    return "".join(out)
+
+
+def author_name(family: object, given: object = "", initials_text: object = "") -> str:
+    """'Family, Initials' from parts; just 'Family' when there are no initials."""
+    family_text = clean_text(family)
+    inits = clean_text(initials_text).replace(".", "").replace(" ", "") or initials(given)
+    if not family_text:
+        return clean_text(given)
+    return f"{family_text}, {inits}" if inits else family_text
+
+
+def normalise_author(text: object) -> str:
+    """Turn 'Family, Given', 'Family, G.', 'Family GH' or 'Family G.H.' into 'Family, GH'.
+
+    A name without a comma whose last word does not look like initials is kept as
+    written (it is most likely a collective name).
+    """
+    value = clean_text(text)
+    if not value:
+        return ""
+    if "," in value:
+        family, _, given = value.partition(",")
+        return author_name(family, given)
+    parts = value.split(" ")
+    if len(parts) >= 2 and _INITIALS_TOKEN.match(parts[-1]):
+        return author_name(" ".join(parts[:-1]), initials_text=parts[-1])
+    return value
+
+
+def first_year(*values: object) -> str:
+    """First four-digit year (1800-2099) found in the values, else ''."""
+    for value in values:
+        match = _YEAR.search(clean_text(value))
+        if match:
+            return match.group(1)
+    return ""
+
+
+def read_text(path: Path) -> str:
+    """Decode an export: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any byte string")  # pragma: no cover

@@ -1,0 +1,131 @@
+"""MEDLINE display format (PubMed ``.nbib`` export, efetch ``rettype=medline``) to records.
+
+The file is checked line by line before :func:`Bio.Medline.parse` reads it (that parser
+accepts anything), so a stray line or a record without a PMID is reported with its
+line number instead of silently producing a damaged record.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from Bio import Medline
+
+from ohevidence.errors import InputError
+from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
+from ohevidence.search._text import first_year, normalise_author, read_text
+
+__all__ = ["parse_medline"]
+
+_TAG_LINE = re.compile(r"^[A-Z][A-Z0-9]{0,3} {0,3}-(?: |$)")
+_DOI_SUFFIX = re.compile(r"^(.*?)\s*\[doi\]\s*$", re.IGNORECASE)
+_PII_SUFFIX = re.compile(r"^(.*?)\s*\[(pii|other)\]\s*$", re.IGNORECASE)
+
+
+def _check_lines(lines: list[str], path: Path) -> list[int]:
+    """Validate the MEDLINE layout; return the first line number of each record."""
+    starts: list[int] = []
+    in_record = has_pmid = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            if in_record and not has_pmid:
+                raise InputError(path, "MEDLINE record has no PMID", line=starts[-1], column="PMID")
+            in_record = False
+            continue
+        if line.startswith("      "):
+            if not in_record:
+                raise InputError(path, "continuation line outside a record", line=number)
+            continue
+        if not _TAG_LINE.match(line):
+            raise InputError(
+                path,
+                f"not a MEDLINE field line: {line[:40]!r}",
+                line=number,
+                expected="'TAG - value' (e.g. 'PMID- 12345678') or a 6-space continuation",
+            )
+        if not in_record:
+            starts.append(number)
+            in_record = True
+            has_pmid = False
+        if line[:4].rstrip() == "PMID":
+            has_pmid = True
+    if in_record and not has_pmid:
+        raise InputError(path, "MEDLINE record has no PMID", line=starts[-1], column="PMID")
+    if not starts:
+        raise InputError(path, "no MEDLINE records found", expected="records starting 'PMID- '")
+    return starts
+
+
+def _values(record: dict[str, object], key: str) -> list[str]:
+    value = record.get(key, [])
+    if isinstance(value, str):
+        return [value]
+    return [clean_text(v) for v in value]  # type: ignore[union-attr]
+
+
+def _suffixed(values: list[str], pattern: re.Pattern[str]) -> list[str]:
+    return [m.group(1) for v in values if (m := pattern.match(v))]
+
+
+def _mesh(values: list[str]) -> str:
+    """Descriptor only: '*Occupational Health/methods' -> 'Occupational Health'."""
+    return join_multi(v.split("/")[0].lstrip("*") for v in values)
+
+
+def _registry_ids(values: list[str]) -> list[str]:
+    """SI 'ClinicalTrials.gov/NCT01234567', 'ISRCTN/ISRCTN12345678' -> normalised ids."""
+    found: list[str] = []
+    for value in values:
+        bank, _, number = value.partition("/")
+        if "isrctn" in bank.lower():
+            found.extend(find_registry_ids("ISRCTN" + re.sub(r"\D", "", number)))
+        elif "clinicaltrials" in bank.lower():
+            found.extend(find_registry_ids(number))
+    return found
+
+
+def parse_medline(path: str | Path, *, source: str = "pubmed", search_id: str) -> list[dict[str, str]]:
+    """Records from a MEDLINE/.nbib file (one per PMID)."""
+    path = Path(path)
+    text = read_text(path)
+    lines = [line if line.strip() else "\n" for line in text.splitlines(keepends=False)]
+    _check_lines(lines, path)
+    records: list[dict[str, str]] = []
+    for entry in Medline.parse(line + "\n" if line != "\n" else line for line in lines):
+        pmid = clean_text(entry.get("PMID"))
+        title = clean_text(entry.get("TI")) or clean_text(entry.get("BTI"))
+        abstract = clean_text(entry.get("AB"))
+        # AU carries PubMed's own initials ('Ryan PB'); FAU ('Ryan, P Barry') is the fallback.
+        names = [normalise_author(a) for a in (_values(entry, "AU") or _values(entry, "FAU"))]
+        names += _values(entry, "CN")
+        doi_values = _suffixed(_values(entry, "AID"), _DOI_SUFFIX) + _suffixed(
+            _values(entry, "LID"), _DOI_SUFFIX
+        )
+        pages = clean_text(entry.get("PG")) or next(iter(_suffixed(_values(entry, "LID"), _PII_SUFFIX)), "")
+        records.append(
+            make_record(
+                source=source,
+                search_id=search_id,
+                source_id=pmid,
+                pmid=pmid,
+                doi=doi_values[0] if doi_values else "",
+                title=title,
+                abstract=abstract,
+                authors=join_multi(names),
+                journal=clean_text(entry.get("JT")) or clean_text(entry.get("TA")),
+                year=first_year(entry.get("DP"), entry.get("DEP")),
+                volume=clean_text(entry.get("VI")),
+                issue=clean_text(entry.get("IP")),
+                pages=pages,
+                publication_types=join_multi(_values(entry, "PT")),
+                mesh_terms=_mesh(_values(entry, "MH")),
+                keywords=join_multi(_values(entry, "OT")),
+                registry_ids=join_multi(
+                    _registry_ids(_values(entry, "SI")) + find_registry_ids(title, abstract)
+                ),
+                language=join_multi(_values(entry, "LA")),
+                url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else "",
+            )
+        )
+    return records
