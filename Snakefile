@@ -16,7 +16,7 @@ include: "workflow/rules/search.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/records/records.csv",
         "results/search/search_log.csv",
-    default_target: True

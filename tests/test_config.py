@@ -73,7 +73,9 @@ def test_bad_config_names_the_key_path(config: dict, mutate, message: str) -> No
 def test_duplicate_search_ids_are_rejected(config: dict) -> None:
     bad = copy.deepcopy(config)
     bad["imports"].append(copy.deepcopy(bad["imports"][0]))
-    with pytest.raises(ConfigError, match=r"imports\[1\]\.search_id: search_id 'handsearch_2026_11' is already used"):
+    with pytest.raises(
+        ConfigError, match=r"imports\[1\]\.search_id: search_id 'handsearch_2026_11' is already used"
+    ):
         validate_config(bad, SCHEMA)
 
 

@@ -71,9 +71,21 @@ def test_make_record_fills_every_column_and_normalises() -> None:
 def test_record_id_is_stable_and_falls_back_to_doi_then_hash() -> None:
     by_doi = make_record(source="nihr", search_id="nihr", doi="10.3310/hta22330", title="X")
     assert by_doi["record_id"] == "nihr:10.3310/hta22330"
-    first = make_record(source="handsearch", search_id="hs", title="A Trial: of things", year="2020", authors="Smith, J")
-    again = make_record(source="handsearch", search_id="hs", title="a trial of things", year="2020", authors="Smith, J; Jones, K")
-    assert first["record_id"] == again["record_id"] == "hs:" + content_hash("A Trial: of things", "2020", "Smith, J")
+    first = make_record(
+        source="handsearch", search_id="hs", title="A Trial: of things", year="2020", authors="Smith, J"
+    )
+    again = make_record(
+        source="handsearch",
+        search_id="hs",
+        title="a trial of things",
+        year="2020",
+        authors="Smith, J; Jones, K",
+    )
+    assert (
+        first["record_id"]
+        == again["record_id"]
+        == "hs:" + content_hash("A Trial: of things", "2020", "Smith, J")
+    )
     other = make_record(source="handsearch", search_id="hs", title="A trial of other things", year="2020")
     assert other["record_id"] != first["record_id"]
 

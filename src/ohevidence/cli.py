@@ -25,11 +25,20 @@ log = logging.getLogger("ohevidence")
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.schema)
-    searches = load_manifest(config["snapshot"]["manifest"], args.schema) if config["mode"] == "snapshot" else []
+    searches = (
+        load_manifest(config["snapshot"]["manifest"], args.schema) if config["mode"] == "snapshot" else []
+    )
     for entry in [*(s.__dict__ for s in searches), *config["imports"]]:
         if not Path(entry["file"]).exists():
-            raise OhevidenceError(f"{args.config}: search {entry['search_id']!r}: file {entry['file']} not found")
-    log.info("%s is valid (mode %s, %d file searches)", args.config, config["mode"], len(searches) + len(config["imports"]))
+            raise OhevidenceError(
+                f"{args.config}: search {entry['search_id']!r}: file {entry['file']} not found"
+            )
+    log.info(
+        "%s is valid (mode %s, %d file searches)",
+        args.config,
+        config["mode"],
+        len(searches) + len(config["imports"]),
+    )
     return 0
 
 
@@ -46,7 +55,9 @@ def _cmd_search_file(args: argparse.Namespace) -> int:
         n_hits=args.n_hits,
     )
     row = run_file_search(search, mode=args.mode, out_dir=args.out)
-    log.info("search %s: %s records from %s (%s)", row["search_id"], row["n_retrieved"], row["file"], row["mode"])
+    log.info(
+        "search %s: %s records from %s (%s)", row["search_id"], row["n_retrieved"], row["file"], row["mode"]
+    )
     return 0
 
 
@@ -75,11 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     file_ = search_cmds.add_parser("file", help="parse one exported file (import or snapshot)")
     file_.add_argument("file", help="the exported file")
     file_.add_argument("--search-id", required=True)
-    file_.add_argument("--source", required=True, help="database the file came from (pubmed, nihr, embase...)")
+    file_.add_argument(
+        "--source", required=True, help="database the file came from (pubmed, nihr, embase...)"
+    )
     file_.add_argument("--mode", choices=["import", "snapshot"], default="import")
     file_.add_argument("--run-at", required=True, help="when the search ran, ISO 8601 UTC")
-    file_.add_argument("--platform", default="")
-    file_.add_argument("--format", default="auto", choices=["auto", "pubmed_xml", "nbib", "crossref_json", "ris", "csv"])
+    file_.add_argument("--platform", required=True, help="interface searched (e.g. Ovid, hand search)")
+    file_.add_argument(
+        "--format", default="auto", choices=["auto", "pubmed_xml", "nbib", "crossref_json", "ris", "csv"]
+    )
     file_.add_argument("--query", default="", help="the strategy exactly as run")
     file_.add_argument("--filters", default="")
     file_.add_argument("--n-hits", type=int, default=None, help="hits the database reported")

@@ -64,8 +64,7 @@ RECORD_COLUMNS: tuple[Column, ...] = (
     Column("title", "Article, chapter or report title."),
     Column(
         "abstract",
-        "Abstract as plain text; structured abstracts keep their labels "
-        "('BACKGROUND: ...').",
+        "Abstract as plain text; structured abstracts keep their labels ('BACKGROUND: ...').",
     ),
     Column("authors", "'; '-joined 'Family, Initials' (collective names as written)."),
     Column("journal", "Journal (or book/series) title as the source gives it."),
@@ -92,8 +91,7 @@ SEARCH_LOG_COLUMNS: tuple[Column, ...] = (
     Column("source", "Database or source searched (record.source).", required=True),
     Column(
         "platform",
-        "Interface used, e.g. 'PubMed E-utilities', 'Crossref REST API', 'Ovid', "
-        "'hand search'.",
+        "Interface used, e.g. 'PubMed E-utilities', 'Crossref REST API', 'Ovid', 'hand search'.",
         required=True,
     ),
     Column("query", "The query exactly as run (or a description of a hand search)."),
@@ -122,7 +120,10 @@ _DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 _REGISTRY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bISRCTN\s*:?\s*(\d{8})\b", re.IGNORECASE), "ISRCTN{}"),
     (re.compile(r"\bNCT\s*(\d{8})\b", re.IGNORECASE), "NCT{}"),
-    (re.compile(r"\bEudra\s*CT\s*(?:number|no\.?)?\s*:?\s*(\d{4}-\d{6}-\d{2})\b", re.IGNORECASE), "EudraCT {}"),
+    (
+        re.compile(r"\bEudra\s*CT\s*(?:number|no\.?)?\s*:?\s*(\d{4}-\d{6}-\d{2})\b", re.IGNORECASE),
+        "EudraCT {}",
+    ),
 )
 _WS = re.compile(r"\s+")
 

@@ -3,7 +3,6 @@ import yaml
 from pathlib import Path
 from snakemake.utils import validate
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 

@@ -26,6 +26,7 @@ from ohevidence.schema import (
     RECORD_COLUMNS,
     SEARCH_LOG_COLUMNS,
     SEARCH_LOG_FIELDS,
+    check_table,
     read_table,
     records_frame,
     write_table,
@@ -43,7 +44,7 @@ class FileSearch:
     source: str
     file: str
     run_at: str
-    platform: str = ""
+    platform: str
     format: str = "auto"
     query: str = ""
     filters: str = ""
@@ -81,7 +82,8 @@ def load_manifest(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) ->
     for index, entry in enumerate(entries):
         error = jsonschema.exceptions.best_match(validator.iter_errors(entry))
         if error is not None:
-            raise InputError(path, error.message, column=f"searches[{index}].{key_path(error)}")
+            where = f"searches[{index}]" + (f".{key_path(error)}" if error.absolute_path else "")
+            raise InputError(path, error.message, column=where)
         searches.append(FileSearch.from_mapping(entry))
     ids = [s.search_id for s in searches]
     for search_id in ids:
@@ -132,6 +134,7 @@ def log_row(
 def write_search_result(records: pd.DataFrame, row: Mapping[str, str], out_dir: str | Path) -> None:
     """Write ``records.csv`` and ``search.json`` for one search."""
     out_dir = Path(out_dir)
+    check_table(pd.DataFrame([row], columns=SEARCH_LOG_FIELDS), SEARCH_LOG_COLUMNS, out_dir / "search.json")
     out_dir.mkdir(parents=True, exist_ok=True)
     write_table(records, out_dir / "records.csv", RECORD_COLUMNS)
     (out_dir / "search.json").write_text(json.dumps(dict(row), indent=2, ensure_ascii=False) + "\n")
