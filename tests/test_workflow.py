@@ -51,6 +51,14 @@ def test_snakefmt_check_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_slurm_profile_dry_run() -> None:
+    """The SLURM profile is a valid profile for this workflow (dry run: no cluster needed)."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    result = snakemake("--profile", "workflow/profiles/slurm", "--dry-run", "--forceall", cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "merge_records" in result.stdout
+
+
 def test_every_rule_has_log_and_conda() -> None:
     rules = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
     for block in rules.split("\nrule ")[1:]:
