@@ -43,17 +43,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_search_file(args: argparse.Namespace) -> int:
-    search = FileSearch(
-        search_id=args.search_id,
-        source=args.source,
-        file=args.file,
-        run_at=args.run_at,
-        platform=args.platform,
-        format=args.format,
-        query=args.query,
-        filters=args.filters,
-        n_hits=args.n_hits,
-    )
+    search = FileSearch.from_mapping(vars(args))  # the options carry the search's own names
     row = run_file_search(search, mode=args.mode, out_dir=args.out)
     log.info(
         "search %s: %s records from %s (%s)", row["search_id"], row["n_retrieved"], row["file"], row["mode"]
