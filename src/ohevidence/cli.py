@@ -1,15 +1,18 @@
 """Command-line interface: one subcommand per stage, so every step runs outside Snakemake.
 
     ohevidence validate [--config config/config.yaml]
-    ohevidence search file --search-id ID --source SRC --mode snapshot|import --run-at T FILE --out DIR
-    ohevidence search merge --records-out FILE --log-out FILE DIR [DIR ...]
+    ohevidence search file FILE --search-id ID --source SRC --platform P --run-at T --out DIR
+    ohevidence search merge DIR [DIR ...] --records-out FILE --log-out FILE
 
-Errors in the user's input print one line naming file, line and column, and exit with 2.
+Each stage's module registers its own subcommands (``register(stages)``); add a stage by
+adding its module to ``STAGE_MODULES``. Errors in the user's input print one line naming
+file, line and column, and exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,9 +21,12 @@ from pathlib import Path
 from ohevidence import __version__
 from ohevidence.config import DEFAULT_SCHEMA, load_config
 from ohevidence.errors import OhevidenceError
-from ohevidence.search.searches import FileSearch, load_manifest, merge_searches, run_file_search
+from ohevidence.search.searches import load_manifest
 
 log = logging.getLogger("ohevidence")
+
+# Modules with a `register(stages)` function adding their stage's subcommands.
+STAGE_MODULES: tuple[str, ...] = ("ohevidence.search.cli",)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -42,25 +48,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_search_file(args: argparse.Namespace) -> int:
-    search = FileSearch.from_mapping(vars(args))  # the options carry the search's own names
-    row = run_file_search(search, mode=args.mode, out_dir=args.out)
-    log.info(
-        "search %s: %s records from %s (%s)", row["search_id"], row["n_retrieved"], row["file"], row["mode"]
-    )
-    return 0
-
-
-def _cmd_search_merge(args: argparse.Namespace) -> int:
-    records, search_log = merge_searches(args.search_dirs, records_out=args.records_out, log_out=args.log_out)
-    for row in search_log.itertuples():
-        log.info("%-24s %-10s %-8s %6s records", row.search_id, row.source, row.mode, row.n_retrieved)
-    log.info("total: %d records from %d searches -> %s", len(records), len(search_log), args.records_out)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ohevidence", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="ohevidence", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--version", action="version", version=f"ohevidence {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     stages = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
@@ -70,32 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--schema", default=str(DEFAULT_SCHEMA))
     validate.set_defaults(func=_cmd_validate)
 
-    search = stages.add_parser("search", help="parse searches into records and log them (PRISMA-S)")
-    search_cmds = search.add_subparsers(dest="search_command", required=True, metavar="SOURCE")
-
-    file_ = search_cmds.add_parser("file", help="parse one exported file (import or snapshot)")
-    file_.add_argument("file", help="the exported file")
-    file_.add_argument("--search-id", required=True)
-    file_.add_argument(
-        "--source", required=True, help="database the file came from (pubmed, nihr, embase...)"
-    )
-    file_.add_argument("--mode", choices=["import", "snapshot"], default="import")
-    file_.add_argument("--run-at", required=True, help="when the search ran, ISO 8601 UTC")
-    file_.add_argument("--platform", required=True, help="interface searched (e.g. Ovid, hand search)")
-    file_.add_argument(
-        "--format", default="auto", choices=["auto", "pubmed_xml", "nbib", "crossref_json", "ris", "csv"]
-    )
-    file_.add_argument("--query", default="", help="the strategy exactly as run")
-    file_.add_argument("--filters", default="")
-    file_.add_argument("--n-hits", type=int, default=None, help="hits the database reported")
-    file_.add_argument("--out", required=True, help="output directory (records.csv, search.json)")
-    file_.set_defaults(func=_cmd_search_file)
-
-    merge = search_cmds.add_parser("merge", help="join all searches into records.csv and search_log.csv")
-    merge.add_argument("search_dirs", nargs="+", help="results/search/<search_id> directories")
-    merge.add_argument("--records-out", required=True)
-    merge.add_argument("--log-out", required=True)
-    merge.set_defaults(func=_cmd_search_merge)
+    for module in STAGE_MODULES:
+        importlib.import_module(module).register(stages)
     return parser
 
 
