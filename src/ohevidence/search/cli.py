@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
+from ohevidence.errors import InputError
+from ohevidence.search.eutils import DEFAULT_EUTILS_URL, EUtils, Identity
 from ohevidence.search.formats import PARSERS
+from ohevidence.search.live import (
+    LiveSettings,
+    crossref_client,
+    load_live_search,
+    ncbi_client,
+    run_nihr_search,
+    run_pubmed_search,
+)
+from ohevidence.search.nihr import DEFAULT_CROSSREF_URL, Crossref
 from ohevidence.search.searches import FileSearch, merge_searches, run_file_search
+
+_EDAT = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
+_PUB_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 log = logging.getLogger("ohevidence.search")
 
@@ -27,6 +43,98 @@ def _merge(args: argparse.Namespace) -> int:
         log.info("%-24s %-10s %-8s %6s records", row.search_id, row.source, row.mode, row.n_retrieved)
     log.info("total: %d records from %d searches -> %s", len(records), len(search_log), args.records_out)
     return 0
+
+
+def _check_date(value: str, pattern: re.Pattern[str], option: str, form: str) -> str:
+    if value and not pattern.fullmatch(value):
+        raise InputError("(command line)", f"{option} {value!r} is not a date", column=option, expected=form)
+    return value
+
+
+def _identity(args: argparse.Namespace) -> Identity:
+    identity = Identity.resolve(email=args.email, tool=args.tool, api_key=args.api_key)
+    if not identity.email:
+        log.warning("no contact e-mail: NCBI and Crossref ask for one (--email or OHEVIDENCE_EMAIL)")
+    log.info(
+        "NCBI identity: tool=%s, email=%s, API key %s",
+        identity.tool,
+        identity.email or "-",
+        "set" if identity.api_key else "not set (3 requests/s)",
+    )
+    return identity
+
+
+def _live_settings(args: argparse.Namespace) -> LiveSettings:
+    return LiveSettings.from_env(args.ratelimit_dir, args.max_attempts)
+
+
+def _pubmed(args: argparse.Namespace) -> int:
+    mindate = _check_date(args.mindate, _EDAT, "--mindate", "YYYY, YYYY/MM or YYYY/MM/DD")
+    maxdate = _check_date(args.maxdate, _EDAT, "--maxdate", "YYYY, YYYY/MM or YYYY/MM/DD")
+    identity = _identity(args)
+    settings = _live_settings(args)
+    eutils = EUtils(ncbi_client(identity.api_key, settings), base_url=args.eutils_url, identity=identity)
+    row = run_pubmed_search(
+        eutils,
+        search_id=args.search_id or Path(args.out).name,
+        query=args.query,
+        out_dir=args.out,
+        mindate=mindate,
+        maxdate=maxdate,
+        batch_size=args.batch_size,
+    )
+    log.info("search %s: %s of %s hits retrieved", row["search_id"], row["n_retrieved"], row["n_hits"])
+    return 0
+
+
+def _nihr(args: argparse.Namespace) -> int:
+    from_pub_date = _check_date(args.from_pub_date, _PUB_DATE, "--from-pub-date", "YYYY[-MM[-DD]]")
+    identity = _identity(args)
+    settings = _live_settings(args)
+    crossref = Crossref(crossref_client(settings), base_url=args.crossref_url, mailto=identity.email)
+    eutils = EUtils(ncbi_client(identity.api_key, settings), base_url=args.eutils_url, identity=identity)
+    row = run_nihr_search(
+        crossref,
+        eutils,
+        search_id=args.search_id or Path(args.out).name,
+        out_dir=args.out,
+        from_pub_date=from_pub_date,
+        query=args.query,
+        batch_size=args.batch_size,
+    )
+    log.info("search %s: %s of %s works retrieved", row["search_id"], row["n_retrieved"], row["n_hits"])
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    row = load_live_search(args.live_dir, args.out, query=args.query, source=args.source)
+    log.info(
+        "search %s: %s records from the live search of %s (%s)",
+        row["search_id"],
+        row["n_retrieved"],
+        row["run_at"],
+        args.live_dir,
+    )
+    return 0
+
+
+def _live_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="output directory (records.csv, search.json, raw/)")
+    parser.add_argument("--search-id", default=None, help="id of the search (default: the --out folder name)")
+    parser.add_argument("--email", default=None, help="contact e-mail (default: $OHEVIDENCE_EMAIL)")
+    parser.add_argument(
+        "--api-key", default=None, help="NCBI API key (default: $NCBI_API_KEY; prefer the variable)"
+    )
+    parser.add_argument("--tool", default="ohevidence", help="tool name sent to NCBI")
+    parser.add_argument("--eutils-url", default=DEFAULT_EUTILS_URL, help="E-utilities base URL")
+    parser.add_argument("--batch-size", type=int, default=500, help="records per efetch request")
+    parser.add_argument(
+        "--ratelimit-dir",
+        default=None,
+        help="folder of the rate-limit state shared by all processes of a run "
+        "(default: $OHEVIDENCE_RATELIMIT_DIR or results/.ratelimit)",
+    )
+    parser.add_argument("--max-attempts", type=int, default=None, help="tries per request (default 8)")
 
 
 def register(stages: Any) -> None:
@@ -55,3 +163,26 @@ def register(stages: Any) -> None:
     merge.add_argument("--records-out", required=True)
     merge.add_argument("--log-out", required=True)
     merge.set_defaults(func=_merge)
+
+    pubmed = commands.add_parser("pubmed", help="run a PubMed search live (E-utilities), resumably")
+    pubmed.add_argument("--query", required=True, help="the PubMed query, sent exactly as given")
+    pubmed.add_argument("--mindate", default="", help="earliest Entrez date, YYYY[/MM[/DD]]")
+    pubmed.add_argument("--maxdate", default="", help="latest Entrez date, YYYY[/MM[/DD]]")
+    _live_options(pubmed)
+    pubmed.set_defaults(func=_pubmed)
+
+    nihr = commands.add_parser(
+        "nihr", help="list the NIHR Journals Library (Crossref, DOI prefix 10.3310) and enrich from PubMed"
+    )
+    nihr.add_argument("--from-pub-date", default="", help="earliest publication date, YYYY[-MM[-DD]]")
+    nihr.add_argument("--query", default="", help="Crossref query.bibliographic, sent exactly as given")
+    nihr.add_argument("--crossref-url", default=DEFAULT_CROSSREF_URL, help="Crossref REST API base URL")
+    _live_options(nihr)
+    nihr.set_defaults(func=_nihr)
+
+    load = commands.add_parser("load", help="check a finished live search folder and copy it to the results")
+    load.add_argument("live_dir", help="data/raw/searches/<search_id>")
+    load.add_argument("--out", required=True, help="results/search/<search_id>")
+    load.add_argument("--query", default=None, help="the query the config gives (must match the search's)")
+    load.add_argument("--source", default=None, help="the source the config gives")
+    load.set_defaults(func=_load)
