@@ -9,6 +9,8 @@ rule search_file:
         search_row="results/search/{search_id}/search.json",
     log:
         "logs/search_file/{search_id}.log",
+    wildcard_constraints:
+        search_id=one_of(FILE_SEARCHES),
     conda:
         "../envs/ohevidence.yaml"
     params:
@@ -26,6 +28,107 @@ rule search_file:
         " --source {params.source} --mode {params.mode} --run-at={params.run_at:q}"
         " --platform={params.platform:q} --format {params.fmt} --query={params.query:q}"
         " --filters={params.filters:q} {params.n_hits} --out {params.out_dir:q} > {log:q} 2>&1"
+
+
+# Live searches write data/raw/searches/<search_id>/ (records, log row, raw responses). A rule
+# exists only for searches not yet finished (or all, with refresh_searches), so a finished
+# search is an input like any export and Snakemake never re-queries it on its own.
+rule search_pubmed:
+    input:
+        refresh=refresh_request,
+    output:
+        records=f"{LIVE_DIR}/{{search_id}}/records.csv",
+        search_row=f"{LIVE_DIR}/{{search_id}}/search.json",
+    log:
+        "logs/search_pubmed/{search_id}.log",
+    wildcard_constraints:
+        search_id=one_of(live_searches_to_run("pubmed")),
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        out_dir=lambda w, output: str(Path(output.records).parent),
+        query=lambda w: live_search(w)["query"],
+        mindate=lambda w: live_search(w).get("mindate", ""),
+        maxdate=lambda w: live_search(w).get("maxdate", ""),
+        email=config["pubmed"]["email"],
+        tool=config["pubmed"]["tool"],
+        eutils_url=config["pubmed"]["eutils_url"],
+        batch_size=config["pubmed"]["batch_size"],
+        ratelimit_dir=config["live"]["ratelimit_dir"],
+        max_attempts=config["live"]["max_attempts"],
+    shell:
+        "ohevidence search pubmed --query={params.query:q} --mindate={params.mindate:q}"
+        " --maxdate={params.maxdate:q} --search-id {wildcards.search_id} --out {params.out_dir:q}"
+        " --email={params.email:q} --tool={params.tool:q} --eutils-url={params.eutils_url:q}"
+        " --batch-size {params.batch_size} --ratelimit-dir={params.ratelimit_dir:q}"
+        " --max-attempts {params.max_attempts} > {log:q} 2>&1"
+
+
+rule search_nihr:
+    input:
+        refresh=refresh_request,
+    output:
+        records=f"{LIVE_DIR}/{{search_id}}/records.csv",
+        search_row=f"{LIVE_DIR}/{{search_id}}/search.json",
+    log:
+        "logs/search_nihr/{search_id}.log",
+    wildcard_constraints:
+        search_id=one_of(live_searches_to_run("nihr")),
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        out_dir=lambda w, output: str(Path(output.records).parent),
+        query=lambda w: live_search(w)["query"],
+        from_pub_date=lambda w: live_search(w).get("from_pub_date", ""),
+        email=config["pubmed"]["email"],
+        tool=config["pubmed"]["tool"],
+        eutils_url=config["pubmed"]["eutils_url"],
+        crossref_url=config["live"]["crossref_url"],
+        batch_size=config["pubmed"]["batch_size"],
+        ratelimit_dir=config["live"]["ratelimit_dir"],
+        max_attempts=config["live"]["max_attempts"],
+    shell:
+        "ohevidence search nihr --query={params.query:q} --from-pub-date={params.from_pub_date:q}"
+        " --search-id {wildcards.search_id} --out {params.out_dir:q} --email={params.email:q}"
+        " --tool={params.tool:q} --crossref-url={params.crossref_url:q}"
+        " --eutils-url={params.eutils_url:q} --batch-size {params.batch_size}"
+        " --ratelimit-dir={params.ratelimit_dir:q} --max-attempts {params.max_attempts} > {log:q} 2>&1"
+
+
+# The marker is temporary: Snakemake deletes it once the search has run, so
+# refresh_searches re-runs each search once per invocation.
+rule request_search_refresh:
+    output:
+        temp("results/.refresh/{search_id}"),
+    log:
+        "logs/request_search_refresh/{search_id}.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    shell:
+        "date -u +%Y-%m-%dT%H:%M:%SZ > {output:q} 2> {log:q}"
+
+
+rule search_live:
+    input:
+        records=f"{LIVE_DIR}/{{search_id}}/records.csv",
+        search_row=f"{LIVE_DIR}/{{search_id}}/search.json",
+    output:
+        records="results/search/{search_id}/records.csv",
+        search_row="results/search/{search_id}/search.json",
+    log:
+        "logs/search_live/{search_id}.log",
+    wildcard_constraints:
+        search_id=one_of(LIVE_SEARCHES),
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        live_dir=lambda w, input: str(Path(input.records).parent),
+        out_dir=lambda w, output: str(Path(output.records).parent),
+        query=lambda w: live_search(w)["query"],
+        source=lambda w: live_search(w)["source"],
+    shell:
+        "ohevidence search load {params.live_dir:q} --out {params.out_dir:q} --query={params.query:q}"
+        " --source {params.source} > {log:q} 2>&1"
 
 
 rule merge_records:

@@ -188,10 +188,12 @@ def _ncbi_check(response: Response, expected_root: str) -> bytes:
     if response.status != 200:
         raise ServiceError(f"{response.url}: HTTP {response.status}: {_error_message(response)}")
     root = _well_formed(response.body)
-    errors = _ERROR.findall(response.body)
-    if errors or root != expected_root:
-        message = _error_message(response) if errors else f"root element <{root}>"
-        raise ServiceError(f"{response.url}: NCBI error: {message} (expected <{expected_root}>)")
+    if _ERROR.search(response.body):
+        raise ServiceError(f"{response.url}: NCBI error: {_error_message(response)}")
+    if root != expected_root:  # an HTML error page from a proxy or an overloaded front end
+        raise RetryableResponse(
+            f"answer is a <{root}> document, not <{expected_root}>", kind="incomplete or non-XML body"
+        )
     return response.body
 
 

@@ -173,7 +173,7 @@ class HttpClient:
         """
         policy = self.policy
         backoff = wait_exponential_jitter(
-            initial=policy.initial, max=policy.maximum, jitter=policy.jitter, exp_base=2
+            multiplier=policy.initial, max=policy.maximum, jitter=policy.jitter, exp_base=2
         )
 
         def wait(state: RetryCallState) -> float:
@@ -191,9 +191,10 @@ class HttpClient:
             self.stats.retries += 1
             self.stats.reasons[error.kind if isinstance(error, RetryableResponse) else "other"] += 1
             delay = state.next_action.sleep if state.next_action else 0.0
+            sent = f"{url}?{urllib.parse.urlencode(params)}" if method == "GET" else f"{method} {url}"
             log.warning(
                 "%s: %s; retry %d/%d in %.1f s",
-                self.redact(url),
+                _shorten(self.redact(sent)),
                 self.redact(reason),
                 state.attempt_number,
                 policy.attempts - 1,
@@ -261,6 +262,10 @@ class HttpClient:
         except (urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise RetryableResponse(f"connection error: {reason}", kind="connection error") from None
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _snippet(body: bytes, limit: int = 200) -> str:

@@ -45,6 +45,7 @@ class StubArticle:
     edat: date
     doi: str = ""
     book: bool = False
+    other_ids: tuple[str, ...] = ()  # further identifiers a search by [aid] also finds it by
 
 
 @dataclass
@@ -261,7 +262,7 @@ class EutilsStub(_Stub):
         dois = re.findall(r'"([^"]+)"\[aid\]', term)
         if dois:
             wanted = {d.lower() for d in dois}
-            return [a for a in self.articles if a.doi.lower() in wanted]
+            return [a for a in self.articles if {a.doi.lower(), *(i.lower() for i in a.other_ids)} & wanted]
         uid = re.fullmatch(r"\((.*)\) AND (\d+):(\d+)\[uid\]", term, re.DOTALL)
         base = uid.group(1) if uid else term
         if base != self.query:

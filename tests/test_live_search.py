@@ -1,0 +1,407 @@
+"""Live PubMed and NIHR searches against loopback stub servers (never the internet)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ohevidence.search.eutils import EUtils, Identity, IncompleteSearchError, Slice, plan_slices
+from ohevidence.search.httpclient import HttpClient, RetryPolicy, ServiceError, redact
+from ohevidence.search.live import load_live_search, run_nihr_search, run_pubmed_search
+from ohevidence.search.nihr import Crossref
+from ohevidence.search.ratelimit import RateLimiter
+from ohevidence.search.stubs import CrossrefStub, EutilsStub, StubArticle, synthetic_corpus, synthetic_works
+
+QUERY = "return to work"
+KEY = "SECRET-API-KEY-123"
+FAST = RetryPolicy(attempts=4, initial=0.01, maximum=0.02, jitter=0.01)
+
+
+class SleepLog:
+    """Backoff sleeps, recorded instead of waited."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def eutils_for(stub: EutilsStub, tmp_path: Path, *, api_key: str = "", sleep=None, policy=FAST) -> EUtils:
+    # The stub enforces NCBI's 3/s (10/s with a key); tests draw from a fast limiter and
+    # switch enforcement off, except where the real rate is the point.
+    stub.enforce_rate = False
+    limiter = RateLimiter(tmp_path / "ratelimit" / "ncbi", 500.0)
+    client = HttpClient(limiter=limiter, policy=policy, secrets=[api_key], sleep=sleep or SleepLog())
+    return EUtils(client, base_url=stub.url, identity=Identity(email="reviewer@example.org", api_key=api_key))
+
+
+def all_text(folder: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
+
+
+# ---------------------------------------------------------------------------
+# PubMed
+# ---------------------------------------------------------------------------
+def test_batches_are_posted_and_written_with_search_log(tmp_path: Path, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    corpus = synthetic_corpus(1234)
+    with EutilsStub(corpus, query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path, api_key=KEY)
+        stub.fail("esearch", "429", on=1, retry_after="0")  # logged URL carries the key: must be redacted
+        row = run_pubmed_search(
+            eutils, search_id="pm", query=QUERY, out_dir=tmp_path / "pm", batch_size=500, progress=False
+        )
+        efetches = [r for r in stub.requests if r["endpoint"] == "efetch"]
+    assert [len(r["params"]["id"].split(",")) for r in efetches] == [500, 500, 234]
+    assert {r["method"] for r in efetches} == {"POST"}
+    assert all(r["params"]["tool"] == "ohevidence" and r["params"]["email"] for r in stub.requests)
+    records = pd.read_csv(tmp_path / "pm/records.csv", dtype=str, keep_default_na=False)
+    assert sorted(records["pmid"].astype(int)) == [a.pmid for a in corpus]
+    assert (records["mesh_terms"] == "Return to Work").all()
+    logged = json.loads((tmp_path / "pm/search.json").read_text())
+    assert logged == row
+    assert (row["mode"], row["query"], row["n_hits"], row["n_retrieved"]) == ("live", QUERY, "1234", "1234")
+    assert row["file"].endswith("raw/manifest.json")
+    assert sorted(p.name for p in (tmp_path / "pm/raw").glob("batch_*.xml")) == [
+        "batch_00001.xml",
+        "batch_00002.xml",
+        "batch_00003.xml",
+    ]
+    # The API key is sent, but never written or logged.
+    assert KEY not in all_text(tmp_path / "pm")
+    assert KEY not in caplog.text and "api_key=<redacted>" in caplog.text
+    assert "WebEnv" not in (tmp_path / "pm/raw/manifest.json").read_text()
+
+
+def test_redact_removes_key_from_urls_and_text() -> None:
+    url = "https://x/esearch.fcgi?db=pubmed&api_key=abc123&term=x"
+    assert redact(url) == "https://x/esearch.fcgi?db=pubmed&api_key=<redacted>&term=x"
+    assert redact("body said abc123", ["abc123"]) == "body said <redacted>"
+
+
+def test_25000_hits_are_split_by_entrez_date(tmp_path: Path) -> None:
+    corpus = synthetic_corpus(25_000)
+    with EutilsStub(corpus, query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path)
+        plan = plan_slices(
+            lambda part: eutils.esearch(QUERY, part), mindate="2000", maxdate="2024", today=date(2026, 1, 1)
+        )
+        searches = [r["params"] for r in stub.requests]
+    assert plan.count == 25_000
+    assert plan.pmids == [str(a.pmid) for a in corpus]  # every hit, once, in PMID order
+    assert len(plan.slices) >= 3 and all(s["count"] <= 9999 for s in plan.slices)
+    assert sum(s["count"] for s in plan.slices) == 25_000
+    assert all(p["datetype"] == "edat" and p["term"] == QUERY for p in searches)
+    # Slices tile the date range without overlap: each starts the day after the previous ends.
+    bounds = sorted((s["mindate"], s["maxdate"]) for s in plan.slices)
+    assert bounds[0][0] == "2000/01/01" and bounds[-1][1] == "2024/12/31"
+    assert plan.requests == len(searches) <= len(plan.slices) + 3
+
+
+def test_a_day_over_the_cap_is_split_by_pmid_range(tmp_path: Path) -> None:
+    day = date(2021, 3, 4)
+    corpus = [StubArticle(30_000_000 + i, day) for i in range(10_500)] + [
+        StubArticle(31_000_000, date(2021, 3, 5))
+    ]
+    with EutilsStub(corpus, query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path)
+        plan = plan_slices(
+            lambda part: eutils.esearch(QUERY, part), mindate="2021/03/04", maxdate="2021/03/05"
+        )
+        terms = [r["params"]["term"] for r in stub.requests]
+    assert plan.pmids == [str(a.pmid) for a in corpus]
+    assert any(s["uid_from"] for s in plan.slices)
+    assert any(t.startswith(f"({QUERY}) AND ") and t.endswith("[uid]") for t in terms)
+
+
+def test_a_shortfall_against_the_count_is_an_error(tmp_path: Path) -> None:
+    # One hit has an Entrez date outside every slice: the union falls short of the count.
+    corpus = [*synthetic_corpus(10_500), StubArticle(5, date(1650, 1, 1))]
+    with EutilsStub(corpus, query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path)
+        with pytest.raises(IncompleteSearchError, match=r"reported 10501 hits .* 10500 distinct PMIDs"):
+            run_pubmed_search(eutils, search_id="s", query=QUERY, out_dir=tmp_path / "s", progress=False)
+        assert stub.count("efetch") == 0
+    assert not (tmp_path / "s/records.csv").exists()
+
+
+def test_429_and_500_mid_run_are_retried_honouring_retry_after(tmp_path: Path) -> None:
+    sleeps = SleepLog()
+    with EutilsStub(synthetic_corpus(900), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path, sleep=sleeps)
+        stub.fail("efetch", "429", on=2, retry_after="7")
+        stub.fail("efetch", "500", on=4)
+        row = run_pubmed_search(
+            eutils, search_id="r", query=QUERY, out_dir=tmp_path / "r", batch_size=300, progress=False
+        )
+        assert stub.count("efetch") == 3 + 2
+    assert row["n_retrieved"] == "900"
+    assert eutils.client.stats.retries == 2
+    assert dict(eutils.client.stats.reasons) == {"HTTP 429": 1, "HTTP 500": 1}
+    assert 7.0 in sleeps.waits or max(sleeps.waits) >= 7.0  # Retry-After beats the short backoff
+
+
+def test_dropped_connection_and_cut_off_bodies_are_refetched_not_parsed(tmp_path: Path) -> None:
+    with EutilsStub(synthetic_corpus(600), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path)
+        stub.fail("efetch", "drop", on=1)  # promises the whole body, sends half, hangs up
+        stub.fail("efetch", "truncate", on=3)  # a complete HTTP answer with half an XML body
+        stub.fail("efetch", "html", on=4)  # an HTML error page with status 200
+        stub.fail("esearch", "truncate", on=1)
+        row = run_pubmed_search(
+            eutils, search_id="d", query=QUERY, out_dir=tmp_path / "d", batch_size=300, progress=False
+        )
+    assert row["n_retrieved"] == "600"
+    assert eutils.client.stats.reasons == {"dropped connection": 1, "incomplete or non-XML body": 3}
+    records = pd.read_csv(tmp_path / "d/records.csv", dtype=str)
+    assert records["pmid"].is_unique and len(records) == 600
+
+
+def test_ncbi_error_payload_is_a_clear_error_not_retried(tmp_path: Path) -> None:
+    with EutilsStub(synthetic_corpus(400), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path, api_key=KEY)
+        stub.fail("efetch", "error", on=1)
+        with pytest.raises(
+            ServiceError, match="NCBI error: Cannot retrieve history data: OUT OF RANGE"
+        ) as info:
+            run_pubmed_search(eutils, search_id="e", query=QUERY, out_dir=tmp_path / "e", progress=False)
+        assert stub.count("efetch") == 1
+    assert KEY not in str(info.value)
+
+
+def test_esearch_error_and_json_error_bodies_are_clear(tmp_path: Path) -> None:
+    with EutilsStub(synthetic_corpus(10), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path)
+        with pytest.raises(ServiceError, match="retstart' cannot be larger than 9998"):
+            eutils.esearch(QUERY, retmax=20000)
+        stub.fail(
+            "esearch",
+            "raw",
+            on=2,
+            status=400,
+            body=b'{"error":"API key invalid"}',
+            content_type="application/json",
+        )
+        with pytest.raises(ServiceError, match="HTTP 400: API key invalid"):
+            eutils.esearch(QUERY)
+
+
+def test_retries_run_out_with_a_message_naming_the_last_problem(tmp_path: Path) -> None:
+    with EutilsStub(synthetic_corpus(10), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path, api_key=KEY)
+        stub.fail("esearch", "500", on=range(1, 10))
+        with pytest.raises(ServiceError, match="gave up after 4 attempts; last problem: HTTP 500") as info:
+            eutils.esearch(QUERY, Slice())
+        assert stub.count("esearch") == 4
+    assert KEY not in str(info.value)
+
+
+def test_resume_after_an_error_refetches_only_the_failed_batch(tmp_path: Path) -> None:
+    with EutilsStub(synthetic_corpus(1000), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path)
+        stub.fail("efetch", "error", on=3)
+        with pytest.raises(ServiceError):
+            run_pubmed_search(eutils, search_id="x", query=QUERY, out_dir=tmp_path / "x", batch_size=200)
+        first = len(stub.requests)
+        row = run_pubmed_search(eutils, search_id="x", query=QUERY, out_dir=tmp_path / "x", batch_size=200)
+        second = stub.requests[first:]
+    assert [r["endpoint"] for r in second] == ["efetch"] * 3  # no new search; batches 3, 4, 5
+    assert row["n_retrieved"] == "1000"
+    manifest = json.loads((tmp_path / "x/raw/manifest.json").read_text())
+    assert manifest["complete"] and len(manifest["batches"]["batch"]) == 5
+
+
+def test_a_killed_run_resumes_refetching_at_most_one_batch(tmp_path: Path) -> None:
+    """Kill the CLI mid-fetch (SIGKILL), then resume: finished batches are not fetched again."""
+    out = tmp_path / "k"
+    with EutilsStub(synthetic_corpus(700), query=QUERY) as stub:
+        stub.enforce_rate = False
+        env = {**os.environ, "OHEVIDENCE_EMAIL": "reviewer@example.org"}
+        env.pop("NCBI_API_KEY", None)
+        command = [
+            sys.executable,
+            "-m",
+            "ohevidence",
+            "search",
+            "pubmed",
+            "--query",
+            QUERY,
+            "--out",
+            str(out),
+        ]
+        command += ["--eutils-url", stub.url, "--batch-size", "100", "--ratelimit-dir", str(tmp_path / "rl")]
+        process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while len(list((out / "raw").glob("batch_*.xml"))) < 3 and time.time() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        first = stub.pmids_requested()
+        assert not (out / "records.csv").exists()
+        eutils = eutils_for(stub, tmp_path)
+        row = run_pubmed_search(
+            eutils, search_id="k", query=QUERY, out_dir=out, batch_size=100, progress=False
+        )
+        second = stub.pmids_requested()[len(first) :]
+    assert row["n_retrieved"] == "700"
+    refetched = set(first) & set(second)
+    assert len(refetched) <= 100  # at most the one batch in flight when killed
+    assert set(first) | set(second) == {a.pmid for a in synthetic_corpus(700)}
+
+
+# ---------------------------------------------------------------------------
+# Rate limiter
+# ---------------------------------------------------------------------------
+def test_limiter_spaces_slots_by_the_rate(tmp_path: Path) -> None:
+    now = [1000.0]
+    limiter = RateLimiter(tmp_path / "rl", 10.0, clock=lambda: now[0], sleep=lambda s: None)
+    slots = [limiter.reserve() for _ in range(5)]
+    gaps = [b - a for a, b in itertools.pairwise(slots)]
+    assert all(0.1 <= g < 0.11 for g in gaps)
+
+
+_WORKER = """
+import sys, time
+from ohevidence.search.ratelimit import RateLimiter
+limiter = RateLimiter(sys.argv[1], 3.0)
+print(*(limiter.acquire() or time.time() for _ in range(int(sys.argv[2]))))
+"""
+
+
+def test_limiter_holds_3_per_second_across_two_processes(tmp_path: Path) -> None:
+    """Two processes sharing the state file send 3/s together (NCBI's default), not 3/s each."""
+    state = tmp_path / "ncbi"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, str(state), "4"], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    times = sorted(float(t) for p in procs for t in p.communicate(timeout=30)[0].split())
+    assert len(times) == 8
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 3 - 0.02
+    assert all(sum(1 for u in times if t <= u < t + 1.0) <= 3 for t in times)
+    assert times[-1] - times[0] < 7 / 3 * 1.2  # and not much slower than allowed
+
+
+def test_real_default_rate_against_the_enforcing_stub(tmp_path: Path) -> None:
+    """The client's default NCBI rate (3/s, no key) trips no violation at the stub."""
+    from ohevidence.search.live import LiveSettings, ncbi_client
+
+    with EutilsStub(synthetic_corpus(5), query=QUERY) as stub:
+        client = ncbi_client("", LiveSettings(ratelimit_dir=tmp_path / "rl", policy=FAST))
+        eutils = EUtils(client, base_url=stub.url, identity=Identity(email="a@example.org"))
+        for _ in range(6):
+            eutils.esearch(QUERY, Slice(), retmax=5)
+        times = [r["t"] for r in stub.requests]
+    assert stub.violations == 0 and client.stats.retries == 0
+    assert 5 / 3 <= times[-1] - times[0] < 5 / 3 * 1.15
+
+
+# ---------------------------------------------------------------------------
+# NIHR Journals Library (Crossref + PubMed by DOI)
+# ---------------------------------------------------------------------------
+def crossref_for(stub: CrossrefStub, tmp_path: Path, sleep=None) -> Crossref:
+    stub.enforce_rate = False
+    client = HttpClient(
+        limiter=RateLimiter(tmp_path / "rl" / "crossref", 500.0), policy=FAST, sleep=sleep or SleepLog()
+    )
+    return Crossref(client, base_url=stub.url, mailto="reviewer@example.org")
+
+
+def test_crossref_cursor_paging_lists_every_work_once(tmp_path: Path) -> None:
+    with CrossrefStub(synthetic_works(2345)) as stub:
+        crossref = crossref_for(stub, tmp_path)
+        stub.fail("works", "truncate", on=2)  # cut-off JSON is retried
+        pages = list(crossref.pages(from_pub_date="2005-01-01"))
+        cursors = [r["params"]["cursor"] for r in stub.requests]
+    assert [len(p.items) for p in pages] == [1000, 1000, 345]
+    assert cursors[0] == "*" and cursors[1] == cursors[2] != "*" and len(set(cursors)) == 3
+    assert all(r["params"]["mailto"] == "reviewer@example.org" for r in stub.requests)
+    assert all(r["params"]["filter"] == "from-pub-date:2005-01-01" for r in stub.requests)
+    dois = [item["DOI"] for page in pages for item in page.items]
+    assert len(set(dois)) == 2345
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "content_type", "message"),
+    [
+        ("test_funders_fail_limit.0.json", 400, "application/json", "validation-failure: integer-not-valid"),
+        (
+            "test_cursor_fails_cursor_value.0.json",
+            404,
+            "application/json",
+            "cursor-invalid: Cursor specified",
+        ),
+        ("test_works_bad_id_warn.0.txt", 404, "text/plain", "HTTP 404: Resource not found."),
+    ],
+)
+def test_crossref_real_error_bodies_are_clear_errors(
+    shared_fixtures: Path, tmp_path: Path, name: str, status: int, content_type: str, message: str
+) -> None:
+    body = (shared_fixtures / "crossref/decoded" / name).read_bytes()
+    with CrossrefStub(synthetic_works(3)) as stub:
+        crossref = crossref_for(stub, tmp_path)
+        stub.fail("works", "raw", status=status, body=body, content_type=content_type)
+        with pytest.raises(ServiceError, match=message):
+            list(crossref.pages())
+        assert stub.count() == 1  # a 4xx is not retried
+
+
+def test_nihr_search_attaches_a_pmid_only_to_its_own_doi(tmp_path: Path) -> None:
+    works = synthetic_works(6)
+    dois = [w["DOI"] for w in works]
+    articles = [
+        StubArticle(20_000_001, date(2010, 1, 1), doi=dois[0]),  # journal article, same DOI
+        StubArticle(
+            20_000_002, date(2011, 1, 1), doi=dois[1].upper(), book=True
+        ),  # Bookshelf, DOI in capitals
+        # Found by the DOI search (it cites dois[2]) but is another paper: must not be attached.
+        StubArticle(20_000_003, date(2012, 1, 1), doi="10.1000/commentary", other_ids=(dois[2],)),
+        # Two records claiming one DOI: ambiguous, neither is attached.
+        StubArticle(20_000_004, date(2013, 1, 1), doi=dois[3]),
+        StubArticle(20_000_005, date(2013, 1, 2), doi=dois[3]),
+    ]
+    with CrossrefStub(works) as crossref_stub, EutilsStub(articles, query=QUERY) as eutils_stub:
+        crossref = crossref_for(crossref_stub, tmp_path)
+        eutils = eutils_for(eutils_stub, tmp_path)
+        row = run_nihr_search(crossref, eutils, search_id="nihr", out_dir=tmp_path / "nihr", progress=False)
+        doi_terms = [r["params"]["term"] for r in eutils_stub.requests if r["endpoint"] == "esearch"]
+    records = pd.read_csv(tmp_path / "nihr/records.csv", dtype=str, keep_default_na=False).set_index("doi")
+    assert (row["source"], row["mode"], row["n_hits"], row["n_retrieved"]) == ("nihr", "live", "6", "6")
+    assert records.loc[dois[0], "pmid"] == "20000001"
+    assert records.loc[dois[0], "mesh_terms"] == "Return to Work"
+    assert records.loc[dois[1], "pmid"] == "20000002"
+    assert records.loc[dois[2], "pmid"] == ""  # the commentary's PMID is not attached
+    assert records.loc[dois[3], "pmid"] == ""  # ambiguous
+    assert set(records["pmid"]) - {""} == {"20000001", "20000002"}
+    assert all(f'"{doi}"[aid]' in doi_terms[0] for doi in dois)
+
+
+def test_finished_live_search_is_loaded_checked_and_query_guarded(tmp_path: Path) -> None:
+    with EutilsStub(synthetic_corpus(50), query=QUERY) as stub:
+        run_pubmed_search(
+            eutils_for(stub, tmp_path), search_id="pm", query=QUERY, out_dir=tmp_path / "live/pm"
+        )
+    row = load_live_search(tmp_path / "live/pm", tmp_path / "results/pm", query=QUERY, source="pubmed")
+    assert (tmp_path / "results/pm/records.csv").read_text() == (tmp_path / "live/pm/records.csv").read_text()
+    assert row["n_retrieved"] == "50"
+    from ohevidence.errors import InputError
+
+    with pytest.raises(InputError, match="different query"):
+        load_live_search(tmp_path / "live/pm", tmp_path / "results/pm", query="sick leave")
+    batch = tmp_path / "live/pm/raw/batch_00001.xml"
+    batch.write_bytes(batch.read_bytes().replace(b"Synthetic record", b"Edited record"))
+    with pytest.raises(InputError, match="changed since the search ran"):
+        load_live_search(tmp_path / "live/pm", tmp_path / "results/pm", query=QUERY)
