@@ -292,3 +292,82 @@ def write_table(frame: pd.DataFrame, path: str | Path, columns: Sequence[Column]
     check_table(frame, columns, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.loc[:, names(columns)].to_csv(path, index=False, encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Deduplication (results/dedup/) and reviewers' dedup decisions (data/curated/).
+# Duplicate = two records of the same bibliographic item (the same article from two
+# databases, early-view and final version). Different reports of one study (protocol, main
+# paper, HTA monograph) are NOT duplicates: they are linked in study_links.csv.
+# ---------------------------------------------------------------------------
+DEDUP_CLUSTER_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "A record of results/records/records.csv (each appears once).", required=True),
+    Column("cluster_id", "Cluster of records that are one bibliographic item ('C0001' ...).", required=True),
+    Column("kept", "'yes' for the one record kept per cluster (the richest), else 'no'.", required=True,
+           pattern=r"yes|no"),
+    Column(
+        "matched_by",
+        "'; '-joined rules or identifiers that linked this record to the others of its cluster "
+        "(same_doi, same_pmid, title_authors_venue ..., decision); empty for a record alone.",
+    ),
+)  # fmt: skip
+
+UNIQUE_RECORD_COLUMNS: tuple[Column, ...] = (
+    *RECORD_COLUMNS,
+    Column("cluster_id", "Cluster (clusters.csv) this merged record stands for.", required=True),
+    Column("origin", "'; '-joined record_ids merged into this record, kept record first.", required=True),
+    Column("sources", "'; '-joined sources of those records.", required=True),
+    Column("search_ids", "'; '-joined searches that found this item.", required=True),
+    Column("all_pmids", "'; '-joined PMIDs of every merged record (pmid holds the kept one)."),
+    Column("all_dois", "'; '-joined DOIs of every merged record (doi holds the kept one)."),
+)
+
+DEDUP_DECISIONS: tuple[str, ...] = ("duplicate", "distinct")
+
+DEDUP_DECISION_COLUMNS: tuple[Column, ...] = (
+    Column("record_id_a", "One record of the pair.", required=True),
+    Column("record_id_b", "The other record.", required=True),
+    Column(
+        "decision",
+        "duplicate (same bibliographic item: merge) | distinct (never merge) | empty (undecided). "
+        "Other columns (reviewer, note, the scores of maybe_pairs.csv) are kept for people and ignored.",
+    ),
+)
+
+MAYBE_PAIR_COLUMNS: tuple[Column, ...] = (
+    DEDUP_DECISION_COLUMNS[0],
+    DEDUP_DECISION_COLUMNS[1],
+    Column("decision", "Empty for a person to fill: duplicate | distinct (then copy the row to "
+           "data/curated/dedup_decisions.csv). Pre-filled when that file already decides the pair."),
+    Column("rule", "Rule of rules.csv that matched the pair.", required=True),
+    Column("why_uncertain", "The veto or constraint that stopped an automatic merge, or the maybe rule."),
+    Column("title_sim", "Title similarity 0-100 (empty: a title missing)."),
+    Column("authors_sim", "Author (family names) similarity 0-100."),
+    Column("journal_sim", "Journal similarity 0-100, abbreviations recognised."),
+    Column("abstract_sim", "Abstract similarity 0-100."),
+    Column("year_gap", "Years between the two records."),
+    *(
+        Column(f"{field}_{side}", f"{field} of record {side}.")
+        for field in ("title", "authors", "journal", "year", "volume", "pages", "doi", "pmid", "source")
+        for side in ("a", "b")
+    ),
+)  # fmt: skip
+
+STUDY_LINK_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "A record with study evidence (records without any are absent).", required=True),
+    Column(
+        "study_key",
+        "The study: its first trial registration (ISRCTN/NCT/EudraCT), else 'acronym:<NAME>'.",
+        required=True,
+    ),
+    Column(
+        "evidence",
+        "Why: 'registration ISRCTN...', 'acronym X + condition (...) as <record_id>', "
+        "or 'duplicate of <record_id>'.",
+    ),
+)
+
+DEDUP_CLUSTER_FIELDS = names(DEDUP_CLUSTER_COLUMNS)
+UNIQUE_RECORD_FIELDS = names(UNIQUE_RECORD_COLUMNS)
+MAYBE_PAIR_FIELDS = names(MAYBE_PAIR_COLUMNS)
+STUDY_LINK_FIELDS = names(STUDY_LINK_COLUMNS)

@@ -1,0 +1,394 @@
+"""Step 3, ``match``: compare candidate pairs field by field, then apply the rule and veto tables.
+
+The decisions themselves are data: ``rules.csv`` (when a pair is a duplicate or a 'maybe')
+and ``vetoes.csv`` (what stops an automatic merge), both readable in a spreadsheet. Each
+rule row lists conditions per feature; the first row whose conditions all hold decides the
+pair. A condition cell holds alternatives separated by ``|``:
+
+- ``>=90``, ``<=1``: a similarity (0-100: title, authors, journal, abstract) or the year gap;
+- ``same``, ``compatible`` (same first page, one range partial), ``differ``, ``missing``
+  (either record lacks the field): the state of doi, pmid, volume, pages, or of any
+  similarity (``missing`` only);
+- ``!differ``: anything but ``differ``.
+
+An empty cell places no condition. Vetoes are checked in table order after a rule matched;
+``unless`` holds conditions joined by ``&`` that lift the veto. A veto turns the rule's
+outcome into the veto's outcome (``distinct`` or ``maybe``); a match on an identical DOI or
+PMID is never turned below ``maybe``, so a person sees it.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from ohevidence.dedupe.normalise import normalise_journal
+
+log = logging.getLogger("ohevidence.dedupe")
+
+SIMILARITIES = ("title", "title_main", "authors", "journal", "abstract")
+STATES = ("doi", "pmid", "volume", "issue", "pages")
+FEATURES = (*SIMILARITIES, "year_gap", *STATES)
+OUTCOMES = ("distinct", "maybe", "duplicate")  # in order of strength
+IDENTIFIER_RULES = frozenset({"same_doi", "same_pmid", "same_doi_other_title", "same_pmid_other_title"})
+
+
+# ---------------------------------------------------------------------------
+# The rule and veto tables.
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    outcome: str
+    conditions: dict[str, str]
+    why: str
+
+
+@dataclass(frozen=True)
+class Veto:
+    name: str
+    outcome: str
+    applies_to_identifier_matches: bool
+    unless: dict[str, str]
+    why: str
+
+
+def _read_package_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("ohevidence.dedupe").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def load_rules() -> tuple[Rule, ...]:
+    rows = _read_package_csv("rules.csv")
+    rules = []
+    for row in rows:
+        conditions = {f: row[f].strip() for f in FEATURES if row.get(f, "").strip()}
+        for feature, cell in conditions.items():
+            parse_condition(feature, cell)  # fail early on a typo in the table
+        rules.append(Rule(row["rule"], row["outcome"], conditions, row["why"]))
+    return tuple(rules)
+
+
+def _parse_unless(text: str) -> dict[str, str]:
+    conditions = {}
+    for part in filter(None, (p.strip() for p in text.split("&"))):
+        feature, _, cell = part.partition("=")
+        conditions[feature.strip()] = cell.strip()
+    return conditions
+
+
+def load_vetoes() -> tuple[Veto, ...]:
+    vetoes = []
+    for row in _read_package_csv("vetoes.csv"):
+        unless = _parse_unless(row["unless"])
+        for feature, cell in unless.items():
+            parse_condition(feature, cell)
+        if row["veto"] not in VETO_TESTS:
+            raise ValueError(f"vetoes.csv: veto {row['veto']!r} has no test in matching.VETO_TESTS")
+        vetoes.append(
+            Veto(
+                row["veto"], row["outcome"], row["applies_to_identifier_matches"] == "yes", unless, row["why"]
+            )
+        )
+    return tuple(vetoes)
+
+
+def parse_condition(feature: str, cell: str) -> list[tuple[str, float | str]]:
+    """'>=90|missing' -> [('>=', 90.0), ('state', 'missing')]."""
+    if feature not in FEATURES:
+        raise ValueError(f"unknown feature {feature!r} in a rule table (known: {', '.join(FEATURES)})")
+    alternatives: list[tuple[str, float | str]] = []
+    for alt in (a.strip() for a in cell.split("|")):
+        for op in (">=", "<=", "="):
+            if alt.startswith(op) and alt[len(op) :].strip().replace(".", "", 1).isdigit():
+                alternatives.append((op, float(alt[len(op) :])))
+                break
+        else:
+            if alt not in {"same", "compatible", "differ", "missing", "!differ"}:
+                raise ValueError(f"bad condition {alt!r} for {feature!r}")
+            alternatives.append(("state", alt))
+    return alternatives
+
+
+def condition_mask(features: pd.DataFrame, feature: str, cell: str) -> np.ndarray:
+    values = features[feature]
+    mask = np.zeros(len(features), dtype=bool)
+    numeric = feature in SIMILARITIES or feature == "year_gap"
+    for op, arg in parse_condition(feature, cell):
+        if op == ">=":
+            mask |= (values >= arg).to_numpy()
+        elif op == "<=":
+            mask |= (values <= arg).to_numpy()
+        elif op == "=":
+            mask |= (values == arg).to_numpy()
+        elif arg == "missing":
+            mask |= values.isna().to_numpy() if numeric else (values == "missing").to_numpy()
+        elif arg == "!differ":
+            mask |= (values != "differ").to_numpy()
+        else:
+            mask |= (values == arg).to_numpy()
+    return mask
+
+
+# ---------------------------------------------------------------------------
+# Features of a pair.
+# ---------------------------------------------------------------------------
+def _abbreviates(short: str, long: str) -> bool:
+    """'j' ~ 'journal', 'occup' ~ 'occupational', 'natl' ~ 'national' (same first letter, in order)."""
+    if short == long:
+        return True
+    if len(short) > len(long):
+        short, long = long, short
+    if not short or short[0] != long[0]:
+        return False
+    if long.startswith(short):
+        return True
+    position = 0
+    for char in short:
+        position = long.find(char, position) + 1
+        if position == 0:
+            return False
+    return len(short) >= 3
+
+
+@lru_cache(maxsize=200_000)
+def journal_similarity(a: str, b: str) -> float:
+    """0-100: the larger of plain similarity and word-by-word abbreviation agreement.
+
+    'health technol assess' vs 'health technology assessment' -> 100; ISO abbreviations
+    truncate or contract words, so each word of one name must abbreviate the word in the
+    same position of the other (longest common subsequence of words).
+    """
+    if a == b:
+        return 100.0
+    ta, tb = a.split(), b.split()
+    table = [[0] * (len(tb) + 1) for _ in range(len(ta) + 1)]
+    for i, x in enumerate(ta):
+        for j, y in enumerate(tb):
+            table[i + 1][j + 1] = (
+                table[i][j] + 1 if _abbreviates(x, y) else max(table[i][j + 1], table[i + 1][j])
+            )
+    words = 200.0 * table[-1][-1] / (len(ta) + len(tb)) if ta and tb else 0.0
+    return max(words, fuzz.ratio(a, b))
+
+
+def _pairwise(left: np.ndarray, right: np.ndarray, scorer: Callable[..., float]) -> np.ndarray:
+    scores = process.cpdist(left, right, scorer=scorer, workers=-1, dtype=np.float32)
+    return np.asarray(scores, dtype=np.float64)
+
+
+def _similarity(prepared: pd.DataFrame, column: str, a: np.ndarray, b: np.ndarray, scorer) -> np.ndarray:
+    values = prepared[column].to_numpy(dtype=object)
+    left, right = values[a], values[b]
+    scores = _pairwise(left, right, scorer) if len(a) else np.empty(0)
+    empty = (left == "") | (right == "")
+    scores[empty] = np.nan
+    return scores
+
+
+def _state(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    left, right = values[a], values[b]
+    return np.where((left == "") | (right == ""), "missing", np.where(left == right, "same", "differ"))
+
+
+def _issue_state(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Issues 'differ' only when they share no number: '3' and '3 4' (a double issue) agree."""
+    state = _state(values, a, b)
+    for i in np.flatnonzero(state == "differ"):
+        if set(values[a[i]].split()) & set(values[b[i]].split()):
+            state[i] = "same"
+    return state
+
+
+def _page_state(prepared: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    full = prepared["pages_n"].to_numpy(dtype=object)
+    first = prepared["first_page"].to_numpy(dtype=object)
+    numeric = prepared["page_first"].notna().to_numpy()
+    state = _state(full, a, b)
+    compatible = (state == "differ") & (first[a] == first[b])
+    state = np.where(compatible, "compatible", state)
+    # An article number (e12345, c1035) and a printed page range cannot be compared: early-view
+    # and final versions of one article carry one each.
+    incomparable = (state == "differ") & (numeric[a] != numeric[b])
+    return np.where(incomparable, "missing", state)
+
+
+def features(prepared: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    """One row per candidate pair: similarities (0-100, NaN if a field is missing), year gap, states."""
+    a = candidates["a"].to_numpy()
+    b = candidates["b"].to_numpy()
+    out = pd.DataFrame({"a": a, "b": b}, index=candidates.index)
+    out["title"] = _similarity(prepared, "title_n", a, b, fuzz.ratio)
+    out["title_main"] = _similarity(prepared, "title_main", a, b, fuzz.ratio)
+    # Family names first; all name words catch exports that swap family and given names.
+    out["authors"] = np.fmax(
+        _similarity(prepared, "authors_n", a, b, fuzz.token_set_ratio),
+        _similarity(prepared, "author_words", a, b, fuzz.token_set_ratio),
+    )
+    out["abstract"] = _similarity(prepared, "abstract_n", a, b, fuzz.ratio)
+    journals = prepared["journal_n"].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(journals)
+    pair_codes = pd.DataFrame({"x": codes[a], "y": codes[b]})
+    distinct_pairs = pair_codes.drop_duplicates()
+    scores = {
+        (x, y): journal_similarity(uniques[x], uniques[y])
+        for x, y in zip(distinct_pairs["x"], distinct_pairs["y"], strict=True)
+    }
+    journal = np.array([scores[(x, y)] for x, y in zip(pair_codes["x"], pair_codes["y"], strict=True)])
+    journal = journal.astype(float) if len(journal) else np.empty(0)
+    journal[(journals[a] == "") | (journals[b] == "")] = np.nan
+    out["journal"] = journal
+    years = prepared["year"].to_numpy()
+    out["year_gap"] = np.abs(years[a] - years[b])
+    out["doi"] = _state(prepared["doi_n"].to_numpy(dtype=object), a, b)
+    out["pmid"] = _state(prepared["pmid_n"].to_numpy(dtype=object), a, b)
+    out["volume"] = _state(prepared["volume_n"].to_numpy(dtype=object), a, b)
+    out["issue"] = _issue_state(prepared["issue_n"].to_numpy(dtype=object), a, b)
+    out["pages"] = _page_state(prepared, a, b)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Vetoes: the tests behind vetoes.csv, one per row.
+# ---------------------------------------------------------------------------
+def _pair_values(prepared: pd.DataFrame, column: str, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    values = prepared[column].to_numpy()
+    return values[pairs["a"].to_numpy()], values[pairs["b"].to_numpy()]
+
+
+def _veto_same_search(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    left, right = _pair_values(prepared, "unique_search", pairs)
+    return (left != "") & (left == right)
+
+
+def _veto_part(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    left, right = _pair_values(prepared, "part", pairs)
+    return (left != "") & (right != "") & (left != right)
+
+
+def _veto_kind(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    left, right = _pair_values(prepared, "kind", pairs)
+    return left != right
+
+
+def _veto_adjacent_pages(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    first_a, first_b = _pair_values(prepared, "page_first", pairs)
+    last_a, last_b = _pair_values(prepared, "page_last", pairs)
+    with np.errstate(invalid="ignore"):
+        return (np.abs(first_b - last_a) <= 1) & (first_b != first_a) | (np.abs(first_a - last_b) <= 1) & (
+            first_b != first_a
+        )
+
+
+def _veto_conference(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    left, right = _pair_values(prepared, "conference", pairs)
+    return left != right
+
+
+def _venue_initials(venue: str) -> tuple[str, set[str]]:
+    """Initials of a conference's name ('European Conference on Information Systems': 'ecis'), its words."""
+    main = re.split(r"\s[-:]\s|:|,", venue.lower())[0]
+    words = [w for w in re.findall(r"[a-z0-9]+", main) if w not in {"of", "the", "on", "and", "for", "in"}]
+    words = [w for w in words if not re.fullmatch(r"\d+(?:st|nd|rd|th)?", w) and w != "proceedings"]
+    return "".join(w[0] for w in words), set(re.findall(r"[a-z]+", venue.lower()))
+
+
+def same_conference(a: str, b: str) -> bool:
+    """'ICIS : Transforming Society...' and 'International Conference on Information Systems' agree."""
+    if journal_similarity(normalise_journal(a), normalise_journal(b)) >= 75:
+        return True
+    initials_a, words_a = _venue_initials(a)
+    initials_b, words_b = _venue_initials(b)
+    return (len(initials_a) >= 3 and initials_a in words_b) or (
+        len(initials_b) >= 3 and initials_b in words_a
+    )
+
+
+def _veto_conference_year(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Both conference papers, different years, and not recognisably the same conference."""
+    left, right = _pair_values(prepared, "conference", pairs)
+    fires = left & right & (pairs["year_gap"] > 0).to_numpy()
+    venues_a, venues_b = _pair_values(prepared, "journal_raw", pairs)
+    for i in np.flatnonzero(fires):
+        if same_conference(venues_a[i], venues_b[i]):
+            fires[i] = False
+    return fires
+
+
+VETO_TESTS: dict[str, Callable[[pd.DataFrame, pd.DataFrame], np.ndarray]] = {
+    "same_search_unique_ids": _veto_same_search,
+    "distinct_doi": lambda prepared, pairs: (pairs["doi"] == "differ").to_numpy(),
+    "distinct_pmid": lambda prepared, pairs: (pairs["pmid"] == "differ").to_numpy(),
+    "part_number": _veto_part,
+    "erratum_comment_reply": _veto_kind,
+    "adjacent_pages": _veto_adjacent_pages,
+    "conference_vs_journal": _veto_conference,
+    "conference_years": _veto_conference_year,
+    "year_gap": lambda prepared, pairs: (pairs["year_gap"] > 1).to_numpy(),
+}
+
+RULES = load_rules()
+VETOES = load_vetoes()
+
+
+def match(
+    prepared: pd.DataFrame,
+    candidates: pd.DataFrame,
+    *,
+    rules: tuple[Rule, ...] = RULES,
+    vetoes: tuple[Veto, ...] = VETOES,
+) -> pd.DataFrame:
+    """Score candidate pairs and decide each: columns of ``features`` plus ``rule``, ``veto``, ``outcome``.
+
+    Pairs no rule matches get outcome 'distinct' and an empty rule.
+    """
+    pairs = features(prepared, candidates)
+    n = len(pairs)
+    rule = np.full(n, "", dtype=object)
+    outcome = np.full(n, "distinct", dtype=object)
+    undecided = np.ones(n, dtype=bool)
+    for r in rules:
+        hit = undecided.copy()
+        for feature, cell in r.conditions.items():
+            if not hit.any():
+                break
+            hit &= condition_mask(pairs, feature, cell)
+        rule[hit] = r.name
+        outcome[hit] = r.outcome
+        undecided &= ~hit
+    veto = np.full(n, "", dtype=object)
+    identifier = np.isin(rule, list(IDENTIFIER_RULES))
+    strength = {name: i for i, name in enumerate(OUTCOMES)}
+    level = np.array([strength[o] for o in outcome], dtype=np.int8)
+    for v in vetoes:
+        fires = (level > 0) & (veto == "") & VETO_TESTS[v.name](prepared, pairs)
+        if not v.applies_to_identifier_matches:
+            fires &= ~identifier
+        for feature, cell in v.unless.items():
+            fires &= ~condition_mask(pairs, feature, cell)
+        veto[fires] = v.name
+        # An identical identifier is strong evidence: a veto leaves it to a person, never to 'distinct'.
+        target = np.where(identifier, max(strength[v.outcome], strength["maybe"]), strength[v.outcome])
+        level = np.where(fires, np.minimum(level, target), level)
+    outcome = np.array(OUTCOMES, dtype=object)[level]
+    pairs["rule"] = rule
+    pairs["veto"] = veto
+    pairs["outcome"] = outcome
+    counts = pd.Series(outcome).value_counts()
+    log.info(
+        "match: %d pairs scored: %d duplicate, %d maybe, %d vetoed",
+        n,
+        int(counts.get("duplicate", 0)),
+        int(counts.get("maybe", 0)),
+        int((veto != "").sum()),
+    )
+    return pairs

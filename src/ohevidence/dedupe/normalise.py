@@ -1,0 +1,277 @@
+"""Step 1, ``prep``: normalised comparison fields for every record.
+
+Databases write the same article differently: upper-case titles, HTML entities, MEDLINE's
+"[Article in German]" and "[Review]" tags, 'Health Technol Assess' for 'Health Technology
+Assessment', '128-38' for '128-138', DOIs as URLs. ``prep`` turns each record into the
+fields the matcher compares; the original record is never changed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import unquote
+
+import numpy as np
+import pandas as pd
+
+from ohevidence.schema import find_registry_ids, normalise_doi, normalise_pmid, split_multi
+
+# Sources whose record ids are unique within one search: two records of one such search are
+# two different items by construction (PubMed PMIDs; Crossref / NIHR Journals Library DOIs).
+UNIQUE_ID_SOURCES: frozenset[str] = frozenset({"pubmed", "nihr", "crossref"})
+
+_TAG = re.compile(r"<[^<>]{1,200}>")
+# MEDLINE/EndNote annotations that are not part of the title proper.
+_TITLE_NOISE = re.compile(
+    r"\[(?:(?:article|text)\s+in\s+[a-z ,]+|in\s+[a-z]+|review(?:\s+article)?|\d+\s+refs?\.?|see\s+comments?"
+    r"|comment|editorial|published\s+erratum[^\]]*|erratum[^\]]*|letter|abstract)\]"
+    r"|\((?:author'?s?\s+transl\.?|translated\s+by[^)]*)\)",
+    re.IGNORECASE,
+)
+_NON_WORD = re.compile(r"[\W_]+")
+_PARENS = re.compile(r"\([^)]*\)")
+_PAGE_DASH = re.compile(r"\s*(?:--|–|—|‐|−|-)\s*")
+_PAGE = re.compile(r"^([a-z]*)(\d+)(?:-([a-z]*)(\d+))?$")
+_YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
+_UNKNOWN = frozenset({"unknown", "na", "n/a", "none", "nan", "null", "-"})
+_PART = re.compile(r"\bpart\s+(\d{1,2}|[ivx]{1,5}|one|two|three|four|five|[a-e])\b", re.IGNORECASE)
+_PART_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
+_ROMAN = {"i": 1, "v": 5, "x": 10}
+
+# What kind of bibliographic item a record is, when it is not the article itself.
+_KIND_TITLE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("erratum", re.compile(r"^\W*(?:erratum|errata|corrigendum|correction(?:\s+to)?\b)", re.IGNORECASE)),
+    ("retraction", re.compile(r"^\W*(?:retraction|retracted|notice of retraction)\b", re.IGNORECASE)),
+    ("reply", re.compile(r"^\W*(?:reply|response|authors?'?\s+reply|in\s+reply)\b", re.IGNORECASE)),
+    ("comment", re.compile(r"^\W*(?:comment(?:ary)?\s+(?:on|to)\b|re\s*:)", re.IGNORECASE)),
+)
+_KIND_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("erratum", re.compile(r"published erratum|erratum|correction", re.IGNORECASE)),
+    ("retraction", re.compile(r"retraction of publication|retraction notice", re.IGNORECASE)),
+)
+_CONFERENCE_TYPES = re.compile(r"congress|conference|meeting abstract|proceedings", re.IGNORECASE)
+_CONFERENCE_VENUE = re.compile(
+    r"\b(?:conference|congress|proceedings|symposium|meeting|workshop|colloquium|annual\s+scientific)\b"
+    r"|\bconf\b|\bproc\b|\bsymp\b",
+    re.IGNORECASE,
+)
+_JOURNAL_STOPWORDS = frozenset({"the", "of", "and", "for", "in", "on", "de", "la", "et", "a", "an", "und"})
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, HTML entities and tags gone, non-word runs as one space."""
+    if not text:
+        return ""
+    text = html.unescape(_TAG.sub(" ", text))
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def normalise_title(title: str) -> str:
+    """Comparable title: no MEDLINE tags ('[Review]', '[Article in German]'), no HTML, no punctuation.
+
+    MEDLINE prints translated titles in brackets ('[Return to work after stroke].'): the
+    brackets go, the words stay.
+    """
+    text = _TITLE_NOISE.sub(" ", html.unescape(_TAG.sub(" ", title or "")))
+    return fold(text)
+
+
+def family_names(authors: str) -> str:
+    """Family names, space-joined, from '; '-joined 'Family, Initials' (or 'Last, F. and Last, F.').
+
+    Names without a comma (collective names, or lists run together by an export) keep their
+    words longer than one letter, so initials do not count as names.
+    """
+    names: list[str] = []
+    for part in split_multi(authors.replace(" and ", "; ")):
+        family = part.split(",", 1)[0] if "," in part else part
+        words = [w for w in fold(family).split() if len(w) > 1]
+        names.append(" ".join(words))
+    return " ".join(n for n in names if n)
+
+
+def first_author(authors: str) -> str:
+    parts = split_multi(authors.replace(" and ", "; "))
+    if not parts:
+        return ""
+    family = parts[0].split(",", 1)[0] if "," in parts[0] else parts[0]
+    words = [w for w in fold(family).split() if len(w) > 1]
+    return words[0] if words else ""
+
+
+def normalise_journal(journal: str) -> str:
+    """'J. Public Health (Oxf.)' -> 'j public health'; '&' -> 'and'; leading 'The' dropped."""
+    text = _PARENS.sub(" ", (journal or "").replace("&", " and "))
+    words = [w for w in fold(text).split() if w not in _JOURNAL_STOPWORDS]
+    return " ".join(words)
+
+
+def normalise_pages(pages: str) -> tuple[str, str]:
+    """('128-138', '128') from '128-38', 'pp. 128 -- 138', '128–138'; article numbers kept.
+
+    Returns (full range, first page); ('', '') when unknown. A short end page borrows the
+    start page's leading digits, as printed ranges do ('1128-9' = '1128-1129').
+    """
+    text = (pages or "").strip().lower()
+    if not text or text in _UNKNOWN:
+        return "", ""
+    text = re.sub(r"^(?:pp?\.?\s*)", "", text)
+    text = _PAGE_DASH.sub("-", text).replace(" ", "")
+    match = _PAGE.match(text)
+    if not match:
+        return text, text.split("-")[0]
+    prefix, start, end_prefix, end = match.groups()
+    first = f"{prefix}{start.lstrip('0') or '0'}"
+    if end is None:
+        return first, first
+    if len(end) < len(start):
+        end = start[: len(start) - len(end)] + end
+    end = end.lstrip("0") or "0"
+    last = f"{end_prefix or prefix}{end}"
+    return (first if last == first else f"{first}-{last}"), first
+
+
+def page_numbers(pages_full: str) -> tuple[int, int] | None:
+    """Numeric (first, last) of a plain range without letters, else None."""
+    match = re.fullmatch(r"(\d+)(?:-(\d+))?", pages_full)
+    if not match:
+        return None
+    first = int(match.group(1))
+    last = int(match.group(2)) if match.group(2) else first
+    return first, last
+
+
+def normalise_volume(volume: str) -> str:
+    text = fold(volume or "")
+    if not text or text in _UNKNOWN:
+        return ""
+    text = re.sub(r"^(?:vol(?:ume)?)\s*", "", text)
+    return text.split(" ")[0].lstrip("0") if text else ""
+
+
+def normalise_issue(issue: str) -> str:
+    """The numbers of an issue: 'Suppl. 1' -> '1', '3-4' -> '3 4', 'SI' (special issue) or 'NA' -> ''."""
+    return " ".join(n.lstrip("0") or "0" for n in re.findall(r"\d+", issue or ""))
+
+
+_SUBTITLE = re.compile(r"\s*(?::|\?|!|\s[-–—]\s|\.\s|\s\[)")
+
+
+def main_title(title: str) -> str:
+    """The title before its subtitle ('Diminished control in crowdsourcing: an investigation ...').
+
+    Databases drop subtitles; '' when the main part has fewer than three words (too generic).
+    """
+    text = _TITLE_NOISE.sub(" ", html.unescape(_TAG.sub(" ", title or ""))).strip().lstrip("[\"'")
+    main = fold(_SUBTITLE.split(text, maxsplit=1)[0])
+    return main if len(main.split()) >= 3 else ""
+
+
+def all_name_words(authors: str) -> str:
+    """Every word of every author name longer than an initial: finds family/given names swapped."""
+    return " ".join(w for w in fold(authors.replace(" and ", "; ")).split() if len(w) > 1)
+
+
+def part_number(title: str) -> str:
+    """'Part II' -> '2': Part I and Part II are two papers, not one."""
+    match = _PART.search(title or "")
+    if not match:
+        return ""
+    token = match.group(1).lower()
+    if token.isdigit():
+        return str(int(token))
+    if token in _PART_WORDS:
+        return _PART_WORDS[token]
+    if set(token) <= set(_ROMAN) and len(token) > 0 and token not in {"a", "b", "c", "d", "e"}:
+        values = [_ROMAN[c] for c in token]
+        total = sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+        return str(total)
+    return token
+
+
+def item_kind(title: str, publication_types: str) -> str:
+    """'erratum', 'retraction', 'reply', 'comment', or '' for the article itself."""
+    for kind, pattern in _KIND_TITLE:
+        if pattern.search(title or ""):
+            return kind
+    for kind, pattern in _KIND_TYPES:
+        if pattern.search(publication_types or ""):
+            return kind
+    return ""
+
+
+def is_conference(journal: str, publication_types: str) -> bool:
+    """Conference paper or abstract: by publication type or by a venue named as a meeting."""
+    return bool(_CONFERENCE_TYPES.search(publication_types or "")) or bool(
+        _CONFERENCE_VENUE.search(journal or "")
+    )
+
+
+def clean_doi(value: str) -> str:
+    doi = normalise_doi(unquote(value or ""))
+    return doi.rstrip(".")
+
+
+def prep(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per record (same order): the normalised fields every later step compares.
+
+    Columns: title_n, title_key, title_main, authors_n, author_words, first_author, journal_n,
+    journal_raw, year (float, NaN if unknown), volume_n, issue_n, pages_n, first_page,
+    page_first/page_last (NaN unless a plain numeric range), doi_n, pmid_n, abstract_n, part,
+    kind, conference, registry,
+    unique_search (search id for sources with unique ids, else '').
+    """
+
+    def col(name: str) -> list[str]:
+        if name not in records.columns:
+            return [""] * len(records)
+        return records[name].fillna("").astype(str).tolist()
+
+    titles, authors, journals = col("title"), col("authors"), col("journal")
+    types, pages = col("publication_types"), col("pages")
+    title_n = [normalise_title(t) for t in titles]
+    page_pairs = [normalise_pages(p) for p in pages]
+    ranges = [page_numbers(full) for full, _ in page_pairs]
+    years = []
+    for value in col("year"):
+        match = _YEAR.search(value)
+        years.append(float(match.group(1)) if match else np.nan)
+    sources, search_ids = col("source"), col("search_id")
+    abstracts = col("abstract")
+    prepared = pd.DataFrame(
+        {
+            "title_n": title_n,
+            "title_key": [t.replace(" ", "") for t in title_n],
+            "title_main": [main_title(t) for t in titles],
+            "authors_n": [family_names(a) for a in authors],
+            "author_words": [all_name_words(a) for a in authors],
+            "first_author": [first_author(a) for a in authors],
+            "journal_n": [normalise_journal(j) for j in journals],
+            "journal_raw": journals,
+            "year": np.array(years, dtype=float),
+            "volume_n": [normalise_volume(v) for v in col("volume")],
+            "issue_n": [normalise_issue(v) for v in col("issue")],
+            "pages_n": [full for full, _ in page_pairs],
+            "first_page": [first for _, first in page_pairs],
+            "page_first": [r[0] if r else np.nan for r in ranges],
+            "page_last": [r[1] if r else np.nan for r in ranges],
+            "doi_n": [clean_doi(d) for d in col("doi")],
+            "pmid_n": [normalise_pmid(p) for p in col("pmid")],
+            "abstract_n": [fold(a[:600])[:400] for a in abstracts],
+            "part": [part_number(t) for t in titles],
+            "kind": [item_kind(t, p) for t, p in zip(titles, types, strict=True)],
+            "conference": [is_conference(j, p) for j, p in zip(journals, types, strict=True)],
+            "registry": [
+                "; ".join(find_registry_ids(r, t)) for r, t in zip(col("registry_ids"), titles, strict=True)
+            ],
+            "unique_search": [
+                sid if src in UNIQUE_ID_SOURCES else "" for src, sid in zip(sources, search_ids, strict=True)
+            ],
+        },
+        index=records.index,
+    )
+    return prepared
