@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/extract.smk"
 
 
 rule all:
@@ -20,3 +21,5 @@ rule all:
     input:
         "results/records/records.csv",
         "results/search/search_log.csv",
+        "results/extraction/auto_extracted.csv",
+        "results/extraction/worklist.csv",

@@ -1,6 +1,6 @@
 """Command-line interface: one subcommand per stage, so every step runs outside Snakemake.
 
-    ohevidence validate [--config config/config.yaml]
+    ohevidence validate [--config config/config.yaml] [--curated data/curated] [--report FILE]
     ohevidence search file FILE --search-id ID --source SRC --platform P --run-at T --out DIR
     ohevidence search merge DIR [DIR ...] --records-out FILE --log-out FILE
 
@@ -20,13 +20,14 @@ from pathlib import Path
 
 from ohevidence import __version__
 from ohevidence.config import DEFAULT_SCHEMA, load_config
+from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
 from ohevidence.search.searches import load_manifest
 
 log = logging.getLogger("ohevidence")
 
 # Modules with a `register(stages)` function adding their stage's subcommands.
-STAGE_MODULES: tuple[str, ...] = ("ohevidence.search.cli",)
+STAGE_MODULES: tuple[str, ...] = ("ohevidence.search.cli", "ohevidence.extract.cli")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -45,6 +46,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         config["mode"],
         len(searches) + len(config["imports"]),
     )
+    # The curated tables: every problem printed, one line each; nothing written unless all pass.
+    problems = validate_curated(args.curated)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    failed = errors(problems)
+    if failed:
+        raise OhevidenceError(f"{args.curated}: {len(failed)} error(s) in the curated tables (listed above)")
+    summary = f"{args.curated}: curated tables valid ({len(problems)} warning(s))"
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text("\n".join([summary, *map(str, problems)]) + "\n", encoding="utf-8")
+    log.info(summary)
     return 0
 
 
@@ -57,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = stages.add_parser("validate", help="check the review configuration and the files it names")
     validate.add_argument("--config", default="config/config.yaml")
     validate.add_argument("--schema", default=str(DEFAULT_SCHEMA))
+    validate.add_argument("--curated", default="data/curated", help="folder of the curated evidence tables")
+    validate.add_argument("--report", default=None, help="write the result here (only when valid)")
     validate.set_defaults(func=_cmd_validate)
 
     for module in STAGE_MODULES:

@@ -371,3 +371,190 @@ DEDUP_CLUSTER_FIELDS = names(DEDUP_CLUSTER_COLUMNS)
 UNIQUE_RECORD_FIELDS = names(UNIQUE_RECORD_COLUMNS)
 MAYBE_PAIR_FIELDS = names(MAYBE_PAIR_COLUMNS)
 STUDY_LINK_FIELDS = names(STUDY_LINK_COLUMNS)
+
+# ---------------------------------------------------------------------------
+# Curated evidence tables (data/curated/, human-owned) and automatic extraction.
+# Controlled vocabularies are data: ohevidence.curated checks every cell against them.
+# ---------------------------------------------------------------------------
+STUDY_DESIGNS: tuple[str, ...] = (
+    "RCT",
+    "cluster RCT",
+    "pilot/feasibility RCT",
+    "non-randomised",
+    "qualitative",
+    "systematic review",
+    "protocol only",
+)
+STUDY_STATUSES: tuple[str, ...] = ("completed", "ongoing", "discontinued")
+OUTCOME_DOMAINS: tuple[str, ...] = (
+    "return_to_work",
+    "sickness_absence",
+    "work_ability",
+    "presenteeism",
+    "job_retention",
+    "pain",
+    "function",
+    "cost",
+)
+# Ratio measures are compared on the log scale; difference measures on the natural scale.
+RATIO_MEASURES: tuple[str, ...] = ("RR", "OR", "HR", "IRR", "ROM")
+DIFFERENCE_MEASURES: tuple[str, ...] = ("MD", "SMD", "RD")
+OUTCOME_MEASURES: tuple[str, ...] = RATIO_MEASURES + DIFFERENCE_MEASURES
+# Row flags: what an analysis must know before it pools the row.
+OUTCOME_FLAGS: dict[str, str] = {
+    "pooled_review_estimate": "a review's pooled estimate: never pool it with trials (its own included "
+    "trials may be among them); analyses exclude these rows",
+    "needs_fulltext_check": "a printed number is internally inconsistent or unverified; use arm data, "
+    "not the estimate, until the full text is checked",
+    "reversed_direction": "the estimate is printed as control vs intervention (ctl - int, or favours "
+    "intervention when positive for a lower-is-better outcome); re-sign before pooling",
+    "shared_control": "the control arm is shared with another row of the same study; split it before "
+    "pooling both rows",
+    "same_participants": "another row of the study measures the same participants; use one",
+    "cluster_adjusted_estimate_crude_arms": "the estimate accounts for clustering, the arm data do not",
+    "exploratory": "exploratory analysis (e.g. of a discontinued trial)",
+    "units_not_reported": "the publication does not state the outcome's units",
+    "percentage_points": "a risk difference printed in percentage points, not as a proportion",
+}
+PROFESSIONAL_GROUPS: tuple[str, ...] = (
+    "allied health",
+    "nursing",
+    "medical",
+    "psychological",
+    "non-clinical",
+    "multidisciplinary",
+)
+_BOOL = r"true|false"
+_INT = r"\d+"
+_NUM = r"-?\d+(?:\.\d+)?"
+_ID = r"[A-Za-z0-9_]+"
+
+
+def _one_of(values: Sequence[str]) -> str:
+    return "|".join(re.escape(v) for v in values)
+
+
+STUDY_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "Unique id of the study, e.g. SWAP_WynneJones2018 (letters, digits, _).", True, _ID),
+    Column("acronym", "Trial acronym as published (SWAP, InSTEP, ...); empty when it has none."),
+    Column("title", "Title of the main publication (results paper, report or protocol)."),
+    Column("first_author", "First author, 'Family Initials'."),
+    Column("year", "Year of the main publication.", pattern=r"\d{4}"),
+    Column("design", "One of: " + ", ".join(STUDY_DESIGNS) + ".", True, _one_of(STUDY_DESIGNS)),
+    Column("status", "One of: " + ", ".join(STUDY_STATUSES) + ".", True, _one_of(STUDY_STATUSES)),
+    Column("country", "Country as printed in the evidence; empty when not stated."),
+    Column("setting", "Where the intervention was delivered (primary care, OH service, ...)."),
+    Column("condition", "Health condition of the population."),
+    Column("population", "Who was studied, in a few words."),
+    Column("intervention", "What was delivered, in a few words."),
+    Column("comparator", "What the control arm received; empty when not printed."),
+    Column(
+        "job_role",
+        "Profession that delivered the intervention: id(s) from job_roles.yaml, '; '-joined when arms "
+        "differ; empty when no publication or the brief names it.",
+    ),
+    Column("job_role_detail", "The brief's wording and the publication's wording of who delivered it."),
+    Column("registry_ids", "'; '-joined registrations (ISRCTN12345678, NCT01234567, EudraCT ...)."),
+    Column("pmid", "PMID of the main publication.", pattern=_INT),
+    Column("doi", "DOI of the main publication.", pattern=r"10\.\S+"),
+    Column("nihr_doi", "NIHR Journals Library DOI (10.3310/...), if any.", pattern=r"10\.3310/\S+"),
+    Column("funder", "Funder and grant number, as printed."),
+    Column(
+        "n_randomised", "Participants randomised (or enrolled, see notes); empty if unknown.", pattern=_INT
+    ),
+    Column("notes", "Anything a reviewer must know: caveats, secondary publications, what was NOT FOUND."),
+    Column("source", "URL(s) printed in the evidence + evidence file and section.", True),
+)
+
+OUTCOME_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "studies.csv study_id.", True, _ID),
+    Column("outcome_id", "Outcome (and arm comparison) within the study, e.g. days_off_work.", True, _ID),
+    Column("domain", "One of: " + ", ".join(OUTCOME_DOMAINS) + ".", True, _one_of(OUTCOME_DOMAINS)),
+    Column("timepoint_months", "Follow-up in months; empty when not stated.", pattern=_NUM),
+    Column(
+        "measure", "Effect measure: " + ", ".join(OUTCOME_MEASURES) + ".", True, _one_of(OUTCOME_MEASURES)
+    ),
+    Column(
+        "higher_is_better",
+        "true when higher values of the outcome are better for the worker (more RTW); false for "
+        "absence, recurrence, cost, pain. With the estimate read as int vs ctl, a ratio > 1 or a "
+        "difference > 0 favours the intervention exactly when this is true (unless flagged "
+        "reversed_direction).",
+        True,
+        _BOOL,
+    ),
+    Column("n_int", "Participants in the intervention arm (analysed or randomised; notes).", pattern=_INT),
+    Column("n_ctl", "Participants in the control arm.", pattern=_INT),
+    Column("events_int", "Events in the intervention arm (binary outcomes).", pattern=_INT),
+    Column("events_ctl", "Events in the control arm.", pattern=_INT),
+    Column("mean_int", "Mean in the intervention arm.", pattern=_NUM),
+    Column("sd_int", "SD in the intervention arm.", pattern=_NUM),
+    Column("mean_ctl", "Mean in the control arm.", pattern=_NUM),
+    Column("sd_ctl", "SD in the control arm.", pattern=_NUM),
+    Column("estimate", "Effect estimate as printed, int vs ctl (see flags).", pattern=_NUM),
+    Column("ci_low", "Lower confidence limit as printed.", pattern=_NUM),
+    Column("ci_high", "Upper confidence limit as printed.", pattern=_NUM),
+    Column(
+        "ci_level",
+        "Confidence level as a FRACTION, 0 < ci_level < 1: 0.95 for a 95% CI, 0.80 for WAVE's 80% CI.",
+        pattern=_NUM,
+    ),
+    Column("adjusted", "true if the estimate is covariate-adjusted; empty when not stated.", pattern=_BOOL),
+    Column("clusters", "Number of clusters analysed (cluster trials).", pattern=_INT),
+    Column("icc", "Intra-cluster correlation, 0-1, when reported.", pattern=_NUM),
+    Column("flags", "'; '-joined flags: " + ", ".join(OUTCOME_FLAGS) + "."),
+    Column("notes", "Outcome definition as printed, n basis, caveats."),
+    Column("source", "URL printed in the evidence + evidence file, table row / section.", True),
+    Column("extracted_by", "Who copied the numbers.", True),
+    Column("checked_by", "Who checked them against the source; empty until someone has."),
+)
+
+CASE_STUDY_COLUMNS: tuple[Column, ...] = (
+    Column("case_id", "Unique id of the case study.", True, _ID),
+    Column("organisation", "NHS organisation(s) or network.", True),
+    Column("region", "Region or place named in the case study; empty when not named."),
+    Column("year", "Year named in the case study (start or launch); empty when not named.", pattern=r"\d{4}"),
+    Column("strategy", "The workforce strategy, as a short label.", True),
+    Column("roles", "Roles created or involved, as named; empty when none are named."),
+    Column("outcome_reported", "Outcome the case study reports; empty when none."),
+    Column("recognition", "Award or commendation named."),
+    Column("source", "Evidence file and position of the case study.", True),
+)
+
+AUTO_EXTRACTED_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "Record (or unique record) id.", True),
+    Column("pmid", "Record PMID.", pattern=_INT),
+    Column("doi", "Record DOI.", pattern=r"10\.\S+"),
+    Column("title", "Record title."),
+    Column("year", "Record year.", pattern=r"\d{4}"),
+    Column("acronyms", "'; '-joined trial acronyms (capitalised tokens near trial/study + known list)."),
+    Column("registry_ids", "'; '-joined registrations in the record's fields and text."),
+    Column(
+        "design_cues",
+        "'; '-joined cues: randomised, cluster, pilot, feasibility, protocol, qualitative, review.",
+    ),
+    Column("sample_size", "Largest participant count stated in the text.", pattern=_INT),
+    Column("conditions", "'; '-joined conditions (config extraction.conditions) mentioned."),
+    Column("job_roles", "'; '-joined job_roles.yaml ids whose synonyms the text mentions (rapidfuzz)."),
+    Column(
+        "looks_like_trial_report",
+        "true when a design cue, RCT publication type or registration marks a trial.",
+        True,
+        _BOOL,
+    ),
+    Column("study_id", "Matching curated study_id(s), '; '-joined when ambiguous."),
+    Column("match_basis", "How study_id was matched: pmid, doi, registry or acronym."),
+)
+
+WORKLIST_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "Record id.", True),
+    Column("pmid", "Record PMID.", pattern=_INT),
+    Column("doi", "Record DOI.", pattern=r"10\.\S+"),
+    Column("title", "Record title."),
+    Column("year", "Record year.", pattern=r"\d{4}"),
+    Column("acronyms", "Acronyms found."),
+    Column("registry_ids", "Registrations found."),
+    Column("design_cues", "Design cues found."),
+    Column("reason", "Why it is on the list: a trial report with no curated study yet.", True),
+)
+

@@ -1,0 +1,392 @@
+"""Curated evidence tables (data/curated/): load them and check every cell.
+
+Reviewers edit studies.csv, outcomes.csv, job_roles.yaml and case_studies.csv by hand. A typo
+there (an SD of -21.7, 180 events out of 158) would flow silently into the meta-analysis, so
+:func:`validate_curated` checks types, ranges, vocabularies, duplicate keys and references and
+returns *every* problem at once, each naming file, line and column. Nothing is written.
+
+ci_level is a fraction (0.95, 0.80): the issue's contract says 0 < ci_level < 1, while the
+evidence prints "95%"/"80%"; a value like 95 is reported with the hint to write 0.95.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ohevidence.schema import (
+    CASE_STUDY_COLUMNS,
+    OUTCOME_COLUMNS,
+    OUTCOME_FLAGS,
+    PROFESSIONAL_GROUPS,
+    RATIO_MEASURES,
+    STUDY_COLUMNS,
+    Column,
+    names,
+    split_multi,
+)
+
+STUDIES_FILE = "studies.csv"
+OUTCOMES_FILE = "outcomes.csv"
+JOB_ROLES_FILE = "job_roles.yaml"
+CASE_STUDIES_FILE = "case_studies.csv"
+
+# A ratio CI whose estimate sits further than this share of the half-width from the CI's
+# log-scale midpoint is suspicious (rounding alone moves it a few per cent): e.g. RETAKE's
+# printed OR 1.12 (0.8 to 1.87) sits 21% off centre.
+ASYMMETRY_TOLERANCE = 0.15
+_REGISTRY = re.compile(r"ISRCTN\d{8}|NCT\d{8}|EudraCT \d{4}-\d{6}-\d{2}")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell: printed as ``file:line:column: value — what was expected``."""
+
+    file: str
+    line: int
+    column: str
+    value: str
+    expected: str
+    severity: str = "error"  # or "warning": reported, but does not fail validation
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}:{self.column}: {self.value!r} — {prefix}{self.expected}"
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # 1-based line where the row starts (the header is line 1)
+    cells: dict[str, str]
+
+
+@dataclass
+class CuratedTables:
+    studies: list[Row]
+    outcomes: list[Row]
+    case_studies: list[Row]
+    roles: dict[str, dict[str, Any]]  # id -> entry (with '_line')
+
+
+# ---------------------------------------------------------------------------
+# Reading (every problem is collected, never raised)
+# ---------------------------------------------------------------------------
+def read_rows(path: Path, columns: Sequence[Column], problems: list[Problem]) -> list[Row]:
+    """Rows of a curated CSV with their line numbers; header problems go to ``problems``."""
+    label = str(path)
+    if not path.exists():
+        problems.append(Problem(label, 0, "-", "", "file not found"))
+        return []
+    rows: list[Row] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            problems.append(Problem(label, 1, "-", "", "a header line " + ",".join(names(columns))))
+            return []
+        expected = names(columns)
+        for name in expected:
+            if name not in header:
+                problems.append(Problem(label, 1, name, "", "this column in the header (missing)"))
+        for name in header:
+            if name not in expected:
+                problems.append(Problem(label, 1, name, name, "only the columns " + ",".join(expected)))
+        start = reader.line_num + 1
+        for cells in reader:
+            line = start
+            start = reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(header):
+                problems.append(
+                    Problem(label, line, "-", f"{len(cells)} cells", f"{len(header)} cells, one per column")
+                )
+            rows.append(
+                Row(line, {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)})
+            )
+    return rows
+
+
+def read_job_roles(path: Path, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """Taxonomy entries by id, each with the YAML line it starts on (``_line``)."""
+    label = str(path)
+    if not path.exists():
+        problems.append(Problem(label, 0, "-", "", "file not found"))
+        return {}
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(label, (mark.line + 1) if mark else 0, "-", "", f"valid YAML ({exc})"))
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("roles"), list):
+        problems.append(Problem(label, 1, "roles", "", "a top-level 'roles:' list"))
+        return {}
+    role_nodes = next(v for k, v in node.value if k.value == "roles").value
+    roles: dict[str, dict[str, Any]] = {}
+    for entry, entry_node in zip(data["roles"], role_nodes, strict=True):
+        line = entry_node.start_mark.line + 1
+        if not isinstance(entry, dict):
+            problems.append(
+                Problem(
+                    label, line, "-", str(entry), "a mapping with id, label, synonyms, professional_group"
+                )
+            )
+            continue
+        role_id = str(entry.get("id", ""))
+        for key in ("id", "label", "professional_group", "source"):
+            if not str(entry.get(key) or "").strip():
+                problems.append(Problem(label, line, key, "", "a non-empty value"))
+        if role_id and not re.fullmatch(r"[a-z0-9_]+", role_id):
+            problems.append(Problem(label, line, "id", role_id, "an id of a-z, 0-9 and _"))
+        group = str(entry.get("professional_group") or "")
+        if group and group not in PROFESSIONAL_GROUPS:
+            problems.append(
+                Problem(label, line, "professional_group", group, "one of " + ", ".join(PROFESSIONAL_GROUPS))
+            )
+        synonyms = entry.get("synonyms")
+        if (
+            not isinstance(synonyms, list)
+            or not synonyms
+            or not all(isinstance(s, str) and s for s in synonyms)
+        ):
+            problems.append(Problem(label, line, "synonyms", str(synonyms), "a non-empty list of strings"))
+        if role_id in roles:
+            problems.append(
+                Problem(label, line, "id", role_id, f"a unique id (also on line {roles[role_id]['_line']})")
+            )
+            continue
+        if role_id:
+            roles[role_id] = {**entry, "_line": line}
+    return roles
+
+
+def load_curated(curated_dir: str | Path, problems: list[Problem]) -> CuratedTables:
+    folder = Path(curated_dir)
+    return CuratedTables(
+        studies=read_rows(folder / STUDIES_FILE, STUDY_COLUMNS, problems),
+        outcomes=read_rows(folder / OUTCOMES_FILE, OUTCOME_COLUMNS, problems),
+        case_studies=read_rows(folder / CASE_STUDIES_FILE, CASE_STUDY_COLUMNS, problems),
+        roles=read_job_roles(folder / JOB_ROLES_FILE, problems),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------
+def check_cells(label: str, rows: Iterable[Row], columns: Sequence[Column]) -> list[Problem]:
+    """Required cells, patterns (numbers, vocabularies, identifiers) of one table."""
+    problems: list[Problem] = []
+    for row in rows:
+        for column in columns:
+            if column.name not in row.cells:
+                continue
+            value = row.cells[column.name]
+            if value != value.strip():
+                problems.append(Problem(label, row.line, column.name, value, "no leading or trailing spaces"))
+            value = value.strip()
+            if column.required and not value:
+                problems.append(Problem(label, row.line, column.name, value, "a non-empty value"))
+            elif value and column.pattern and not re.fullmatch(column.pattern, value):
+                problems.append(Problem(label, row.line, column.name, value, _describe(column)))
+    return problems
+
+
+def _describe(column: Column) -> str:
+    pattern = column.pattern or ""
+    if pattern == r"-?\d+(?:\.\d+)?":
+        return "a number such as 9.3 or -16.18"
+    if pattern == r"\d+":
+        return "a whole number"
+    if pattern == "true|false":
+        return "true or false"
+    if "|" in pattern and "\\d" not in pattern:
+        return "one of: " + pattern.replace("\\", "").replace("|", ", ")
+    return f"a value matching {pattern}"
+
+
+def check_unique(label: str, rows: Iterable[Row], key: Sequence[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[tuple[str, ...], int] = {}
+    for row in rows:
+        value = tuple(row.cells.get(k, "").strip() for k in key)
+        if value in seen:
+            problems.append(
+                Problem(
+                    label,
+                    row.line,
+                    "+".join(key),
+                    "/".join(value),
+                    f"a unique key (also on line {seen[value]})",
+                )
+            )
+        else:
+            seen[value] = row.line
+    return problems
+
+
+def _num(row: Row, name: str) -> float | None:
+    value = row.cells.get(name, "").strip()
+    return float(value) if _NUMBER.fullmatch(value) else None
+
+
+def check_studies(label: str, rows: Sequence[Row], roles: dict[str, dict[str, Any]]) -> list[Problem]:
+    problems = check_cells(label, rows, STUDY_COLUMNS) + check_unique(label, rows, ["study_id"])
+    for row in rows:
+        for role in split_multi(row.cells.get("job_role", "")):
+            if role not in roles:
+                problems.append(
+                    Problem(label, row.line, "job_role", role, f"a role id from {JOB_ROLES_FILE}")
+                )
+        for rid in split_multi(row.cells.get("registry_ids", "")):
+            if not _REGISTRY.fullmatch(rid):
+                problems.append(
+                    Problem(
+                        label,
+                        row.line,
+                        "registry_ids",
+                        rid,
+                        "ISRCTN + 8 digits, NCT + 8 digits or 'EudraCT yyyy-nnnnnn-cc'",
+                    )
+                )
+        n = _num(row, "n_randomised")
+        if n is not None and n <= 0:
+            problems.append(Problem(label, row.line, "n_randomised", row.cells["n_randomised"], "n > 0"))
+    return problems
+
+
+def check_outcomes(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> list[Problem]:
+    problems = check_cells(label, rows, OUTCOME_COLUMNS)
+    problems += check_unique(label, rows, ["study_id", "outcome_id", "timepoint_months"])
+    for row in rows:
+        problems += _check_outcome_row(label, row, studies)
+    return problems
+
+
+def _check_outcome_row(label: str, row: Row, studies: dict[str, Row]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def bad(column: str, expected: str, severity: str = "error") -> None:
+        problems.append(Problem(label, row.line, column, row.cells.get(column, ""), expected, severity))
+
+    study_id = row.cells.get("study_id", "").strip()
+    if study_id and study_id not in studies:
+        bad("study_id", f"a study_id listed in {STUDIES_FILE}")
+    for flag in split_multi(row.cells.get("flags", "")):
+        if flag not in OUTCOME_FLAGS:
+            problems.append(Problem(label, row.line, "flags", flag, "one of " + ", ".join(OUTCOME_FLAGS)))
+
+    for arm in ("int", "ctl"):
+        n = _num(row, f"n_{arm}")
+        if n is not None and n <= 0:
+            bad(f"n_{arm}", "n > 0")
+        events = _num(row, f"events_{arm}")
+        if events is not None:
+            if n is None:
+                bad(f"events_{arm}", f"events only together with n_{arm}")
+            elif not 0 <= events <= n:
+                bad(f"events_{arm}", f"0 <= events <= n_{arm} ({row.cells[f'n_{arm}']})")
+        sd = _num(row, f"sd_{arm}")
+        if sd is not None and sd <= 0:
+            bad(f"sd_{arm}", "SD > 0")
+        if sd is not None and _num(row, f"mean_{arm}") is None:
+            bad(f"sd_{arm}", f"an SD only together with mean_{arm}")
+
+    estimate, low, high = _num(row, "estimate"), _num(row, "ci_low"), _num(row, "ci_high")
+    level = _num(row, "ci_level")
+    measure = row.cells.get("measure", "").strip()
+    low_given, high_given = (bool(row.cells.get(c, "").strip()) for c in ("ci_low", "ci_high"))
+    if low_given != high_given:  # a malformed limit is reported once, by its pattern
+        bad("ci_high" if not high_given else "ci_low", "both confidence limits, or neither")
+    if low is not None and high is not None:
+        if low > high:
+            bad("ci_low", f"ci_low <= ci_high ({row.cells['ci_high']})")
+        elif estimate is not None and not low <= estimate <= high:
+            bad("estimate", f"an estimate inside its CI [{row.cells['ci_low']}, {row.cells['ci_high']}]")
+        if level is None:
+            bad("ci_level", "a confidence level (0.95 for a 95% CI) whenever a CI is given")
+    if level is not None and not 0 < level < 1:
+        hint = f" (write {level / 100:g}, not {row.cells['ci_level']})" if 1 < level < 100 else ""
+        bad("ci_level", "0 < ci_level < 1" + hint)
+    if measure in RATIO_MEASURES:
+        for column, value in (("estimate", estimate), ("ci_low", low), ("ci_high", high)):
+            if value is not None and value <= 0:
+                bad(column, f"a positive value ({measure} is a ratio)")
+    if None not in (estimate, low, high) and low <= estimate <= high and low < high:  # type: ignore[operator]
+        problems += _asymmetry(label, row, measure, estimate, low, high)  # type: ignore[arg-type]
+    icc = _num(row, "icc")
+    if icc is not None and not 0 <= icc <= 1:
+        bad("icc", "0 <= icc <= 1")
+    clusters = _num(row, "clusters")
+    if clusters is not None and clusters <= 0:
+        bad("clusters", "clusters > 0")
+    timepoint = _num(row, "timepoint_months")
+    if timepoint is not None and timepoint < 0:
+        bad("timepoint_months", "timepoint_months >= 0")
+
+    if study_id in studies:
+        n_rand = _num(studies[study_id], "n_randomised")
+        n_int, n_ctl = _num(row, "n_int"), _num(row, "n_ctl")
+        if n_rand is not None and n_int is not None and n_ctl is not None and n_int + n_ctl > n_rand:
+            bad(
+                "n_ctl",
+                f"n_int + n_ctl <= n_randomised of {study_id} ({studies[study_id].cells['n_randomised']})",
+            )
+    return problems
+
+
+def _asymmetry(label: str, row: Row, measure: str, estimate: float, low: float, high: float) -> list[Problem]:
+    """Warn when the estimate is far from the middle of its CI (log scale for ratios)."""
+    if measure in RATIO_MEASURES:
+        if min(estimate, low, high) <= 0:
+            return []
+        estimate, low, high = math.log(estimate), math.log(low), math.log(high)
+        scale = "log scale"
+    else:
+        scale = "natural scale"
+    half_width = (high - low) / 2
+    offset = abs(estimate - (low + high) / 2)
+    if half_width > 0 and offset / half_width > ASYMMETRY_TOLERANCE:
+        return [
+            Problem(
+                label,
+                row.line,
+                "estimate",
+                row.cells["estimate"],
+                f"a CI roughly symmetric around the estimate on the {scale} (estimate is "
+                f"{offset / half_width:.0%} of the half-width off centre: check the printed numbers)",
+                "warning",
+            )
+        ]
+    return []
+
+
+def check_case_studies(label: str, rows: Sequence[Row]) -> list[Problem]:
+    return check_cells(label, rows, CASE_STUDY_COLUMNS) + check_unique(label, rows, ["case_id"])
+
+
+def validate_curated(curated_dir: str | Path) -> list[Problem]:
+    """Every problem in the curated tables (errors and warnings), in file and line order."""
+    folder = Path(curated_dir)
+    problems: list[Problem] = []
+    tables = load_curated(folder, problems)
+    studies = {row.cells.get("study_id", "").strip(): row for row in tables.studies}
+    problems += check_studies(str(folder / STUDIES_FILE), tables.studies, tables.roles)
+    problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies)
+    problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies)
+    return sorted(problems, key=lambda p: (p.file, p.line))
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]

@@ -1,0 +1,147 @@
+"""Extraction over a table of records: one auto_extracted row per record, and the worklist.
+
+Input is any table with the record columns (results/records/records.csv, or the deduplicated
+unique records once that stage exists): the rule passes the file, so switching is one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ohevidence.curated import Row
+from ohevidence.extract.patterns import (
+    acronym_key,
+    find_acronyms,
+    find_conditions,
+    find_design_cues,
+    find_job_roles,
+    find_sample_size,
+    registry_ids,
+)
+from ohevidence.schema import (
+    AUTO_EXTRACTED_COLUMNS,
+    WORKLIST_COLUMNS,
+    join_multi,
+    names,
+    normalise_doi,
+    normalise_pmid,
+    split_multi,
+)
+
+# Cues that mark a report of a trial (as opposed to a review, commentary or cost paper alone).
+TRIAL_CUES = ("randomised", "cluster", "pilot", "feasibility", "protocol")
+MATCH_ORDER = ("pmid", "doi", "registry", "acronym")  # most to least specific identifier
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    known_acronyms: Sequence[str] = ()
+    acronym_stopwords: Sequence[str] = ()
+    conditions: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    role_synonyms: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    role_match_threshold: float = 95.0
+
+    @classmethod
+    def from_config(
+        cls, section: Mapping[str, Any], roles: Mapping[str, Mapping[str, Any]]
+    ) -> ExtractionSettings:
+        return cls(
+            known_acronyms=tuple(section.get("known_acronyms", ())),
+            acronym_stopwords=tuple(section.get("acronym_stopwords", ())),
+            conditions={k: tuple(v) for k, v in (section.get("conditions") or {}).items()},
+            role_synonyms={rid: tuple(entry.get("synonyms") or ()) for rid, entry in roles.items()},
+            role_match_threshold=float(section.get("role_match_threshold", 95)),
+        )
+
+
+def study_identifiers(studies: Iterable[Row]) -> dict[str, dict[str, set[str]]]:
+    """study_id -> {'pmid', 'doi', 'registry', 'acronym'} value sets, for matching records."""
+    index: dict[str, dict[str, set[str]]] = {}
+    for row in studies:
+        cells = row.cells
+        index[cells["study_id"]] = {
+            "pmid": {normalise_pmid(cells.get("pmid"))} - {""},
+            "doi": {normalise_doi(cells.get("doi")), normalise_doi(cells.get("nihr_doi"))} - {""},
+            "registry": set(split_multi(cells.get("registry_ids", ""))),
+            "acronym": {acronym_key(cells.get("acronym", ""))} - {""},
+        }
+    return index
+
+
+def match_study(
+    found: Mapping[str, set[str]], studies: Mapping[str, Mapping[str, set[str]]]
+) -> tuple[list[str], str]:
+    """Curated study_ids sharing the most specific identifier with the record, and the basis."""
+    for basis in MATCH_ORDER:
+        values = found.get(basis, set())
+        if not values:
+            continue
+        hits = sorted(sid for sid, ids in studies.items() if ids[basis] & values)
+        if hits:
+            return hits, basis if len(hits) == 1 else f"{basis} (ambiguous)"
+    return [], ""
+
+
+def extract_record(
+    record: Mapping[str, str], settings: ExtractionSettings, studies: Mapping[str, Mapping[str, set[str]]]
+) -> dict[str, str]:
+    text = " ".join(record.get(k, "") for k in ("title", "abstract", "keywords", "mesh_terms"))
+    design_text = f"{text} {record.get('publication_types', '')}"
+    # per field, so an all-capitals title does not silence the abstract
+    acronyms: list[str] = []
+    for name in ("title", "abstract", "keywords"):
+        for acronym in find_acronyms(
+            record.get(name, ""), settings.known_acronyms, settings.acronym_stopwords
+        ):
+            if acronym_key(acronym) not in {acronym_key(a) for a in acronyms}:
+                acronyms.append(acronym)
+    registrations = [*split_multi(record.get("registry_ids", "")), *registry_ids(text)]
+    cues = find_design_cues(design_text)
+    pub_types = record.get("publication_types", "").lower()
+    trial_like = bool(
+        set(cues) & set(TRIAL_CUES)
+        or "randomized controlled trial" in pub_types
+        or "clinical trial" in pub_types
+        or (registrations and "review" not in cues)
+    )
+    found = {
+        "pmid": {normalise_pmid(record.get("pmid"))} - {""},
+        "doi": {normalise_doi(record.get("doi"))} - {""},
+        "registry": set(registrations),
+        "acronym": {acronym_key(a) for a in acronyms},
+    }
+    study_ids, basis = match_study(found, studies)
+    size = find_sample_size(text)
+    return {
+        "record_id": record.get("record_id", ""),
+        "pmid": normalise_pmid(record.get("pmid")),
+        "doi": normalise_doi(record.get("doi")),
+        "title": record.get("title", ""),
+        "year": record.get("year", ""),
+        "acronyms": join_multi(acronyms),
+        "registry_ids": join_multi(registrations),
+        "design_cues": join_multi(cues),
+        "sample_size": "" if size is None else str(size),
+        "conditions": join_multi(find_conditions(text, settings.conditions)),
+        "job_roles": join_multi(find_job_roles(text, settings.role_synonyms, settings.role_match_threshold)),
+        "looks_like_trial_report": "true" if trial_like else "false",
+        "study_id": join_multi(study_ids),
+        "match_basis": basis,
+    }
+
+
+def extract_records(
+    records: pd.DataFrame, settings: ExtractionSettings, studies: Iterable[Row]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(auto_extracted, worklist): one row per record; the trial reports no curated study covers."""
+    index = study_identifiers(studies)
+    rows = [extract_record(record, settings, index) for record in records.fillna("").to_dict("records")]
+    extracted = pd.DataFrame(rows, columns=names(AUTO_EXTRACTED_COLUMNS), dtype="string").fillna("")
+    todo = extracted[(extracted["looks_like_trial_report"] == "true") & (extracted["study_id"] == "")].copy()
+    todo["reason"] = "trial report with no curated study (add it to studies.csv or link it)"
+    worklist = todo.reindex(columns=names(WORKLIST_COLUMNS)).fillna("")
+    return extracted, worklist.reset_index(drop=True)

@@ -1,0 +1,195 @@
+"""Automatic extraction: each text pattern, study matching, the worklist and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from ohevidence.cli import main
+from ohevidence.curated import Row
+from ohevidence.extract.extract import ExtractionSettings, extract_records
+from ohevidence.extract.patterns import (
+    find_acronyms,
+    find_conditions,
+    find_design_cues,
+    find_job_roles,
+    find_sample_size,
+    registry_ids,
+)
+from ohevidence.schema import make_record, records_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["extraction"]
+ROLES = {r["id"]: r for r in yaml.safe_load((ROOT / "data/curated/job_roles.yaml").read_text())["roles"]}
+SETTINGS = ExtractionSettings.from_config(CONFIG, ROLES)
+SYNONYMS = SETTINGS.role_synonyms
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Results of the RETAKE trial in stroke services", ["RETAKE"]),
+        ("the WORK-IA feasibility randomised controlled trial", ["WORK-IA"]),
+        ("A pilot study (BOOST-UP) of workplace advice", ["BOOST-UP"]),  # unknown, near 'study'
+        ("feasibility of the IN-STEP programme", ["InSTEP"]),  # known list, ignoring hyphens
+        ("An NHS RCT of vocational advice", []),  # stopwords are not trial names
+        ("Protocol for a UK-wide phase III randomised controlled trial", []),  # no roman numerals
+        ("RANDOMISED CONTROLLED TRIAL OF INTEGRATED CARE TO REDUCE DISABILITY", []),  # shouting title
+        ("Mechanisms of the ACTIVE programme", []),  # capitalised but not near trial/study, not known
+    ],
+)
+def test_find_acronyms(text: str, expected: list[str]) -> None:
+    assert find_acronyms(text, CONFIG["known_acronyms"], CONFIG["acronym_stopwords"]) == expected
+
+
+def test_registry_ids() -> None:
+    text = "registered ISRCTN 12464275 and NCT04543097; EudraCT number 2019-001234-56"
+    assert registry_ids(text) == ["ISRCTN12464275", "NCT04543097", "EudraCT 2019-001234-56"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("a cluster randomised trial", ["randomised", "cluster"]),
+        ("pilot randomized controlled trial", ["randomised", "pilot"]),
+        ("a feasibility study", ["feasibility"]),
+        ("trial protocol for a phase III RCT", ["randomised", "protocol"]),
+        ("a qualitative investigation using semi-structured interviews", ["qualitative"]),
+        ("Cochrane systematic review and meta-analysis", ["review"]),
+        ("cost consequences analysis", []),
+    ],
+)
+def test_design_cues(text: str, cues: list[str]) -> None:
+    assert find_design_cues(text) == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "n"),
+    [
+        ("We randomised 583 participants (n = 324 vs n = 259).", 583),
+        ("recruited 130 from 7955 invitations", 130),
+        ("Fifteen RCTs including 1,835 cancer patients", 1835),
+        ("338 patients were included", 338),
+        ("between 2018 and 2022 workers were followed", None),  # years are not counts
+        ("no numbers here", None),
+    ],
+)
+def test_sample_size(text: str, n: int | None) -> None:
+    assert find_sample_size(text) == n
+
+
+def test_conditions() -> None:
+    found = find_conditions("return to work after stroke or traumatic brain injury", CONFIG["conditions"])
+    assert found == ["stroke", "traumatic brain injury"]
+    assert find_conditions("employees with MSK pain", CONFIG["conditions"]) == ["musculoskeletal"]
+
+
+@pytest.mark.parametrize(
+    ("text", "roles"),
+    [
+        ("advice delivered by three physiotherapists", ["physiotherapist"]),
+        ("delivered by stroke-specialist occupational-therapists", ["occupational_therapist"]),
+        ("six OH nurses trained as case managers", ["oh_nurse", "case_manager"]),
+        ("First Contact Practitioners (FCPs) delivering advice", ["first_contact_practitioner"]),
+        ("early specialist vocational rehabilitation", []),  # not 'specialist OT vocational rehabilitation'
+        ("a vocational advice service", []),  # advice is not adviser
+        ("OTHER outcomes were collected", []),  # 'OT' only as a whole word
+        ("treated by an OT at home", ["occupational_therapist"]),
+    ],
+)
+def test_job_roles(text: str, roles: list[str]) -> None:
+    assert find_job_roles(text, SYNONYMS, SETTINGS.role_match_threshold) == roles
+
+
+STUDIES = [
+    Row(
+        2,
+        {
+            "study_id": "SWAP_X",
+            "pmid": "28976423",
+            "doi": "10.1097/J.PAIN.1",
+            "nihr_doi": "",
+            "registry_ids": "ISRCTN52269669",
+            "acronym": "SWAP",
+        },
+    ),
+    Row(
+        3,
+        {
+            "study_id": "OPAL_A",
+            "pmid": "",
+            "doi": "",
+            "nihr_doi": "10.3310/hta24450",
+            "registry_ids": "",
+            "acronym": "OPAL",
+        },
+    ),
+    Row(
+        4,
+        {
+            "study_id": "OPAL_B",
+            "pmid": "39284693",
+            "doi": "",
+            "nihr_doi": "",
+            "registry_ids": "ISRCTN13694911",
+            "acronym": "OPAL",
+        },
+    ),
+]
+
+
+def _records() -> pd.DataFrame:
+    return records_frame(
+        [
+            make_record(source="pubmed", search_id="s", pmid="28976423", title="A cluster randomised trial"),
+            make_record(source="ris", search_id="s", doi="10.1097/j.pain.1", title="vocational advice"),
+            make_record(source="ris", search_id="s", title="Protocol", registry_ids="ISRCTN52269669"),
+            make_record(source="ris", search_id="s", title="Return to work in the OPAL trial"),
+            make_record(source="ris", search_id="s", title="The NEWONE pilot trial of advice, n = 40"),
+            make_record(source="ris", search_id="s", title="A systematic review of RTW coordination"),
+        ]
+    )
+
+
+def test_extract_records_matches_and_builds_worklist() -> None:
+    extracted, worklist = extract_records(_records(), SETTINGS, STUDIES)
+    assert list(extracted["study_id"]) == ["SWAP_X", "SWAP_X", "SWAP_X", "OPAL_A; OPAL_B", "", ""]
+    assert list(extracted["match_basis"]) == ["pmid", "doi", "registry", "acronym (ambiguous)", "", ""]
+    assert list(worklist["title"]) == [
+        "The NEWONE pilot trial of advice, n = 40"
+    ]  # the review is not a trial
+    newone = extracted.iloc[4]
+    assert (newone["acronyms"], newone["sample_size"], newone["design_cues"]) == ("NEWONE", "40", "pilot")
+
+
+def test_cli_extract_writes_both_tables(tmp_path: Path) -> None:
+    records = tmp_path / "records.csv"
+    _records().to_csv(records, index=False)
+    out, worklist = tmp_path / "auto_extracted.csv", tmp_path / "worklist.csv"
+    code = main(
+        [
+            "extract",
+            "--records",
+            str(records),
+            "--out",
+            str(out),
+            "--worklist",
+            str(worklist),
+            "--config",
+            str(ROOT / "config/config.yaml"),
+            "--schema",
+            str(ROOT / "workflow/schemas/config.schema.yaml"),
+            "--curated",
+            str(ROOT / "data/curated"),
+        ]
+    )
+    assert code == 0
+    extracted = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(extracted) == 6
+    assert extracted.loc[0, "study_id"] == "SWAP_WynneJones2018"  # matched by PMID against the shipped table
+    assert pd.read_csv(worklist, dtype=str, keep_default_na=False)["record_id"].tolist() == [
+        extracted.loc[4, "record_id"]
+    ]

@@ -1,0 +1,55 @@
+# Extraction stage. The curated tables (data/curated/, human-owned, never written by a rule) are
+# checked first: a typo there stops the run with file, line and column before any number is used.
+
+CURATED = config["extraction"]["curated_dir"]
+
+
+rule validate_curated:
+    input:
+        studies=f"{CURATED}/studies.csv",
+        outcomes=f"{CURATED}/outcomes.csv",
+        job_roles=f"{CURATED}/job_roles.yaml",
+        case_studies=f"{CURATED}/case_studies.csv",
+    output:
+        report(
+            "results/extraction/curated_validation.txt",
+            caption="../report/curated_validation.rst",
+            category="3. Extraction",
+        ),
+    log:
+        "logs/validate_curated.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        curated=lambda w, input: str(Path(input.studies).parent),
+    shell:
+        "ohevidence validate --curated {params.curated:q} --report {output:q} > {log:q} 2>&1"
+
+
+rule extract_records:
+    input:
+        # switch to "results/dedup/unique_records.csv" once the deduplication stage is in the DAG
+        records="results/records/records.csv",
+        validation="results/extraction/curated_validation.txt",
+        studies=f"{CURATED}/studies.csv",
+        job_roles=f"{CURATED}/job_roles.yaml",
+    output:
+        extracted=report(
+            "results/extraction/auto_extracted.csv",
+            caption="../report/auto_extracted.rst",
+            category="3. Extraction",
+        ),
+        worklist=report(
+            "results/extraction/worklist.csv",
+            caption="../report/worklist.rst",
+            category="3. Extraction",
+        ),
+    log:
+        "logs/extract_records.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        curated=lambda w, input: str(Path(input.studies).parent),
+    shell:
+        "ohevidence extract --records {input.records:q} --curated {params.curated:q}"
+        " --out {output.extracted:q} --worklist {output.worklist:q} > {log:q} 2>&1"
