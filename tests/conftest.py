@@ -22,3 +22,12 @@ def shared_fixtures() -> Path:
     if not path.is_dir():
         pytest.skip("../shared not present")
     return path
+
+
+@pytest.fixture
+def meta_reference() -> Path:
+    """Published meta-analysis datasets and metafor's values (../shared/meta_reference, never copied in)."""
+    path = Path(__file__).resolve().parents[1].parent / "shared" / "meta_reference"
+    if not path.is_dir():
+        pytest.skip("../shared/meta_reference not present")
+    return path

@@ -27,7 +27,11 @@ from ohevidence.search.searches import load_manifest
 log = logging.getLogger("ohevidence")
 
 # Modules with a `register(stages)` function adding their stage's subcommands.
-STAGE_MODULES: tuple[str, ...] = ("ohevidence.search.cli", "ohevidence.extract.cli")
+STAGE_MODULES: tuple[str, ...] = (
+    "ohevidence.search.cli",
+    "ohevidence.extract.cli",
+    "ohevidence.meta.cli",
+)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

@@ -1,0 +1,41 @@
+"""Meta-analysis: pooling, heterogeneity, subgroups, meta-regression, sensitivity and small-study tests.
+
+See :mod:`ohevidence.meta.model` for the conventions (metafor's) the numbers follow.
+"""
+
+from ohevidence.meta.bias import begg_test, egger_test, trim_and_fill
+from ohevidence.meta.mh import mantel_haenszel, peto
+from ohevidence.meta.model import (
+    CI_METHODS,
+    ESTIMATORS,
+    RESULT_KEYS,
+    MetaInputError,
+    MetaResult,
+    RegressionResult,
+    meta_regression,
+    pool,
+    single_study,
+)
+from ohevidence.meta.sensitivity import cumulative, leave_one_out
+from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
+
+__all__ = [
+    "CI_METHODS",
+    "ESTIMATORS",
+    "RESULT_KEYS",
+    "MetaInputError",
+    "MetaResult",
+    "RegressionResult",
+    "SubgroupResult",
+    "begg_test",
+    "cumulative",
+    "egger_test",
+    "leave_one_out",
+    "mantel_haenszel",
+    "meta_regression",
+    "peto",
+    "pool",
+    "single_study",
+    "subgroup_analysis",
+    "trim_and_fill",
+]

@@ -1,0 +1,140 @@
+"""`ohevidence meta ...` subcommands: pool a CSV of effects; build effects.csv; run configured analyses."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from ohevidence.errors import InputError
+from ohevidence.meta.io import pool_json, read_effects_csv, write_json
+from ohevidence.meta.model import CI_METHODS, ESTIMATORS, MetaInputError, MetaResult, pool
+from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
+
+log = logging.getLogger("ohevidence.meta")
+
+
+def _warnings(result: SubgroupResult) -> list[str]:
+    models: list[MetaResult] = [result.overall, *result.groups.values()]
+    seen: list[str] = []
+    for model in models:
+        for message in model.messages:
+            if message not in seen:
+                seen.append(message)
+        if not model.converged and "did not converge" not in " ".join(seen):
+            seen.append(f"{model.method}: τ² estimation did not converge; no estimate reported")
+    return seen
+
+
+def _pool(args: argparse.Namespace) -> int:
+    rows = read_effects_csv(args.input, by=args.by)
+    try:
+        if rows.groups is not None:
+            result = subgroup_analysis(
+                rows.yi,
+                rows.vi,
+                rows.groups,
+                rows.labels,
+                method=args.method,
+                ci_method=args.ci,
+                tau2_mode=args.subgroup_tau2,
+                level=args.level,
+            )
+        else:
+            overall = pool(
+                rows.yi,
+                rows.vi,
+                rows.labels,
+                method=args.method,
+                ci_method=args.ci,
+                hksj_floor=args.hksj_floor,
+                level=args.level,
+            )
+            result = SubgroupResult(overall=overall, groups={}, test=None)
+    except MetaInputError as exc:
+        raise InputError(args.input, str(exc)) from exc
+    warnings = _warnings(result)
+    write_json(pool_json(result, warnings, with_groups=rows.groups is not None), args.json)
+    overall = result.overall
+    log.info(
+        "%s (%s, CI %s): k = %d, estimate %.4f [%.4f, %.4f], tau2 %s -> %s",
+        args.input,
+        overall.method,
+        overall.ci_method,
+        overall.k,
+        overall.estimate,
+        overall.ci_low,
+        overall.ci_high,
+        "n/a" if overall.tau2 is None else f"{overall.tau2:.4f}",
+        args.json,
+    )
+    for message in warnings:
+        log.warning("%s", message)
+    return 0
+
+
+def _effects(args: argparse.Namespace) -> int:
+    from ohevidence.meta.pipeline import build_effects, write_effects
+
+    effects = build_effects(args.outcomes, args.studies, args.job_roles)
+    write_effects(effects, args.out)
+    pooled = effects[effects["from"] != "none"]
+    log.info(
+        "%d effect rows (%d with numbers, %d listed as from=none) -> %s",
+        len(effects),
+        len(pooled),
+        len(effects) - len(pooled),
+        args.out,
+    )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ohevidence.config import load_config
+    from ohevidence.meta.pipeline import find_analysis, run_analysis
+
+    config = load_config(args.config, args.schema) if args.schema else load_config(args.config)
+    analysis = find_analysis(config, args.analysis, args.config)
+    summary = run_analysis(analysis, args.effects, args.studies, args.job_roles, args.json, args.csv)
+    log.info("%s: %s -> %s, %s", args.analysis, summary, args.json, args.csv)
+    return 0
+
+
+def register(stages: Any) -> None:
+    """Add `meta` and its subcommands to the top-level parser's subparsers."""
+    meta = stages.add_parser("meta", help="effect sizes and meta-analysis (pool, effects, run)")
+    commands = meta.add_subparsers(dest="meta_command", required=True, metavar="COMMAND")
+
+    pool_ = commands.add_parser("pool", help="pool a CSV of study effects (columns study, yi, vi)")
+    pool_.add_argument("--input", required=True, help="CSV with columns study, yi, vi (and the --by column)")
+    pool_.add_argument("--method", choices=ESTIMATORS, default="REML", help="FE or the τ² estimator")
+    pool_.add_argument("--ci", choices=CI_METHODS, default="z", help="z or Hartung-Knapp-Sidik-Jonkman")
+    pool_.add_argument("--hksj-floor", action="store_true", help="HKSJ ad-hoc floor (never narrower than z)")
+    pool_.add_argument("--by", default=None, help="column holding subgroups (e.g. job_role)")
+    pool_.add_argument(
+        "--subgroup-tau2",
+        choices=["separate", "common"],
+        default="separate",
+        help="separate τ² per subgroup + Q-between (RevMan/meta) or one common τ² + QM (metafor)",
+    )
+    pool_.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    pool_.add_argument("--json", required=True, help="output JSON")
+    pool_.set_defaults(func=_pool)
+
+    effects = commands.add_parser("effects", help="effect sizes from the curated outcomes -> effects.csv")
+    effects.add_argument("--outcomes", default="data/curated/outcomes.csv")
+    effects.add_argument("--studies", default="data/curated/studies.csv")
+    effects.add_argument("--job-roles", default="data/curated/job_roles.yaml")
+    effects.add_argument("--out", required=True, help="results/extraction/effects.csv")
+    effects.set_defaults(func=_effects)
+
+    run = commands.add_parser("run", help="run one analysis declared in the config's `analyses:`")
+    run.add_argument("analysis", help="analysis id")
+    run.add_argument("--config", default="config/config.yaml")
+    run.add_argument("--schema", default=None)
+    run.add_argument("--effects", required=True, help="results/extraction/effects.csv")
+    run.add_argument("--studies", default="data/curated/studies.csv")
+    run.add_argument("--job-roles", default="data/curated/job_roles.yaml")
+    run.add_argument("--json", required=True)
+    run.add_argument("--csv", required=True)
+    run.set_defaults(func=_run)

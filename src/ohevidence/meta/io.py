@@ -1,0 +1,127 @@
+"""Reading effect tables for pooling and writing results as JSON: the I/O edge of the meta stage."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ohevidence.errors import InputError
+from ohevidence.meta.subgroup import SubgroupResult
+
+
+@dataclass(frozen=True)
+class EffectRows:
+    """Studies to pool, with the CSV line each came from (for error messages)."""
+
+    labels: list[str]
+    yi: np.ndarray
+    vi: np.ndarray
+    groups: list[str] | None
+    lines: list[int]
+
+
+def _number(path: Path, line: int, column: str, text: str, *, positive: bool = False) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(
+            path, f"{text!r} is not a number", line=line, column=column, expected="a number"
+        ) from None
+    if not math.isfinite(value):
+        raise InputError(
+            path, f"{text!r} is not finite", line=line, column=column, expected="a finite number"
+        )
+    if positive and value <= 0:
+        raise InputError(
+            path,
+            f"{text!r}: a sampling variance must be positive",
+            line=line,
+            column=column,
+            expected="vi > 0",
+        )
+    return value
+
+
+def read_effects_csv(
+    path: str | Path, *, study: str = "study", yi: str = "yi", vi: str = "vi", by: str | None = None
+) -> EffectRows:
+    """Read ``study, yi, vi`` (and the grouping column) from a CSV; bad cells name file, line, column."""
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+    labels, ys, vs, groups, lines = [], [], [], [], []
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        required = [study, yi, vi] + ([by] if by else [])
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise InputError(
+                path,
+                f"missing column(s) {', '.join(missing)}",
+                line=1,
+                expected="columns " + ", ".join(required),
+            )
+        for row in reader:
+            line = reader.line_num
+            if not any((value or "").strip() for value in row.values()):
+                continue
+            label = (row[study] or "").strip()
+            if not label:
+                raise InputError(path, "empty study label", line=line, column=study, expected="a study name")
+            labels.append(label)
+            ys.append(_number(path, line, yi, (row[yi] or "").strip()))
+            vs.append(_number(path, line, vi, (row[vi] or "").strip(), positive=True))
+            if by:
+                group = (row[by] or "").strip()
+                if not group:
+                    raise InputError(
+                        path, "empty subgroup", line=line, column=by, expected="a subgroup label"
+                    )
+                groups.append(group)
+            lines.append(line)
+    if not labels:
+        raise InputError(path, "no studies", line=2, expected="at least one data row")
+    return EffectRows(labels, np.array(ys), np.array(vs), groups if by else None, lines)
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf to null, numpy scalars to Python."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def pool_json(result: SubgroupResult, warnings: Sequence[str], *, with_groups: bool) -> dict[str, Any]:
+    """The `meta pool` JSON: the overall model's keys, plus `groups` and `subgroup_test` with --by.
+
+    `warnings` (single studies not pooled, τ² not converged, HKSJ floor used) is the one key added
+    to the contract: nothing the reader must know is left to the log.
+    """
+    out: dict[str, Any] = result.overall.to_dict()
+    if with_groups:
+        out["groups"] = {name: model.to_dict() for name, model in result.groups.items()}
+        out["subgroup_test"] = result.test.to_dict() if result.test is not None else None
+    out["warnings"] = list(warnings)
+    return clean(out)
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(clean(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
