@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/screen.smk"
 include: "workflow/rules/extract.smk"
 
 
@@ -23,3 +24,5 @@ rule all:
         "results/search/search_log.csv",
         "results/extraction/auto_extracted.csv",
         "results/extraction/worklist.csv",
+        "results/screening/title_abstract.csv",
+        "results/screening/included.csv",

@@ -30,6 +30,7 @@ log = logging.getLogger("ohevidence")
 STAGE_MODULES: tuple[str, ...] = (
     "ohevidence.search.cli",
     "ohevidence.extract.cli",
+    "ohevidence.screen.cli",
     "ohevidence.meta.cli",
 )
 

@@ -558,3 +558,95 @@ WORKLIST_COLUMNS: tuple[Column, ...] = (
     Column("reason", "Why it is on the list: a trial report with no curated study yet.", True),
 )
 
+
+# ---------------------------------------------------------------------------
+# Screening (issue 5). Decisions are human-owned input (data/curated/screening/);
+# the sheets and lists are outputs under results/screening/.
+# ---------------------------------------------------------------------------
+SCREENING_DECISION_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "The screened record (any record id deduplication folded into it also works).", True),
+    Column("stage", "title_abstract | full_text", True, r"title_abstract|full_text"),
+    Column("reviewer", "Reviewer id, one of config screening.reviewers or screening.arbiters.", True),
+    Column("decision", "include | exclude | maybe", True, r"include|exclude|maybe"),
+    Column(
+        "reason",
+        "Exclusion reason code from config screening.exclusion_reasons; required for full-text exclusions.",
+    ),
+    Column("note", "Free text: why, and where the evidence for the decision is."),
+    Column("decided_at", "When the decision was made, ISO 8601 (a later dated row replaces an earlier one)."),
+)
+
+# The reviewer's sheet (to_screen_<reviewer>.csv, full_text_<reviewer>.csv): fill decision/reason/note.
+SCREENING_SHEET_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "The record to screen.", True),
+    Column("stage", "title_abstract | full_text (pre-filled).", True),
+    Column("reviewer", "Whose sheet this is (pre-filled).", True),
+    Column("rank", "Screening priority, 1 = likeliest include (active-learning model).", True, r"\d+"),
+    Column("rule_flags", "Eligibility rules that fired, with matched text ('[for]'/'[against]')."),
+    Column("title", "Title."),
+    Column("abstract", "Abstract."),
+    Column("year", "Publication year."),
+    Column("journal", "Journal."),
+    Column("doi", "DOI."),
+    Column("pmid", "PMID."),
+    Column("decision", "To fill: include | exclude | maybe."),
+    Column("reason", "To fill: reason code (required for full-text exclusions)."),
+    Column("note", "To fill: free text."),
+    Column("decided_at", "Optional: when (ISO 8601)."),
+)
+
+# results/screening/title_abstract.csv: one row per record, ASReview export order. Between
+# `pmid` and `consensus` there is one `decision_<reviewer>` column per configured reviewer and arbiter.
+TITLE_ABSTRACT_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "The record (after deduplication when that stage ran).", True),
+    Column("rank", "Screening priority, 1 = likeliest include.", True, r"\d+"),
+    Column("score", "Model score (classifier decision value), or the rules' score before any decision."),
+    Column("rule_flags", "Eligibility rules that fired, with the matched text."),
+    Column("title", "Title."),
+    Column("abstract", "Abstract."),
+    Column("year", "Publication year."),
+    Column("journal", "Journal."),
+    Column("doi", "DOI."),
+    Column("pmid", "PMID."),
+)
+TITLE_ABSTRACT_TAIL: tuple[Column, ...] = (
+    Column("consensus", "include | exclude | '' (not settled yet)."),
+    Column("conflict", "'' | include_vs_exclude | maybe (a third reviewer decides)."),
+    Column(
+        "status",
+        "included | excluded | excluded_by_automation | conflict | awaiting_second_reviewer | not_screened.",
+        True,
+    ),
+)
+
+SCREENING_CONFLICT_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "The record in conflict.", True),
+    Column("stage", "title_abstract | full_text.", True),
+    Column("conflict", "include_vs_exclude | maybe | exclusion_reason.", True),
+    Column("votes", "Each reviewer's decision (and reason): 'reviewer_a=include; reviewer_b=exclude'.", True),
+    Column("notes", "The reviewers' notes."),
+    Column("rank", "Screening priority.", True, r"\d+"),
+    Column("rule_flags", "Eligibility rules that fired."),
+    Column("title", "Title."),
+    Column("abstract", "Abstract."),
+    Column("year", "Publication year."),
+    Column("doi", "DOI."),
+    Column("pmid", "PMID."),
+    Column("reviewer", "To fill: the third reviewer's id (one of config screening.arbiters)."),
+    Column("decision", "To fill: include | exclude | maybe."),
+    Column("reason", "To fill: reason code."),
+    Column("note", "To fill: free text."),
+)
+
+# results/screening/included.csv: records that passed title/abstract screening (record schema +).
+INCLUDED_EXTRA_COLUMNS: tuple[Column, ...] = (
+    Column("origin", "Record ids deduplication folded into this record ('; '-joined; empty without it)."),
+    Column("rank", "Screening priority at title/abstract.", True, r"\d+"),
+    Column(
+        "full_text",
+        "Full-text consensus: include | exclude | conflict | awaiting_second_reviewer | not_screened.",
+        True,
+    ),
+    Column("full_text_reason", "Exclusion reason code when full_text is exclude."),
+)
+INCLUDED_COLUMNS: tuple[Column, ...] = RECORD_COLUMNS + INCLUDED_EXTRA_COLUMNS

@@ -1,0 +1,1 @@
+"""Screening stage: eligibility rules, active-learning ranking, dual-reviewer decisions and sheets."""

@@ -1,0 +1,119 @@
+"""`ohevidence screen ...` subcommands.
+
+ohevidence screen run --records FILE --out DIR [--config config/config.yaml]
+    [--decisions FILE] [--sheets-dir DIR]
+ohevidence screen simulate --data FILE --label-column COL [--id-column COL]
+    --prior-included 1 --prior-excluded 1 --seed S --out FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from ohevidence.config import DEFAULT_SCHEMA, load_config
+from ohevidence.errors import InputError
+from ohevidence.schema import RECORD_COLUMNS, read_table
+from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
+from ohevidence.screen.ranking import RankingSettings
+from ohevidence.screen.simulate import simulate_file
+from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
+
+log = logging.getLogger("ohevidence.screen")
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = load_config(args.config, args.schema)
+    section = config["screening"]
+    settings = ScreeningSettings.from_config(section)
+    records = read_table(args.records, RECORD_COLUMNS)
+    unknown_seeds = [s for s in settings.seed_records if s not in set(alias_map(records))]
+    if unknown_seeds:
+        raise InputError(
+            args.config, f"screening.seed_records: unknown record id(s) {', '.join(unknown_seeds)}"
+        )
+    rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
+    decisions_file = Path(args.decisions if args.decisions is not None else section["decisions"])
+    sheets_dir = Path(args.sheets_dir if args.sheets_dir is not None else section["sheets_dir"])
+    decisions = load_decisions(decisions_file, sheets_dir, rules)
+    result = screen(records, settings, decisions)
+    write_outputs(result, records, args.out)
+    counts = result.prisma
+    log.info(
+        "%d records: %d excluded by automation tools, %d screened; title/abstract: %d included, %d excluded, "
+        "%s awaiting; full text: %d included, %s excluded",
+        counts["records_in"],
+        counts["records_excluded_by_automation_tools"],
+        counts["records_screened"],
+        counts["reports_sought_for_retrieval"],
+        counts["records_excluded"],
+        counts["records_awaiting_title_abstract"],
+        counts["reports_included"],
+        counts["reports_excluded"],
+    )
+    for stage, pairs in result.agreement.items():
+        for pair in pairs:
+            log.info(
+                "%s agreement %s: %d records by both, %s%%, kappa %s, AC1 %s",
+                stage,
+                " vs ".join(pair["reviewers"]),
+                pair["records_screened_by_both"],
+                pair["percent_agreement"],
+                pair["cohen_kappa"],
+                pair["gwet_ac1"],
+            )
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    settings = RankingSettings(
+        **{k: v for k, v in (("classifier", args.classifier), ("growth", args.growth)) if v is not None}
+    )
+    try:
+        order = simulate_file(
+            Path(args.data),
+            args.label_column,
+            id_column=args.id_column,
+            prior_included=args.prior_included,
+            prior_excluded=args.prior_excluded,
+            seed=args.seed,
+            settings=settings,
+        )
+    except ValueError as exc:
+        raise InputError(args.data, str(exc)) from exc
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    order.to_csv(out, index=False)
+    log.info("simulated %d records (%d relevant) -> %s", len(order), int(order["label"].sum()), out)
+    return 0
+
+
+def register(stages: Any) -> None:
+    """Add `screen` and its subcommands to the top-level parser's subparsers."""
+    screen_ = stages.add_parser("screen", help="rank, flag and track title/abstract and full-text screening")
+    commands = screen_.add_subparsers(dest="screen_command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="rank records, apply rules, read decisions, write the sheets")
+    run.add_argument("--records", required=True, help="records to screen (unique_records.csv or records.csv)")
+    run.add_argument("--out", required=True, help="output directory (results/screening)")
+    run.add_argument("--config", default="config/config.yaml")
+    run.add_argument("--schema", default=str(DEFAULT_SCHEMA))
+    run.add_argument("--decisions", default=None, help="decision file (default: config screening.decisions)")
+    run.add_argument(
+        "--sheets-dir", default=None, help="filled sheets (default: config screening.sheets_dir)"
+    )
+    run.set_defaults(func=_run)
+
+    sim = commands.add_parser("simulate", help="screen a labelled CSV in the model's order (benchmarking)")
+    sim.add_argument("--data", required=True, help="CSV with title, abstract and a 0/1 label column")
+    sim.add_argument("--label-column", required=True)
+    sim.add_argument("--id-column", default=None, help="record id column (default: row number, 1-based)")
+    sim.add_argument("--prior-included", type=int, default=1)
+    sim.add_argument("--prior-excluded", type=int, default=1)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--out", required=True, help="output CSV: record_id, rank, label")
+    sim.add_argument("--classifier", choices=["logistic", "svm", "nb"], default=None, help=argparse.SUPPRESS)
+    sim.add_argument("--growth", type=float, default=None, help=argparse.SUPPRESS)
+    sim.set_defaults(func=_simulate)

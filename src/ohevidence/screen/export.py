@@ -1,0 +1,120 @@
+"""Files people open: spreadsheets (CSV, UTF-8 with BOM) and reference-manager exports.
+
+Choice of format: CSV encoded UTF-8 *with* a byte-order mark. Excel only detects UTF-8 in a
+CSV by its BOM (without it, accents and "–" in titles turn into mojibake); LibreOffice and
+pandas read it either way. CSV rather than XLSX keeps the sheets diffable in git and lets a
+reviewer save the filled sheet straight back (Excel: "CSV UTF-8"; a ';'-separated save from a
+comma-decimal locale is read too).
+
+Formula injection: a spreadsheet runs any cell starting with '=', '+', '-', '@', tab or
+carriage return as a formula (OWASP "CSV injection"). Titles and abstracts come from outside,
+so every such cell in every CSV export is prefixed with a single quote, which Excel and
+LibreOffice show as text. Plain numbers ('-0.73') are left alone: they cannot run anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import rispy
+
+from ohevidence.schema import split_multi
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def neutralise(value: object) -> str:
+    """The cell as text that no spreadsheet will evaluate."""
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    if text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def write_sheet(frame: pd.DataFrame, path: str | Path, columns: Sequence[str]) -> None:
+    """Write ``columns`` of ``frame`` as UTF-8-with-BOM CSV, every cell neutralised."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe = frame.loc[:, list(columns)].map(neutralise) if len(frame) else frame.loc[:, list(columns)]
+    safe.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+class _PlainRisWriter(rispy.RisWriter):
+    """RIS without rispy's '1.' counter line before each record, which EndNote does not expect."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+ASREVIEW_RIS_LABELS = {1: "ASReview_relevant", 0: "ASReview_irrelevant", None: "ASReview_not_seen"}
+
+
+def _label(consensus: str) -> int | None:
+    return {"include": 1, "exclude": 0}.get(consensus)
+
+
+def write_ris(records: pd.DataFrame, path: str | Path) -> None:
+    """RIS for EndNote/Zotero with ASReview's N1 labels (relevant / irrelevant / not seen).
+
+    ``records`` needs the record columns plus ``consensus``.
+    """
+    entries = []
+    for row in records.to_dict("records"):
+        entry: dict[str, object] = {"type_of_reference": "JOUR", "id": row["record_id"]}
+        for key, column in (
+            ("title", "title"),
+            ("abstract", "abstract"),
+            ("year", "year"),
+            ("journal_name", "journal"),
+            ("volume", "volume"),
+            ("number", "issue"),
+            ("doi", "doi"),
+            ("language", "language"),
+        ):
+            if row.get(column):
+                entry[key] = row[column]
+        if row.get("pages"):
+            start, _, end = str(row["pages"]).partition("-")
+            entry["start_page"] = start
+            if end:
+                entry["end_page"] = end
+        if row.get("authors"):
+            entry["authors"] = split_multi(row["authors"])
+        if row.get("keywords"):
+            entry["keywords"] = split_multi(row["keywords"])
+        if row.get("url"):
+            entry["urls"] = [row["url"]]
+        notes = [ASREVIEW_RIS_LABELS[_label(row.get("consensus", ""))]]
+        if row.get("pmid"):
+            notes.append(f"PMID: {row['pmid']}")
+        entry["notes"] = notes
+        entries.append(entry)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        rispy.dump(entries, handle, implementation=_PlainRisWriter)
+
+
+ASREVIEW_CSV_COLUMNS = (
+    "record_id",
+    "title",
+    "abstract",
+    "authors",
+    "keywords",
+    "journal",
+    "year",
+    "doi",
+    "pmid",
+)
+
+
+def write_asreview_csv(records: pd.DataFrame, path: str | Path) -> None:
+    """CSV that ASReview LAB imports with labels: `asreview_label` 1 / 0 / empty (not seen)."""
+    frame = records.loc[:, list(ASREVIEW_CSV_COLUMNS)].copy()
+    labels = records["consensus"].map(_label)
+    frame["asreview_label"] = ["" if v is None or v != v else str(int(v)) for v in labels]
+    write_sheet(frame, path, [*ASREVIEW_CSV_COLUMNS, "asreview_label"])

@@ -1,0 +1,410 @@
+"""The screening stage: rules, ranking, decisions, consensus, agreement, sheets and exports.
+
+``screen(records, settings, decisions)`` is pure: it returns every table; ``write_outputs``
+puts them on disk. The CLI (``ohevidence screen run``) reads the inputs and calls both.
+
+Consensus at each stage (dual screening, Cochrane Handbook §4.6.4):
+* all reviewers who decided agree and at least ``reviewers_per_record`` did -> that decision;
+* include vs exclude, or any ``maybe`` -> conflict, settled by a third reviewer (an arbiter),
+  whose decision stands (an arbiter's ``maybe`` at title/abstract sends the record on);
+* at full text, two exclusions with different reasons are also a conflict: PRISMA 2020 counts
+  each excluded report under one reason.
+Records an ``action: exclude`` rule removes are "excluded by automation tools" unless a human
+has decided them: a human decision always wins over a rule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ohevidence.schema import (
+    INCLUDED_COLUMNS,
+    RECORD_FIELDS,
+    SCREENING_CONFLICT_COLUMNS,
+    SCREENING_SHEET_COLUMNS,
+    TITLE_ABSTRACT_COLUMNS,
+    TITLE_ABSTRACT_TAIL,
+    check_table,
+    names,
+)
+from ohevidence.screen.agreement import pair_agreement
+from ohevidence.screen.export import write_asreview_csv, write_ris, write_sheet
+from ohevidence.screen.ranking import (
+    RankingSettings,
+    relevance_scores,
+    screening_text,
+    tfidf_features,
+    tie_breaker,
+)
+from ohevidence.screen.rules import apply_rules, compile_rules
+
+log = logging.getLogger("ohevidence.screen")
+
+STAGES = ("title_abstract", "full_text")
+
+
+@dataclass(frozen=True)
+class ScreeningSettings:
+    """The `screening` section of the configuration, as the stage uses it."""
+
+    reviewers: tuple[str, ...] = ("reviewer_a", "reviewer_b")
+    arbiters: tuple[str, ...] = ()
+    reviewers_per_record: int = 2
+    seed: int = 1
+    seed_records: tuple[str, ...] = ()
+    exclusion_reasons: tuple[str, ...] = ()
+    rules: tuple[Mapping[str, Any], ...] = ()
+    ranking: RankingSettings = field(default_factory=RankingSettings)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> ScreeningSettings:
+        model = section.get("model") or {}
+        return cls(
+            reviewers=tuple(section.get("reviewers", cls.reviewers)),
+            arbiters=tuple(section.get("arbiters", ())),
+            reviewers_per_record=int(section.get("reviewers_per_record", 2)),
+            seed=int(section.get("seed", 1)),
+            seed_records=tuple(section.get("seed_records", ())),
+            exclusion_reasons=tuple(r["code"] for r in section.get("exclusion_reasons", ())),
+            rules=tuple(section.get("rules", ())),
+            ranking=RankingSettings(**model),
+        )
+
+    @property
+    def everyone(self) -> tuple[str, ...]:
+        return self.reviewers + tuple(a for a in self.arbiters if a not in self.reviewers)
+
+
+@dataclass
+class ScreeningResult:
+    title_abstract: pd.DataFrame
+    sheets: dict[tuple[str, str], pd.DataFrame]  # (stage, reviewer) -> sheet
+    conflicts: pd.DataFrame
+    included: pd.DataFrame
+    agreement: dict[str, Any]
+    prisma: dict[str, Any]
+    decision_columns: list[str]
+
+
+# ---------------------------------------------------------------------------
+# Consensus
+# ---------------------------------------------------------------------------
+def votes_by_record(decisions: pd.DataFrame, stage: str) -> dict[str, dict[str, tuple[str, str, str]]]:
+    """{record_id: {reviewer: (decision, reason, note)}} for one stage."""
+    votes: dict[str, dict[str, tuple[str, str, str]]] = {}
+    for row in decisions[decisions["stage"] == stage].itertuples():
+        votes.setdefault(row.record_id, {})[row.reviewer] = (row.decision, row.reason, row.note)
+    return votes
+
+
+def settle(
+    votes: Mapping[str, tuple[str, str, str]], settings: ScreeningSettings, stage: str
+) -> tuple[str, str, str, str]:
+    """(consensus, reason, conflict, status) for one record at one stage."""
+    arbiter_votes = [votes[a] for a in settings.arbiters if a in votes]
+    if arbiter_votes:
+        decision, reason, _ = arbiter_votes[-1]
+        if decision == "maybe":
+            decision = "include" if stage == "title_abstract" else ""
+        if decision:
+            return decision, reason, "", "included" if decision == "include" else "excluded"
+    reviewer_votes = [votes[r] for r in settings.reviewers if r in votes]
+    if not reviewer_votes:
+        return "", "", "", "not_screened"
+    decisions = {v[0] for v in reviewer_votes}
+    if "maybe" in decisions:
+        return "", "", "maybe", "conflict"
+    if len(decisions) > 1:
+        return "", "", "include_vs_exclude", "conflict"
+    decision = decisions.pop()
+    reasons = {v[1] for v in reviewer_votes if v[1]}
+    if stage == "full_text" and decision == "exclude" and len(reasons) > 1:
+        return "", "", "exclusion_reason", "conflict"
+    if len(reviewer_votes) < settings.reviewers_per_record:
+        return "", "", "", "awaiting_second_reviewer"
+    reason = reasons.pop() if reasons else ""
+    return decision, reason, "", "included" if decision == "include" else "excluded"
+
+
+# ---------------------------------------------------------------------------
+# Ranking
+# ---------------------------------------------------------------------------
+def training_labels(
+    votes: Mapping[str, Mapping[str, tuple[str, str, str]]], consensus: pd.Series
+) -> dict[str, int]:
+    """What the model learns from: the consensus where there is one, else 1 if anyone voted include/maybe."""
+    labels: dict[str, int] = {}
+    for record_id, record_votes in votes.items():
+        settled = consensus.get(record_id, "")
+        if settled in ("include", "exclude"):
+            labels[record_id] = int(settled == "include")
+        else:
+            labels[record_id] = int(any(v[0] in ("include", "maybe") for v in record_votes.values()))
+    return labels
+
+
+def rank_records(
+    records: pd.DataFrame,
+    rule_scores: np.ndarray,
+    labels: Mapping[str, int],
+    settings: ScreeningSettings,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """(rank 1..n, score, how) for every record.
+
+    With both includes and excludes decided, the classifier's decision value orders the
+    list (rules break ties). Before that, configured seed records come first, then the rules' score.
+    """
+    n = len(records)
+    ids = records["record_id"].tolist()
+    texts = [
+        screening_text(t, a, k)
+        for t, a, k in zip(records["title"], records["abstract"], records["keywords"], strict=True)
+    ]
+    model_scores = None
+    if n and len(set(labels.values())) == 2:
+        features = tfidf_features(texts, settings.ranking)
+        position = {rid: i for i, rid in enumerate(ids)}
+        labelled = [position[r] for r in labels]
+        model_scores = relevance_scores(
+            features, labelled, [labels[r] for r in labels], settings.ranking, settings.seed
+        )
+    seeds = np.array([rid in settings.seed_records for rid in ids], dtype=float)
+    ties = tie_breaker(n, settings.seed)
+    if model_scores is not None:
+        primary, how = model_scores, f"{settings.ranking.classifier} model on {len(labels)} decided records"
+        order = np.lexsort((ties, -rule_scores, -primary))
+    else:
+        primary, how = rule_scores + 1000 * seeds, "seed records and eligibility rules (no decisions yet)"
+        order = np.lexsort((ties, -primary))
+    rank = np.empty(n, dtype=int)
+    rank[order] = np.arange(1, n + 1)
+    return rank, primary, how
+
+
+# ---------------------------------------------------------------------------
+# The stage
+# ---------------------------------------------------------------------------
+def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.DataFrame) -> ScreeningResult:
+    records = records.copy()
+    if "origin" not in records.columns:
+        records["origin"] = ""
+    rules = compile_rules(settings.rules)
+    flagged = apply_rules(records, rules)
+    records = records.merge(flagged, on="record_id", how="left", validate="one_to_one")
+
+    ta_votes = votes_by_record(decisions, "title_abstract")
+    ft_votes = votes_by_record(decisions, "full_text")
+    settled = {rid: settle(ta_votes.get(rid, {}), settings, "title_abstract") for rid in records["record_id"]}
+    records["consensus"] = [settled[r][0] for r in records["record_id"]]
+    records["conflict"] = [settled[r][2] for r in records["record_id"]]
+    records["status"] = [settled[r][3] for r in records["record_id"]]
+    automated = (records["excluded_by_rule"] != "") & ~records["record_id"].isin(ta_votes)
+    records.loc[automated, ["consensus", "status"]] = ["exclude", "excluded_by_automation"]
+
+    labels = training_labels(ta_votes, records.set_index("record_id")["consensus"])
+    rank, score, how = rank_records(records, records["rule_score"].to_numpy(dtype=float), labels, settings)
+    log.info("ranking: %s", how)
+    records["rank"] = rank
+    records["score"] = [f"{s:.4f}" for s in score]
+    for reviewer in settings.everyone:
+        records[f"decision_{reviewer}"] = [
+            ta_votes.get(r, {}).get(reviewer, ("", "", ""))[0] for r in records["record_id"]
+        ]
+
+    # ASReview export order: decided includes, then everything undecided by rank, then excludes
+    # (human exclusions before the automation tools' ones).
+    group = records["status"].map({"included": 0, "excluded": 2, "excluded_by_automation": 3}).fillna(1)
+    records = records.assign(_group=group).sort_values(["_group", "rank"]).drop(columns="_group")
+    decision_columns = [f"decision_{r}" for r in settings.everyone]
+    ta_columns = [*names(TITLE_ABSTRACT_COLUMNS), *decision_columns, *names(TITLE_ABSTRACT_TAIL)]
+    title_abstract = records.loc[:, ta_columns].reset_index(drop=True)
+    check_table(title_abstract, TITLE_ABSTRACT_COLUMNS + TITLE_ABSTRACT_TAIL, "title_abstract.csv")
+
+    # Full text: the records that passed title/abstract.
+    passed = records[records["consensus"] == "include"].sort_values("rank")
+    ft_settled = {rid: settle(ft_votes.get(rid, {}), settings, "full_text") for rid in passed["record_id"]}
+    included = passed.copy()
+    included["full_text"] = [ft_settled[r][0] or ft_settled[r][3] for r in passed["record_id"]]
+    included["full_text_reason"] = [ft_settled[r][1] for r in passed["record_id"]]
+    included = included.loc[:, names(INCLUDED_COLUMNS)].reset_index(drop=True)
+    check_table(included, INCLUDED_COLUMNS, "included.csv")
+
+    sheets = _sheets(records, passed, ta_votes, ft_votes, settled, ft_settled, settings)
+    conflicts = _conflicts(records, passed, ta_votes, ft_votes, settled, ft_settled)
+    agreement = {
+        stage: [
+            pair_agreement(
+                {r: v[a][0] for r, v in votes.items() if a in v},
+                {r: v[b][0] for r, v in votes.items() if b in v},
+                (a, b),
+            )
+            for a, b in combinations(settings.reviewers, 2)
+        ]
+        for stage, votes in (("title_abstract", ta_votes), ("full_text", ft_votes))
+    }
+    prisma = _prisma(records, included, settings)
+    prisma["ranking"] = how
+    return ScreeningResult(title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns)
+
+
+def _rows(frame: pd.DataFrame, mask: Sequence[bool]) -> pd.DataFrame:
+    return frame.loc[np.asarray(mask, dtype=bool).reshape(len(frame))]
+
+
+def _sheet_frame(frame: pd.DataFrame, stage: str, reviewer: str) -> pd.DataFrame:
+    sheet = frame.sort_values("rank").copy()
+    sheet["stage"] = stage
+    sheet["reviewer"] = reviewer
+    for column in ("decision", "reason", "note", "decided_at"):
+        sheet[column] = ""
+    return sheet.loc[:, names(SCREENING_SHEET_COLUMNS)].reset_index(drop=True)
+
+
+def _sheets(
+    records: pd.DataFrame,
+    passed: pd.DataFrame,
+    ta_votes: Mapping[str, Mapping[str, Any]],
+    ft_votes: Mapping[str, Mapping[str, Any]],
+    settled: Mapping[str, tuple[str, str, str, str]],
+    ft_settled: Mapping[str, tuple[str, str, str, str]],
+    settings: ScreeningSettings,
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """Each reviewer's undecided records, by rank: records they have not decided and nobody has settled."""
+    sheets = {}
+    open_ta = records[(records["consensus"] == "") & (records["status"] != "conflict")]
+    open_ft = _rows(
+        passed, [ft_settled[r][0] == "" and ft_settled[r][3] != "conflict" for r in passed["record_id"]]
+    )
+    for reviewer in settings.reviewers:
+        todo = _rows(open_ta, [reviewer not in ta_votes.get(r, {}) for r in open_ta["record_id"]])
+        sheets[("title_abstract", reviewer)] = _sheet_frame(todo, "title_abstract", reviewer)
+        todo = _rows(open_ft, [reviewer not in ft_votes.get(r, {}) for r in open_ft["record_id"]])
+        sheets[("full_text", reviewer)] = _sheet_frame(todo, "full_text", reviewer)
+    return sheets
+
+
+def _conflicts(
+    records: pd.DataFrame,
+    passed: pd.DataFrame,
+    ta_votes: Mapping[str, Mapping[str, tuple[str, str, str]]],
+    ft_votes: Mapping[str, Mapping[str, tuple[str, str, str]]],
+    settled: Mapping[str, tuple[str, str, str, str]],
+    ft_settled: Mapping[str, tuple[str, str, str, str]],
+) -> pd.DataFrame:
+    rows = []
+    by_id = records.set_index("record_id")
+    for stage, votes, states, ids in (
+        ("title_abstract", ta_votes, settled, records.sort_values("rank")["record_id"]),
+        ("full_text", ft_votes, ft_settled, passed["record_id"]),
+    ):
+        for record_id in ids:
+            kind = states[record_id][2]
+            if not kind:
+                continue
+            record = by_id.loc[record_id]
+            record_votes = votes[record_id]
+            rows.append(
+                {
+                    "record_id": record_id,
+                    "stage": stage,
+                    "conflict": kind,
+                    "votes": "; ".join(
+                        f"{who}={d}" + (f" ({reason})" if reason else "")
+                        for who, (d, reason, _) in record_votes.items()
+                    ),
+                    "notes": " | ".join(
+                        f"{who}: {note}" for who, (_, _, note) in record_votes.items() if note
+                    ),
+                    "rank": str(record["rank"]),
+                    **{c: record[c] for c in ("rule_flags", "title", "abstract", "year", "doi", "pmid")},
+                    "reviewer": "",
+                    "decision": "",
+                    "reason": "",
+                    "note": "",
+                }
+            )
+    frame = pd.DataFrame(rows, columns=names(SCREENING_CONFLICT_COLUMNS))
+    check_table(frame, SCREENING_CONFLICT_COLUMNS, "conflicts.csv")
+    return frame
+
+
+def _prisma(records: pd.DataFrame, included: pd.DataFrame, settings: ScreeningSettings) -> dict[str, Any]:
+    """PRISMA 2020 flow-diagram counts for the screening boxes, checked to reconcile."""
+    status = records["status"].value_counts().to_dict()
+    automated = records[records["status"] == "excluded_by_automation"]
+    screened = len(records) - len(automated)
+    ta_excluded = int(status.get("excluded", 0))
+    ta_included = int(status.get("included", 0))
+    awaiting = {
+        "conflict": int(status.get("conflict", 0)),
+        "awaiting_second_reviewer": int(status.get("awaiting_second_reviewer", 0)),
+        "not_screened": int(status.get("not_screened", 0)),
+    }
+    ft = included["full_text"].value_counts().to_dict()
+    ft_excluded = included[included["full_text"] == "exclude"]
+    reasons = {
+        code: int((ft_excluded["full_text_reason"] == code).sum()) for code in settings.exclusion_reasons
+    }
+    counts: dict[str, Any] = {
+        "records_in": len(records),
+        "records_excluded_by_automation_tools": len(automated),
+        "automation_exclusions_by_rule": automated["excluded_by_rule"].value_counts().sort_index().to_dict(),
+        "records_screened": screened,
+        "records_excluded": ta_excluded,
+        "records_awaiting_title_abstract": awaiting,
+        "reports_sought_for_retrieval": ta_included,
+        "reports_assessed_for_eligibility": int(ft.get("include", 0)) + len(ft_excluded),
+        "reports_excluded": {code: n for code, n in reasons.items() if n},
+        "reports_awaiting_full_text": {
+            k: int(ft.get(k, 0)) for k in ("conflict", "awaiting_second_reviewer", "not_screened")
+        },
+        "reports_included": int(ft.get("include", 0)),
+    }
+    if screened != ta_excluded + ta_included + sum(awaiting.values()):
+        raise AssertionError(f"screening counts do not reconcile: {counts}")
+    if sum(counts["reports_excluded"].values()) != len(ft_excluded):
+        raise AssertionError(f"full-text exclusions without a configured reason code: {counts}")
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+def write_outputs(result: ScreeningResult, records: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "title_abstract": out / "title_abstract.csv",
+        "conflicts": out / "conflicts.csv",
+        "included": out / "included.csv",
+        "agreement": out / "agreement.json",
+        "prisma": out / "prisma_counts.json",
+        "ris": out / "screening.ris",
+        "asreview": out / "asreview.csv",
+    }
+    write_sheet(result.title_abstract, paths["title_abstract"], result.title_abstract.columns)
+    write_sheet(result.conflicts, paths["conflicts"], names(SCREENING_CONFLICT_COLUMNS))
+    write_sheet(result.included, paths["included"], names(INCLUDED_COLUMNS))
+    for (stage, reviewer), sheet in result.sheets.items():
+        name = f"to_screen_{reviewer}.csv" if stage == "title_abstract" else f"full_text_{reviewer}.csv"
+        paths[f"{stage}:{reviewer}"] = out / name
+        write_sheet(sheet, out / name, names(SCREENING_SHEET_COLUMNS))
+    for key in ("agreement", "prisma"):
+        value = result.agreement if key == "agreement" else result.prisma
+        paths[key].write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    labelled = records.loc[:, [c for c in RECORD_FIELDS]].merge(
+        result.title_abstract[["record_id", "rank", "consensus"]], on="record_id"
+    )
+    labelled = labelled.sort_values("rank")
+    write_ris(labelled, paths["ris"])
+    write_asreview_csv(labelled, paths["asreview"])
+    return paths

@@ -1,0 +1,510 @@
+"""Screening: agreement statistics, decision files, eligibility rules, ranking, sheets and exports."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ohevidence.cli import main
+from ohevidence.errors import InputError
+from ohevidence.schema import RECORD_FIELDS, make_record, records_frame
+from ohevidence.screen.agreement import cohen_kappa, gwet_ac1, pair_agreement
+from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
+from ohevidence.screen.evaluation import atd, rrf, wss
+from ohevidence.screen.export import neutralise, write_sheet
+from ohevidence.screen.ranking import RankingSettings, simulate, tfidf_features
+from ohevidence.screen.rules import apply_rules, compile_rules
+from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "record_id,stage,reviewer,decision,reason,note,decided_at\n"
+REASONS = ("protocol", "feasibility", "wrong_population")
+
+
+# ---------------------------------------------------------------------------
+# Agreement, checked against hand-computed values.
+# ---------------------------------------------------------------------------
+def test_agreement_on_the_overlap_with_maybe_as_include() -> None:
+    # r1..r5 seen by both; r6 only by A, r7 only by B.
+    first = {
+        "r1": "include",
+        "r2": "include",
+        "r3": "exclude",
+        "r4": "exclude",
+        "r5": "maybe",
+        "r6": "include",
+    }
+    second = {
+        "r1": "include",
+        "r2": "exclude",
+        "r3": "exclude",
+        "r4": "exclude",
+        "r5": "include",
+        "r7": "exclude",
+    }
+    result = pair_agreement(first, second, ("a", "b"))
+    # Binary on the overlap: A = 1,1,0,0,1; B = 1,0,0,0,1 -> 4/5 agree.
+    # kappa: p_e = .6 x .4 + .4 x .6 = .48 -> (.8 - .48) / .52 = .615385
+    # AC1: pi = (3 + 2) / 10 = .5, p_e = 2 x .5 x .5 = .5 -> (.8 - .5) / .5 = .6
+    assert result["records_screened_by_both"] == 5
+    assert result["records_screened_by_one_only"] == 2
+    assert result["records_only_a"] == 1 and result["records_only_b"] == 1
+    assert result["percent_agreement"] == 80.0
+    assert result["cohen_kappa"] == pytest.approx(0.615385, abs=1e-4)
+    assert result["gwet_ac1"] == pytest.approx(0.6, abs=1e-4)
+    assert result["include_a_exclude_b"] == 1 and result["exclude_a_include_b"] == 0
+
+
+def test_kappa_paradox_where_ac1_stays_high() -> None:
+    # 10 records: 8 excluded by both, one include each that the other excluded.
+    a = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    b = [0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    # kappa: p_o = .8, p_e = .1 x .1 + .9 x .9 = .82 -> -.02 / .18 = -.1111
+    # AC1: pi = .1, p_e = 2 x .1 x .9 = .18 -> .62 / .82 = .756098
+    assert cohen_kappa(a, b) == pytest.approx(-0.111111, abs=1e-5)
+    assert gwet_ac1(a, b) == pytest.approx(0.756098, abs=1e-5)
+
+
+def test_agreement_when_both_exclude_everything() -> None:
+    result = pair_agreement(
+        {"r1": "exclude", "r2": "exclude"}, {"r1": "exclude", "r2": "exclude"}, ("a", "b")
+    )
+    assert result["percent_agreement"] == 100.0
+    assert result["cohen_kappa"] is None  # chance agreement is 1: kappa undefined
+    assert result["gwet_ac1"] == 1.0
+    empty = pair_agreement({"r1": "include"}, {"r2": "exclude"}, ("a", "b"))
+    assert empty["records_screened_by_both"] == 0 and empty["records_screened_by_one_only"] == 2
+    assert empty["cohen_kappa"] is None and empty["gwet_ac1"] is None
+
+
+# ---------------------------------------------------------------------------
+# Simulation metrics (ANCHORS.md definitions).
+# ---------------------------------------------------------------------------
+def test_simulation_metrics_by_hand() -> None:
+    labels = [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]  # N = 10, R = 3 at ranks 1, 3, 10
+    # WSS@95: ceil(.95 x 3) = 3rd include at rank 10 -> 100 x ((10 - 10) / 10 - .05) = -5
+    assert wss(labels) == pytest.approx(-5.0)
+    # RRF@10: first ceil(1) = 1 record holds 1 of 3 includes
+    assert rrf(labels) == pytest.approx(100 / 3)
+    # ATD: mean(1, 3, 10) / 10 x 100
+    assert atd(labels) == pytest.approx(100 * (14 / 3) / 10)
+    assert wss([1, 1, 0, 0]) == pytest.approx(100 * (2 / 4 - 0.05))
+    assert math.isnan(wss([0, 0]))
+
+
+# ---------------------------------------------------------------------------
+# Fixtures: a tiny review.
+# ---------------------------------------------------------------------------
+def _record(source_id: str, title: str, abstract: str = "", **fields: str) -> dict[str, str]:
+    return make_record(
+        source="pubmed", search_id="s", source_id=source_id, title=title, abstract=abstract, **fields
+    )
+
+
+@pytest.fixture()
+def records() -> pd.DataFrame:
+    return records_frame(
+        [
+            _record(
+                "1", "Vocational advice for sick-listed workers: a randomised controlled trial", year="2018"
+            ),
+            _record(
+                "2",
+                "Return to work case management for employees on sick leave: a randomized trial",
+                year="2020",
+            ),
+            _record("3", "Trial protocol: vocational rehabilitation for workers after stroke", year="2020"),
+            _record("4", "Statins and cardiac outcomes in older adults", year="2015"),
+            _record("5", '=HYPERLINK("http://evil","click")', abstract="+1+2 and more", year="2019"),
+            _record("6", "Statins after myocardial infarction in older adults", year="1985"),
+            _record("7", "Vocational workplace intervention for sick-listed workers", year=""),
+        ]
+    )
+
+
+RULES = [
+    {
+        "name": "randomised_trial",
+        "criterion": "design",
+        "effect": "include",
+        "fields": ["title", "abstract", "publication_types"],
+        "terms": {"randomised controlled trial": ["randomi*ed trial"]},
+    },
+    {"name": "work", "criterion": "intervention", "terms": {"return to work": ["vocational", "workplace"]}},
+    {
+        "name": "protocol",
+        "criterion": "publication_type",
+        "effect": "exclude",
+        "reason": "protocol",
+        "fields": ["title"],
+        "terms": {"protocol": []},
+    },
+    {"name": "years", "criterion": "year", "effect": "exclude", "min_year": 1990},
+]
+
+
+def _settings(**changes: object) -> ScreeningSettings:
+    base = ScreeningSettings(
+        reviewers=("ana", "ben"), arbiters=("cat",), exclusion_reasons=REASONS, rules=tuple(RULES), seed=3
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def _decisions(tmp_path: Path, text: str, records: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
+    path = tmp_path / "decisions.csv"
+    path.write_text(HEADER + text, encoding="utf-8")
+    rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
+    return load_decisions(path, None, rules)
+
+
+# ---------------------------------------------------------------------------
+# Decision files: one error naming file and line.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        ("s:99,title_abstract,ana,include,,,\n", "record_id", "unknown record id 's:99'"),
+        ("s:1,title_abstract,zoe,include,,,\n", "reviewer", "unknown reviewer 'zoe'"),
+        ("s:1,title_abstract,ana,yes,,,\n", "decision", "unknown decision 'yes'"),
+        ("s:1,abstract,ana,include,,,\n", "stage", "unknown stage 'abstract'"),
+        ("s:1,full_text,ana,exclude,,,\n", "reason", "full-text exclusion has no reason"),
+        ("s:1,full_text,ana,exclude,too_old,,\n", "reason", "unknown reason code 'too_old'"),
+        ("s:1,title_abstract,ana,include,,,23/11/2026\n", "decided_at", "bad date"),
+    ],
+)
+def test_bad_decision_rows_name_file_and_line(
+    tmp_path: Path, records: pd.DataFrame, row: str, column: str, message: str
+) -> None:
+    text = "s:2,title_abstract,ana,include,,,\n" + row
+    with pytest.raises(InputError) as info:
+        _decisions(tmp_path, text, records, _settings())
+    error = info.value
+    assert error.line == 3 and error.column == column and message in str(error)
+    assert str(tmp_path / "decisions.csv") in str(error)
+
+
+def test_missing_column_is_line_one(tmp_path: Path, records: pd.DataFrame) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_text("record_id,stage,reviewer\ns:1,title_abstract,ana\n")
+    rules = DecisionRules(alias_map(records), ("ana",), REASONS)
+    with pytest.raises(InputError, match=r"line 1.*missing column\(s\) decision"):
+        load_decisions(path, None, rules)
+
+
+def test_contradicting_rows_are_an_error_unless_dated(tmp_path: Path, records: pd.DataFrame) -> None:
+    text = "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ana,exclude,,,\n"
+    with pytest.raises(InputError, match=r"line 3.*'exclude' here but as 'include'.*line 2"):
+        _decisions(tmp_path, text, records, _settings())
+    dated = "s:1,title_abstract,ana,include,,,2026-11-01\ns:1,title_abstract,ana,exclude,,,2026-11-20\n"
+    decisions = _decisions(tmp_path, dated, records, _settings())
+    assert decisions["decision"].tolist() == ["exclude"]
+
+
+def test_decisions_on_folded_duplicates_follow_the_kept_record(tmp_path: Path, records: pd.DataFrame) -> None:
+    unique = records.copy()
+    unique["origin"] = ""
+    unique.loc[0, "origin"] = "s:1; other_search:abc"
+    text = "other_search:abc,title_abstract,ana,include,,,\ns:1,title_abstract,ana,include,,,\n"
+    decisions = _decisions(tmp_path, text, unique, _settings())
+    assert decisions[["record_id", "reviewer", "decision"]].values.tolist() == [["s:1", "ana", "include"]]
+
+
+def test_filled_sheets_are_read_and_empty_rows_are_not_decisions(
+    tmp_path: Path, records: pd.DataFrame
+) -> None:
+    settings = _settings()
+    result = screen(records, settings, _decisions(tmp_path, "", records, settings))
+    out = tmp_path / "results"
+    write_outputs(result, records, out)
+    sheet = pd.read_csv(out / "to_screen_ana.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(sheet) == len(records) and set(sheet["reviewer"]) == {"ana"}
+    sheet.loc[0, "decision"] = "include"
+    sheet.loc[1, ["decision", "reason"]] = ["exclude", "feasibility"]
+    curated = tmp_path / "curated"
+    curated.mkdir()
+    # Excel in a comma-decimal locale saves ';'-separated: read that too.
+    sheet.to_csv(curated / "to_screen_ana.csv", index=False, sep=";", encoding="utf-8-sig")
+    rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
+    decisions = load_decisions(curated / "decisions.csv", curated, rules)
+    assert sorted(decisions["decision"]) == ["exclude", "include"]
+    assert set(decisions["reviewer"]) == {"ana"}
+
+
+def test_a_bad_row_in_a_sheet_names_the_sheet(tmp_path: Path, records: pd.DataFrame) -> None:
+    curated = tmp_path / "curated"
+    curated.mkdir()
+    (curated / "to_screen_ana.csv").write_text(
+        "record_id,stage,reviewer,decision\ns:1,title_abstract,ana,\ns:2,title_abstract,ana,perhaps\n"
+    )
+    rules = DecisionRules(alias_map(records), ("ana",), REASONS)
+    with pytest.raises(InputError, match=r"to_screen_ana\.csv, line 3, column 'decision'"):
+        load_decisions(None, curated, rules)
+
+
+# ---------------------------------------------------------------------------
+# Rules: flag by default, exclude only when configured, counted apart.
+# ---------------------------------------------------------------------------
+def test_rules_flag_with_the_matched_text(records: pd.DataFrame) -> None:
+    flags = apply_rules(records, compile_rules(RULES)).set_index("record_id")
+    assert '"randomised controlled trial" (title)' in flags.loc["s:1", "rule_flags"]
+    assert '"randomized trial" (title)' in flags.loc["s:2", "rule_flags"]  # '*' truncation
+    assert '[against] publication_type/protocol: "protocol" (title)' in flags.loc["s:3", "rule_flags"]
+    assert flags.loc["s:6", "rule_flags"] == "[against] year/years: year 1985"
+    assert flags.loc["s:7", "rule_flags"].startswith("[for] intervention/work")  # no year: year rule silent
+    assert (flags["excluded_by_rule"] == "").all()  # flag only by default
+    assert flags.loc["s:1", "rule_score"] == 2 and flags.loc["s:3", "rule_score"] == 0
+
+
+def test_exclude_action_is_counted_as_automation_and_a_human_wins(
+    tmp_path: Path, records: pd.DataFrame
+) -> None:
+    rules = [dict(r, action="exclude") if r["name"] in ("protocol", "years") else r for r in RULES]
+    settings = _settings(rules=tuple(rules))
+    decisions = _decisions(
+        tmp_path,
+        "s:6,title_abstract,ana,include,,,\ns:6,title_abstract,ben,include,,,\n"
+        "s:1,title_abstract,ana,exclude,,,\ns:1,title_abstract,ben,exclude,,,\n",
+        records,
+        settings,
+    )
+    result = screen(records, settings, decisions)
+    table = result.title_abstract.set_index("record_id")
+    assert (
+        table.loc["s:3", "status"] == "excluded_by_automation" and table.loc["s:3", "consensus"] == "exclude"
+    )
+    assert table.loc["s:6", "status"] == "included"  # both reviewers included it: the year rule does not
+    prisma = result.prisma
+    assert prisma["records_excluded_by_automation_tools"] == 1
+    assert prisma["automation_exclusions_by_rule"] == {"protocol": 1}
+    assert prisma["records_screened"] == 6 and prisma["records_excluded"] == 1
+    assert prisma["reports_sought_for_retrieval"] == 1
+    assert prisma["records_awaiting_title_abstract"]["not_screened"] == 4
+    assert "s:3" not in set(result.sheets[("title_abstract", "ana")]["record_id"])
+    # ASReview export order: includes, undecided by rank, human excludes, automation excludes.
+    assert table.index[0] == "s:6" and table.index[-1] == "s:3" and table.index[-2] == "s:1"
+
+
+def test_consensus_conflicts_arbiter_and_full_text_reasons(tmp_path: Path, records: pd.DataFrame) -> None:
+    text = (
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n"
+        "s:2,title_abstract,ana,include,,,\ns:2,title_abstract,ben,exclude,,,\n"
+        "s:3,title_abstract,ana,maybe,,,\ns:3,title_abstract,ben,exclude,protocol,,\n"
+        "s:3,title_abstract,cat,include,,,\n"
+        "s:4,title_abstract,ana,exclude,,,\n"
+        "s:1,full_text,ana,exclude,feasibility,,\ns:1,full_text,ben,exclude,wrong_population,,\n"
+        "s:3,full_text,ana,exclude,protocol,,\ns:3,full_text,ben,exclude,protocol,,\n"
+    )
+    settings = _settings()
+    result = screen(records, settings, _decisions(tmp_path, text, records, settings))
+    table = result.title_abstract.set_index("record_id")
+    assert (table.loc["s:2", "conflict"], table.loc["s:2", "status"]) == ("include_vs_exclude", "conflict")
+    assert table.loc["s:3", "status"] == "included"  # arbiter settled the maybe
+    assert table.loc["s:4", "status"] == "awaiting_second_reviewer"
+    conflicts = result.conflicts.set_index(["record_id", "stage"])
+    assert conflicts.loc[("s:2", "title_abstract"), "votes"] == "ana=include; ben=exclude"
+    assert conflicts.loc[("s:1", "full_text"), "conflict"] == "exclusion_reason"
+    included = result.included.set_index("record_id")
+    assert (
+        included.loc["s:3", "full_text"] == "exclude"
+        and included.loc["s:3", "full_text_reason"] == "protocol"
+    )
+    assert included.loc["s:1", "full_text"] == "conflict"
+    assert result.prisma["reports_excluded"] == {"protocol": 1}
+    assert result.prisma["reports_awaiting_full_text"]["conflict"] == 1
+    # The sheets hold what each reviewer still has to do.
+    ana = set(result.sheets[("title_abstract", "ana")]["record_id"])
+    ben = set(result.sheets[("title_abstract", "ben")]["record_id"])
+    assert ana == {"s:5", "s:6", "s:7"} and ben == {"s:4", "s:5", "s:6", "s:7"}
+    agreement = result.agreement["title_abstract"][0]
+    assert agreement["records_screened_by_both"] == 3 and agreement["records_screened_by_one_only"] == 1
+
+
+# ---------------------------------------------------------------------------
+# Ranking: deterministic, and it learns from the decisions.
+# ---------------------------------------------------------------------------
+def test_before_any_decision_seed_records_then_rules_order_the_list(records: pd.DataFrame) -> None:
+    result = screen(records, _settings(seed_records=("s:7",)), pd.DataFrame(columns=["record_id", "stage"]))
+    ranks = result.title_abstract.set_index("record_id")["rank"]
+    assert ranks["s:7"] == 1  # the configured seed record
+    assert {ranks["s:1"], ranks["s:2"]} == {2, 3}  # rule score 2
+    assert result.prisma["ranking"].startswith("seed records and eligibility rules")
+
+
+def _ranks(records: pd.DataFrame, decisions: pd.DataFrame, seed: int = 3) -> pd.Series:
+    return screen(records, _settings(seed=seed), decisions).title_abstract.set_index("record_id")["rank"]
+
+
+def test_ranking_is_deterministic_and_retrained_on_decisions(tmp_path: Path, records: pd.DataFrame) -> None:
+    work_included = (
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n"
+        "s:4,title_abstract,ana,exclude,,,\ns:4,title_abstract,ben,exclude,,,\n"
+    )
+    decisions = _decisions(tmp_path, work_included, records, _settings())
+    first = _ranks(records, decisions)
+    assert first.equals(_ranks(records, decisions))
+    # Learned from s:1 (vocational, sick-listed, workers): s:2 and s:7 (work) above s:6 (cardiology).
+    assert first["s:7"] < first["s:6"] and first["s:2"] < first["s:6"]
+    # The opposite decisions turn the order around: the model uses them.
+    reversed_ = _decisions(
+        tmp_path,
+        work_included.replace("include", "TMP").replace("exclude", "include").replace("TMP", "exclude"),
+        records,
+        _settings(),
+    )
+    second = _ranks(records, reversed_)
+    assert second["s:6"] < second["s:7"]
+
+
+def test_simulation_screens_priors_first_and_is_deterministic() -> None:
+    texts = [f"return to work trial {i}" for i in range(10)] + [f"cardiology statins {i}" for i in range(30)]
+    labels = np.array([1] * 10 + [0] * 30)
+    features = tfidf_features(texts)
+    order = simulate(features, labels, [3, 20], RankingSettings(), seed=5)
+    assert order[:2].tolist() == [3, 20] and sorted(order.tolist()) == list(range(40))
+    assert labels[order[:11]].sum() == 10  # every include found right after the priors
+    assert np.array_equal(order, simulate(features, labels, [3, 20], RankingSettings(), seed=5))
+    batched = simulate(features, labels, [3, 20], RankingSettings(growth=0.5), seed=5)
+    assert sorted(batched.tolist()) == list(range(40))
+
+
+def test_simulate_command_output(tmp_path: Path) -> None:
+    data = tmp_path / "labelled.csv"
+    rows = [(f"t{i}", f"return to work trial {i}", "vocational advice", 1) for i in range(5)]
+    rows += [(f"c{i}", f"statins trial {i}", "cardiology", 0) for i in range(15)]
+    with data.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["key", "title", "abstract", "relevant"])
+        writer.writerows(rows)
+    out = tmp_path / "order.csv"
+    args = ["screen", "simulate", "--data", str(data), "--label-column", "relevant", "--id-column", "key"]
+    args += ["--prior-included", "1", "--prior-excluded", "1", "--seed", "2", "--out", str(out)]
+    assert main(args) == 0
+    order = pd.read_csv(out, dtype={"record_id": str})
+    assert order.columns.tolist() == ["record_id", "rank", "label"]
+    assert order["rank"].tolist() == list(range(1, 21))
+    assert order["label"].tolist()[:2] == [1, 0]  # priors first
+    assert sorted(order["record_id"]) == sorted(r[0] for r in rows)
+    assert order["label"].tolist()[2:6] == [1, 1, 1, 1]
+    # Without --id-column, ids are row numbers.
+    assert main(args[:6] + args[8:]) == 0
+    assert sorted(pd.read_csv(out)["record_id"]) == list(range(1, 21))
+
+
+def test_simulate_rejects_a_bad_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "labelled.csv"
+    data.write_text("title,abstract,y\na,b,1\nc,d,yes\n")
+    code = main(
+        ["screen", "simulate", "--data", str(data), "--label-column", "y", "--out", str(tmp_path / "o.csv")]
+    )
+    assert code == 2
+    assert "labelled.csv, line 3, column 'y'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# Exports: formula injection, BOM, RIS and ASReview labels.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cell", ["=1+1", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("x")'])
+def test_formula_cells_are_neutralised(cell: str) -> None:
+    assert neutralise(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["-0.7321", "12", "+3", "Title", "", "'quoted"])
+def test_plain_cells_are_left_alone(cell: str) -> None:
+    assert neutralise(cell) == cell
+
+
+def test_every_csv_export_is_safe_and_opens_as_utf8_with_bom(tmp_path: Path, records: pd.DataFrame) -> None:
+    settings = _settings()
+    decisions = _decisions(
+        tmp_path,
+        "s:5,title_abstract,ana,include,,=cmd|' /C calc'!A0,\ns:5,title_abstract,ben,exclude,,,\n"
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n",
+        records,
+        settings,
+    )
+    out = tmp_path / "out"
+    write_outputs(screen(records, settings, decisions), records, out)
+    csvs = sorted(out.glob("*.csv"))
+    expected = ["title_abstract", "conflicts", "included", "asreview", "to_screen_ana", "full_text_ben"]
+    assert {p.name for p in csvs} >= {f"{name}.csv" for name in expected}
+    for path in csvs:
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), path
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    assert (
+                        not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or neutralise(cell) == cell
+                    ), (path, cell)
+    conflicts = pd.read_csv(out / "conflicts.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert conflicts.loc[0, "title"].startswith("'=HYPERLINK")
+    assert "'=cmd" not in conflicts.loc[0, "notes"] or conflicts.loc[0, "notes"].startswith("ana")
+
+
+def test_ris_and_asreview_labels(tmp_path: Path, records: pd.DataFrame) -> None:
+    import rispy
+
+    settings = _settings()
+    decisions = _decisions(
+        tmp_path,
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n"
+        "s:4,title_abstract,ana,exclude,,,\ns:4,title_abstract,ben,exclude,,,\n",
+        records,
+        settings,
+    )
+    out = tmp_path / "out"
+    write_outputs(screen(records, settings, decisions), records, out)
+    entries = {e["id"]: e for e in rispy.load(out / "screening.ris")}
+    assert "ASReview_relevant" in entries["s:1"]["notes"]
+    assert "ASReview_irrelevant" in entries["s:4"]["notes"]
+    assert "ASReview_not_seen" in entries["s:2"]["notes"]
+    assert not (out / "screening.ris").read_text().startswith("1.")
+    labels = pd.read_csv(out / "asreview.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    labels = labels.set_index("record_id")["asreview_label"]
+    assert (labels["s:1"], labels["s:4"], labels["s:2"]) == ("1", "0", "")
+    assert (
+        json.loads((out / "agreement.json").read_text())["title_abstract"][0]["records_screened_by_both"] == 2
+    )
+    write_sheet(pd.DataFrame({"a": ["ü – ok"]}), out / "x.csv", ["a"])
+    assert (out / "x.csv").read_text(encoding="utf-8-sig") == "a\nü – ok\n"
+
+
+# ---------------------------------------------------------------------------
+# The shipped demonstration screening matches the snapshot's records.
+# ---------------------------------------------------------------------------
+def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
+    from ohevidence.config import load_config
+    from ohevidence.search.searches import FileSearch, load_manifest, merge_searches, run_file_search
+
+    config = load_config(ROOT / "config/config.yaml", ROOT / "workflow/schemas/config.schema.yaml")
+    searches = load_manifest(
+        ROOT / config["snapshot"]["manifest"], ROOT / "workflow/schemas/config.schema.yaml"
+    )
+    searches = [(s, "snapshot") for s in searches] + [
+        (FileSearch.from_mapping(i), "import") for i in config["imports"]
+    ]
+    dirs = []
+    for search, mode in searches:
+        search = dataclasses.replace(search, file=str(ROOT / search.file))
+        run_file_search(search, mode=mode, out_dir=tmp_path / search.search_id)
+        dirs.append(tmp_path / search.search_id)
+    records, _ = merge_searches(dirs, records_out=tmp_path / "records.csv", log_out=tmp_path / "log.csv")
+    settings = ScreeningSettings.from_config(config["screening"])
+    rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
+    decisions = load_decisions(ROOT / config["screening"]["decisions"], None, rules)
+    assert set(decisions["record_id"]) == set(records["record_id"])  # every record screened by the project
+    assert decisions["note"].str.contains("evidence: shared/evidence/").all()
+    result = screen(records.loc[:, RECORD_FIELDS], settings, decisions)
+    included = result.included.set_index("record_id")["full_text"]
+    assert included["pubmed_snapshot:39614629"] == "include"  # RETAKE main results
+    assert "pubmed_snapshot:25012813" not in included.index  # SWAP protocol
+    assert result.prisma["records_excluded_by_automation_tools"] == 0
+    assert result.prisma["reports_excluded"].get("feasibility", 0) > 0
+    assert result.agreement["title_abstract"][0]["percent_agreement"] < 100  # real disagreements

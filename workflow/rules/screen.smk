@@ -1,0 +1,69 @@
+# Screening stage: eligibility flags, active-learning order, two reviewers' decisions, conflicts,
+# agreement and the sheets reviewers fill. data/curated/screening/ is read, never written.
+
+SCREENING = config["screening"]
+# The deduplicated records once the deduplication stage (issue 4) is in the DAG:
+# switch to "results/dedup/unique_records.csv" (decisions on folded duplicates then follow the kept record).
+SCREENING_RECORDS = "results/records/records.csv"
+
+
+rule screen_records:
+    input:
+        records=SCREENING_RECORDS,
+        # the decision file and any filled sheets dropped beside it: editing them reruns screening
+        decisions=lambda w: sorted(
+            {
+                str(path)
+                for path in [
+                    Path(SCREENING["decisions"]),
+                    *Path(SCREENING["sheets_dir"]).glob("*.csv"),
+                ]
+                if path.is_file()
+            }
+        ),
+        config="config/config.yaml",
+    output:
+        title_abstract=report(
+            "results/screening/title_abstract.csv",
+            caption="../report/screening_title_abstract.rst",
+            category="2. Screening",
+        ),
+        conflicts=report(
+            "results/screening/conflicts.csv",
+            caption="../report/screening_conflicts.rst",
+            category="2. Screening",
+        ),
+        included=report(
+            "results/screening/included.csv",
+            caption="../report/screening_included.rst",
+            category="2. Screening",
+        ),
+        agreement=report(
+            "results/screening/agreement.json",
+            caption="../report/screening_agreement.rst",
+            category="2. Screening",
+        ),
+        prisma=report(
+            "results/screening/prisma_counts.json",
+            caption="../report/screening_prisma.rst",
+            category="2. Screening",
+        ),
+        ris="results/screening/screening.ris",
+        asreview="results/screening/asreview.csv",
+        to_screen=expand(
+            "results/screening/to_screen_{reviewer}.csv",
+            reviewer=SCREENING["reviewers"],
+        ),
+        full_text=expand(
+            "results/screening/full_text_{reviewer}.csv",
+            reviewer=SCREENING["reviewers"],
+        ),
+    log:
+        "logs/screen_records.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        out_dir=lambda w, output: str(Path(output.title_abstract).parent),
+    shell:
+        "ohevidence screen run --records {input.records:q} --config {input.config:q}"
+        " --out {params.out_dir:q} > {log:q} 2>&1"
