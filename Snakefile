@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/dedupe.smk"
 include: "workflow/rules/screen.smk"
 include: "workflow/rules/extract.smk"
 
@@ -22,6 +23,10 @@ rule all:
     input:
         "results/records/records.csv",
         "results/search/search_log.csv",
+        "results/dedup/clusters.csv",
+        "results/dedup/unique_records.csv",
+        "results/dedup/maybe_pairs.csv",
+        "results/dedup/study_links.csv",
         "results/extraction/auto_extracted.csv",
         "results/extraction/worklist.csv",
         "results/screening/title_abstract.csv",

@@ -32,6 +32,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "ohevidence.extract.cli",
     "ohevidence.screen.cli",
     "ohevidence.meta.cli",
+    "ohevidence.dedupe.cli",
 )
 
 

@@ -56,7 +56,8 @@ _GENERIC_WORDS = frozenset(
     investigating exploring views stakeholders about carrying recruiting implementation potential
     report reports paper review systematic meta design mapping parallel pragmatic cluster arm
     group groups adding addition between within their among using through into over under than
-    that this these those what which when where does whether more less long term short term""".split()
+    that this these those what which when where does whether more less long term short term
+    retention job jobs employment""".split()
 )
 
 

@@ -6,7 +6,8 @@ rule row lists conditions per feature; the first row whose conditions all hold d
 pair. A condition cell holds alternatives separated by ``|``:
 
 - ``>=90``, ``<=1``: a similarity (0-100: title, authors, journal, abstract) or the year gap;
-- ``same``, ``compatible`` (same first page, one range partial), ``differ``, ``missing``
+- ``same``, ``compatible`` (same first page, one range partial; or same last page), ``range``
+  (the same range of several pages), ``differ``, ``missing``
   (either record lacks the field): the state of doi, pmid, volume, pages, or of any
   similarity (``missing`` only);
 - ``!differ``: anything but ``differ``.
@@ -113,7 +114,7 @@ def parse_condition(feature: str, cell: str) -> list[tuple[str, float | str]]:
                 alternatives.append((op, float(alt[len(op) :])))
                 break
         else:
-            if alt not in {"same", "compatible", "differ", "missing", "!differ"}:
+            if alt not in {"same", "range", "compatible", "differ", "missing", "!differ"}:
                 raise ValueError(f"bad condition {alt!r} for {feature!r}")
             alternatives.append(("state", alt))
     return alternatives
@@ -134,6 +135,8 @@ def condition_mask(features: pd.DataFrame, feature: str, cell: str) -> np.ndarra
             mask |= values.isna().to_numpy() if numeric else (values == "missing").to_numpy()
         elif arg == "!differ":
             mask |= (values != "differ").to_numpy()
+        elif arg == "same" and feature == "pages":
+            mask |= values.isin(["same", "range"]).to_numpy()
         else:
             mask |= (values == arg).to_numpy()
     return mask
@@ -213,13 +216,23 @@ def _page_state(prepared: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndar
     full = prepared["pages_n"].to_numpy(dtype=object)
     first = prepared["first_page"].to_numpy(dtype=object)
     numeric = prepared["page_first"].notna().to_numpy()
+    last = prepared["page_last"].to_numpy()
     state = _state(full, a, b)
-    compatible = (state == "differ") & (first[a] == first[b])
+    # Same first page (one range partial), or same last page of two ranges (a typo in the first).
+    with np.errstate(invalid="ignore"):
+        same_last = (
+            numeric[a] & numeric[b] & (last[a] == last[b]) & (last[a] > prepared["page_first"].to_numpy()[a])
+        )
+    compatible = (state == "differ") & ((first[a] == first[b]) | same_last)
     state = np.where(compatible, "compatible", state)
     # An article number (e12345, c1035) and a printed page range cannot be compared: early-view
     # and final versions of one article carry one each.
     incomparable = (state == "differ") & (numeric[a] != numeric[b])
-    return np.where(incomparable, "missing", state)
+    state = np.where(incomparable, "missing", state)
+    # 'range': the same range of several pages, which no two items share (a single page can
+    # hold several conference abstracts or letters).
+    spans = prepared["page_last"].to_numpy() > prepared["page_first"].to_numpy()
+    return np.where((state == "same") & spans[a] & spans[b], "range", state)
 
 
 def features(prepared: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:

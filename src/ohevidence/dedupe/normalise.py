@@ -35,6 +35,7 @@ _PARENS = re.compile(r"\([^)]*\)")
 _PAGE_DASH = re.compile(r"\s*(?:--|–|—|‐|−|-)\s*")
 _PAGE = re.compile(r"^([a-z]*)(\d+)(?:-([a-z]*)(\d+))?$")
 _YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
+_MONTHS = {m: str(i) for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _UNKNOWN = frozenset({"unknown", "na", "n/a", "none", "nan", "null", "-"})
 _PART = re.compile(r"\bpart\s+(\d{1,2}|[ivx]{1,5}|one|two|three|four|five|[a-e])\b", re.IGNORECASE)
 _PART_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5"}
@@ -43,6 +44,8 @@ _ROMAN = {"i": 1, "v": 5, "x": 10}
 # What kind of bibliographic item a record is, when it is not the article itself.
 _KIND_TITLE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("erratum", re.compile(r"^\W*(?:erratum|errata|corrigendum|correction(?:\s+to)?\b)", re.IGNORECASE)),
+    # Web of Science titles an erratum by its article plus '(vol 360, pg 542, 2009)'.
+    ("erratum", re.compile(r"\(vol\.?\s*\d+[^)]*\bpg\.?\s*\w+[^)]*\)\s*$", re.IGNORECASE)),
     ("retraction", re.compile(r"^\W*(?:retraction|retracted|notice of retraction)\b", re.IGNORECASE)),
     ("reply", re.compile(r"^\W*(?:reply|response|authors?'?\s+reply|in\s+reply)\b", re.IGNORECASE)),
     ("comment", re.compile(r"^\W*(?:comment(?:ary)?\s+(?:on|to)\b|re\s*:)", re.IGNORECASE)),
@@ -120,6 +123,10 @@ def normalise_pages(pages: str) -> tuple[str, str]:
     if not text or text in _UNKNOWN:
         return "", ""
     text = re.sub(r"^(?:pp?\.?\s*)", "", text)
+    # Spreadsheets turn '1-9' into '01-Sep': give the month its number back.
+    text = re.sub(
+        r"^(\d+)-(" + "|".join(_MONTHS) + r")$", lambda m: f"{m.group(1)}-{_MONTHS[m.group(2)]}", text
+    )
     text = _PAGE_DASH.sub("-", text).replace(" ", "")
     match = _PAGE.match(text)
     if not match:
@@ -146,11 +153,21 @@ def page_numbers(pages_full: str) -> tuple[int, int] | None:
 
 
 def normalise_volume(volume: str) -> str:
-    text = fold(volume or "")
+    """'Vol. 24' -> '24'; 'Drug Discovery. 9' (a journal's subtitle exported into the volume) -> '9'.
+
+    A fragment such as '1)' is the tail of a mangled issue ('(Suppl 1)'), not a volume: unknown.
+    """
+    raw = (volume or "").strip()
+    if raw.count(")") > raw.count("("):
+        return ""
+    text = fold(raw)
     if not text or text in _UNKNOWN:
         return ""
     text = re.sub(r"^(?:vol(?:ume)?)\s*", "", text)
-    return text.split(" ")[0].lstrip("0") if text else ""
+    words = text.split(" ")
+    if len(words) > 1 and words[-1].isdigit() and not words[0].isdigit():
+        return words[-1].lstrip("0") or "0"
+    return words[0].lstrip("0") or "0"
 
 
 def normalise_issue(issue: str) -> str:

@@ -1,0 +1,48 @@
+# Deduplication: one record per bibliographic item, uncertain pairs for people, reports linked to studies.
+
+
+# Reviewers' decisions on uncertain pairs: optional and human-owned, read only when present.
+DEDUP_DECISIONS = config.get("dedupe", {}).get(
+    "decisions", "data/curated/dedup_decisions.csv"
+)
+
+
+rule deduplicate:
+    input:
+        records="results/records/records.csv",
+        decisions=lambda w: [DEDUP_DECISIONS] if Path(DEDUP_DECISIONS).exists() else [],
+    output:
+        clusters=report(
+            "results/dedup/clusters.csv",
+            caption="../report/dedup_clusters.rst",
+            category="2. Deduplication",
+        ),
+        unique_records=report(
+            "results/dedup/unique_records.csv",
+            caption="../report/dedup_unique_records.rst",
+            category="2. Deduplication",
+        ),
+        maybe_pairs=report(
+            "results/dedup/maybe_pairs.csv",
+            caption="../report/dedup_maybe_pairs.rst",
+            category="2. Deduplication",
+        ),
+        study_links=report(
+            "results/dedup/study_links.csv",
+            caption="../report/dedup_study_links.rst",
+            category="2. Deduplication",
+        ),
+    log:
+        "logs/deduplicate.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        out_dir=lambda w, output: str(Path(output.clusters).parent),
+        decisions=lambda w, input: (
+            f"--decisions '{input.decisions}'" if input.decisions else ""
+        ),
+        max_block=config.get("dedupe", {}).get("max_block", 50),
+        window=config.get("dedupe", {}).get("window", 8),
+    shell:
+        "ohevidence dedupe --records {input.records:q} --out {params.out_dir:q} {params.decisions}"
+        " --max-block {params.max_block} --window {params.window} > {log:q} 2>&1"
