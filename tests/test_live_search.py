@@ -405,3 +405,51 @@ def test_finished_live_search_is_loaded_checked_and_query_guarded(tmp_path: Path
     batch.write_bytes(batch.read_bytes().replace(b"Synthetic record", b"Edited record"))
     with pytest.raises(InputError, match="changed since the search ran"):
         load_live_search(tmp_path / "live/pm", tmp_path / "results/pm", query=QUERY)
+
+
+# ---------------------------------------------------------------------------
+# Workflow: a finished search is never re-queried unless asked
+# ---------------------------------------------------------------------------
+@pytest.mark.workflow
+def test_workflow_runs_only_unfinished_live_searches(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    project = tmp_path / "review"
+    ignore = shutil.ignore_patterns(".venv", ".git", "results", ".snakemake", "logs", "__pycache__")
+    shutil.copytree(root, project, ignore=ignore)
+    config = yaml.safe_load((project / "config/config.yaml").read_text())
+    pubmed = next(s for s in config["live_searches"] if s["source"] == "pubmed")
+    with EutilsStub(synthetic_corpus(20), query=pubmed["query"]) as stub:
+        run_pubmed_search(
+            eutils_for(stub, tmp_path),
+            search_id=pubmed["search_id"],
+            query=pubmed["query"],
+            out_dir=project / "data/raw/searches" / pubmed["search_id"],
+            progress=False,
+        )
+
+    def planned(*extra: str) -> str:
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        command = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--quiet",
+            "rules",
+            "--config",
+            "mode=live",
+            *extra,
+        ]
+        result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    jobs = planned()
+    assert "search_pubmed" not in jobs  # finished: re-read, not re-run
+    assert "search_nihr" in jobs and "search_live" in jobs  # not run yet
+    refreshed = planned("refresh_searches=true")
+    assert "search_pubmed" in refreshed and "request_search_refresh" in refreshed
