@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from ohevidence.errors import InputError, OhevidenceError
+from ohevidence.errors import InputError
 from ohevidence.schema import MULTI_SEP, join_multi, records_frame, split_multi
 from ohevidence.search.crossref import parse_crossref_json
 from ohevidence.search.eutils import (
@@ -445,11 +445,3 @@ def load_live_search(
     verify_raw(live_dir, row)
     write_search_result(pd.DataFrame(records), row, out_dir)
     return row
-
-
-def is_finished(live_dir: str | Path) -> bool:
-    return (Path(live_dir) / "search.json").exists()
-
-
-class LiveSearchError(OhevidenceError):
-    """A live search could not run (missing identity, unreachable service)."""
