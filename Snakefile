@@ -16,6 +16,7 @@ include: "workflow/rules/search.smk"
 include: "workflow/rules/dedupe.smk"
 include: "workflow/rules/screen.smk"
 include: "workflow/rules/extract.smk"
+include: "workflow/rules/meta.smk"
 
 
 rule all:
@@ -31,3 +32,7 @@ rule all:
         "results/extraction/worklist.csv",
         "results/screening/title_abstract.csv",
         "results/screening/included.csv",
+        "results/extraction/effects.csv",
+        expand(
+            "results/meta/{analysis}.{ext}", analysis=ANALYSIS_IDS, ext=["json", "csv"]
+        ),

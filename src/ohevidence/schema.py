@@ -650,3 +650,55 @@ INCLUDED_EXTRA_COLUMNS: tuple[Column, ...] = (
     Column("full_text_reason", "Exclusion reason code when full_text is exclude."),
 )
 INCLUDED_COLUMNS: tuple[Column, ...] = RECORD_COLUMNS + INCLUDED_EXTRA_COLUMNS
+
+
+# ---------------------------------------------------------------------------
+# Meta-analysis: effect sizes (results/extraction/effects.csv) and analysis results
+# (results/meta/<analysis_id>.csv). See ohevidence.meta.pipeline for how each effect is derived.
+# ---------------------------------------------------------------------------
+_FLOAT = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+EFFECT_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "studies.csv study_id.", True),
+    Column("outcome_id", "outcomes.csv outcome_id; empty for a study with no outcome row."),
+    Column("domain", "Outcome domain (outcomes.csv)."),
+    Column("measure", "Effect measure (RR, OR, HR, IRR, ROM on the log scale; MD, SMD, RD as they are)."),
+    Column("job_role", "Who delivered the intervention: studies.csv job_role ('; '-joined ids)."),
+    Column("yi", "Effect on the analysis scale (log for ratios); empty when not estimable.", pattern=_FLOAT),
+    Column("vi", "Sampling variance of yi; empty when not estimable.", pattern=_FLOAT),
+    Column("se", "Standard error, √vi.", pattern=_FLOAT),
+    Column(
+        "from",
+        "How the effect was derived (arm data, reported CI at level L, cluster adjustment, re-signing), "
+        "or 'none: <reason>' when the row gives no effect.",
+        True,
+    ),
+)
+META_RESULT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "row",
+        "study | subgroup | overall | subgroup_test | excluded",
+        True,
+        r"study|subgroup|overall|subgroup_test|excluded",
+    ),
+    Column("label", "Study 'study_id:outcome_id', subgroup name, 'overall' or the test's name.", True),
+    Column("study_id", "Study (study rows)."),
+    Column("outcome_id", "Outcome (study rows)."),
+    Column("group", "Subgroup (job role or professional group) of a study or subgroup row."),
+    Column("k", "Studies pooled (subgroup and overall rows).", pattern=r"\d+"),
+    Column("yi", "Estimate on the analysis scale (log for ratios).", pattern=_FLOAT),
+    Column("vi", "Sampling variance (study rows).", pattern=_FLOAT),
+    Column("se", "Standard error on the analysis scale.", pattern=_FLOAT),
+    Column("estimate", "Estimate on the reporting scale (ratios back-transformed).", pattern=_FLOAT),
+    Column("ci_low", "Lower confidence limit, reporting scale.", pattern=_FLOAT),
+    Column("ci_high", "Upper confidence limit, reporting scale.", pattern=_FLOAT),
+    Column("pi_low", "Lower prediction limit, reporting scale (random-effects models).", pattern=_FLOAT),
+    Column("pi_high", "Upper prediction limit, reporting scale.", pattern=_FLOAT),
+    Column("p", "p-value of the pooled effect.", pattern=_FLOAT),
+    Column("weight", "Weight (%) of a study in the overall model.", pattern=_FLOAT),
+    Column("tau2", "Between-study variance τ².", pattern=_FLOAT),
+    Column("i2", "I² (%).", pattern=_FLOAT),
+    Column("q", "Cochran's Q (or the subgroup test's Q / QM / F).", pattern=_FLOAT),
+    Column("q_df", "Degrees of freedom of q.", pattern=r"\d+"),
+    Column("q_p", "p-value of q.", pattern=_FLOAT),
+    Column("from", "Study rows: how the effect was derived; excluded rows: why; models: method or notes."),
+)

@@ -78,7 +78,7 @@ def _effects(args: argparse.Namespace) -> int:
 
     effects = build_effects(args.outcomes, args.studies, args.job_roles)
     write_effects(effects, args.out)
-    pooled = effects[effects["from"] != "none"]
+    pooled = effects[~effects["from"].str.startswith("none")]
     log.info(
         "%d effect rows (%d with numbers, %d listed as from=none) -> %s",
         len(effects),

@@ -1,0 +1,54 @@
+# Meta-analysis stage: effect sizes from the curated outcomes, then each analysis declared in the
+# config's `analyses:` (results/meta/<analysis>.json and .csv). Runs after curated validation.
+
+ANALYSIS_IDS = [analysis["id"] for analysis in config["analyses"]]
+
+
+rule meta_effects:
+    input:
+        validation="results/extraction/curated_validation.txt",
+        outcomes=f"{config['extraction']['curated_dir']}/outcomes.csv",
+        studies=f"{config['extraction']['curated_dir']}/studies.csv",
+        job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
+    output:
+        report(
+            "results/extraction/effects.csv",
+            caption="../report/effects.rst",
+            category="4. Synthesis",
+        ),
+    log:
+        "logs/meta_effects.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    shell:
+        "ohevidence meta effects --outcomes {input.outcomes:q} --studies {input.studies:q}"
+        " --job-roles {input.job_roles:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule meta_analysis:
+    input:
+        effects="results/extraction/effects.csv",
+        studies=f"{config['extraction']['curated_dir']}/studies.csv",
+        job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
+        config="config/config.yaml",
+    output:
+        json=report(
+            "results/meta/{analysis}.json",
+            caption="../report/meta_analysis.rst",
+            category="4. Synthesis",
+        ),
+        csv=report(
+            "results/meta/{analysis}.csv",
+            caption="../report/meta_analysis.rst",
+            category="4. Synthesis",
+        ),
+    log:
+        "logs/meta_analysis/{analysis}.log",
+    wildcard_constraints:
+        analysis="[A-Za-z0-9_.-]+",
+    conda:
+        "../envs/ohevidence.yaml"
+    shell:
+        "ohevidence meta run {wildcards.analysis:q} --config {input.config:q} --effects {input.effects:q}"
+        " --studies {input.studies:q} --job-roles {input.job_roles:q}"
+        " --json {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"
