@@ -79,7 +79,7 @@ def test_cluster_trials(effects: pd.DataFrame) -> None:
     design_effect = 1 + (250 / 10 - 1) * 0.05
     assert float(with_icc.vi) == pytest.approx(base.vi * design_effect)
     assert "design effect 2.2" in with_icc["from"]
-    assert "NOT cluster-adjusted" in effects.loc[("E", "rtw"), "from"]
+    assert "no design effect applied" in effects.loc[("E", "rtw"), "from"]
 
 
 def test_inconsistent_estimate_falls_back_to_arm_data(effects: pd.DataFrame) -> None:

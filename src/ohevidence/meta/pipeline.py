@@ -169,7 +169,10 @@ def derive_effect(row: _Row, design: str) -> tuple[float | None, float | None, s
             effect = fx.cluster_adjusted(effect, (n1 + n2) / clusters, icc)
             source = effect.source
         else:
-            source += "; cluster trial NOT cluster-adjusted (ICC or number of clusters not reported)"
+            source += (
+                "; cluster trial: no design effect applied (the row does not mark the estimate as "
+                "accounting for clustering, and ICC or number of clusters is missing)"
+            )
     return effect.yi, effect.vi, source
 
 
