@@ -508,3 +508,20 @@ def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
     assert result.prisma["records_excluded_by_automation_tools"] == 0
     assert result.prisma["reports_excluded"].get("feasibility", 0) > 0
     assert result.agreement["title_abstract"][0]["percent_agreement"] < 100  # real disagreements
+
+
+def test_screening_tables_are_documented() -> None:
+    from ohevidence import schema
+
+    text = (ROOT / "config/README.md").read_text()
+    section = text[text.index("## Screening") :]
+    for columns in (
+        schema.SCREENING_DECISION_COLUMNS,
+        schema.SCREENING_SHEET_COLUMNS,
+        schema.TITLE_ABSTRACT_COLUMNS,
+        schema.TITLE_ABSTRACT_TAIL,
+        schema.SCREENING_CONFLICT_COLUMNS,
+        schema.INCLUDED_EXTRA_COLUMNS,
+    ):
+        for column in columns:
+            assert f"| `{column.name}` |" in section, column.name

@@ -2,9 +2,9 @@
 # agreement and the sheets reviewers fill. data/curated/screening/ is read, never written.
 
 SCREENING = config["screening"]
-# The deduplicated records once the deduplication stage (issue 4) is in the DAG:
-# switch to "results/dedup/unique_records.csv" (decisions on folded duplicates then follow the kept record).
-SCREENING_RECORDS = "results/records/records.csv"
+# Reviewers screen the deduplicated records; a decision on any record deduplication folded into one
+# (its `origin`) applies to the kept record.
+SCREENING_RECORDS = "results/dedup/unique_records.csv"
 
 
 rule screen_records:

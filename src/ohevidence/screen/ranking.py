@@ -30,9 +30,9 @@ class RankingSettings:
     ngram_max: int = 2
     min_df: int = 1
     sublinear_tf: bool = True
-    classifier: str = "logistic"  # logistic | svm | nb | ensemble
+    classifier: str = "logistic"  # logistic | svm | nb, or an ensemble such as "nb+svm"
     c: float = 1.0
-    nb_alpha: float = 3.822  # ASReview's NB default, used by the ensemble
+    nb_alpha: float = 3.822  # ASReview's NB default (in ensembles)
     # Retraining schedule: after every include, and after every `1 + n_labelled * growth`
     # excludes in between (0 = retrain after every single decision, as ASReview does).
     growth: float = 0.0
@@ -86,11 +86,18 @@ def relevance_scores(
     y = np.asarray(labels, dtype=int)
     if len(set(y.tolist())) < 2:
         return None
-    if settings.classifier == "ensemble":
-        # Mean of the two models' rank percentiles: NB and logistic regression err on different records.
+    if "+" in settings.classifier:
+        # Mean of the models' rank percentiles: naive Bayes and a discriminative linear model
+        # err on different records, so together they miss fewer includes.
         parts = [
-            _fit_score(features, labelled, y, RankingSettings(classifier=name, c=c), seed)
-            for name, c in (("nb", settings.nb_alpha), ("logistic", settings.c))
+            _fit_score(
+                features,
+                labelled,
+                y,
+                RankingSettings(classifier=name, c=settings.nb_alpha if name == "nb" else settings.c),
+                seed,
+            )
+            for name in settings.classifier.split("+")
         ]
         return np.mean(
             [np.argsort(np.argsort(p, kind="stable"), kind="stable") for p in parts], axis=0
