@@ -444,3 +444,190 @@ def test_cli_writes_the_four_tables(snapshot, tmp_path: Path, capsys) -> None:
     )
     assert code == 2
     assert "decisions.csv, line 2, column 'record_id_b': unknown record id 'nope'" in capsys.readouterr().err
+
+
+# --- robustness to how databases write the same citation (benchmark misses, generalised) ------------
+def test_journal_names_lose_subtitles_meetings_brackets_and_foreign_function_words() -> None:
+    from ohevidence.dedupe.normalise import normalise_journal
+
+    assert normalise_journal("Journal of clinical virology : the official publication of the PASCV") == (
+        "journal clinical virology"
+    )
+    assert normalise_journal("Pediatric Nephrology.Conference: 44th Annual Scientific Meeting") == (
+        "pediatric nephrology"
+    )
+    assert normalise_journal("Zhurnal nevrologii i psikhiatrii / Ministerstvo zdravookhraneniia") == (
+        "zhurnal nevrologii i psikhiatrii"
+    )
+    assert normalise_journal("Zhongguo zhen jiu [Chinese acupuncture & moxibustion]") == "zhongguo zhen jiu"
+    assert normalise_journal("Cirugia y cirujanos") == "cirugia cirujanos"
+    assert normalise_journal("Annales fran?aises d'anesth?sie") == "annales franaises anesthsie"
+    assert normalise_journal("Ai zheng = Aizheng = Chinese journal of cancer") == (
+        "ai zheng|aizheng|chinese journal cancer"
+    )
+
+
+def test_journal_similarity_of_parallel_titles_and_run_together_words() -> None:
+    assert journal_similarity("ai zheng|aizheng|chinese journal cancer", "chinese journal cancer") == 100
+    assert journal_similarity("zhongguo zhenjiu", "zhongguo zhen jiu") == 100
+    assert journal_similarity("cir cir", "cirugia cirujanos") == 100
+    assert journal_similarity("praxis|revue suisse medecine praxis", "stroke") < 50
+
+
+def test_pages_in_several_places_and_lost_supplement_starts() -> None:
+    assert normalise_pages("233-238+230-235+246-251") == normalise_pages('"230-5, 246-51, 233-8"')
+    assert normalise_pages("233-238+230-235+246-251") == ("230-235,233-238,246-251", "230")
+    assert normalise_pages("Suppl-29") == ("", "")  # 'S417-29' with its start page lost
+
+
+def test_volumes_that_are_not_volumes() -> None:
+    from ohevidence.dedupe.normalise import normalise_volume, prep
+
+    assert normalise_volume("(Jul)") == ""
+    assert normalise_volume("Ph.D.") == "phd"  # a thesis never shares a volume with an article
+    prepared = prep(
+        records_frame([rec(title="A", year="2016", volume="2016"), rec(title="B", year="2016", volume="94")])
+    )
+    assert prepared["volume_n"].tolist() == ["", "94"]
+
+
+def test_erratum_citations_and_wos_replies() -> None:
+    embase = (
+        "Eculizumab for atypical hemolytic-uremic syndrome "
+        "(New England Journal of Medicine (2009) 360 (542-544))"
+    )
+    wos = "Eculizumab for Atypical Hemolytic-Uremic Syndrome (vol 360, pg 542, 2009)"
+    assert item_kind(embase, "") == item_kind(wos, "") == "erratum"
+    assert (
+        normalise_title(embase) == normalise_title(wos) == "eculizumab for atypical hemolytic uremic syndrome"
+    )
+    assert item_kind("Atypical hemolytic uremic syndrome after streptococcus - Reply", "") == "reply"
+    assert item_kind("A trial of reply-to-all email policies", "") == ""
+
+
+def test_adjacent_means_one_range_runs_on_after_the_other() -> None:
+    from ohevidence.dedupe.matching import follows
+
+    assert follows(945, 948, 948, 961)  # shares the boundary page
+    assert follows(51, 51, 52, 52)  # the next page
+    assert not follows(487, 488, 488, 488)  # a single page inside the range: the same item
+    assert not follows(100, 110, 120, 130)
+
+
+def test_unless_conditions_parse_alternatives() -> None:
+    from ohevidence.dedupe.matching import parse_unless
+
+    assert parse_unless("volume=same & pages=same or journal>=90 & year_gap<=0") == (
+        {"volume": "same", "pages": "same"},
+        {"journal": ">=90", "year_gap": "<=0"},
+    )
+    with pytest.raises(ValueError, match="bad 'unless'"):
+        parse_unless("volume same")
+
+
+@pytest.mark.parametrize(
+    ("a_pages", "b_pages"),
+    [("2297-2108", "2097-2108"), ("488", "487-488"), ("676-682", "678-684"), ("S417-S429", "Suppl-29")],
+)
+def test_misprinted_pages_of_one_article_still_merge(a_pages: str, b_pages: str) -> None:
+    result = run(
+        rec(source_id="a", pages=a_pages, **{k: v for k, v in ARTICLE.items() if k != "pages"}),
+        rec(source_id="b", pages=b_pages, **{k: v for k, v in ARTICLE.items() if k != "pages"}),
+    )
+    assert together(result, result.clusters.record_id[0], result.clusters.record_id[1])
+
+
+def test_prefixed_page_range_is_not_an_article_number() -> None:
+    # An ACP Journal Club item ('JC6-9' in Annals) and a record on page 8: different printed pages.
+    fields = {**ARTICLE, "authors": "Mathur, P. N.", "volume": "155", "year": "2011"}
+    result = run(
+        rec(source_id="a", **{**fields, "journal": "Annals of Internal Medicine", "pages": "JC6-9"}),
+        rec(source_id="b", **{**fields, "journal": "ACP Journal Club", "pages": "8"}),
+    )
+    assert not together(result, result.clusters.record_id[0], result.clusters.record_id[1])
+
+
+def test_same_citation_with_a_translated_journal_or_a_group_author_merges() -> None:
+    translated = run(
+        rec(
+            source_id="a",
+            **{
+                **ARTICLE,
+                "journal": "Revista Brasileira de Fisioterapia",
+                "title": "Effect of continuous positive airway pressure on fluid absorption",
+            },
+        ),
+        rec(
+            source_id="b",
+            **{
+                **ARTICLE,
+                "journal": "Braz. j. phys. ther. (Impr.)",
+                "title": "Effect of continuous positive airway pressure on fluid absorption among patients",
+            },
+        ),
+    )
+    ids = translated.clusters.record_id
+    assert together(translated, ids[0], ids[1])
+    assert set(translated.clusters.matched_by) == {"same_citation_title"}
+    group = run(
+        rec(source_id="a", **ARTICLE),
+        rec(source_id="b", **{**ARTICLE, "authors": "Vocational Advice Trial Group"}),
+    )
+    assert set(group.clusters.matched_by) == {"title_venue_range"}
+    # The same page range in another volume is another citation.
+    other = run(
+        rec(source_id="a", **ARTICLE),
+        rec(source_id="b", **{**ARTICLE, "authors": "Trial Group", "volume": "76"}),
+    )
+    assert not together(other, other.clusters.record_id[0], other.clusters.record_id[1])
+
+
+def test_early_view_record_without_volume_merges_with_the_printed_one() -> None:
+    result = run(
+        rec(source_id="a", **{**ARTICLE, "volume": "", "pages": "1-6"}),
+        rec(source_id="b", **ARTICLE),
+    )
+    assert set(result.clusters.matched_by) == {"early_view"}
+
+
+def test_supplement_abstract_indexed_as_conference_and_as_journal_merges() -> None:
+    fields = {**ARTICLE, "volume": "", "pages": ""}
+    result = run(
+        rec(
+            source_id="a",
+            **{**fields, "journal": "Occupational and Environmental Medicine.Conference: EPICOH 2018"},
+        ),
+        rec(source_id="b", **{**fields, "journal": "Occup Environ Med"}),
+    )
+    assert together(result, result.clusters.record_id[0], result.clusters.record_id[1])
+    # ... but not with an article in another year or on other pages.
+    later = run(
+        rec(
+            source_id="a",
+            **{**fields, "journal": "Occupational and Environmental Medicine.Conference: EPICOH 2018"},
+        ),
+        rec(source_id="b", **{**ARTICLE, "journal": "Occup Environ Med", "year": "2019"}),
+    )
+    assert not together(later, later.clusters.record_id[0], later.clusters.record_id[1])
+
+
+def test_title_with_words_put_in_front_is_still_blocked() -> None:
+    from ohevidence.dedupe.blocking import block, key_names
+    from ohevidence.dedupe.normalise import prep
+
+    prepared = prep(
+        records_frame(
+            [
+                rec(
+                    title="Upwork's CEO on how an introverted engineer learned to lead", authors="Kasriel, S."
+                ),
+                rec(
+                    title="How did it ... Upwork's CEO on how an introverted engineer learned to lead",
+                    authors="Kasriel, Stephane",
+                ),
+            ]
+        )
+    )
+    candidates = block(prepared)
+    assert len(candidates) == 1
+    assert "author_title_end" in key_names(int(candidates["keys"].iloc[0]))

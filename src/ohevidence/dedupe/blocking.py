@@ -20,6 +20,7 @@ log = logging.getLogger("ohevidence.dedupe")
 
 MIN_TITLE_KEY = 12  # shorter titles ('Editorial') are too common to block on alone
 HALF_TITLE = 32
+TITLE_END = 24
 
 
 def _title_head(p: pd.DataFrame) -> pd.Series:
@@ -66,6 +67,10 @@ BLOCKING_KEYS: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "year_volume_page": lambda p: _join(_year(p), p["volume_n"], p["first_page"]),
     "author_volume_page": lambda p: _join(p["first_author"], p["volume_n"], p["first_page"]),
     "author_year_title": lambda p: _join(p["first_author"], _year(p), p["title_key"].str[:12]),
+    # A title with words put in front ('How did it ... Upwork's CEO on how ...') keeps its end.
+    "author_title_end": lambda p: _join(
+        p["first_author"], p["title_key"].str[-TITLE_END:].where(p["title_key"].str.len() >= TITLE_END, "")
+    ),
     "abstract": lambda p: p["abstract_n"].str[:120].where(p["abstract_n"].str.len() >= 100, ""),
 }
 

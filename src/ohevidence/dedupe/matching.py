@@ -13,7 +13,8 @@ pair. A condition cell holds alternatives separated by ``|``:
 - ``!differ``: anything but ``differ``.
 
 An empty cell places no condition. Vetoes are checked in table order after a rule matched;
-``unless`` holds conditions joined by ``&`` that lift the veto. A veto turns the rule's
+``unless`` holds conditions joined by ``&`` (``feature=cell`` or ``feature>=N``) that lift
+the veto; several such sets may be given, separated by `` or ``. A veto turns the rule's
 outcome into the veto's outcome (``distinct`` or ``maybe``); a match on an identical DOI or
 PMID is never turned below ``maybe``, so a person sees it.
 """
@@ -59,7 +60,7 @@ class Veto:
     name: str
     outcome: str
     applies_to_identifier_matches: bool
-    unless: dict[str, str]
+    unless: tuple[dict[str, str], ...]  # alternatives; each lifts the veto when all its conditions hold
     why: str
 
 
@@ -79,20 +80,31 @@ def load_rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _parse_unless(text: str) -> dict[str, str]:
-    conditions = {}
-    for part in filter(None, (p.strip() for p in text.split("&"))):
-        feature, _, cell = part.partition("=")
-        conditions[feature.strip()] = cell.strip()
-    return conditions
+_UNLESS_PART = re.compile(r"^\s*(\w+)\s*(>=|<=|=)\s*(\S+)\s*$")
+
+
+def parse_unless(text: str) -> tuple[dict[str, str], ...]:
+    """'volume=same & pages=same or journal>=90 & year_gap<=0' -> two sets of conditions."""
+    alternatives = []
+    for alternative in filter(None, (a.strip() for a in re.split(r"\s+or\s+", text))):
+        conditions = {}
+        for part in filter(None, (p.strip() for p in alternative.split("&"))):
+            match = _UNLESS_PART.match(part)
+            if not match:
+                raise ValueError(f"vetoes.csv: bad 'unless' condition {part!r} (expected feature=cell)")
+            feature, op, cell = match.groups()
+            conditions[feature] = cell if op == "=" else f"{op}{cell}"
+        alternatives.append(conditions)
+    return tuple(alternatives)
 
 
 def load_vetoes() -> tuple[Veto, ...]:
     vetoes = []
     for row in _read_package_csv("vetoes.csv"):
-        unless = _parse_unless(row["unless"])
-        for feature, cell in unless.items():
-            parse_condition(feature, cell)
+        unless = parse_unless(row["unless"])
+        for conditions in unless:
+            for feature, cell in conditions.items():
+                parse_condition(feature, cell)
         if row["veto"] not in VETO_TESTS:
             raise ValueError(f"vetoes.csv: veto {row['veto']!r} has no test in matching.VETO_TESTS")
         vetoes.append(
@@ -169,9 +181,19 @@ def journal_similarity(a: str, b: str) -> float:
 
     'health technol assess' vs 'health technology assessment' -> 100; ISO abbreviations
     truncate or contract words, so each word of one name must abbreviate the word in the
-    same position of the other (longest common subsequence of words).
+    same position of the other (longest common subsequence of words). Names written with
+    and without spaces ('zhongguo zhenjiu', 'zhongguo zhen jiu') agree. Parallel titles
+    ('|'-joined by :func:`normalise_journal`) are compared name by name, best pair counts.
     """
     if a == b:
+        return 100.0
+    if "|" in a or "|" in b:
+        return max(_journal_similarity(x, y) for x in a.split("|") for y in b.split("|"))
+    return _journal_similarity(a, b)
+
+
+def _journal_similarity(a: str, b: str) -> float:
+    if a.replace(" ", "") == b.replace(" ", ""):
         return 100.0
     ta, tb = a.split(), b.split()
     table = [[0] * (len(tb) + 1) for _ in range(len(ta) + 1)]
@@ -215,19 +237,25 @@ def _issue_state(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
 def _page_state(prepared: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     full = prepared["pages_n"].to_numpy(dtype=object)
     first = prepared["first_page"].to_numpy(dtype=object)
+    last_page = prepared["last_page"].to_numpy(dtype=object)
     numeric = prepared["page_first"].notna().to_numpy()
-    last = prepared["page_last"].to_numpy()
+    start = prepared["page_first"].to_numpy()
+    end = prepared["page_last"].to_numpy()
     state = _state(full, a, b)
-    # Same first page (one range partial), or same last page of two ranges (a typo in the first).
+    # Same first page (one range partial), same last page (a typo in the first: '2297-2108' and
+    # '2097-2108'; or one record gives only the last page: '488' and '487-488'), or two ranges
+    # of several pages that overlap (a typo in both: '676-682' and '678-684'); no two items of
+    # one journal share pages that way.
+    same_last = (last_page[a] != "") & (last_page[a] == last_page[b])
     with np.errstate(invalid="ignore"):
-        same_last = (
-            numeric[a] & numeric[b] & (last[a] == last[b]) & (last[a] > prepared["page_first"].to_numpy()[a])
-        )
-    compatible = (state == "differ") & ((first[a] == first[b]) | same_last)
+        overlap = (end[a] > start[a]) & (end[b] > start[b]) & (start[a] < end[b]) & (start[b] < end[a])
+    compatible = (state == "differ") & ((first[a] == first[b]) | same_last | overlap)
     state = np.where(compatible, "compatible", state)
     # An article number (e12345, c1035) and a printed page range cannot be compared: early-view
-    # and final versions of one article carry one each.
-    incomparable = (state == "differ") & (numeric[a] != numeric[b])
+    # and final versions of one article carry one each. A range with a section prefix
+    # ('JC6-9', 'S417-S429') is printed pages, not an article number.
+    article_number = np.array([bool(p) and "-" not in p and not p.isdigit() for p in full], dtype=bool)
+    incomparable = (state == "differ") & (numeric[a] != numeric[b]) & (article_number[a] | article_number[b])
     state = np.where(incomparable, "missing", state)
     # 'range': the same range of several pages, which no two items share (a single page can
     # hold several conference abstracts or letters).
@@ -293,13 +321,21 @@ def _veto_kind(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     return left != right
 
 
+def follows(first_a, last_a, first_b, last_b):  # numbers or arrays alike
+    """Range b starts where range a ends (or on the next page) and runs on beyond it.
+
+    '945-948' then '948-961', or page 51 then page 52: consecutive items. A single page
+    inside the other range ('488' and '487-488') is not consecutive: one item, pages misprinted.
+    """
+    gap = first_b - last_a
+    return (gap >= 0) & (gap <= 1) & (first_b > first_a) & (last_b > last_a)
+
+
 def _veto_adjacent_pages(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     first_a, first_b = _pair_values(prepared, "page_first", pairs)
     last_a, last_b = _pair_values(prepared, "page_last", pairs)
     with np.errstate(invalid="ignore"):
-        return (np.abs(first_b - last_a) <= 1) & (first_b != first_a) | (np.abs(first_a - last_b) <= 1) & (
-            first_b != first_a
-        )
+        return follows(first_a, last_a, first_b, last_b) | follows(first_b, last_b, first_a, last_a)
 
 
 def _veto_conference(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
@@ -353,6 +389,17 @@ RULES = load_rules()
 VETOES = load_vetoes()
 
 
+def veto_fires(v: Veto, prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """Where veto ``v`` stops a merge of scored pairs (``features``), its ``unless`` applied."""
+    fires = VETO_TESTS[v.name](prepared, pairs).astype(bool)
+    for conditions in v.unless:
+        lifted = np.ones(len(pairs), dtype=bool)
+        for feature, cell in conditions.items():
+            lifted &= condition_mask(pairs, feature, cell)
+        fires &= ~lifted
+    return fires
+
+
 def match(
     prepared: pd.DataFrame,
     candidates: pd.DataFrame,
@@ -383,11 +430,9 @@ def match(
     strength = {name: i for i, name in enumerate(OUTCOMES)}
     level = np.array([strength[o] for o in outcome], dtype=np.int8)
     for v in vetoes:
-        fires = (level > 0) & (veto == "") & VETO_TESTS[v.name](prepared, pairs)
+        fires = (level > 0) & (veto == "") & veto_fires(v, prepared, pairs)
         if not v.applies_to_identifier_matches:
             fires &= ~identifier
-        for feature, cell in v.unless.items():
-            fires &= ~condition_mask(pairs, feature, cell)
         veto[fires] = v.name
         # An identical identifier is strong evidence: a veto leaves it to a person, never to 'distinct'.
         target = np.where(identifier, max(strength[v.outcome], strength["maybe"]), strength[v.outcome])

@@ -30,6 +30,12 @@ _TITLE_NOISE = re.compile(
     r"|\((?:author'?s?\s+transl\.?|translated\s+by[^)]*)\)",
     re.IGNORECASE,
 )
+# The citation of the corrected article that erratum titles end with (see _KIND_TITLE): two records
+# of one erratum cite it in different styles, so it is no part of the title proper.
+_ERRATUM_CITATION = re.compile(
+    r"\((?:vol\.?\s*\d+[^)]*\bpg\.?\s*\w+[^)]*|[^()]*\(\d{4}\)\s*\d+\s*(?:\(\w+\)\s*)?\([^()]*\d[^()]*\))\)\s*$",
+    re.IGNORECASE,
+)
 _NON_WORD = re.compile(r"[\W_]+")
 _PARENS = re.compile(r"\([^)]*\)")
 _PAGE_DASH = re.compile(r"\s*(?:--|–|—|‐|−|-)\s*")
@@ -44,10 +50,14 @@ _ROMAN = {"i": 1, "v": 5, "x": 10}
 # What kind of bibliographic item a record is, when it is not the article itself.
 _KIND_TITLE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("erratum", re.compile(r"^\W*(?:erratum|errata|corrigendum|correction(?:\s+to)?\b)", re.IGNORECASE)),
-    # Web of Science titles an erratum by its article plus '(vol 360, pg 542, 2009)'.
+    # Web of Science titles an erratum by its article plus '(vol 360, pg 542, 2009)'; EMBASE by its
+    # article plus '(New England Journal of Medicine (2009) 360 (542-544))'.
     ("erratum", re.compile(r"\(vol\.?\s*\d+[^)]*\bpg\.?\s*\w+[^)]*\)\s*$", re.IGNORECASE)),
+    ("erratum", re.compile(r"\([^()]*\(\d{4}\)\s*\d+\s*(?:\(\w+\)\s*)?\([^()]*\d[^()]*\)\)\s*$")),
     ("retraction", re.compile(r"^\W*(?:retraction|retracted|notice of retraction)\b", re.IGNORECASE)),
     ("reply", re.compile(r"^\W*(?:reply|response|authors?'?\s+reply|in\s+reply)\b", re.IGNORECASE)),
+    # Web of Science: the letter's title plus ' - Reply'.
+    ("reply", re.compile(r"\s[-:]\s*(?:authors?'?\s+)?reply\W*$", re.IGNORECASE)),
     ("comment", re.compile(r"^\W*(?:comment(?:ary)?\s+(?:on|to)\b|re\s*:)", re.IGNORECASE)),
 )
 _KIND_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -60,7 +70,18 @@ _CONFERENCE_VENUE = re.compile(
     r"|\bconf\b|\bproc\b|\bsymp\b",
     re.IGNORECASE,
 )
-_JOURNAL_STOPWORDS = frozenset({"the", "of", "and", "for", "in", "on", "de", "la", "et", "a", "an", "und"})
+# Function words of journal names in the languages MEDLINE and EMBASE titles come in; 'd' and 'l'
+# are the elided articles of "d'Anesthésie", "l'Enfant".
+_JOURNAL_STOPWORDS = frozenset(
+    "the of and for in on a an de la le les et des du d l und der die das fur".split()
+    + "y e di del della da do dos".split()
+)
+# What follows the journal's name proper: EMBASE's '.Conference: 44th Annual Meeting ...' (the
+# meeting whose abstracts the journal printed), a subtitle after ' : ' ('Journal of clinical
+# virology : the official publication of ...'), a publisher after ' / '.
+_JOURNAL_TAIL = re.compile(r"\.?\s*conference\s*:.*$|\s:\s.*$|\s/\s.*$", re.IGNORECASE)
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+_LOST_CHARACTER = re.compile(r"(?<=[^\W\d_])\?(?=[^\W\d_])")
 
 
 def fold(text: str) -> str:
@@ -80,7 +101,7 @@ def normalise_title(title: str) -> str:
     brackets go, the words stay.
     """
     text = _TITLE_NOISE.sub(" ", html.unescape(_TAG.sub(" ", title or "")))
-    return fold(text)
+    return fold(_ERRATUM_CITATION.sub(" ", text))
 
 
 def family_names(authors: str) -> str:
@@ -107,10 +128,21 @@ def first_author(authors: str) -> str:
 
 
 def normalise_journal(journal: str) -> str:
-    """'J. Public Health (Oxf.)' -> 'j public health'; '&' -> 'and'; leading 'The' dropped."""
-    text = _PARENS.sub(" ", (journal or "").replace("&", " and "))
-    words = [w for w in fold(text).split() if w not in _JOURNAL_STOPWORDS]
-    return " ".join(words)
+    """'J. Public Health (Oxf.)' -> 'j public health': no function words, brackets, subtitle or meeting.
+
+    MEDLINE prints parallel titles ('Ai zheng = Aizheng = Chinese journal of cancer'): each
+    name is kept, '|'-joined, and :func:`~ohevidence.dedupe.matching.journal_similarity`
+    compares the best-matching pair. A '?' inside a word stands for a character an export
+    could not encode ('fran?aises') and is dropped.
+    """
+    text = _LOST_CHARACTER.sub("", journal or "")
+    names = []
+    for part in text.split(" = "):
+        part = _PARENS.sub(" ", _BRACKETS.sub(" ", _JOURNAL_TAIL.sub("", part.strip(' "'))))
+        words = [w for w in fold(part.replace("&", " and ")).split() if w not in _JOURNAL_STOPWORDS]
+        if words and " ".join(words) not in names:
+            names.append(" ".join(words))
+    return "|".join(names)
 
 
 def normalise_pages(pages: str) -> tuple[str, str]:
@@ -127,7 +159,17 @@ def normalise_pages(pages: str) -> tuple[str, str]:
     text = re.sub(
         r"^(\d+)-(" + "|".join(_MONTHS) + r")$", lambda m: f"{m.group(1)}-{_MONTHS[m.group(2)]}", text
     )
-    text = _PAGE_DASH.sub("-", text).replace(" ", "")
+    text = _PAGE_DASH.sub("-", text).replace(" ", "").strip('"')
+    if re.fullmatch(r"[a-z]+-\d+", text):
+        # MEDLINE's 'Suppl-29' (from 'S417-29'): the start page is lost, and an end page alone
+        # ('29' of 429?) cannot be compared.
+        return "", ""
+    parts = [p for p in re.split(r"[,+;]", text) if p]
+    if len(parts) > 1:
+        # An article printed in several places (bilingual journals): '230-5, 246-51, 233-8'
+        # and '233-238+230-235+246-251' are one set of ranges, in any order.
+        ranges = sorted({normalise_pages(p)[0] for p in parts} - {""})
+        return ",".join(ranges), ranges[0].split("-")[0] if ranges else ""
     match = _PAGE.match(text)
     if not match:
         return text, text.split("-")[0]
@@ -140,6 +182,13 @@ def normalise_pages(pages: str) -> tuple[str, str]:
     end = end.lstrip("0") or "0"
     last = f"{end_prefix or prefix}{end}"
     return (first if last == first else f"{first}-{last}"), first
+
+
+def last_page(pages_full: str) -> str:
+    """'s429' of 's417-s429', '488' of '488'; '' for several ranges or none."""
+    if "," in pages_full:
+        return ""
+    return pages_full.rsplit("-", 1)[-1]
 
 
 def page_numbers(pages_full: str) -> tuple[int, int] | None:
@@ -164,6 +213,10 @@ def normalise_volume(volume: str) -> str:
     if not text or text in _UNKNOWN:
         return ""
     text = re.sub(r"^(?:vol(?:ume)?)\s*", "", text)
+    if not re.search(r"\d", text):
+        # '(Jul)' is an issue date, not a volume; a word ('Ph.D.' for a thesis) is kept, so a
+        # thesis and an article never agree on their volume.
+        return "" if text[:3] in _MONTHS else text.replace(" ", "")
     words = text.split(" ")
     if len(words) > 1 and words[-1].isdigit() and not words[0].isdigit():
         return words[-1].lstrip("0") or "0"
@@ -238,7 +291,7 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
 
     Columns: title_n, title_key, title_main, authors_n, author_words, first_author, journal_n,
     journal_raw, year (float, NaN if unknown), volume_n, issue_n, pages_n, first_page,
-    page_first/page_last (NaN unless a plain numeric range), doi_n, pmid_n, abstract_n, part,
+    page_first/page_last (NaN unless a plain numeric range), last_page, doi_n, pmid_n, abstract_n, part,
     kind, conference, registry,
     unique_search (search id for sources with unique ids, else '').
     """
@@ -270,12 +323,17 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
             "journal_n": [normalise_journal(j) for j in journals],
             "journal_raw": journals,
             "year": np.array(years, dtype=float),
-            "volume_n": [normalise_volume(v) for v in col("volume")],
+            "volume_n": [
+                # A volume that repeats the year ('2016' in 2016) is a magazine's issue date, not a volume.
+                "" if len(v) == 4 and y == y and v == str(int(y)) else v
+                for v, y in zip((normalise_volume(v) for v in col("volume")), years, strict=True)
+            ],
             "issue_n": [normalise_issue(v) for v in col("issue")],
             "pages_n": [full for full, _ in page_pairs],
             "first_page": [first for _, first in page_pairs],
             "page_first": [r[0] if r else np.nan for r in ranges],
             "page_last": [r[1] if r else np.nan for r in ranges],
+            "last_page": [last_page(full) for full, _ in page_pairs],
             "doi_n": [clean_doi(d) for d in col("doi")],
             "pmid_n": [normalise_pmid(p) for p in col("pmid")],
             "abstract_n": [fold(a[:600])[:400] for a in abstracts],
