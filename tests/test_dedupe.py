@@ -527,7 +527,13 @@ def test_unless_conditions_parse_alternatives() -> None:
 
 @pytest.mark.parametrize(
     ("a_pages", "b_pages"),
-    [("2297-2108", "2097-2108"), ("488", "487-488"), ("676-682", "678-684"), ("S417-S429", "Suppl-29")],
+    [
+        ("2297-2108", "2097-2108"),
+        ("488", "487-488"),
+        ("676-682", "678-684"),
+        ("S417-S429", "Suppl-29"),
+        ("c37-c42", "37-42"),
+    ],
 )
 def test_misprinted_pages_of_one_article_still_merge(a_pages: str, b_pages: str) -> None:
     result = run(

@@ -249,7 +249,10 @@ def _page_state(prepared: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndar
     same_last = (last_page[a] != "") & (last_page[a] == last_page[b])
     with np.errstate(invalid="ignore"):
         overlap = (end[a] > start[a]) & (end[b] > start[b]) & (start[a] < end[b]) & (start[b] < end[a])
-    compatible = (state == "differ") & ((first[a] == first[b]) | same_last | overlap)
+    # A section prefix one record drops ('c37-c42' in Nephron Clinical Practice, '37-42').
+    digits = np.array([re.sub(r"[a-z]+", "", p) for p in full], dtype=object)
+    same_digits = (digits[a] != "") & (digits[a] == digits[b])
+    compatible = (state == "differ") & ((first[a] == first[b]) | same_last | overlap | same_digits)
     state = np.where(compatible, "compatible", state)
     # An article number (e12345, c1035) and a printed page range cannot be compared: early-view
     # and final versions of one article carry one each. A range with a section prefix
