@@ -114,6 +114,6 @@ def register(stages: Any) -> None:
     sim.add_argument("--prior-excluded", type=int, default=1)
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--out", required=True, help="output CSV: record_id, rank, label")
-    sim.add_argument("--classifier", choices=["logistic", "svm", "nb"], default=None, help=argparse.SUPPRESS)
+    sim.add_argument("--classifier", choices=["logistic", "svm"], default=None, help=argparse.SUPPRESS)
     sim.add_argument("--growth", type=float, default=None, help=argparse.SUPPRESS)
     sim.set_defaults(func=_simulate)

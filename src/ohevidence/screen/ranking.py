@@ -7,7 +7,8 @@ the list instead. Everything is deterministic for a given seed (ties are broken 
 permutation, never by dictionary or hash order).
 
 The same learner drives :func:`simulate`, which screens a fully labelled set in the model's
-order (the ASReview simulation protocol) so the ranking can be benchmarked against ASReview LAB.
+order (the ASReview simulation protocol) so the ranking can be benchmarked against ASReview LAB
+(benchmarks/screening.py, where the defaults below were chosen).
 """
 
 from __future__ import annotations
@@ -19,23 +20,23 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
 
 @dataclass(frozen=True)
 class RankingSettings:
-    """Feature and classifier settings (defaults are the benchmarked ones, see benchmarks/screening.py)."""
+    """Feature and classifier settings (defaults are the benchmarked ones)."""
 
     ngram_max: int = 2
-    min_df: int = 1
+    # A word or word pair found in one record only cannot carry what was learned to another
+    # record; dropping them also makes each retraining several times faster.
+    min_df: int = 2
     sublinear_tf: bool = True
-    classifier: str = "logistic"  # logistic | svm | nb, or an ensemble such as "nb+svm"
-    c: float = 1.0
-    nb_alpha: float = 3.822  # ASReview's NB default (in ensembles)
-    # Retraining schedule: after every include, and after every `1 + n_labelled * growth`
-    # excludes in between (0 = retrain after every single decision, as ASReview does).
-    growth: float = 0.0
+    classifier: str = "logistic"  # logistic | svm
+    c: float = 10.0  # inverse regularisation; includes are weighted up by the exclude/include ratio
+    # Retraining schedule: at once after every include, otherwise after every
+    # `1 + growth × records screened` excludes (0 = after every decision, as ASReview does).
+    growth: float = 0.05
 
 
 def screening_text(title: str, abstract: str, extra: str = "") -> str:
@@ -43,30 +44,29 @@ def screening_text(title: str, abstract: str, extra: str = "") -> str:
     return " ".join(part for part in (title, abstract, extra) if part)
 
 
-def tfidf_features(texts: Sequence[str], settings: RankingSettings = RankingSettings()) -> sp.csr_matrix:
-    """Word 1–2-gram TF-IDF matrix, one row per record (English stop words kept: 'not', 'no' matter)."""
+def tfidf_features(texts: Sequence[str], settings: RankingSettings | None = None) -> sp.csr_matrix:
+    """Word 1–2-gram TF-IDF matrix, one L2-normalised row per record."""
+    settings = settings or RankingSettings()
     vectoriser = TfidfVectorizer(
         ngram_range=(1, settings.ngram_max),
-        min_df=settings.min_df,
+        min_df=min(settings.min_df, max(1, len(texts) // 2)),  # tiny reviews keep their words
         sublinear_tf=settings.sublinear_tf,
-        lowercase=True,
         dtype=np.float64,
     )
-    non_empty = [text if text.strip() else "" for text in texts]
-    if not any(non_empty):
+    try:
+        return vectoriser.fit_transform(texts).tocsr()
+    except ValueError:  # no word at all (every title and abstract empty)
         return sp.csr_matrix((len(texts), 1))
-    return vectoriser.fit_transform(non_empty).tocsr()
 
 
-def _classifier(settings: RankingSettings, seed: int) -> object:
+def _classifier(settings: RankingSettings, seed: int) -> LogisticRegression | LinearSVC:
+    # Includes are rare: class_weight "balanced" weights them by the exclude/include ratio.
     if settings.classifier == "logistic":
         return LogisticRegression(
             C=settings.c, class_weight="balanced", solver="liblinear", random_state=seed
         )
     if settings.classifier == "svm":
         return LinearSVC(C=settings.c, class_weight="balanced", random_state=seed)
-    if settings.classifier == "nb":
-        return MultinomialNB(alpha=settings.c)
     raise ValueError(f"unknown classifier {settings.classifier!r}")
 
 
@@ -74,7 +74,7 @@ def relevance_scores(
     features: sp.csr_matrix,
     labelled: Sequence[int] | np.ndarray,
     labels: Sequence[int] | np.ndarray,
-    settings: RankingSettings = RankingSettings(),
+    settings: RankingSettings | None = None,
     seed: int = 0,
 ) -> np.ndarray | None:
     """Score every record by a classifier trained on the labelled ones (1 = include).
@@ -82,38 +82,14 @@ def relevance_scores(
     Returns None while the decisions hold only one class: a classifier cannot separate
     includes from excludes before it has seen both.
     """
+    settings = settings or RankingSettings()
     labelled = np.asarray(labelled, dtype=int)
     y = np.asarray(labels, dtype=int)
     if len(set(y.tolist())) < 2:
         return None
-    if "+" in settings.classifier:
-        # Mean of the models' rank percentiles: naive Bayes and a discriminative linear model
-        # err on different records, so together they miss fewer includes.
-        parts = [
-            _fit_score(
-                features,
-                labelled,
-                y,
-                RankingSettings(classifier=name, c=settings.nb_alpha if name == "nb" else settings.c),
-                seed,
-            )
-            for name in settings.classifier.split("+")
-        ]
-        return np.mean(
-            [np.argsort(np.argsort(p, kind="stable"), kind="stable") for p in parts], axis=0
-        ) / len(parts[0])
-    return _fit_score(features, labelled, y, settings, seed)
-
-
-def _fit_score(
-    features: sp.csr_matrix, labelled: np.ndarray, y: np.ndarray, settings: RankingSettings, seed: int
-) -> np.ndarray:
     model = _classifier(settings, seed)
-    model.fit(features[labelled], y)  # type: ignore[attr-defined]
-    if hasattr(model, "decision_function"):
-        return np.asarray(model.decision_function(features), dtype=float)  # type: ignore[attr-defined]
-    log_proba = model.predict_log_proba(features)  # type: ignore[attr-defined]
-    return np.asarray(log_proba[:, 1] - log_proba[:, 0], dtype=float)
+    model.fit(features[labelled], y)
+    return np.asarray(model.decision_function(features), dtype=float)
 
 
 def tie_breaker(n: int, seed: int) -> np.ndarray:
@@ -121,33 +97,27 @@ def tie_breaker(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n)
 
 
-def order_by(scores: np.ndarray, candidates: np.ndarray, seed: int) -> np.ndarray:
-    """Candidates sorted by score (highest first), ties broken by a seeded permutation."""
-    ties = tie_breaker(len(scores), seed)[candidates]
-    return candidates[np.lexsort((ties, -scores[candidates]))]
-
-
 def simulate(
     features: sp.csr_matrix,
     labels: np.ndarray,
     priors: Sequence[int],
-    settings: RankingSettings = RankingSettings(),
+    settings: RankingSettings | None = None,
     seed: int = 0,
 ) -> np.ndarray:
     """Screen every record in the model's order, retraining as labels arrive; return the full order.
 
     ``priors`` (indices, e.g. one include and one exclude) are screened first. After each
-    retraining the top-ranked unscreened record is screened next; with ``settings.growth`` > 0
-    the model is retrained immediately after an include but only every ``1 + growth × n``
-    excludes, so large sets stay fast (the order within such a batch follows the last model).
+    retraining the top-ranked unscreened record is screened next. The model is retrained at once
+    after an include; after an exclude only every ``1 + growth × n`` excludes (n = records screened
+    so far), screening the previous model's next records in between, so that large sets stay fast.
     """
+    settings = settings or RankingSettings()
     n = features.shape[0]
     labels = np.asarray(labels, dtype=int)
     order: list[int] = list(priors)
     seen = np.zeros(n, dtype=bool)
     seen[list(priors)] = True
     ties = tie_breaker(n, seed)
-    scores = np.zeros(n)
     stale = True  # the model has not seen the latest decisions
     excludes_since_fit = 0
     queue: list[int] = []
