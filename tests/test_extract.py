@@ -193,3 +193,34 @@ def test_cli_extract_writes_both_tables(tmp_path: Path) -> None:
     assert pd.read_csv(worklist, dtype=str, keep_default_na=False)["record_id"].tolist() == [
         extracted.loc[4, "record_id"]
     ]
+
+
+def test_linked_reports_inherit_their_trials_study() -> None:
+    records = _records()
+    ids = records["record_id"].tolist()
+    # the NEWONE pilot and the SWAP protocol share a (made-up) study key: the pilot inherits SWAP_X;
+    # the review is linked to both OPAL studies' record, which is ambiguous, so it inherits nothing
+    links = pd.DataFrame(
+        {
+            "record_id": [ids[2], ids[4], ids[3], ids[5]],
+            "study_key": ["ISRCTN52269669", "ISRCTN52269669", "OPAL", "OPAL"],
+            "evidence": ["", "", "", ""],
+        }
+    )
+    extracted, worklist = extract_records(records, SETTINGS, STUDIES, study_links=links)
+    assert extracted.loc[4, "study_id"] == "SWAP_X"
+    assert extracted.loc[4, "match_basis"] == "study link ISRCTN52269669"
+    assert extracted.loc[5, "study_id"] == ""
+    assert worklist.empty
+
+
+def test_included_records_restrict_outputs_and_all_unmatched_go_on_the_worklist() -> None:
+    records = _records()
+    ids = records["record_id"].tolist()
+    extracted, worklist = extract_records(records, SETTINGS, STUDIES, included={ids[0], ids[5]})
+    assert extracted["record_id"].tolist() == [ids[0], ids[5]]
+    # the review is no trial report, but it was included: a reviewer must curate or link it
+    assert worklist["record_id"].tolist() == [ids[5]]
+    assert worklist.loc[0, "reason"].startswith("included record with no curated study")
+    with pytest.raises(ValueError, match="included record ids not among the records"):
+        extract_records(records, SETTINGS, STUDIES, included={"nope:1"})

@@ -28,8 +28,9 @@ rule validate_curated:
 
 rule extract_records:
     input:
-        # switch to "results/dedup/unique_records.csv" once the deduplication stage is in the DAG
-        records="results/records/records.csv",
+        records="results/dedup/unique_records.csv",
+        study_links="results/dedup/study_links.csv",
+        included="results/screening/included.csv",
         validation="results/extraction/curated_validation.txt",
         studies=f"{CURATED}/studies.csv",
         job_roles=f"{CURATED}/job_roles.yaml",
@@ -51,5 +52,6 @@ rule extract_records:
     params:
         curated=lambda w, input: str(Path(input.studies).parent),
     shell:
-        "ohevidence extract --records {input.records:q} --curated {params.curated:q}"
+        "ohevidence extract --records {input.records:q} --study-links {input.study_links:q}"
+        " --included {input.included:q} --curated {params.curated:q}"
         " --out {output.extracted:q} --worklist {output.worklist:q} > {log:q} 2>&1"

@@ -135,13 +135,60 @@ def extract_record(
 
 
 def extract_records(
-    records: pd.DataFrame, settings: ExtractionSettings, studies: Iterable[Row]
+    records: pd.DataFrame,
+    settings: ExtractionSettings,
+    studies: Iterable[Row],
+    *,
+    study_links: pd.DataFrame | None = None,
+    included: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(auto_extracted, worklist): one row per record; the trial reports no curated study covers."""
+    """(auto_extracted, worklist): one row per record, and the records no curated study covers.
+
+    ``study_links`` (dedupe's study_links.csv) lets a report with no identifier of its own
+    inherit the curated study of another report of the same trial. ``included`` (record ids
+    the screening stage included) restricts both outputs to those records, after links are
+    followed over all records; every included record without a curated study is then on the
+    worklist (the reviewers' to-do list), not only those that look like trial reports.
+    """
     index = study_identifiers(studies)
     rows = [extract_record(record, settings, index) for record in records.fillna("").to_dict("records")]
     extracted = pd.DataFrame(rows, columns=names(AUTO_EXTRACTED_COLUMNS), dtype="string").fillna("")
-    todo = extracted[(extracted["looks_like_trial_report"] == "true") & (extracted["study_id"] == "")].copy()
-    todo["reason"] = "trial report with no curated study (add it to studies.csv or link it)"
+    if study_links is not None:
+        extracted = inherit_linked_studies(extracted, study_links)
+    if included is not None:
+        unknown = included - set(extracted["record_id"])
+        if unknown:
+            raise ValueError(f"included record ids not among the records: {sorted(unknown)[:5]}")
+        extracted = extracted[extracted["record_id"].isin(included)].reset_index(drop=True)
+    unmatched = extracted["study_id"] == ""
+    if included is not None:
+        todo = extracted[unmatched].copy()
+        todo["reason"] = "included record with no curated study (add it to studies.csv or link it)"
+    else:
+        todo = extracted[(extracted["looks_like_trial_report"] == "true") & unmatched].copy()
+        todo["reason"] = "trial report with no curated study (add it to studies.csv or link it)"
     worklist = todo.reindex(columns=names(WORKLIST_COLUMNS)).fillna("")
     return extracted, worklist.reset_index(drop=True)
+
+
+def inherit_linked_studies(extracted: pd.DataFrame, study_links: pd.DataFrame) -> pd.DataFrame:
+    """Give an unmatched record the curated study of the records it is linked to.
+
+    Reports of one trial (protocol, main paper, HTA monograph) are linked by dedupe through a
+    shared registration or acronym; a report that names no identifier of its own still belongs
+    to its trial's curated study. Only an unambiguous link (one study) is inherited.
+    """
+    extracted = extracted.copy()
+    key_of = dict(zip(study_links["record_id"], study_links["study_key"], strict=True))
+    studies_by_key: dict[str, set[str]] = {}
+    for record_id, study_id in zip(extracted["record_id"], extracted["study_id"], strict=True):
+        key = key_of.get(record_id)
+        if key and study_id:
+            studies_by_key.setdefault(key, set()).update(split_multi(study_id))
+    for position, record_id in enumerate(extracted["record_id"]):
+        key = key_of.get(record_id)
+        found = studies_by_key.get(key, set()) if key else set()
+        if extracted.at[position, "study_id"] == "" and len(found) == 1:
+            extracted.at[position, "study_id"] = next(iter(found))
+            extracted.at[position, "match_basis"] = f"study link {key}"
+    return extracted
