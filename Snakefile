@@ -17,6 +17,7 @@ include: "workflow/rules/dedupe.smk"
 include: "workflow/rules/screen.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/meta.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -36,3 +37,13 @@ rule all:
         expand(
             "results/meta/{analysis}.{ext}", analysis=ANALYSIS_IDS, ext=["json", "csv"]
         ),
+        expand(
+            "results/figures/forest/{analysis}.{ext}",
+            analysis=ANALYSIS_IDS,
+            ext=["svg", "png", "pdf"],
+        ),
+        expand("results/figures/funnel/{analysis}.txt", analysis=ANALYSIS_IDS),
+        expand("results/figures/prisma.{ext}", ext=["svg", "png", "pdf"]),
+        "results/prisma/prisma_counts.csv",
+        "results/tables/summary_of_findings.csv",
+        "results/tables/risk_of_bias.txt",

@@ -33,6 +33,7 @@ STAGE_MODULES: tuple[str, ...] = (
     "ohevidence.screen.cli",
     "ohevidence.meta.cli",
     "ohevidence.dedupe.cli",
+    "ohevidence.report.cli",
 )
 
 

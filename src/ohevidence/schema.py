@@ -702,3 +702,49 @@ META_RESULT_COLUMNS: tuple[Column, ...] = (
     Column("q_p", "p-value of q.", pattern=_FLOAT),
     Column("from", "Study rows: how the effect was derived; excluded rows: why; models: method or notes."),
 )
+
+
+# ---------------------------------------------------------------------------
+# Report (issue 8): PRISMA counts, included reports, risk of bias, report tables.
+# ---------------------------------------------------------------------------
+PRISMA_COUNT_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "data",
+        "Key: the PRISMA2020 R package / Shiny app's names (database_results, duplicates, records_screened, "
+        "dbr_excluded, new_studies, ...), then this pipeline's extra counts prefixed 'ohevidence_'.",
+        True,
+        r"[a-z_0-9]+",
+    ),
+    Column("n", "The count; 'Label, n; Label, n' for database_specific_results and dbr_excluded."),
+    Column("description", "What the number counts.", True),
+    Column("source", "The pipeline output it was computed from.", True),
+)
+PRISMA_REPORT_COLUMNS: tuple[Column, ...] = (
+    Column("record_id", "A report (record) included at full text.", True),
+    Column(
+        "study", "The study it reports: curated study_id, a dedupe study key, or the record itself.", True
+    ),
+    Column("basis", "How the report was matched to its study.", True),
+    Column("title", "Title of the report."),
+    Column("year", "Year of the report."),
+)
+ROB_JUDGEMENTS: tuple[str, ...] = ("low", "some_concerns", "high", "no_information")
+ROB_DOMAINS: dict[str, str] = {
+    "d1": "D1: Bias arising from the randomisation process",
+    "d2": "D2: Bias due to deviations from intended interventions",
+    "d3": "D3: Bias due to missing outcome data",
+    "d4": "D4: Bias in measurement of the outcome",
+    "d5": "D5: Bias in selection of the reported result",
+    "overall": "Overall risk of bias",
+}
+_ROB = "|".join(ROB_JUDGEMENTS)
+# data/curated/rob.csv (human-owned, optional): one RoB 2 assessment per study (and outcome).
+ROB_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "studies.csv study_id.", True, r"[A-Za-z0-9_]+"),
+    Column("outcome_id", "outcomes.csv outcome_id assessed; empty for the study's main result."),
+    *(Column(key, f"{text}: {', '.join(ROB_JUDGEMENTS)}.", True, _ROB) for key, text in ROB_DOMAINS.items()),
+    Column("weight", "Weight for the summary plot (e.g. the study's meta-analysis weight); empty for equal.",
+           pattern=r"\d+(?:\.\d+)?"),
+    Column("source", "Where the judgements were published (URL + evidence file), or who assessed.", True),
+    Column("assessed_by", "Reviewer(s) who made or copied the judgements.", True),
+)  # fmt: skip

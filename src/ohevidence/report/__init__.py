@@ -1,0 +1,18 @@
+"""Figures, tables and counts for the review's report (issue 8).
+
+* :mod:`~ohevidence.report.forest`: RevMan 5-layout forest plots by job role, from results/meta/<id>.json.
+* :mod:`~ohevidence.report.funnel`: contour-enhanced funnel plots with Egger's test (k ≥ 10).
+* :mod:`~ohevidence.report.prisma`: PRISMA 2020 counts from the pipeline's own outputs, checked, and the
+  flow diagram.
+* :mod:`~ohevidence.report.rob`: RoB 2 traffic-light and summary plots (robvis conventions).
+* :mod:`~ohevidence.report.tables`: characteristics, summary of findings, economic evidence, workforce
+  strategies and the brief's trials.
+
+Every figure is drawn with matplotlib's Agg backend and written as SVG, PNG and PDF.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")

@@ -1,0 +1,161 @@
+"""Shared helpers of the report figures: saving, measuring text, number formats, curated look-ups."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import yaml
+from matplotlib.figure import Figure
+
+from ohevidence.errors import InputError
+from ohevidence.schema import split_multi
+
+FORMATS: tuple[str, ...] = ("svg", "png", "pdf")
+logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting logs every glyph at INFO
+FONT_FAMILY = "DejaVu Sans"  # ships with matplotlib: the same metrics on every machine
+# SVG keeps text as text (searchable, editable in a report), and the same hash for the same figure.
+plt.rcParams.update(
+    {"svg.fonttype": "none", "svg.hashsalt": "ohevidence", "font.family": FONT_FAMILY, "pdf.fonttype": 42}
+)
+
+
+def save_figure(
+    fig: Figure, stem: str | Path, *, dpi: int = 300, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Write ``stem.svg``, ``stem.png`` (at ``dpi``) and ``stem.pdf``; return the paths written."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in formats:
+        path = stem.with_suffix(f".{ext}")
+        metadata: dict[str, Any] = {"Date": None} if ext == "svg" else {}
+        if ext == "pdf":
+            metadata = {"CreationDate": None}
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.12, metadata=metadata or None)
+        paths.append(path)
+    return paths
+
+
+class TextMeasurer:
+    """Width and height (inches) of text as the Agg renderer will draw it, cached."""
+
+    def __init__(self, dpi: float = 100.0) -> None:
+        self._fig = Figure(figsize=(4, 4), dpi=dpi)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(self._fig)
+        self._renderer = self._fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        self._cache: dict[tuple[str, float, str, str], tuple[float, float]] = {}
+
+    def size(
+        self, text: str, fontsize: float, weight: str = "normal", style: str = "normal"
+    ) -> tuple[float, float]:
+        key = (text, fontsize, weight, style)
+        if key not in self._cache:
+            if not text:
+                self._cache[key] = (0.0, 0.0)
+            else:
+                artist = self._fig.text(0, 0, text, fontsize=fontsize, fontweight=weight, fontstyle=style)
+                box = artist.get_window_extent(self._renderer)
+                artist.remove()
+                self._cache[key] = (box.width / self._fig.dpi, box.height / self._fig.dpi)
+        return self._cache[key]
+
+    def width(self, text: str, fontsize: float, weight: str = "normal", style: str = "normal") -> float:
+        return self.size(text, fontsize, weight, style)[0]
+
+
+def format_p(p: float | None) -> str:
+    """RevMan's P-value text: 'P = 0.18', 'P = 0.004', 'P < 0.00001'."""
+    if p is None or not math.isfinite(p):
+        return "P = n/a"
+    if p < 0.00001:
+        return "P < 0.00001"
+    # two decimals, or one significant digit below 0.01 (RevMan: P = 0.003, P = 0.0007)
+    digits = 2 if p >= 0.01 else -math.floor(math.log10(p))
+    return f"P = {p:.{digits}f}"
+
+
+def format_number(value: float | None, digits: int = 2) -> str:
+    if value is None or not math.isfinite(value):
+        return ""
+    text = f"{value:.{digits}f}"
+    return "0." + "0" * digits if text in (f"-0.{'0' * digits}",) else text
+
+
+def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
+    """A CSV as a list of dicts of stripped strings (UTF-8, BOM tolerated)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return [
+                {k: (v or "").strip() for k, v in row.items() if k is not None}
+                for row in csv.DictReader(handle)
+            ]
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+
+
+def index_by(rows: Iterable[Mapping[str, str]], *keys: str) -> dict[Any, Mapping[str, str]]:
+    """First row per key (one column: the value; several: a tuple)."""
+    out: dict[Any, Mapping[str, str]] = {}
+    for row in rows:
+        key = row.get(keys[0], "") if len(keys) == 1 else tuple(row.get(k, "") for k in keys)
+        out.setdefault(key, row)
+    return out
+
+
+def read_role_taxonomy(path: str | Path) -> dict[str, dict[str, str]]:
+    """job_roles.yaml: role id → {'label', 'professional_group'}."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(path, f"cannot be read as YAML: {exc}") from exc
+    roles = data.get("roles") if isinstance(data, dict) else None
+    if not isinstance(roles, list):
+        raise InputError(path, "expected a top-level 'roles:' list", line=1, column="roles")
+    return {
+        str(r["id"]): {
+            "label": str(r.get("label") or r["id"]),
+            "professional_group": str(r.get("professional_group") or ""),
+        }
+        for r in roles
+        if isinstance(r, dict) and "id" in r
+    }
+
+
+def role_label(group: str, roles: Mapping[str, Mapping[str, str]]) -> str:
+    """A subgroup name of the meta outputs ('nurse; occupational_physician', 'medical') in words."""
+    parts = split_multi(group)
+    if not parts:
+        return "Not reported"
+    words = [roles[p]["label"] if p in roles else p.replace("_", " ") for p in parts]
+    text = " + ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def study_label(study_id: str, studies: Mapping[str, Mapping[str, str]]) -> str:
+    """'SWAP (Wynne-Jones 2018)' or 'Lambeek 2010' as a report names a study; the id when unknown."""
+    row = studies.get(study_id)
+    if not row:
+        return study_id
+    author = (row.get("first_author") or "").split(" ")[0] if row.get("first_author") else ""
+    if row.get("first_author"):
+        # 'de Boer AGEM' -> 'de Boer': drop the trailing initials only
+        words = row["first_author"].split()
+        author = " ".join(words[:-1]) if len(words) > 1 and words[-1].isupper() else row["first_author"]
+    cite = " ".join(part for part in (author, row.get("year", "")) if part)
+    acronym = row.get("acronym", "")
+    if acronym and cite:
+        return f"{acronym} ({cite})"
+    return acronym or cite or study_id

@@ -1,0 +1,884 @@
+"""Forest plots in the Cochrane RevMan 5 layout, subgrouped by job role.
+
+Text columns on the left (study, intervention and control arm data, weight, effect with CI), the graph
+on the right under a header such as "Hazard Ratio / IV, Random, 95% CI". Squares are sized by weight
+(area ∝ weight), whiskers end in arrows when the CI runs off the axis, ratios sit on a log axis, and
+"Favours intervention" / "Favours control" are placed by the outcome's direction (``higher_is_better``
+in outcomes.csv). Each job role gets its subtotal diamond with RevMan's heterogeneity and overall-effect
+lines; then the total diamond, an optional prediction-interval bar and the test for subgroup
+differences. Studies of the analysis' domain and measure with no usable estimate are listed under their
+role as "no estimate (status; reason)" so the gap is visible.
+
+Every number comes from the meta-analysis outputs (results/meta/<id>.json); nothing is re-estimated.
+The one derived quantity is I² of the test for subgroup differences, (Q − df)/Q (Higgins 2003), which
+RevMan prints and the engine's test does not carry. Arm data (events/total, mean/SD/total) come from the
+curated outcomes row the engine used.
+
+Layout is measured, not guessed: column widths are the widest text in each column as the Agg renderer
+draws it, long study names wrap onto a second line, and every row has its own height, so 1 to 60+
+rows lay out without overlaps.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib import transforms
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
+from matplotlib.ticker import FixedLocator, NullLocator
+
+from ohevidence.errors import InputError
+from ohevidence.report.common import (
+    TextMeasurer,
+    format_number,
+    format_p,
+    index_by,
+    read_csv_rows,
+    read_role_taxonomy,
+    role_label,
+    study_label,
+)
+from ohevidence.schema import RATIO_MEASURES, split_multi
+
+MEASURE_NAMES: dict[str, str] = {
+    "RR": "Risk Ratio",
+    "OR": "Odds Ratio",
+    "HR": "Hazard Ratio",
+    "IRR": "Rate Ratio",
+    "ROM": "Ratio of Means",
+    "MD": "Mean Difference",
+    "SMD": "Std. Mean Difference",
+    "RD": "Risk Difference",
+}
+FIXED_METHODS = {"FE", "MH", "PETO"}
+# Which arm data a measure's columns show: 2x2 counts, or means and SDs; otherwise totals only.
+BINARY_MEASURES = {"RR", "OR", "RD"}
+CONTINUOUS_MEASURES = {"MD", "SMD", "ROM", "IRR"}
+SQUARE_COLOUR = "#1f3f9f"  # RevMan's blue squares; diamonds and lines are black
+LABEL_WRAP = 44  # characters of a study name per line; longer names take a second line
+MAX_LABEL_LINES = 2
+PI_MIN_K = 3
+
+
+# ---------------------------------------------------------------------------
+# The plot's content, independent of drawing.
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ArmData:
+    n_int: str = ""
+    n_ctl: str = ""
+    events_int: str = ""
+    events_ctl: str = ""
+    mean_int: str = ""
+    sd_int: str = ""
+    mean_ctl: str = ""
+    sd_ctl: str = ""
+
+
+@dataclass(frozen=True)
+class StudyEstimate:
+    label: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    weight: float  # % in the overall model
+    arms: ArmData = ArmData()
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A diamond: subtotal of one role or the total, with RevMan's statistics lines."""
+
+    k: int
+    estimate: float
+    ci_low: float
+    ci_high: float
+    pooled: bool = True
+    pi_low: float | None = None
+    pi_high: float | None = None
+    tau2: float | None = None
+    q: float | None = None
+    q_df: int | None = None
+    q_p: float | None = None
+    i2: float | None = None
+    stat: float | None = None
+    p: float | None = None
+    stat_name: str = "Z"
+
+    def heterogeneity_line(self) -> str:
+        if not self.pooled or self.k < 2 or self.q is None:
+            return "Heterogeneity: Not applicable"
+        parts = []
+        if self.tau2 is not None:
+            parts.append(f"Tau² = {self.tau2:.2f}")
+        parts.append(f"Chi² = {self.q:.2f}, df = {self.q_df} ({format_p(self.q_p)})")
+        parts.append(f"I² = {self.i2:.0f}%" if self.i2 is not None else "I² = n/a")
+        return "Heterogeneity: " + "; ".join(parts)
+
+    def overall_effect_line(self) -> str:
+        if self.stat is None:
+            return "Test for overall effect: Not applicable"
+        return f"Test for overall effect: {self.stat_name} = {abs(self.stat):.2f} ({format_p(self.p)})"
+
+
+@dataclass(frozen=True)
+class NoEstimate:
+    label: str
+    text: str  # "no estimate (completed; pooled review estimate)"
+
+
+@dataclass
+class Subgroup:
+    name: str
+    label: str
+    studies: list[StudyEstimate] = field(default_factory=list)
+    subtotal: Pooled | None = None
+    no_estimate: list[NoEstimate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SubgroupTest:
+    q: float
+    df: int
+    p: float
+
+    @property
+    def i2(self) -> float:
+        return max(0.0, (self.q - self.df) / self.q * 100) if self.q > 0 else 0.0
+
+    def line(self) -> str:
+        return (
+            f"Test for subgroup differences: Chi² = {self.q:.2f}, df = {self.df} ({format_p(self.p)}), "
+            f"I² = {self.i2:.1f}%"
+        )
+
+
+@dataclass
+class ForestData:
+    analysis_id: str
+    measure: str
+    method: str  # the engine's estimator: REML, DL, FE, MH ...
+    ci_method: str  # z | hksj
+    subgroups: list[Subgroup]
+    overall: Pooled | None
+    subgroup_test: SubgroupTest | None = None
+    show_subgroups: bool = True
+    favours_left: str = "Favours intervention"
+    favours_right: str = "Favours control"
+    footnotes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> bool:
+        return self.measure in RATIO_MEASURES
+
+    @property
+    def null(self) -> float:
+        return 1.0 if self.ratio else 0.0
+
+    @property
+    def model_label(self) -> str:
+        method = self.method.upper()
+        model = "Fixed" if method in FIXED_METHODS else "Random"
+        weights = "M-H" if method == "MH" else "Peto" if method == "PETO" else "IV"
+        return f"{weights}, {model}, 95% CI"
+
+    @property
+    def arm_kind(self) -> str:
+        if self.measure in BINARY_MEASURES:
+            return "binary"
+        if self.measure in CONTINUOUS_MEASURES:
+            return "continuous"
+        return "total"
+
+    def all_studies(self) -> list[StudyEstimate]:
+        return [s for g in self.subgroups for s in g.studies]
+
+
+def _num(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _pooled(model: Mapping[str, Any], ci_method: str) -> Pooled:
+    reported = model.get("reported") or {}
+    return Pooled(
+        k=int(model.get("k") or 0),
+        estimate=float(reported["estimate"]),
+        ci_low=float(reported["ci_low"]),
+        ci_high=float(reported["ci_high"]),
+        pooled=bool(model.get("pooled", True)),
+        pi_low=_num(reported.get("pi_low")),
+        pi_high=_num(reported.get("pi_high")),
+        tau2=_num(model.get("tau2")),
+        q=_num(model.get("q")),
+        q_df=None if model.get("q_df") is None else int(model["q_df"]),
+        q_p=_num(model.get("q_p")),
+        i2=_num(model.get("i2")),
+        stat=_num(model.get("stat")),
+        p=_num(model.get("p")),
+        stat_name="t" if ci_method == "hksj" and bool(model.get("pooled", True)) else "Z",
+    )
+
+
+def group_of(job_role: str, group_by: str, roles: Mapping[str, Mapping[str, str]]) -> str:
+    """The subgroup a study belongs to, named as the engine names it (results/meta groups)."""
+    ids = split_multi(job_role)
+    if not ids:
+        return "not reported"
+    if group_by == "professional_group":
+        groups = list(
+            dict.fromkeys((roles.get(r) or {}).get("professional_group") or "not classified" for r in ids)
+        )
+        return groups[0] if len(groups) == 1 else "multidisciplinary"
+    return "; ".join(ids)
+
+
+def _arms(row: Mapping[str, str] | None) -> ArmData:
+    if not row:
+        return ArmData()
+    return ArmData(**{name: row.get(name, "") for name in ArmData.__dataclass_fields__})
+
+
+def _favours(outcome_rows: Sequence[Mapping[str, str]]) -> tuple[str, str, list[str]]:
+    """Left/right axis labels from the outcomes' direction; a footnote when rows disagree."""
+    directions = {row.get("higher_is_better", "") for row in outcome_rows} - {""}
+    if directions == {"true"}:
+        return "Favours control", "Favours intervention", []
+    if directions == {"false"}:
+        return "Favours intervention", "Favours control", []
+    note = (
+        "Outcome direction differs between studies or is not recorded: axis labels give the direction only."
+    )
+    return "Lower with intervention", "Higher with intervention", [note] if directions else []
+
+
+def build_forest_data(
+    meta: Mapping[str, Any],
+    studies: Mapping[str, Mapping[str, str]],
+    outcomes: Mapping[tuple[str, str], Mapping[str, str]],
+    roles: Mapping[str, Mapping[str, str]],
+    *,
+    prediction_interval: bool = True,
+) -> ForestData:
+    """The plot's content from one analysis' JSON (``ohevidence meta run``) and the curated tables."""
+    measure = str(meta["measure"]).upper()
+    ci_method = str(meta.get("ci_method", "z"))
+    group_by = str(meta.get("group_by", "job_role"))
+    groups: dict[str, Subgroup] = {}
+
+    def subgroup(name: str) -> Subgroup:
+        if name not in groups:
+            label = role_label(name, roles) if group_by == "job_role" else (name[:1].upper() + name[1:])
+            groups[name] = Subgroup(name=name, label=label)
+        return groups[name]
+
+    for name in meta.get("groups") or {}:
+        subgroup(name)
+    used_outcomes = []
+    for study in meta.get("studies") or []:
+        outcome = outcomes.get((study["study_id"], study["outcome_id"]))
+        used_outcomes.append(outcome or {})
+        subgroup(study.get("group") or "not reported").studies.append(
+            StudyEstimate(
+                label=study_label(study["study_id"], studies),
+                estimate=float(study["estimate"]),
+                ci_low=float(study["ci_low"]),
+                ci_high=float(study["ci_high"]),
+                weight=float(study["weight"]),
+                arms=_arms(outcome),
+            )
+        )
+    footnotes: list[str] = []
+    for item in meta.get("excluded") or []:
+        reason = str(item.get("reason", ""))
+        study_id = str(item.get("study_id", ""))
+        row = studies.get(study_id) or {}
+        if reason.startswith("none"):
+            # no usable estimate: listed under its role so the gap shows
+            why = reason.split(":", 1)[1].split("(")[0].strip() if ":" in reason else reason
+            status = row.get("status", "") or "status unknown"
+            name = group_of(row.get("job_role", ""), group_by, roles)
+            subgroup(name).no_estimate.append(
+                NoEstimate(study_label(study_id, studies), f"no estimate ({status}; {why})")
+            )
+        else:
+            footnotes.append(
+                f"Not shown: {study_label(study_id, studies)}, {item.get('outcome_id', '')}: {reason}."
+            )
+    for name, model in (meta.get("groups") or {}).items():
+        groups[name].subtotal = _pooled(model, ci_method)
+    overall = _pooled(meta["overall"], ci_method) if meta.get("overall") else None
+    if overall is not None and not prediction_interval:
+        overall = Pooled(**{**overall.__dict__, "pi_low": None, "pi_high": None})
+    test = meta.get("subgroup_test")
+    subgroup_test = SubgroupTest(float(test["q"]), int(test["df"]), float(test["p"])) if test else None
+    left, right, notes = _favours(used_outcomes)
+    method = str(meta.get("method", "REML"))
+    model_note = (
+        "Fixed-effect (inverse variance) model."
+        if method.upper() in FIXED_METHODS
+        else f"Random-effects model: τ² by {method}; "
+        + (
+            "Hartung-Knapp-Sidik-Jonkman (t) CIs for pooled estimates."
+            if ci_method == "hksj"
+            else "z-based CIs."
+        )
+    )
+    footnotes = [
+        model_note,
+        "Weights are from the overall model.",
+        *notes,
+        *footnotes,
+        *map(str, meta.get("notes") or []),
+    ]
+    return ForestData(
+        analysis_id=str(meta["analysis_id"]),
+        measure=measure,
+        method=method,
+        ci_method=ci_method,
+        subgroups=list(groups.values()),
+        overall=overall,
+        subgroup_test=subgroup_test,
+        show_subgroups=group_by != "none",
+        favours_left=left,
+        favours_right=right,
+        footnotes=footnotes,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Axis scale.
+# ---------------------------------------------------------------------------
+RATIO_LIMITS: tuple[float, ...] = (2, 5, 10, 20, 50, 100, 1000)
+RATIO_TICKS: dict[float, tuple[float, ...]] = {
+    2: (0.5, 0.7, 1, 1.5, 2),
+    5: (0.2, 0.5, 1, 2, 5),
+    10: (0.1, 0.2, 0.5, 1, 2, 5, 10),
+    20: (0.05, 0.2, 1, 5, 20),
+    50: (0.02, 0.1, 1, 10, 50),
+    100: (0.01, 0.1, 1, 10, 100),
+    1000: (0.001, 0.1, 1, 10, 1000),
+}
+
+
+def _nice(value: float) -> float:
+    """Smallest 1, 2, 5 × 10ⁿ at least ``value``."""
+    if value <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * 10**exponent >= value * (1 - 1e-9):
+            return float(step * 10**exponent)
+    return float(10 ** (exponent + 1))
+
+
+def axis_scale(data: ForestData) -> tuple[tuple[float, float], list[float]]:
+    """Symmetric limits about the null and their ticks (RevMan's ladder for ratios).
+
+    The limits cover every CI, unless one CI is over four times wider than the point estimates and
+    diamonds need: then that whisker is clipped (and ends in an arrow) rather than squeezing the rest.
+    """
+    points = [s.estimate for s in data.all_studies()]
+    bounds = [v for s in data.all_studies() for v in (s.ci_low, s.ci_high)]
+    for pooled in [g.subtotal for g in data.subgroups] + [data.overall]:
+        if pooled is not None:
+            points.append(pooled.estimate)
+            bounds += [pooled.ci_low, pooled.ci_high]
+    if data.ratio:
+        core = max([abs(math.log(v)) for v in points if v > 0] or [math.log(2)])
+        full = max([abs(math.log(v)) for v in bounds if v > 0] or [core])
+        reach = min(full, max(4 * core, math.log(5)))
+        limit = next((lim for lim in RATIO_LIMITS if math.log(lim) >= reach * (1 - 1e-9)), RATIO_LIMITS[-1])
+        return (1 / limit, limit), list(RATIO_TICKS[limit])
+    core = max([abs(v) for v in points] or [1.0])
+    full = max([abs(v) for v in bounds] or [core])
+    limit = _nice(min(full, max(4 * core, 1e-9)) or 1.0)
+    return (-limit, limit), [-limit, -limit / 2, 0.0, limit / 2, limit]
+
+
+def _tick_text(value: float) -> str:
+    text = f"{value:g}"
+    return "0" if text in ("-0", "0") else text
+
+
+# ---------------------------------------------------------------------------
+# Rows and drawing.
+# ---------------------------------------------------------------------------
+@dataclass
+class _Row:
+    kind: str  # heading | study | no_estimate | subtotal | stat | blank | total | pi
+    cells: dict[str, str] = field(default_factory=dict)
+    lines: int = 1
+    span: str = ""  # text running from the study column across the data columns
+    span_from: str = "study"
+    bold: bool = False
+    italic: bool = False
+    study: StudyEstimate | None = None
+    pooled: Pooled | None = None
+    y: float = 0.0
+
+
+@dataclass
+class ForestLayout:
+    """What was drawn, for tests and logs (structure, not pixels)."""
+
+    study_rows: int = 0
+    diamonds: int = 0
+    no_estimate_rows: int = 0
+    prediction_bars: int = 0
+    arrows: int = 0
+    xscale: str = "linear"
+    xlim: tuple[float, float] = (0.0, 0.0)
+    ticks: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    width_in: float = 0.0
+    height_in: float = 0.0
+
+
+def _arm_columns(kind: str) -> list[tuple[str, str, str]]:
+    """(column key, arm, sub-header) of the arm-data columns."""
+    if kind == "binary":
+        fields = [("events", "Events"), ("n", "Total")]
+    elif kind == "continuous":
+        fields = [("mean", "Mean"), ("sd", "SD"), ("n", "Total")]
+    else:
+        fields = [("n", "Total")]
+    return [(f"{name}_{arm}", arm, header) for arm in ("int", "ctl") for name, header in fields]
+
+
+def _wrap(label: str) -> list[str]:
+    lines = textwrap.wrap(label, LABEL_WRAP, break_long_words=True) or [""]
+    if len(lines) > MAX_LABEL_LINES:
+        lines = [
+            *lines[: MAX_LABEL_LINES - 1],
+            textwrap.shorten(" ".join(lines[MAX_LABEL_LINES - 1 :]), LABEL_WRAP, placeholder=" …"),
+        ]
+    return lines
+
+
+def _total(values: Sequence[str]) -> str:
+    """Sum of an arm column across studies; empty unless every study reports it."""
+    if not values or any(not v for v in values):
+        return ""
+    try:
+        return str(sum(int(v) for v in values))
+    except ValueError:
+        return ""
+
+
+def _effect_text(estimate: float, low: float, high: float) -> str:
+    return f"{format_number(estimate)} [{format_number(low)}, {format_number(high)}]"
+
+
+def _build_rows(data: ForestData) -> tuple[list[_Row], list[_Row]]:
+    """Rows beside the graph, and the tail lines below the total (beside the axis)."""
+    rows: list[_Row] = []
+    arm_keys = [key for key, _, _ in _arm_columns(data.arm_kind)]
+
+    def study_cells(study: StudyEstimate) -> dict[str, str]:
+        arms = study.arms.__dict__
+        cells = {key: arms.get(key, "") for key in arm_keys}
+        cells["weight"] = f"{study.weight:.1f}%"
+        cells["effect"] = _effect_text(study.estimate, study.ci_low, study.ci_high)
+        return cells
+
+    def totals(studies: Sequence[StudyEstimate]) -> dict[str, str]:
+        cells = {
+            key: _total([s.arms.__dict__.get(key, "") for s in studies])
+            for key in arm_keys
+            if key.startswith(("n_", "events_"))
+        }
+        if studies:
+            cells["weight"] = f"{sum(s.weight for s in studies):.1f}%"
+        return cells
+
+    for group in data.subgroups:
+        if data.show_subgroups:
+            rows.append(_Row("heading", span=group.label, bold=True))
+        for study in group.studies:
+            lines = _wrap(study.label)
+            rows.append(
+                _Row(
+                    "study", {"study": "\n".join(lines), **study_cells(study)}, lines=len(lines), study=study
+                )
+            )
+        for item in group.no_estimate:
+            lines = _wrap(item.label)
+            rows.append(
+                _Row(
+                    "no_estimate",
+                    {"study": "\n".join(lines)},
+                    lines=len(lines),
+                    span=item.text,
+                    span_from="arms",
+                    italic=True,
+                )
+            )
+        if data.show_subgroups:
+            if group.subtotal is not None:
+                cells = {"study": "Subtotal (95% CI)", **totals(group.studies)}
+                cells["effect"] = _effect_text(
+                    group.subtotal.estimate, group.subtotal.ci_low, group.subtotal.ci_high
+                )
+                rows.append(_Row("subtotal", cells, bold=True, pooled=group.subtotal))
+                rows.append(_Row("stat", span=group.subtotal.heterogeneity_line()))
+                rows.append(_Row("stat", span=group.subtotal.overall_effect_line()))
+            elif not group.studies:
+                rows.append(
+                    _Row("subtotal", {"study": "Subtotal (95% CI)", "effect": "Not estimable"}, bold=True)
+                )
+            rows.append(_Row("blank"))
+    tail: list[_Row] = []
+    if data.overall is not None:
+        if rows and rows[-1].kind != "blank":
+            rows.append(_Row("blank"))
+        cells = {"study": "Total (95% CI)", **totals(data.all_studies())}
+        cells["effect"] = _effect_text(data.overall.estimate, data.overall.ci_low, data.overall.ci_high)
+        rows.append(_Row("total", cells, bold=True, pooled=data.overall))
+        # a prediction interval needs t on k - 2 df: drawn from three studies up
+        if (
+            data.overall.pi_low is not None
+            and data.overall.pi_high is not None
+            and data.overall.k >= PI_MIN_K
+        ):
+            pi = data.overall
+            rows.append(
+                _Row(
+                    "pi",
+                    {
+                        "study": "Prediction interval",
+                        "effect": f"[{format_number(pi.pi_low)}, {format_number(pi.pi_high)}]",
+                    },
+                    pooled=pi,
+                )
+            )
+        tail.append(_Row("stat", span=data.overall.heterogeneity_line()))
+        tail.append(_Row("stat", span=data.overall.overall_effect_line()))
+    else:
+        rows.append(_Row("total", {"study": "Total (95% CI)", "effect": "Not estimable"}, bold=True))
+    if data.subgroup_test is not None:
+        tail.append(_Row("stat", span=data.subgroup_test.line()))
+    else:
+        tail.append(_Row("stat", span="Test for subgroup differences: Not applicable"))
+    for note in data.footnotes:
+        for line in textwrap.wrap(note, 110):
+            tail.append(_Row("stat", span=line, italic=True))
+    return rows, tail
+
+
+def draw_forest(
+    data: ForestData,
+    *,
+    fontsize: float = 8.0,
+    plot_width: float = 2.6,
+    dpi: float = 100.0,
+) -> tuple[Figure, ForestLayout]:
+    """Draw the forest plot; return the figure and what was drawn."""
+    measure = TextMeasurer()
+    layout = ForestLayout()
+    rows, tail = _build_rows(data)
+    arm_columns = _arm_columns(data.arm_kind)
+    measure_name = MEASURE_NAMES.get(data.measure, data.measure)
+    pad = fontsize / 72 * 1.1  # gap between columns, inches
+    line_h = fontsize * 1.5 / 72  # one text line, inches
+
+    # --- column widths: the widest text of each column, as drawn -----------------------------------
+    def width(text: str, bold: bool = False, italic: bool = False) -> float:
+        return max(
+            (
+                measure.width(part, fontsize, "bold" if bold else "normal", "italic" if italic else "normal")
+                for part in text.split("\n")
+            ),
+            default=0.0,
+        )
+
+    columns = ["study", *[key for key, _, _ in arm_columns], "weight", "effect"]
+    headers_top = {"study": "Study or Subgroup", "weight": "Weight", "effect": measure_name}
+    headers_sub = {key: sub for key, _, sub in arm_columns} | {"effect": data.model_label}
+    col_w = {
+        c: max(width(headers_top.get(c, ""), bold=True), width(headers_sub.get(c, ""), bold=True))
+        for c in columns
+    }
+    for row in rows:
+        for key, text in row.cells.items():
+            col_w[key] = max(col_w[key], width(text, row.bold, row.italic))
+    # the arm group headers ("Intervention", "Control") must fit over their columns
+    for arm, title in (("int", "Intervention"), ("ctl", "Control")):
+        keys = [key for key, a, _ in arm_columns if a == arm]
+        need = width(title, bold=True) - (sum(col_w[k] for k in keys) + pad * (len(keys) - 1))
+        if need > 0:
+            for key in keys:
+                col_w[key] += need / len(keys)
+    x_col: dict[str, float] = {}
+    x = 0.0
+    for c in columns:
+        x_col[c] = x
+        x += col_w[c] + pad * (2.2 if c in ("study", "weight") or c.startswith("n_int") else 1)
+    left_width = x
+    # spanning lines (heterogeneity, tests, no-estimate notes) must end before the graph
+    for row in [*rows, *tail]:
+        if row.span:
+            indent = pad * 1.5 if row.kind == "stat" else 0.0
+            start = x_col["study"] + indent if row.span_from == "study" else x_col[columns[1]]
+            left_width = max(left_width, start + width(row.span, row.bold, row.italic) + pad)
+    plot_x0 = left_width + pad
+    header_lines = 2
+    y = 0.0
+    for row in rows:
+        row.y = y + row.lines / 2
+        y += row.lines
+    graph_lines = y
+    axis_lines = 4.2  # tick labels, favours labels
+    tail_lines = max(len(tail), axis_lines)
+    fig_w = plot_x0 + plot_width + pad
+    fig_h = (header_lines + graph_lines + tail_lines + 0.6) * line_h
+    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    bottom = (tail_lines + 0.3) * line_h
+    ax = fig.add_axes((plot_x0 / fig_w, bottom / fig_h, plot_width / fig_w, graph_lines * line_h / fig_h))
+    ax.set_ylim(graph_lines, 0)
+    text_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
+
+    def put(
+        x_in: float,
+        y_line: float,
+        text: str,
+        *,
+        ha: str = "left",
+        bold: bool = False,
+        italic: bool = False,
+        gid: str = "",
+    ) -> None:
+        if not text:
+            return
+        ax.text(
+            x_in,
+            y_line,
+            text,
+            transform=text_tf,
+            ha=ha,
+            va="center",
+            fontsize=fontsize,
+            fontweight="bold" if bold else "normal",
+            fontstyle="italic" if italic else "normal",
+            linespacing=1.25,
+            gid=gid or None,
+            clip_on=False,
+        )
+        layout.texts.append(text)
+
+    def cell_x(key: str) -> tuple[float, str]:
+        if key == "study":
+            return x_col[key], "left"
+        if key == "effect":
+            return x_col[key] + col_w[key] / 2, "center"
+        return x_col[key] + col_w[key], "right"
+
+    # --- headers ------------------------------------------------------------------------------------
+    y_top, y_sub = -1.6, -0.6
+    for key in columns:
+        xx, ha = cell_x(key)
+        put(xx, y_sub if key == "study" else y_top, headers_top.get(key, ""), ha=ha, bold=True)
+        if key != "study":
+            put(xx, y_sub, headers_sub.get(key, ""), ha=ha, bold=True)
+    for arm, title in (("int", "Intervention"), ("ctl", "Control")):
+        keys = [key for key, a, _ in arm_columns if a == arm]
+        centre = (x_col[keys[0]] + x_col[keys[-1]] + col_w[keys[-1]]) / 2
+        put(centre, y_top, title, ha="center", bold=True)
+    put(plot_x0 + plot_width / 2, y_top, measure_name, ha="center", bold=True)
+    put(plot_x0 + plot_width / 2, y_sub, data.model_label, ha="center", bold=True)
+    line_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
+    ax.plot(
+        [0, plot_x0 + plot_width], [-0.05, -0.05], transform=line_tf, color="black", lw=0.6, clip_on=False
+    )
+
+    # --- axis ---------------------------------------------------------------------------------------
+    (lo, hi), ticks = axis_scale(data)
+    if data.ratio:
+        ax.set_xscale("log")
+        layout.xscale = "log"
+    ax.set_xlim(lo, hi)
+    layout.xlim = (lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([_tick_text(t) for t in ticks], fontsize=fontsize)
+    layout.ticks = [_tick_text(t) for t in ticks]
+    ax.tick_params(axis="x", length=3, width=0.6, pad=2)
+    ax.yaxis.set_visible(False)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.spines["bottom"].set_linewidth(0.6)
+    ax.axvline(data.null, color="black", lw=0.6, zorder=1)
+    offset = -(fontsize * 1.4 + 6)
+    ax.annotate(
+        data.favours_left,
+        xy=(data.null, 0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-4, offset),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=fontsize,
+    )
+    ax.annotate(
+        data.favours_right,
+        xy=(data.null, 0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, offset),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontsize=fontsize,
+    )
+    layout.texts += [data.favours_left, data.favours_right]
+
+    # --- rows ---------------------------------------------------------------------------------------
+    max_weight = max([s.weight for s in data.all_studies()] or [1.0]) or 1.0
+    max_side = min(fontsize * 1.35, line_h * 72 * 0.95)  # points: a square never outgrows its row
+
+    def whisker(y_line: float, low: float, high: float) -> None:
+        lo_c, hi_c = max(low, lo), min(high, hi)
+        if lo_c < hi_c:
+            ax.plot([lo_c, hi_c], [y_line, y_line], color="black", lw=0.8, solid_capstyle="butt", zorder=2)
+        for clipped, edge, marker in ((low < lo, lo, "<"), (high > hi, hi, ">")):
+            if clipped:
+                ax.plot(
+                    [edge],
+                    [y_line],
+                    marker=marker,
+                    color="black",
+                    markersize=4,
+                    clip_on=False,
+                    zorder=3,
+                    gid="arrow",
+                )
+                layout.arrows += 1
+
+    for row in rows:
+        for key, text in row.cells.items():
+            xx, ha = cell_x(key)
+            put(xx, row.y, text, ha=ha, bold=row.bold, italic=row.italic)
+        if row.span:
+            start = (
+                x_col[columns[1]]
+                if row.span_from == "arms"
+                else x_col["study"] + (pad * 1.5 if row.kind == "stat" else 0.0)
+            )
+            put(start, row.y, row.span, bold=row.bold, italic=row.italic or row.kind == "no_estimate")
+        if row.kind == "no_estimate":
+            layout.no_estimate_rows += 1
+        if row.kind == "study" and row.study is not None:
+            s = row.study
+            whisker(row.y, s.ci_low, s.ci_high)
+            if lo <= s.estimate <= hi:
+                side = max(3.0, max_side * math.sqrt(s.weight / max_weight))
+                ax.scatter(
+                    [s.estimate],
+                    [row.y],
+                    marker="s",
+                    s=side**2,
+                    color=SQUARE_COLOUR,
+                    zorder=4,
+                    linewidths=0,
+                    gid="study-square",
+                )
+            layout.study_rows += 1
+        if row.kind in ("subtotal", "total") and row.pooled is not None:
+            p = row.pooled
+            half = 0.36
+            est = min(max(p.estimate, lo), hi)
+            xs = [max(p.ci_low, lo), est, min(p.ci_high, hi), est]
+            diamond = Polygon(
+                list(zip(xs, [row.y, row.y - half, row.y, row.y + half], strict=True)),
+                closed=True,
+                facecolor="black",
+                edgecolor="black",
+                lw=0.6,
+                zorder=4,
+                gid=f"diamond-{row.kind}",
+            )
+            ax.add_patch(diamond)
+            layout.diamonds += 1
+            for clipped, edge, marker in ((p.ci_low < lo, lo, "<"), (p.ci_high > hi, hi, ">")):
+                if clipped:
+                    ax.plot(
+                        [edge],
+                        [row.y],
+                        marker=marker,
+                        color="black",
+                        markersize=4,
+                        clip_on=False,
+                        zorder=3,
+                        gid="arrow",
+                    )
+                    layout.arrows += 1
+        if row.kind == "pi" and row.pooled is not None:
+            p = row.pooled
+            assert p.pi_low is not None and p.pi_high is not None
+            whisker(row.y, p.pi_low, p.pi_high)
+            for edge in (p.pi_low, p.pi_high):
+                if lo <= edge <= hi:
+                    ax.plot([edge, edge], [row.y - 0.25, row.y + 0.25], color="black", lw=0.8, zorder=2)
+            ax.add_patch(
+                Polygon(
+                    [
+                        (max(p.ci_low, lo), row.y - 0.22),
+                        (min(p.ci_high, hi), row.y - 0.22),
+                        (min(p.ci_high, hi), row.y + 0.22),
+                        (max(p.ci_low, lo), row.y + 0.22),
+                    ],
+                    closed=True,
+                    facecolor="#b0b0b0",
+                    edgecolor="black",
+                    lw=0.5,
+                    zorder=3,
+                    gid="prediction-interval",
+                )
+            )
+            layout.prediction_bars += 1
+    y = graph_lines + 0.4
+    for row in tail:
+        put(x_col["study"], y + 0.5, row.span, italic=row.italic)
+        y += 1
+    layout.width_in, layout.height_in = fig_w, fig_h
+    return fig, layout
+
+
+def load_forest_data(
+    meta_json: str | Path,
+    studies_csv: str | Path,
+    outcomes_csv: str | Path,
+    job_roles: str | Path,
+    *,
+    prediction_interval: bool = True,
+) -> ForestData:
+    """:func:`build_forest_data` from the files."""
+    path = Path(meta_json)
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
+    for key in ("analysis_id", "measure", "studies", "overall"):
+        if key not in meta:
+            raise InputError(
+                path, f"missing key {key!r}", column=key, expected="the output of ohevidence meta run"
+            )
+    studies = index_by(read_csv_rows(studies_csv), "study_id")
+    outcomes = index_by(read_csv_rows(outcomes_csv), "study_id", "outcome_id")
+    return build_forest_data(
+        meta, studies, outcomes, read_role_taxonomy(job_roles), prediction_interval=prediction_interval
+    )

@@ -1,0 +1,542 @@
+"""PRISMA 2020 flow-diagram counts from the pipeline's own outputs, checked, and the diagram.
+
+Where each number comes from:
+
+* identified: ``n_retrieved`` of every search in results/search/search_log.csv, per search;
+* duplicates: records of results/dedup/clusters.csv not kept (``kept = no``);
+* excluded by automation tools, screened, excluded at title/abstract, awaiting a title/abstract
+  decision, reports sought, assessed, excluded with reasons, awaiting a full-text decision, included:
+  results/screening/prisma_counts.json (built from the decision file);
+* not retrieved: full-text exclusions whose reason code is listed in ``report.prisma.not_retrieved_reasons``
+  (a report that could not be obtained is not assessed, PRISMA counts it apart);
+* studies included: the included reports grouped into studies (curated study by identifier, else the
+  deduplication's study link, else the report is its own study): results/prisma/included_reports.csv;
+* studies in meta-analyses: distinct studies pooled in any results/meta/<id>.json.
+
+All searches sit in PRISMA's "databases and registers" branch because one screening covers them all;
+hand searching is named as such in the per-search counts. Counts that do not add up stop the rule with
+every failed equation listed (:class:`PrismaCountError`): a wrong diagram is never drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from ohevidence.errors import InputError, OhevidenceError
+from ohevidence.report.common import TextMeasurer, read_csv_rows
+from ohevidence.schema import PRISMA_COUNT_COLUMNS, PRISMA_REPORT_COLUMNS, split_multi, write_table
+
+
+class PrismaCountError(OhevidenceError):
+    """The pipeline's counts do not reconcile: no diagram is drawn."""
+
+
+@dataclass
+class PrismaCounts:
+    searches: list[tuple[str, str, int]]  # (search_id, source / platform label, n_retrieved)
+    duplicates: int
+    excluded_automatic: int
+    excluded_other: int
+    records_screened: int
+    records_excluded: int
+    records_awaiting: dict[str, int]
+    reports_sought: int
+    reports_not_retrieved: int
+    reports_assessed: int
+    reports_excluded: dict[str, int]  # reason code -> n
+    reports_awaiting: dict[str, int]
+    new_reports: int
+    new_studies: int
+    studies_in_meta: int
+    # cross-checks: the same quantity as other files count it
+    records_in_file: int = -1  # rows of records.csv / clusters.csv
+    unique_records_in_screening: int = -1
+    included_reports_in_file: int = -1
+    reason_labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def identified(self) -> int:
+        return sum(n for _, _, n in self.searches)
+
+    @property
+    def excluded_total(self) -> int:
+        return sum(self.reports_excluded.values())
+
+    def problems(self) -> list[str]:
+        """Every equation the counts break (empty when they reconcile)."""
+        out: list[str] = []
+
+        def check(label: str, left: int, right: int) -> None:
+            if left != right:
+                out.append(f"{label}: {left} != {right}")
+
+        for name, value in self.__dict__.items():
+            if isinstance(value, int) and value < -1:
+                out.append(f"{name} is negative ({value})")
+        if self.records_in_file >= 0:
+            check(
+                "records identified (search log) = records in clusters.csv",
+                self.identified,
+                self.records_in_file,
+            )
+        after_dedup = self.identified - self.duplicates
+        if self.unique_records_in_screening >= 0:
+            check(
+                "identified - duplicates = records entering screening",
+                after_dedup,
+                self.unique_records_in_screening,
+            )
+        check(
+            "identified - duplicates - automation - other removals = screened",
+            after_dedup - self.excluded_automatic - self.excluded_other,
+            self.records_screened,
+        )
+        check(
+            "screened - excluded - awaiting title/abstract decision = reports sought",
+            self.records_screened - self.records_excluded - sum(self.records_awaiting.values()),
+            self.reports_sought,
+        )
+        check(
+            "sought - not retrieved - awaiting full-text decision = assessed",
+            self.reports_sought - self.reports_not_retrieved - sum(self.reports_awaiting.values()),
+            self.reports_assessed,
+        )
+        check(
+            "assessed - excluded = reports included",
+            self.reports_assessed - self.excluded_total,
+            self.new_reports,
+        )
+        if self.included_reports_in_file >= 0:
+            check(
+                "reports included = included reports in included.csv",
+                self.new_reports,
+                self.included_reports_in_file,
+            )
+        if self.new_studies > self.new_reports:
+            out.append(f"studies included ({self.new_studies}) > reports included ({self.new_reports})")
+        if self.new_reports and not self.new_studies:
+            out.append("reports included but no study")
+        return out
+
+    def check(self, where: str = "PRISMA counts") -> None:
+        problems = self.problems()
+        if problems:
+            raise PrismaCountError(
+                f"{where} do not reconcile, no diagram drawn: "
+                + "; ".join(problems)
+                + ". Re-run the stage that wrote the inconsistent file (search, dedupe, screening)."
+            )
+
+    def reason_text(self, code: str) -> str:
+        return self.reason_labels.get(code) or code.replace("_", " ")
+
+    def rows(self) -> list[dict[str, str]]:
+        """PRISMA2020 (R package / Shiny app) keys, then this pipeline's extra counts (prefixed)."""
+
+        def row(key: str, n: object, description: str, source: str) -> dict[str, str]:
+            return {"data": key, "n": str(n), "description": description, "source": source}
+
+        per_search = "; ".join(f"{label}, {n}" for _, label, n in self.searches)
+        excluded = "; ".join(f"{self.reason_text(c)}, {n}" for c, n in self.reports_excluded.items() if n)
+        log, screen = "results/search/search_log.csv", "results/screening/prisma_counts.json"
+        return [
+            row("database_results", self.identified, "Records identified from databases and registers", log),
+            row("database_specific_results", per_search, "Records per search ('Search, n; ...')", log),
+            row("register_results", 0, "Records from registers (counted with the searches above)", log),
+            row("website_results", 0, "Other methods: websites (not a separate branch here)", log),
+            row("organisation_results", 0, "Other methods: organisations", log),
+            row("citations_results", 0, "Other methods: citation searching", log),
+            row("duplicates", self.duplicates, "Duplicate records removed", "results/dedup/clusters.csv"),
+            row(
+                "excluded_automatic",
+                self.excluded_automatic,
+                "Records marked ineligible by automation tools",
+                screen,
+            ),
+            row("excluded_other", self.excluded_other, "Records removed for other reasons", screen),
+            row("records_screened", self.records_screened, "Records screened (title/abstract)", screen),
+            row("records_excluded", self.records_excluded, "Records excluded at title/abstract", screen),
+            row("dbr_sought_reports", self.reports_sought, "Reports sought for retrieval", screen),
+            row("dbr_notretrieved_reports", self.reports_not_retrieved, "Reports not retrieved", screen),
+            row("dbr_assessed", self.reports_assessed, "Reports assessed for eligibility", screen),
+            row("dbr_excluded", excluded, "Reports excluded, with reasons ('Reason, n; ...')", screen),
+            row("other_sought_reports", 0, "Other methods: reports sought", screen),
+            row("other_notretrieved_reports", 0, "Other methods: reports not retrieved", screen),
+            row("other_assessed", 0, "Other methods: reports assessed", screen),
+            row("other_excluded", "", "Other methods: reports excluded", screen),
+            row(
+                "new_studies",
+                self.new_studies,
+                "New studies included in review",
+                "results/prisma/included_reports.csv",
+            ),
+            row(
+                "new_reports",
+                self.new_reports,
+                "Reports of new included studies",
+                "results/screening/included.csv",
+            ),
+            row(
+                "total_studies",
+                self.new_studies,
+                "Total studies included in review",
+                "results/prisma/included_reports.csv",
+            ),
+            row(
+                "total_reports",
+                self.new_reports,
+                "Reports of total included studies",
+                "results/screening/included.csv",
+            ),
+            row("previous_studies", 0, "Studies in a previous version of the review", "(none)"),
+            row("previous_reports", 0, "Reports in a previous version of the review", "(none)"),
+            row(
+                "ohevidence_records_awaiting_title_abstract",
+                sum(self.records_awaiting.values()),
+                "Records awaiting a title/abstract decision: " + _parts(self.records_awaiting),
+                screen,
+            ),
+            row(
+                "ohevidence_reports_awaiting_full_text",
+                sum(self.reports_awaiting.values()),
+                "Reports awaiting a full-text decision: " + _parts(self.reports_awaiting),
+                screen,
+            ),
+            row(
+                "ohevidence_studies_in_meta_analyses",
+                self.studies_in_meta,
+                "Studies in at least one meta-analysis",
+                "results/meta/*.json",
+            ),
+        ]
+
+
+def _parts(counts: Mapping[str, int]) -> str:
+    text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items() if v)
+    return text or "none"
+
+
+def _read_json(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
+
+
+def _int(path: str | Path, data: Mapping[str, Any], key: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(path, f"{key!r} is {value!r}", column=key, expected="a whole number")
+    return value
+
+
+def _int_map(path: str | Path, data: Mapping[str, Any], key: str) -> dict[str, int]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict) or not all(isinstance(v, int) for v in value.values()):
+        raise InputError(path, f"{key!r} is {value!r}", column=key, expected="an object of whole numbers")
+    return {str(k): int(v) for k, v in value.items()}
+
+
+def included_reports(
+    included: Sequence[Mapping[str, str]],
+    studies: Sequence[Mapping[str, str]],
+    study_links: Sequence[Mapping[str, str]],
+    auto_extracted: Sequence[Mapping[str, str]],
+) -> pd.DataFrame:
+    """Reports included at full text, each with the study it reports and how that was matched."""
+    by_record = {r["record_id"]: r.get("study_id", "") for r in auto_extracted}
+    links = {r["record_id"]: r["study_key"] for r in study_links}
+    registry = {rid: s["study_id"] for s in studies for rid in split_multi(s.get("registry_ids", ""))}
+    text = {s["study_id"]: " ".join(str(v) for v in s.values()) for s in studies}
+    rows = []
+    for record in included:
+        if record.get("full_text") != "include":
+            continue
+        ids = [record["record_id"], *split_multi(record.get("origin", ""))]
+        study, basis = "", ""
+        curated = {by_record[i] for i in ids if by_record.get(i) and ";" not in by_record[i]}
+        if len(curated) == 1:
+            study, basis = (
+                curated.pop(),
+                "curated study (ohevidence extract: PMID, DOI, registration or acronym)",
+            )
+        if not study:
+            for key in (record.get("pmid", ""), record.get("doi", "")):
+                hits = [
+                    sid
+                    for sid, t in text.items()
+                    if key and re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", t)
+                ]
+                if len(hits) == 1:
+                    study, basis = hits[0], f"curated study row names {key}"
+                    break
+        if not study:
+            key = next((links[i] for i in ids if i in links), "")
+            if key:
+                study, basis = registry.get(key, key), "deduplication study link " + key
+        if not study:
+            study, basis = record["record_id"], "no link found: counted as its own study"
+        rows.append(
+            {
+                "record_id": record["record_id"],
+                "study": study,
+                "basis": basis,
+                "title": record.get("title", ""),
+                "year": record.get("year", ""),
+            }
+        )
+    return pd.DataFrame(rows, columns=[c.name for c in PRISMA_REPORT_COLUMNS], dtype="string")
+
+
+def studies_in_meta(meta_files: Iterable[str | Path]) -> int:
+    pooled: set[str] = set()
+    for path in meta_files:
+        pooled.update(str(s["study_id"]) for s in _read_json(path).get("studies") or [])
+    return len(pooled)
+
+
+def compute_counts(
+    *,
+    search_log: str | Path,
+    clusters: str | Path,
+    screening_counts: str | Path,
+    included: str | Path,
+    studies: str | Path,
+    study_links: str | Path,
+    auto_extracted: str | Path,
+    meta_files: Sequence[str | Path],
+    not_retrieved_reasons: Sequence[str] = (),
+    reason_labels: Mapping[str, str] | None = None,
+) -> tuple[PrismaCounts, pd.DataFrame]:
+    """Counts from the files (not yet checked) and the included-report → study table."""
+    searches = []
+    for line, row in enumerate(read_csv_rows(search_log), start=2):
+        n = row.get("n_retrieved", "")
+        if not n.isdigit():
+            raise InputError(
+                search_log, f"n_retrieved {n!r}", line=line, column="n_retrieved", expected="a whole number"
+            )
+        label = row.get("source", "") or row.get("search_id", "")
+        if row.get("source") == "handsearch":
+            label = "hand search"
+        searches.append((row["search_id"], f"{label} ({row['search_id']})", int(n)))
+    cluster_rows = read_csv_rows(clusters)
+    screen = _read_json(screening_counts)
+    included_rows = read_csv_rows(included)
+    excluded = _int_map(screening_counts, screen, "reports_excluded")
+    not_retrieved = sum(excluded.pop(code, 0) for code in not_retrieved_reasons)
+    reports = included_reports(
+        included_rows, read_csv_rows(studies), read_csv_rows(study_links), read_csv_rows(auto_extracted)
+    )
+    counts = PrismaCounts(
+        searches=searches,
+        duplicates=sum(1 for r in cluster_rows if r.get("kept") == "no"),
+        excluded_automatic=_int(screening_counts, screen, "records_excluded_by_automation_tools"),
+        excluded_other=0,
+        records_screened=_int(screening_counts, screen, "records_screened"),
+        records_excluded=_int(screening_counts, screen, "records_excluded"),
+        records_awaiting=_int_map(screening_counts, screen, "records_awaiting_title_abstract"),
+        reports_sought=_int(screening_counts, screen, "reports_sought_for_retrieval"),
+        reports_not_retrieved=not_retrieved,
+        reports_assessed=_int(screening_counts, screen, "reports_assessed_for_eligibility") - not_retrieved,
+        reports_excluded=excluded,
+        reports_awaiting=_int_map(screening_counts, screen, "reports_awaiting_full_text"),
+        new_reports=_int(screening_counts, screen, "reports_included"),
+        new_studies=int(reports["study"].nunique()),
+        studies_in_meta=studies_in_meta(meta_files),
+        records_in_file=len(cluster_rows),
+        unique_records_in_screening=_int(screening_counts, screen, "records_in"),
+        included_reports_in_file=sum(1 for r in included_rows if r.get("full_text") == "include"),
+        reason_labels=dict(reason_labels or {}),
+    )
+    return counts, reports
+
+
+def write_counts(counts: PrismaCounts, path: str | Path) -> None:
+    frame = pd.DataFrame(counts.rows(), dtype="string")
+    write_table(frame, path, PRISMA_COUNT_COLUMNS)
+
+
+# ---------------------------------------------------------------------------
+# The diagram (PRISMA 2020, Page et al. BMJ 2021;372:n71, databases-and-registers branch).
+# ---------------------------------------------------------------------------
+def draw_prisma(counts: PrismaCounts, *, fontsize: float = 8.0) -> Figure:
+    """The flow diagram; refuses (PrismaCountError) when the counts do not reconcile."""
+    counts.check()
+    measure = TextMeasurer()
+    n = "n = {}".format
+    search_lines = [f"  {label} ({n(k)})" for _, label, k in counts.searches]
+    removed = [
+        "Records removed before screening:",
+        f"  Duplicate records ({n(counts.duplicates)})",
+        f"  Marked as ineligible by automation tools ({n(counts.excluded_automatic)})",
+        f"  Removed for other reasons ({n(counts.excluded_other)})",
+    ]
+    awaiting_ta = sum(counts.records_awaiting.values())
+    excluded_ta = [f"Records excluded ({n(counts.records_excluded)})"]
+    if awaiting_ta:
+        excluded_ta.append(f"Awaiting a decision ({n(awaiting_ta)}: {_parts(counts.records_awaiting)})")
+    reasons = [f"  {counts.reason_text(c)} ({n(k)})" for c, k in counts.reports_excluded.items() if k]
+    awaiting_ft = sum(counts.reports_awaiting.values())
+    excluded_ft = ["Reports excluded:", *reasons] if reasons else [f"Reports excluded ({n(0)})"]
+    if awaiting_ft:
+        excluded_ft.append(f"Awaiting a decision ({n(awaiting_ft)}: {_parts(counts.reports_awaiting)})")
+    left_boxes = [
+        ["Records identified from:", *search_lines, f"  Total ({n(counts.identified)})"],
+        ["Records screened", f"({n(counts.records_screened)})"],
+        ["Reports sought for retrieval", f"({n(counts.reports_sought)})"],
+        ["Reports assessed for eligibility", f"({n(counts.reports_assessed)})"],
+        [
+            f"Studies included in review ({n(counts.new_studies)})",
+            f"Reports of included studies ({n(counts.new_reports)})",
+            f"Studies in meta-analyses ({n(counts.studies_in_meta)})",
+        ],
+    ]
+    right_boxes = [
+        removed,
+        excluded_ta,
+        [f"Reports not retrieved ({n(counts.reports_not_retrieved)})"],
+        excluded_ft,
+        None,
+    ]
+    line_h = fontsize * 1.45 / 72
+    pad = 0.12
+
+    def box_size(lines: Sequence[str]) -> tuple[float, float]:
+        return (max(measure.width(t, fontsize) for t in lines) + 2 * pad, len(lines) * line_h + 2 * pad)
+
+    left_w = max(box_size(b)[0] for b in left_boxes)
+    right_w = max(box_size(b)[0] for b in right_boxes if b)
+    gap, band_w, margin = 0.45, 0.32, 0.1
+    heights = [
+        max(box_size(left)[1], box_size(right)[1] if right else 0)
+        for left, right in zip(left_boxes, right_boxes, strict=True)
+    ]
+    v_gap = 0.32
+    header_h = line_h * 1.6 + 2 * pad
+    total_h = header_h + v_gap + sum(heights) + v_gap * (len(heights) - 1) + 2 * margin
+    x_band = margin
+    x_left = x_band + band_w + 0.15
+    x_right = x_left + left_w + gap
+    total_w = x_right + right_w + margin
+    fig = Figure(figsize=(total_w, total_h), dpi=100)
+    FigureCanvasAgg(fig)
+    tf = fig.dpi_scale_trans
+
+    def rect(
+        x: float,
+        top: float,
+        w: float,
+        h: float,
+        lines: Sequence[str],
+        *,
+        face: str = "white",
+        bold: bool = False,
+        center: bool = False,
+        gid: str = "",
+    ) -> None:
+        fig.add_artist(
+            FancyBboxPatch(
+                (x, top - h),
+                w,
+                h,
+                boxstyle="square,pad=0",
+                transform=tf,
+                facecolor=face,
+                edgecolor="black",
+                lw=0.8,
+                gid=gid or None,
+            )
+        )
+        for i, text in enumerate(lines):
+            y = top - pad - (i + 0.5) * line_h
+            fig.text(
+                x + (w / 2 if center else pad),
+                y,
+                text,
+                transform=tf,
+                ha="center" if center else "left",
+                va="center",
+                fontsize=fontsize,
+                fontweight="bold" if bold else "normal",
+            )
+
+    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
+        fig.add_artist(
+            FancyArrowPatch(
+                (x0, y0),
+                (x1, y1),
+                transform=tf,
+                arrowstyle="-|>",
+                mutation_scale=9,
+                lw=0.8,
+                color="black",
+                shrinkA=0,
+                shrinkB=0,
+            )
+        )
+
+    top = total_h - margin
+    rect(
+        x_left,
+        top,
+        left_w + gap + right_w,
+        header_h,
+        ["Identification of studies via databases and registers"],
+        face="#f7e39a",
+        bold=True,
+        center=True,
+    )
+    top -= header_h + v_gap
+    tops = []
+    for left, right, h in zip(left_boxes, right_boxes, heights, strict=True):
+        tops.append(top)
+        rect(x_left, top, left_w, h, left, gid="prisma-box")
+        if right:
+            rect(x_right, top, right_w, h, right, gid="prisma-box")
+            arrow(x_left + left_w, top - h / 2, x_right, top - h / 2)
+        top -= h + v_gap
+    for i in range(len(tops) - 1):
+        arrow(x_left + left_w / 2, tops[i] - heights[i], x_left + left_w / 2, tops[i + 1])
+    # the blue phase bands on the left
+    bands = [("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, 4)]
+    for label, first, last in bands:
+        upper, lower = tops[first], tops[last] - heights[last]
+        fig.add_artist(
+            FancyBboxPatch(
+                (x_band, lower),
+                band_w,
+                upper - lower,
+                boxstyle="round,pad=0,rounding_size=0.06",
+                transform=tf,
+                facecolor="#a9c5e8",
+                edgecolor="#5b7fb0",
+                lw=0.8,
+            )
+        )
+        fig.text(
+            x_band + band_w / 2,
+            (upper + lower) / 2,
+            label,
+            transform=tf,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            fontweight="bold",
+        )
+    return fig

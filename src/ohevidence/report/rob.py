@@ -1,0 +1,168 @@
+"""RoB 2 plots in robvis conventions (McGuinness & Higgins 2020).
+
+* Traffic-light plot: one row per study (and outcome), one circle per domain D1–D5 and Overall,
+  coloured low (green, +), some concerns (yellow, −), high (red, ×), no information (blue, ?).
+* Summary plot: per domain, the proportion of information (weighted by ``weight`` when given,
+  otherwise each assessment counts once) at each judgement, as stacked horizontal bars.
+
+Input: data/curated/rob.csv (columns in :data:`ohevidence.schema.ROB_COLUMNS`). When the file is absent
+no plot is drawn and the report says none were recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Patch
+
+from ohevidence.report.common import TextMeasurer
+from ohevidence.schema import ROB_COLUMNS, ROB_DOMAINS, ROB_JUDGEMENTS, read_table
+
+COLOURS = {"low": "#02C100", "some_concerns": "#E2DF07", "high": "#BF0000", "no_information": "#4EA1F7"}
+SYMBOLS = {"low": "+", "some_concerns": "−", "high": "×", "no_information": "?"}
+LABELS = {
+    "low": "Low risk",
+    "some_concerns": "Some concerns",
+    "high": "High risk",
+    "no_information": "No information",
+}
+DOMAIN_KEYS: tuple[str, ...] = tuple(ROB_DOMAINS)
+
+
+def read_rob(path: str | Path) -> pd.DataFrame:
+    """rob.csv checked against its contract (one error naming file, line and column)."""
+    return read_table(path, ROB_COLUMNS)
+
+
+def not_recorded_note(path: str | Path) -> str:
+    return (
+        f"No risk-of-bias judgements were recorded ({path} is absent): the evidence base gives no published "
+        "RoB 2 judgements for the included studies, so no traffic-light or summary plot is drawn."
+    )
+
+
+def _row_labels(rob: pd.DataFrame) -> list[str]:
+    return [f"{s}: {o}" if o else s for s, o in zip(rob["study_id"], rob["outcome_id"], strict=True)]
+
+
+def traffic_light(rob: pd.DataFrame, *, fontsize: float = 8.0) -> Figure:
+    labels = _row_labels(rob)
+    measure = TextMeasurer()
+    label_w = max(measure.width(t, fontsize) for t in labels) + 0.15
+    cell = 0.32
+    n = len(rob)
+    width = label_w + cell * len(DOMAIN_KEYS) + 0.2
+    height = cell * (n + 1.5) + 1.3
+    fig = Figure(figsize=(max(width, 4.2), height), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes(
+        (
+            label_w / max(width, 4.2),
+            1.3 / height,
+            cell * len(DOMAIN_KEYS) / max(width, 4.2),
+            cell * (n + 1) / height,
+        )
+    )
+    ax.set_xlim(-0.5, len(DOMAIN_KEYS) - 0.5)
+    ax.set_ylim(n - 0.5, -1.5)
+    ax.axis("off")
+    for j, key in enumerate(DOMAIN_KEYS):
+        ax.text(
+            j,
+            -1,
+            "Overall" if key == "overall" else key.upper(),
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            fontweight="bold",
+        )
+    for i, (label, (_, row)) in enumerate(zip(labels, rob.iterrows(), strict=True)):
+        ax.text(-0.6, i, label, ha="right", va="center", fontsize=fontsize)
+        for j, key in enumerate(DOMAIN_KEYS):
+            judgement = row[key]
+            ax.add_patch(
+                Circle(
+                    (j, i),
+                    0.38,
+                    facecolor=COLOURS[judgement],
+                    edgecolor="black",
+                    lw=0.5,
+                    gid=f"rob-{judgement}",
+                )
+            )
+            ax.text(
+                j, i, SYMBOLS[judgement], ha="center", va="center", fontsize=fontsize + 1, fontweight="bold"
+            )
+    ax.set_aspect("equal")
+    legend = [Patch(facecolor=COLOURS[j], edgecolor="black", label=LABELS[j]) for j in ROB_JUDGEMENTS]
+    fig.legend(handles=legend, loc="lower center", ncol=2, fontsize=fontsize, frameon=False)
+    domains = "; ".join(
+        f"{k.upper()}: {v.split(': ', 1)[1]}" for k, v in ROB_DOMAINS.items() if k != "overall"
+    )
+    fig.text(0.02, 0.01, _wrap(domains, 95), fontsize=fontsize - 1.5, va="bottom")
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def summary_proportions(rob: pd.DataFrame) -> pd.DataFrame:
+    """Per domain, the share (%) of weight at each judgement."""
+    weights = pd.to_numeric(rob["weight"].where(rob["weight"] != "", "1"))
+    rows = []
+    for key in DOMAIN_KEYS:
+        total = float(weights.sum())
+        rows.append(
+            {
+                "domain": ROB_DOMAINS[key],
+                **{j: float(weights[rob[key] == j].sum()) / total * 100 for j in ROB_JUDGEMENTS},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_plot(rob: pd.DataFrame, *, fontsize: float = 8.0) -> Figure:
+    shares = summary_proportions(rob)
+    weighted = bool((rob["weight"] != "").any())
+    fig = Figure(figsize=(7.5, 2.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.42, 0.3, 0.55, 0.62))
+    y = list(range(len(shares)))[::-1]
+    left = [0.0] * len(shares)
+    for judgement in ROB_JUDGEMENTS:
+        values = shares[judgement].tolist()
+        ax.barh(
+            y,
+            values,
+            left=left,
+            color=COLOURS[judgement],
+            edgecolor="black",
+            lw=0.4,
+            height=0.7,
+            label=LABELS[judgement],
+            gid=f"rob-summary-{judgement}",
+        )
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(y, shares["domain"].tolist(), fontsize=fontsize)
+    ax.set_xlim(0, 100)
+    ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"], fontsize=fontsize)
+    ax.set_xlabel(
+        "Proportion of information" + (" (weighted)" if weighted else " (each assessment counts once)"),
+        fontsize=fontsize,
+    )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.3, -0.28), ncol=4, fontsize=fontsize, frameon=False)
+    return fig
+
+
+def rob_figures(rob: pd.DataFrame) -> Sequence[tuple[str, Figure]]:
+    return [("traffic_light", traffic_light(rob)), ("summary", summary_plot(rob))]

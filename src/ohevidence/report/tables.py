@@ -1,0 +1,297 @@
+"""Report tables (results/tables/), built from the curated tables and the meta-analysis outputs.
+
+* characteristics of included studies by job role (a study delivered by two professions is listed
+  under each);
+* summary of findings per analysis (k, participants, pooled effect with CI and PI, heterogeneity,
+  subgroup test, GRADE certainty when the curated outcomes give one);
+* economic evidence: curated outcomes of domain ``cost`` with their effect from effects.csv;
+* workforce strategies: the network case studies grouped by the roles they name;
+* the brief's trials (studies whose ``job_role_detail`` quotes the brief) with status and what the
+  synthesis could use from them;
+* screening agreement: agreement.json flattened, one row per stage and reviewer pair.
+
+Column contracts: :data:`ohevidence.schema` ``*_TABLE_COLUMNS``; every cell is text, empty when unknown.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ohevidence.errors import InputError
+from ohevidence.report.common import format_number, role_label, study_label
+from ohevidence.report.forest import MEASURE_NAMES
+from ohevidence.schema import split_multi
+
+# GRADE certainty columns read from outcomes.csv when a reviewer adds one (first found wins).
+GRADE_COLUMNS: tuple[str, ...] = ("grade_certainty", "certainty", "grade")
+BRIEF_MARK = "brief:"
+
+
+def _meta(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
+
+
+def characteristics(
+    studies: Sequence[Mapping[str, str]], roles: Mapping[str, Mapping[str, str]]
+) -> pd.DataFrame:
+    rows = []
+    for study in studies:
+        for role in split_multi(study.get("job_role", "")) or [""]:
+            rows.append(
+                {
+                    "job_role": role_label(role, roles),
+                    "study_id": study["study_id"],
+                    "study": study_label(study["study_id"], {study["study_id"]: study}),
+                    **{
+                        c: study.get(c, "")
+                        for c in (
+                            "design",
+                            "status",
+                            "country",
+                            "setting",
+                            "condition",
+                            "population",
+                            "intervention",
+                            "comparator",
+                            "n_randomised",
+                            "job_role_detail",
+                            "registry_ids",
+                            "pmid",
+                            "doi",
+                        )
+                    },
+                }
+            )
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(["job_role", "study_id"], kind="stable").reset_index(drop=True)
+
+
+def _participants(meta: Mapping[str, Any], outcomes: Mapping[tuple[str, str], Mapping[str, str]]) -> str:
+    total, missing = 0, 0
+    for study in meta.get("studies") or []:
+        row = outcomes.get((study["study_id"], study["outcome_id"])) or {}
+        try:
+            total += int(row.get("n_int", "")) + int(row.get("n_ctl", ""))
+        except ValueError:
+            missing += 1
+    if missing:
+        return f"{total} (n not reported by {missing} of {len(meta.get('studies') or [])} studies)"
+    return str(total)
+
+
+def summary_of_findings(
+    meta_files: Sequence[str | Path], outcomes: Mapping[tuple[str, str], Mapping[str, str]]
+) -> pd.DataFrame:
+    rows = []
+    for path in meta_files:
+        meta = _meta(path)
+        overall = meta.get("overall") or {}
+        reported = overall.get("reported") or {}
+        used = [outcomes.get((s["study_id"], s["outcome_id"])) or {} for s in meta.get("studies") or []]
+        grades = sorted({row.get(c, "") for row in used for c in GRADE_COLUMNS if row.get(c)})
+        test = meta.get("subgroup_test") or {}
+        heterogeneity = ""
+        if overall.get("pooled") and overall.get("q") is not None:
+            heterogeneity = (
+                f"Tau² = {format_number(overall.get('tau2'))}; I² = {format_number(overall.get('i2'), 0)}%; "
+                f"Q = {format_number(overall.get('q'))}, df = {overall.get('q_df')}, "
+                f"P = {format_number(overall.get('q_p'), 3)}"
+            )
+        effect = ""
+        if reported:
+            effect = (
+                f"{MEASURE_NAMES.get(meta['measure'], meta['measure'])} "
+                f"{format_number(reported['estimate'])} "
+                f"[{format_number(reported['ci_low'])}, {format_number(reported['ci_high'])}]"
+            )
+        rows.append(
+            {
+                "analysis_id": meta["analysis_id"],
+                "outcome": f"{meta['domain'].replace('_', ' ')} ({meta['measure']})",
+                "k": str(meta.get("k", 0)),
+                "participants": _participants(meta, outcomes) if meta.get("studies") else "0",
+                "effect": effect
+                + ("" if overall.get("pooled", False) or not effect else " (single study, not pooled)"),
+                "estimate": format_number(reported.get("estimate"), 4),
+                "ci_low": format_number(reported.get("ci_low"), 4),
+                "ci_high": format_number(reported.get("ci_high"), 4),
+                "pi": ""
+                if reported.get("pi_low") is None or int(meta.get("k", 0)) < 3
+                else f"[{format_number(reported['pi_low'])}, {format_number(reported['pi_high'])}]",
+                "heterogeneity": heterogeneity,
+                "subgroup_test": ""
+                if not test
+                else f"Q = {format_number(test.get('q'))}, df = {test.get('df')}, "
+                f"P = {format_number(test.get('p'), 3)}",
+                "model": f"{meta.get('method')}, CI {meta.get('ci_method')}",
+                "certainty": "; ".join(grades) or "not assessed",
+                "excluded": "; ".join(
+                    f"{e['study_id']}:{e['outcome_id']} ({e['reason']})" for e in meta.get("excluded") or []
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def economic_evidence(
+    outcomes: Sequence[Mapping[str, str]],
+    effects: Mapping[tuple[str, str], Mapping[str, str]],
+    studies: Mapping[str, Mapping[str, str]],
+) -> pd.DataFrame:
+    rows = []
+    for row in outcomes:
+        if row.get("domain") != "cost":
+            continue
+        effect = effects.get((row["study_id"], row["outcome_id"])) or {}
+        estimate = row.get("estimate", "")
+        ci = f"[{row['ci_low']}, {row['ci_high']}]" if row.get("ci_low") and row.get("ci_high") else ""
+        if not estimate and effect.get("yi") and row.get("measure") in ("MD", "SMD", "RD"):
+            # the engine's effect from arm data (difference measures are on their natural scale)
+            y, se = float(effect["yi"]), float(effect["se"])
+            estimate, ci = (
+                format_number(y),
+                f"[{format_number(y - 1.96 * se)}, {format_number(y + 1.96 * se)}] (from arm data)",
+            )
+        rows.append(
+            {
+                "study": study_label(row["study_id"], studies),
+                "study_id": row["study_id"],
+                "outcome_id": row["outcome_id"],
+                "measure": row.get("measure", ""),
+                "timepoint_months": row.get("timepoint_months", ""),
+                "intervention": _arm(row, "int"),
+                "control": _arm(row, "ctl"),
+                "estimate": estimate,
+                "ci": ci,
+                "flags": row.get("flags", ""),
+                "notes": row.get("notes", ""),
+                "source": row.get("source", ""),
+            }
+        )
+    columns = [
+        "study",
+        "study_id",
+        "outcome_id",
+        "measure",
+        "timepoint_months",
+        "intervention",
+        "control",
+        "estimate",
+        "ci",
+        "flags",
+        "notes",
+        "source",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _arm(row: Mapping[str, str], arm: str) -> str:
+    parts = []
+    if row.get(f"mean_{arm}"):
+        parts.append(
+            f"mean {row[f'mean_{arm}']}" + (f" (SD {row[f'sd_{arm}']})" if row.get(f"sd_{arm}") else "")
+        )
+    if row.get(f"events_{arm}"):
+        parts.append(f"events {row[f'events_{arm}']}")
+    if row.get(f"n_{arm}"):
+        parts.append(f"n {row[f'n_{arm}']}")
+    return ", ".join(parts)
+
+
+def workforce_strategies(cases: Sequence[Mapping[str, str]]) -> pd.DataFrame:
+    rows = []
+    for case in cases:
+        for role in split_multi(case.get("roles", "")) or ["roles not named"]:
+            rows.append(
+                {
+                    "role": role,
+                    **{
+                        c: case.get(c, "")
+                        for c in (
+                            "case_id",
+                            "organisation",
+                            "region",
+                            "year",
+                            "strategy",
+                            "outcome_reported",
+                            "recognition",
+                            "source",
+                        )
+                    },
+                }
+            )
+    frame = pd.DataFrame(rows)
+    # named roles first (alphabetical), the case studies that name none last
+    frame["_last"] = frame["role"] == "roles not named"
+    return (
+        frame.sort_values(["_last", "role", "case_id"], kind="stable")
+        .drop(columns="_last")
+        .reset_index(drop=True)
+    )
+
+
+def brief_trials(
+    studies: Sequence[Mapping[str, str]],
+    effects: Sequence[Mapping[str, str]],
+    meta_files: Sequence[str | Path],
+    roles: Mapping[str, Mapping[str, str]],
+) -> pd.DataFrame:
+    in_analyses: dict[str, list[str]] = {}
+    for path in meta_files:
+        meta = _meta(path)
+        for study in meta.get("studies") or []:
+            in_analyses.setdefault(study["study_id"], []).append(meta["analysis_id"])
+    why_none: dict[str, str] = {}
+    for effect in effects:
+        if effect.get("from", "").startswith("none"):
+            why_none.setdefault(effect["study_id"], effect["from"].split(":", 1)[-1].strip())
+    rows = []
+    for study in studies:
+        if not study.get("job_role_detail", "").lower().startswith(BRIEF_MARK):
+            continue
+        sid = study["study_id"]
+        analyses = in_analyses.get(sid, [])
+        rows.append(
+            {
+                "study": study_label(sid, {sid: study}),
+                "study_id": sid,
+                "acronym": study.get("acronym", ""),
+                "design": study.get("design", ""),
+                "status": study.get("status", ""),
+                "job_role": "; ".join(role_label(r, roles) for r in split_multi(study.get("job_role", "")))
+                or "Not reported",
+                "n_randomised": study.get("n_randomised", ""),
+                "registry_ids": study.get("registry_ids", ""),
+                "in_meta_analyses": "; ".join(analyses),
+                "estimate_status": "pooled"
+                if analyses
+                else f"no estimate: {why_none.get(sid, 'not in any analysis')}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def agreement_table(agreement_json: str | Path) -> pd.DataFrame:
+    data = _meta(agreement_json)
+    rows = []
+    for stage, pairs in data.items():
+        for pair in pairs or []:
+            rows.append(
+                {
+                    "stage": stage,
+                    **{
+                        k: "; ".join(v) if isinstance(v, list) else "" if v is None else str(v)
+                        for k, v in pair.items()
+                    },
+                }
+            )
+    return pd.DataFrame(rows)

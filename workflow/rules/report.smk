@@ -1,0 +1,198 @@
+# Report stage: forest and funnel plots per analysis, the PRISMA 2020 diagram and counts (checked:
+# inconsistent counts stop the rule), risk-of-bias plots and the report tables. `snakemake --report`
+# gathers every output wrapped in report() below into results/report.html.
+
+REPORT = config["report"]
+CURATED = config["extraction"]["curated_dir"]
+
+
+rule forest_plot:
+    input:
+        meta="results/meta/{analysis}.json",
+        studies=f"{CURATED}/studies.csv",
+        outcomes=f"{CURATED}/outcomes.csv",
+        job_roles=f"{CURATED}/job_roles.yaml",
+    output:
+        svg="results/figures/forest/{analysis}.svg",
+        png=report(
+            "results/figures/forest/{analysis}.png",
+            caption="../report/forest_plot.rst",
+            category="5. Figures",
+            subcategory="Forest plots",
+        ),
+        pdf="results/figures/forest/{analysis}.pdf",
+    log:
+        "logs/forest_plot/{analysis}.log",
+    wildcard_constraints:
+        analysis="[A-Za-z0-9_.-]+",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+        stem=lambda w, output: output.svg[: -len(".svg")],
+        pi="" if REPORT["prediction_interval"] else "--no-prediction-interval",
+    shell:
+        "ohevidence report forest --meta {input.meta:q} --studies {input.studies:q}"
+        " --outcomes {input.outcomes:q} --job-roles {input.job_roles:q} --out-stem {params.stem:q}"
+        " --dpi {params.dpi} {params.pi} > {log:q} 2>&1"
+
+
+rule funnel_plot:
+    input:
+        meta="results/meta/{analysis}.json",
+    output:
+        note=report(
+            "results/figures/funnel/{analysis}.txt",
+            caption="../report/funnel_plot.rst",
+            category="5. Figures",
+            subcategory="Funnel plots",
+        ),
+        plots=report(
+            directory("results/figures/funnel/{analysis}"),
+            patterns=["{name}.png"],
+            caption="../report/funnel_plot.rst",
+            category="5. Figures",
+            subcategory="Funnel plots",
+        ),
+    log:
+        "logs/funnel_plot/{analysis}.log",
+    wildcard_constraints:
+        analysis="[A-Za-z0-9_.-]+",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+        min_k=REPORT["funnel_min_k"],
+    shell:
+        "ohevidence report funnel --meta {input.meta:q} --note {output.note:q} --out-dir {output.plots:q}"
+        " --min-k {params.min_k} --dpi {params.dpi} > {log:q} 2>&1"
+
+
+rule prisma_diagram:
+    input:
+        search_log="results/search/search_log.csv",
+        clusters="results/dedup/clusters.csv",
+        screening="results/screening/prisma_counts.json",
+        included="results/screening/included.csv",
+        studies=f"{CURATED}/studies.csv",
+        study_links="results/dedup/study_links.csv",
+        auto_extracted="results/extraction/auto_extracted.csv",
+        meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        config="config/config.yaml",
+    output:
+        counts=report(
+            "results/prisma/prisma_counts.csv",
+            caption="../report/prisma_counts.rst",
+            category="5. Figures",
+            subcategory="PRISMA 2020",
+        ),
+        reports=report(
+            "results/prisma/included_reports.csv",
+            caption="../report/prisma_reports.rst",
+            category="5. Figures",
+            subcategory="PRISMA 2020",
+        ),
+        svg="results/figures/prisma.svg",
+        png=report(
+            "results/figures/prisma.png",
+            caption="../report/prisma_diagram.rst",
+            category="5. Figures",
+            subcategory="PRISMA 2020",
+        ),
+        pdf="results/figures/prisma.pdf",
+    log:
+        "logs/prisma_diagram.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+        stem=lambda w, output: output.svg[: -len(".svg")],
+    shell:
+        "ohevidence report prisma --config {input.config:q} --search-log {input.search_log:q}"
+        " --clusters {input.clusters:q} --screening-counts {input.screening:q} --included {input.included:q}"
+        " --studies {input.studies:q} --study-links {input.study_links:q}"
+        " --auto-extracted {input.auto_extracted:q} --meta {input.meta:q}"
+        " --counts-out {output.counts:q} --reports-out {output.reports:q} --figure-stem {params.stem:q}"
+        " --dpi {params.dpi} > {log:q} 2>&1"
+
+
+rule risk_of_bias:
+    input:
+        # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
+        rob=lambda w: [REPORT["rob"]] if Path(REPORT["rob"]).is_file() else [],
+    output:
+        note=report(
+            "results/tables/risk_of_bias.txt",
+            caption="../report/risk_of_bias.rst",
+            category="6. Tables",
+        ),
+        plots=report(
+            directory("results/figures/rob"),
+            patterns=["{name}.png"],
+            caption="../report/risk_of_bias.rst",
+            category="5. Figures",
+            subcategory="Risk of bias",
+        ),
+    log:
+        "logs/risk_of_bias.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+        rob=REPORT["rob"],
+    shell:
+        "ohevidence report rob --rob {params.rob:q} --out-dir {output.plots:q} --note {output.note:q}"
+        " --dpi {params.dpi} > {log:q} 2>&1"
+
+
+rule report_tables:
+    input:
+        studies=f"{CURATED}/studies.csv",
+        outcomes=f"{CURATED}/outcomes.csv",
+        case_studies=f"{CURATED}/case_studies.csv",
+        job_roles=f"{CURATED}/job_roles.yaml",
+        effects="results/extraction/effects.csv",
+        agreement="results/screening/agreement.json",
+        meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+    output:
+        characteristics=report(
+            "results/tables/characteristics_by_role.csv",
+            caption="../report/table_characteristics.rst",
+            category="6. Tables",
+        ),
+        findings=report(
+            "results/tables/summary_of_findings.csv",
+            caption="../report/table_summary_of_findings.rst",
+            category="6. Tables",
+        ),
+        economic=report(
+            "results/tables/economic_evidence.csv",
+            caption="../report/table_economic.rst",
+            category="6. Tables",
+        ),
+        workforce=report(
+            "results/tables/workforce_strategies.csv",
+            caption="../report/table_workforce.rst",
+            category="6. Tables",
+        ),
+        trials=report(
+            "results/tables/brief_trials.csv",
+            caption="../report/table_brief_trials.rst",
+            category="6. Tables",
+        ),
+        agreement=report(
+            "results/tables/screening_agreement.csv",
+            caption="../report/table_agreement.rst",
+            category="6. Tables",
+        ),
+    log:
+        "logs/report_tables.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        out_dir=lambda w, output: str(Path(output.findings).parent),
+    shell:
+        "ohevidence report tables --studies {input.studies:q} --outcomes {input.outcomes:q}"
+        " --case-studies {input.case_studies:q} --job-roles {input.job_roles:q} --effects {input.effects:q}"
+        " --agreement {input.agreement:q} --meta {input.meta:q} --out-dir {params.out_dir:q}"
+        " > {log:q} 2>&1"
