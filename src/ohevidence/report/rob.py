@@ -53,36 +53,31 @@ def _row_labels(rob: pd.DataFrame) -> list[str]:
 
 
 def traffic_light(rob: pd.DataFrame, *, fontsize: float = 8.0) -> Figure:
+    """One row per assessment, one circle per domain; legend and domain key in their own bands below."""
     labels = _row_labels(rob)
     measure = TextMeasurer()
-    label_w = max(measure.width(t, fontsize) for t in labels) + 0.15
-    cell = 0.32
+    label_w = max(measure.width(t, fontsize) for t in labels) + 0.2
+    cell = max(0.36, measure.width("Overall", fontsize, "bold") + 0.1)  # a column fits its header
     n = len(rob)
-    width = label_w + cell * len(DOMAIN_KEYS) + 0.2
-    height = cell * (n + 1.5) + 1.3
-    fig = Figure(figsize=(max(width, 4.2), height), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes(
-        (
-            label_w / max(width, 4.2),
-            1.3 / height,
-            cell * len(DOMAIN_KEYS) / max(width, 4.2),
-            cell * (n + 1) / height,
-        )
+    width = max(label_w + cell * len(DOMAIN_KEYS) + 0.3, 5.2)
+    domains = "; ".join(
+        f"{k.upper()}: {v.split(': ', 1)[1]}" for k, v in ROB_DOMAINS.items() if k != "overall"
     )
+    key_text = _wrap(domains, max(40, int(width / (fontsize * 0.55 / 72))))
+    key_h = (key_text.count("\n") + 1) * (fontsize - 1.5) * 1.4 / 72
+    legend_h = 2 * fontsize * 1.6 / 72 + 0.1
+    grid_h = cell * (n + 1)
+    height = 0.15 + grid_h + 0.15 + legend_h + 0.1 + key_h + 0.1
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    bottom = (0.1 + key_h + 0.1 + legend_h + 0.15) / height
+    ax = fig.add_axes((label_w / width, bottom, cell * len(DOMAIN_KEYS) / width, grid_h / height))
     ax.set_xlim(-0.5, len(DOMAIN_KEYS) - 0.5)
     ax.set_ylim(n - 0.5, -1.5)
     ax.axis("off")
     for j, key in enumerate(DOMAIN_KEYS):
-        ax.text(
-            j,
-            -1,
-            "Overall" if key == "overall" else key.upper(),
-            ha="center",
-            va="center",
-            fontsize=fontsize,
-            fontweight="bold",
-        )
+        header = "Overall" if key == "overall" else key.upper()
+        ax.text(j, -1, header, ha="center", va="center", fontsize=fontsize, fontweight="bold")
     for i, (label, (_, row)) in enumerate(zip(labels, rob.iterrows(), strict=True)):
         ax.text(-0.6, i, label, ha="right", va="center", fontsize=fontsize)
         for j, key in enumerate(DOMAIN_KEYS):
@@ -102,11 +97,15 @@ def traffic_light(rob: pd.DataFrame, *, fontsize: float = 8.0) -> Figure:
             )
     ax.set_aspect("equal")
     legend = [Patch(facecolor=COLOURS[j], edgecolor="black", label=LABELS[j]) for j in ROB_JUDGEMENTS]
-    fig.legend(handles=legend, loc="lower center", ncol=2, fontsize=fontsize, frameon=False)
-    domains = "; ".join(
-        f"{k.upper()}: {v.split(': ', 1)[1]}" for k, v in ROB_DOMAINS.items() if k != "overall"
+    fig.legend(
+        handles=legend,
+        loc="upper center",
+        bbox_to_anchor=(0.5, (0.1 + key_h + 0.1 + legend_h) / height),
+        ncol=4,
+        fontsize=fontsize,
+        frameon=False,
     )
-    fig.text(0.02, 0.01, _wrap(domains, 95), fontsize=fontsize - 1.5, va="bottom")
+    fig.text(0.02, 0.1 / height, key_text, fontsize=fontsize - 1.5, va="bottom")
     return fig
 
 
