@@ -5,7 +5,7 @@
     ohevidence search merge DIR [DIR ...] --records-out FILE --log-out FILE
 
 Each stage's module registers its own subcommands (``register(stages)``); add a stage by
-adding its module to ``STAGE_MODULES``. Errors in the user's input print one line naming
+adding its name and module to ``STAGE_MODULES``. Errors in the user's input print one line naming
 file, line and column, and exit with status 2.
 """
 
@@ -27,14 +27,14 @@ from ohevidence.search.searches import load_manifest
 log = logging.getLogger("ohevidence")
 
 # Modules with a `register(stages)` function adding their stage's subcommands.
-STAGE_MODULES: tuple[str, ...] = (
-    "ohevidence.search.cli",
-    "ohevidence.extract.cli",
-    "ohevidence.screen.cli",
-    "ohevidence.meta.cli",
-    "ohevidence.dedupe.cli",
-    "ohevidence.report.cli",
-)
+STAGE_MODULES: dict[str, str] = {
+    "search": "ohevidence.search.cli",
+    "dedupe": "ohevidence.dedupe.cli",
+    "screen": "ohevidence.screen.cli",
+    "extract": "ohevidence.extract.cli",
+    "meta": "ohevidence.meta.cli",
+    "report": "ohevidence.report.cli",
+}
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -68,7 +68,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser; with ``stage``, only that stage's module is imported.
+
+    Stages pull in scikit-learn, matplotlib and scipy: importing all of them costs seconds,
+    paid by every Snakemake job, so a command imports just the stage it runs.
+    """
     parser = argparse.ArgumentParser(prog="ohevidence", description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--version", action="version", version=f"ohevidence {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -81,13 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--report", default=None, help="write the result here (only when valid)")
     validate.set_defaults(func=_cmd_validate)
 
-    for module in STAGE_MODULES:
+    modules = [STAGE_MODULES[stage]] if stage in STAGE_MODULES else list(STAGE_MODULES.values())
+    for module in modules:
         importlib.import_module(module).register(stages)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    stage = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = build_parser(stage)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
