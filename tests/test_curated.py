@@ -303,3 +303,19 @@ def test_every_outcome_number_appears_in_the_evidence(evidence_text: str) -> Non
             value = row[column]
             if value:
                 assert value in printed or value.lstrip("-") in printed, (row["study_id"], column, value)
+
+
+def test_load_job_roles_for_later_stages(tmp_path: Path) -> None:
+    """Later stages share one taxonomy reader: it refuses a file that is no taxonomy at all."""
+    from ohevidence.curated import load_job_roles
+    from ohevidence.errors import InputError
+
+    roles = load_job_roles(CURATED / "job_roles.yaml")
+    assert roles["physiotherapist"]["professional_group"] == "allied health"
+    bad = tmp_path / "job_roles.yaml"
+    bad.write_text("roles:\n  - id: physiotherapist\n    label: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"job_roles\.yaml, line \d+"):
+        load_job_roles(bad)
+    bad.write_text("role: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match="roles"):
+        load_job_roles(bad)

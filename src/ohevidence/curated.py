@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from ohevidence.errors import InputError
 from ohevidence.schema import (
     CASE_STUDY_COLUMNS,
     OUTCOME_COLUMNS,
@@ -169,6 +170,28 @@ def read_job_roles(path: Path, problems: list[Problem]) -> dict[str, dict[str, A
             continue
         if role_id:
             roles[role_id] = {**entry, "_line": line}
+    return roles
+
+
+def load_job_roles(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The job-role taxonomy for a stage that uses it (effects, forest plots, tables).
+
+    One reader for the taxonomy everywhere. It raises only when the file cannot serve as a
+    taxonomy at all (missing, not YAML, no ``roles:`` list, an entry without a usable id);
+    checking every field of every entry is ``ohevidence validate``'s job, the DAG's first rule.
+    """
+    problems: list[Problem] = []
+    roles = read_job_roles(Path(path), problems)
+    fatal = [p for p in errors(problems) if p.column in ("-", "roles", "id")]
+    if fatal:
+        first = fatal[0]
+        raise InputError(
+            first.file,
+            f"{first.value!r} is not valid" if first.value else "cannot be read as a job-role taxonomy",
+            line=first.line or None,
+            column=None if first.column == "-" else first.column,
+            expected=first.expected,
+        )
     return roles
 
 

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from ohevidence import effects as fx
+from ohevidence.curated import load_job_roles
 from ohevidence.errors import ConfigError, InputError
 from ohevidence.meta.io import clean, write_json
 from ohevidence.meta.model import MetaResult, pool
@@ -88,17 +88,7 @@ def _read_rows(path: str | Path, required: tuple[str, ...]) -> list[_Row]:
 
 def read_job_roles(path: str | Path) -> dict[str, str]:
     """Job-role id → professional group, from job_roles.yaml."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"cannot be read as YAML: {exc}") from exc
-    roles = data.get("roles") if isinstance(data, dict) else None
-    if not isinstance(roles, list):
-        raise InputError(path, "expected a top-level 'roles:' list", line=1, column="roles")
-    return {
-        str(r["id"]): str(r.get("professional_group", "")) for r in roles if isinstance(r, dict) and "id" in r
-    }
+    return {role: str(entry.get("professional_group") or "") for role, entry in load_job_roles(path).items()}
 
 
 # ---------------------------------------------------------------------------

@@ -13,9 +13,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import yaml
 from matplotlib.figure import Figure
 
+from ohevidence.curated import load_job_roles
 from ohevidence.errors import InputError
 from ohevidence.schema import split_multi
 
@@ -116,21 +116,12 @@ def index_by(rows: Iterable[Mapping[str, str]], *keys: str) -> dict[Any, Mapping
 
 def read_role_taxonomy(path: str | Path) -> dict[str, dict[str, str]]:
     """job_roles.yaml: role id → {'label', 'professional_group'}."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"cannot be read as YAML: {exc}") from exc
-    roles = data.get("roles") if isinstance(data, dict) else None
-    if not isinstance(roles, list):
-        raise InputError(path, "expected a top-level 'roles:' list", line=1, column="roles")
     return {
-        str(r["id"]): {
-            "label": str(r.get("label") or r["id"]),
-            "professional_group": str(r.get("professional_group") or ""),
+        role: {
+            "label": str(entry.get("label") or role),
+            "professional_group": str(entry.get("professional_group") or ""),
         }
-        for r in roles
-        if isinstance(r, dict) and "id" in r
+        for role, entry in load_job_roles(path).items()
     }
 
 
