@@ -525,3 +525,23 @@ def test_screening_tables_are_documented() -> None:
     ):
         for column in columns:
             assert f"| `{column.name}` |" in section, column.name
+
+
+def test_character_ngrams_bridge_spelling_variants() -> None:
+    """Words alone see 'randomised' and 'randomized' as unrelated; the character block does not."""
+    from ohevidence.screen.ranking import RankingSettings, tfidf_features
+
+    texts = [
+        "randomised trial of vocational advice",
+        "randomized trial of vocational advice",
+        "qualitative interviews with nurses",
+        "qualitative interviews with managers",
+    ]
+    words_only = tfidf_features(texts, RankingSettings(char_weight=0.0, min_df=1))
+    both = tfidf_features(texts, RankingSettings(min_df=1))
+    assert both.shape[1] > words_only.shape[1]
+    assert np.allclose(np.asarray((both.multiply(both)).sum(axis=1)).ravel(), 1.0)  # rows L2-normalised
+    # the two trial records share more once character n-grams are in
+    sim_words = (words_only[0] @ words_only[1].T).toarray()[0, 0]
+    sim_both = (both[0] @ both[1].T).toarray()[0, 0]
+    assert sim_both > sim_words
