@@ -93,7 +93,7 @@ def live_search(wildcards):
 def refresh_request(wildcards):
     """With refresh_searches, a fresh marker (deleted after use) makes a finished search run again."""
     return (
-        f"results/.refresh/{wildcards.search_id}" if config["refresh_searches"] else []
+        f"results/.refresh/{wildcards.search_id}" if REFRESH_SEARCHES else []
     )
 
 
