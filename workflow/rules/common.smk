@@ -92,9 +92,7 @@ def live_search(wildcards):
 
 def refresh_request(wildcards):
     """With refresh_searches, a fresh marker (deleted after use) makes a finished search run again."""
-    return (
-        f"results/.refresh/{wildcards.search_id}" if REFRESH_SEARCHES else []
-    )
+    return f"results/.refresh/{wildcards.search_id}" if REFRESH_SEARCHES else []
 
 
 def n_hits_option(wildcards):
