@@ -576,6 +576,16 @@ SCREENING_DECISION_COLUMNS: tuple[Column, ...] = (
     Column("decided_at", "When the decision was made, ISO 8601 (a later dated row replaces an earlier one)."),
 )
 
+# What a screener sees of a record, in sheet order (shared by the sheets and title_abstract.csv).
+RECORD_DISPLAY_COLUMNS: tuple[Column, ...] = (
+    Column("title", "Title."),
+    Column("abstract", "Abstract."),
+    Column("year", "Publication year."),
+    Column("journal", "Journal."),
+    Column("doi", "DOI."),
+    Column("pmid", "PMID."),
+)
+
 # The reviewer's sheet (to_screen_<reviewer>.csv, full_text_<reviewer>.csv): fill decision/reason/note.
 SCREENING_SHEET_COLUMNS: tuple[Column, ...] = (
     Column("record_id", "The record to screen.", True),
@@ -583,12 +593,7 @@ SCREENING_SHEET_COLUMNS: tuple[Column, ...] = (
     Column("reviewer", "Whose sheet this is (pre-filled).", True),
     Column("rank", "Screening priority, 1 = likeliest include (active-learning model).", True, r"\d+"),
     Column("rule_flags", "Eligibility rules that fired, with matched text ('[for]'/'[against]')."),
-    Column("title", "Title."),
-    Column("abstract", "Abstract."),
-    Column("year", "Publication year."),
-    Column("journal", "Journal."),
-    Column("doi", "DOI."),
-    Column("pmid", "PMID."),
+    *RECORD_DISPLAY_COLUMNS,
     Column("decision", "To fill: include | exclude | maybe."),
     Column("reason", "To fill: reason code (required for full-text exclusions)."),
     Column("note", "To fill: free text."),
@@ -602,12 +607,7 @@ TITLE_ABSTRACT_COLUMNS: tuple[Column, ...] = (
     Column("rank", "Screening priority, 1 = likeliest include.", True, r"\d+"),
     Column("score", "Model score (classifier decision value), or the rules' score before any decision."),
     Column("rule_flags", "Eligibility rules that fired, with the matched text."),
-    Column("title", "Title."),
-    Column("abstract", "Abstract."),
-    Column("year", "Publication year."),
-    Column("journal", "Journal."),
-    Column("doi", "DOI."),
-    Column("pmid", "PMID."),
+    *RECORD_DISPLAY_COLUMNS,
 )
 TITLE_ABSTRACT_TAIL: tuple[Column, ...] = (
     Column("consensus", "include | exclude | '' (not settled yet)."),
