@@ -637,3 +637,26 @@ def test_title_with_words_put_in_front_is_still_blocked() -> None:
     candidates = block(prepared)
     assert len(candidates) == 1
     assert "author_title_end" in key_names(int(candidates["keys"].iloc[0]))
+
+
+def test_same_title_and_authors_in_one_volume_at_another_page_merges() -> None:
+    # A supplement or reprint page for the same item: same title, authors, journal, year, volume.
+    a = rec(source_id="a", **{**ARTICLE, "pages": "e8-e9"})
+    b = rec(source_id="b", **{**ARTICLE, "pages": "e3"})
+    result = run(a, b)
+    assert together(result, a["record_id"], b["record_id"])
+    assert set(result.clusters.matched_by) == {"same_title_authors_volume"}
+    # Another author list: not merged automatically, a person decides.
+    c = rec(source_id="c", **{**ARTICLE, "pages": "e3", "authors": "Taylor, R; Patel, S; Brown, A"})
+    result = run(a, c)
+    assert not together(result, a["record_id"], c["record_id"])
+
+
+def test_consecutive_supplement_ranges_with_a_section_prefix_are_two_papers() -> None:
+    # FOCUS 1 (iii19-iii32) and FOCUS 2 (iii33-iii44): same authors, volume and nearly the same title.
+    title = "FOCUS {}: a randomised trial of vocational advice for workers with musculoskeletal pain"
+    a = rec(source_id="a", **{**ARTICLE, "title": title.format(1), "pages": "iii19-iii32"})
+    b = rec(source_id="b", **{**ARTICLE, "title": title.format(2), "pages": "iii33-iii44"})
+    result = run(a, b)
+    assert not together(result, a["record_id"], b["record_id"])
+    assert "adjacent_pages" in set(result.pairs["veto"])

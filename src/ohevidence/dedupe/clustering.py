@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ohevidence.dedupe.matching import IDENTIFIER_RULES
+
 log = logging.getLogger("ohevidence.dedupe")
 
 
@@ -124,7 +126,7 @@ def cluster(
         if (a, b) not in decided:
             forest.forbid(int(a), int(b))
     duplicates = pairs[pairs["outcome"] == "duplicate"].copy()
-    duplicates["identifier"] = duplicates["rule"].str.startswith("same_")
+    duplicates["identifier"] = duplicates["rule"].isin(IDENTIFIER_RULES)
     duplicates["strength"] = duplicates["title"].fillna(50) + duplicates["authors"].fillna(50)
     duplicates = duplicates.sort_values(["identifier", "strength"], ascending=[False, False], kind="stable")
     for a, b, rule in zip(duplicates["a"], duplicates["b"], duplicates["rule"], strict=True):

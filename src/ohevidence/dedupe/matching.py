@@ -335,10 +335,13 @@ def follows(first_a, last_a, first_b, last_b):  # numbers or arrays alike
 
 
 def _veto_adjacent_pages(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
-    first_a, first_b = _pair_values(prepared, "page_first", pairs)
-    last_a, last_b = _pair_values(prepared, "page_last", pairs)
+    """Consecutive ranges, also of supplement pages with one prefix ('iii19-iii32', 'iii33-iii44')."""
+    first_a, first_b = _pair_values(prepared, "page_start_any", pairs)
+    last_a, last_b = _pair_values(prepared, "page_end_any", pairs)
+    prefix_a, prefix_b = _pair_values(prepared, "page_prefix", pairs)
     with np.errstate(invalid="ignore"):
-        return follows(first_a, last_a, first_b, last_b) | follows(first_b, last_b, first_a, last_a)
+        consecutive = follows(first_a, last_a, first_b, last_b) | follows(first_b, last_b, first_a, last_a)
+    return consecutive & (prefix_a == prefix_b)
 
 
 def _veto_conference(prepared: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:

@@ -201,6 +201,19 @@ def page_numbers(pages_full: str) -> tuple[int, int] | None:
     return first, last
 
 
+def prefixed_page_numbers(pages_full: str) -> tuple[str, int, int] | None:
+    """Section prefix and numeric (first, last) of one range: 'iii19-iii32' -> ('iii', 19, 32).
+
+    A range whose ends carry different prefixes ('s19-20' is read as 's19-s20' by
+    ``normalise_pages``) or several ranges give None.
+    """
+    match = re.fullmatch(r"([a-z]*)(\d+)(?:-([a-z]*)(\d+))?", pages_full)
+    if not match or (match.group(3) is not None and match.group(3) != match.group(1)):
+        return None
+    first = int(match.group(2))
+    return match.group(1), first, int(match.group(4)) if match.group(4) else first
+
+
 def normalise_volume(volume: str) -> str:
     """'Vol. 24' -> '24'; 'Drug Discovery. 9' (a journal's subtitle exported into the volume) -> '9'.
 
@@ -291,7 +304,8 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
 
     Columns: title_n, title_key, title_main, authors_n, author_words, first_author, journal_n,
     journal_raw, year (float, NaN if unknown), volume_n, issue_n, pages_n, first_page,
-    page_first/page_last (NaN unless a plain numeric range), last_page, doi_n, pmid_n, abstract_n, part,
+    page_first/page_last (NaN unless a plain numeric range), last_page, page_prefix and
+    page_start_any/page_end_any (the range of one section prefix), doi_n, pmid_n, abstract_n, part,
     kind, conference, registry,
     unique_search (search id for sources with unique ids, else '').
     """
@@ -306,6 +320,7 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
     title_n = [normalise_title(t) for t in titles]
     page_pairs = [normalise_pages(p) for p in pages]
     ranges = [page_numbers(full) for full, _ in page_pairs]
+    prefixed = [prefixed_page_numbers(full) for full, _ in page_pairs]
     years = []
     for value in col("year"):
         match = _YEAR.search(value)
@@ -334,6 +349,11 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
             "page_first": [r[0] if r else np.nan for r in ranges],
             "page_last": [r[1] if r else np.nan for r in ranges],
             "last_page": [last_page(full) for full, _ in page_pairs],
+            # The same range with its section prefix ('iii' of 'iii19-iii32') set apart, for
+            # consecutive supplement pages.
+            "page_prefix": [r[0] if r else "" for r in prefixed],
+            "page_start_any": [r[1] if r else np.nan for r in prefixed],
+            "page_end_any": [r[2] if r else np.nan for r in prefixed],
             "doi_n": [clean_doi(d) for d in col("doi")],
             "pmid_n": [normalise_pmid(p) for p in col("pmid")],
             "abstract_n": [fold(a[:600])[:400] for a in abstracts],
