@@ -465,6 +465,9 @@ def test_journal_names_lose_subtitles_meetings_brackets_and_foreign_function_wor
     assert normalise_journal("Ai zheng = Aizheng = Chinese journal of cancer") == (
         "ai zheng|aizheng|chinese journal cancer"
     )
+    assert normalise_journal("Stroke. Conference") == "stroke"
+    assert normalise_journal("Atherosclerosis Supplements") == "atherosclerosis"
+    assert normalise_journal("Journal of Conference Studies") == "journal conference studies"
 
 
 def test_journal_similarity_of_parallel_titles_and_run_together_words() -> None:
@@ -660,3 +663,19 @@ def test_consecutive_supplement_ranges_with_a_section_prefix_are_two_papers() ->
     result = run(a, b)
     assert not together(result, a["record_id"], b["record_id"])
     assert "adjacent_pages" in set(result.pairs["veto"])
+
+
+def test_consecutive_pages_do_not_split_what_one_doi_has_joined() -> None:
+    # One abstract indexed on p51 and on p52 (both with its DOI), and two DOI-less copies of each:
+    # the DOI proves the two pages are one item's, so the adjacent-pages veto no longer applies.
+    base = {**ARTICLE, "pages": "51"}
+    with_doi = [
+        rec(source_id=f"d{i}", **{**base, "pages": pages, "doi": "10.1000/abstract.51"})
+        for i, pages in enumerate(("51", "52"))
+    ]
+    plain = [rec(source_id=f"p{i}", **{**base, "pages": pages}) for i, pages in enumerate(("51", "52"))]
+    result = run(*with_doi, *plain)
+    assert result.clusters["cluster_id"].nunique() == 1
+    # Without the DOI bridge the veto holds: p51 and p52 are consecutive papers.
+    result = run(*plain)
+    assert not together(result, plain[0]["record_id"], plain[1]["record_id"])

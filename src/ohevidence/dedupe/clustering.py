@@ -7,6 +7,11 @@ Plain connected components would let a sparse record bridge two different articl
 - two records of one search of a source with unique ids (PubMed, Crossref/NIHR);
 - two records a veto or a person declared distinct.
 
+One veto is lifted inside clusters: ``adjacent_pages`` says two records on consecutive pages
+are two papers, but when one of the two clusters already holds records on both pages (joined
+by a stronger edge, typically an identical DOI: one abstract indexed on p51 and on p52), the
+page numbers are shown to be one item's and no longer tell two papers apart.
+
 Edges are taken strongest first (people's 'duplicate' decisions, identical identifiers,
 then by similarity), so a refused edge is the weakest one. Refused edges go to the people
 as 'maybe' pairs.
@@ -33,7 +38,9 @@ class Clustering:
 
 
 class _Forest:
-    def __init__(self, constraints: list[dict[str, frozenset[object]]]) -> None:
+    def __init__(
+        self, constraints: list[dict[str, frozenset[object]]], pages: list[str] | None = None
+    ) -> None:
         n = len(constraints)
         self.parent = np.arange(n)
         self.size = np.ones(n, dtype=np.int64)
@@ -41,6 +48,11 @@ class _Forest:
             i: {k: set(v) for k, v in c.items()} for i, c in enumerate(constraints) if c
         }
         self.cannot: dict[int, set[int]] = {}
+        # Page-based cannot-links (adjacent_pages): root -> {(partner, own record)}, and the page
+        # values each cluster holds, for the lifting rule of the module docstring.
+        self.pages = pages or [""] * n
+        self.soft: dict[int, set[tuple[int, int]]] = {}
+        self.cluster_pages: dict[int, set[str]] = {i: {p} for i, p in enumerate(self.pages) if p}
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -55,6 +67,10 @@ class _Forest:
         self.cannot.setdefault(self.find(a), set()).add(b)
         self.cannot.setdefault(self.find(b), set()).add(a)
 
+    def forbid_pages(self, a: int, b: int) -> None:
+        self.soft.setdefault(self.find(a), set()).add((b, a))
+        self.soft.setdefault(self.find(b), set()).add((a, b))
+
     def conflict(self, ra: int, rb: int) -> str:
         ca, cb = self.constraints.get(ra), self.constraints.get(rb)
         if ca and cb:
@@ -66,6 +82,14 @@ class _Forest:
         for root, other_root in ((ra, rb), (rb, ra)):
             for partner in self.cannot.get(root, ()):
                 if self.find(partner) == other_root:
+                    return "declared distinct"
+            for partner, own in self.soft.get(root, ()):
+                if self.find(partner) != other_root:
+                    continue
+                # Lifted when either cluster already holds both records' pages.
+                if self.pages[own] not in self.cluster_pages.get(other_root, ()) and self.pages[
+                    partner
+                ] not in self.cluster_pages.get(root, ()):
                     return "declared distinct"
         return ""
 
@@ -82,6 +106,12 @@ class _Forest:
         nb = self.cannot.pop(rb, None)
         if nb:
             self.cannot.setdefault(ra, set()).update(nb)
+        sb = self.soft.pop(rb, None)
+        if sb:
+            self.soft.setdefault(ra, set()).update(sb)
+        pb = self.cluster_pages.pop(rb, None)
+        if pb:
+            self.cluster_pages.setdefault(ra, set()).update(pb)
 
 
 def record_constraints(prepared: pd.DataFrame) -> list[dict[str, frozenset[object]]]:
@@ -107,7 +137,7 @@ def cluster(
     decisions: pd.DataFrame | None = None,
 ) -> Clustering:
     """Cluster records from decided pairs and people's decisions (positions ``a``, ``b``, ``decision``)."""
-    forest = _Forest(record_constraints(prepared))
+    forest = _Forest(record_constraints(prepared), prepared["pages_n"].tolist())
     clustering = Clustering(labels=np.empty(0, dtype=np.int64))
     decided: set[tuple[int, int]] = set()
     if decisions is not None and len(decisions):
@@ -122,8 +152,12 @@ def cluster(
                     forest.union(ra, rb)
                 clustering.accepted.append((int(a), int(b), "decision"))
     vetoed = pairs[(pairs["outcome"] == "distinct") & (pairs["veto"] != "")]
-    for a, b in zip(vetoed["a"], vetoed["b"], strict=True):
-        if (a, b) not in decided:
+    for a, b, veto in zip(vetoed["a"], vetoed["b"], vetoed["veto"], strict=True):
+        if (a, b) in decided:
+            continue
+        if veto == "adjacent_pages":
+            forest.forbid_pages(int(a), int(b))
+        else:
             forest.forbid(int(a), int(b))
     duplicates = pairs[pairs["outcome"] == "duplicate"].copy()
     duplicates["identifier"] = duplicates["rule"].isin(IDENTIFIER_RULES)

@@ -76,10 +76,13 @@ _JOURNAL_STOPWORDS = frozenset(
     "the of and for in on a an de la le les et des du d l und der die das fur".split()
     + "y e di del della da do dos".split()
 )
-# What follows the journal's name proper: EMBASE's '.Conference: 44th Annual Meeting ...' (the
-# meeting whose abstracts the journal printed), a subtitle after ' : ' ('Journal of clinical
-# virology : the official publication of ...'), a publisher after ' / '.
-_JOURNAL_TAIL = re.compile(r"\.?\s*conference\s*:.*$|\s:\s.*$|\s/\s.*$", re.IGNORECASE)
+# What follows the journal's name proper: EMBASE's '.Conference: 44th Annual Meeting ...' or a
+# bare '. Conference' (the meeting whose abstracts the journal printed), a subtitle after ' : '
+# ('Journal of clinical virology : the official publication of ...'), a publisher after ' / '.
+_JOURNAL_TAIL = re.compile(
+    r"\.\s*conference\s*(?::.*)?$|\s+conference\s*:.*$|\s:\s.*$|\s/\s.*$", re.IGNORECASE
+)
+_SUPPLEMENT_WORDS = frozenset({"supplement", "supplements", "suppl", "supplementum"})
 _BRACKETS = re.compile(r"\[[^\]]*\]")
 _LOST_CHARACTER = re.compile(r"(?<=[^\W\d_])\?(?=[^\W\d_])")
 
@@ -130,6 +133,8 @@ def first_author(authors: str) -> str:
 def normalise_journal(journal: str) -> str:
     """'J. Public Health (Oxf.)' -> 'j public health': no function words, brackets, subtitle or meeting.
 
+    A trailing 'Supplement(s)' goes too: a journal's supplement series carries its abstracts.
+
     MEDLINE prints parallel titles ('Ai zheng = Aizheng = Chinese journal of cancer'): each
     name is kept, '|'-joined, and :func:`~ohevidence.dedupe.matching.journal_similarity`
     compares the best-matching pair. A '?' inside a word stands for a character an export
@@ -140,6 +145,8 @@ def normalise_journal(journal: str) -> str:
     for part in text.split(" = "):
         part = _PARENS.sub(" ", _BRACKETS.sub(" ", _JOURNAL_TAIL.sub("", part.strip(' "'))))
         words = [w for w in fold(part.replace("&", " and ")).split() if w not in _JOURNAL_STOPWORDS]
+        if len(words) > 1 and words[-1] in _SUPPLEMENT_WORDS:
+            words = words[:-1]  # 'Atherosclerosis Supplements' prints abstracts of 'Atherosclerosis'
         if words and " ".join(words) not in names:
             names.append(" ".join(words))
     return "|".join(names)
