@@ -19,7 +19,7 @@ from ohevidence.screen.agreement import cohen_kappa, gwet_ac1, pair_agreement
 from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
 from ohevidence.screen.evaluation import atd, rrf, wss
 from ohevidence.screen.export import neutralise, write_sheet
-from ohevidence.screen.ranking import RankingSettings, simulate, tfidf_features
+from ohevidence.screen.ranking import RankingSettings, screening_text, simulate, tfidf_features
 from ohevidence.screen.rules import apply_rules, compile_rules
 from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
 
@@ -545,3 +545,12 @@ def test_character_ngrams_bridge_spelling_variants() -> None:
     sim_words = (words_only[0] @ words_only[1].T).toarray()[0, 0]
     sim_both = (both[0] @ both[1].T).toarray()[0, 0]
     assert sim_both > sim_words
+
+
+def test_the_model_reads_text_without_markup() -> None:
+    # Database exports carry HTML entities and tags; the model should see the words only.
+    text = screening_text(
+        "Wilson&rsquo;s disease", "Cu<sup>2+</sup> in H<inf>2</inf>O; <i>ATP7B</i> &amp; a < b"
+    )
+    assert text == "Wilson's disease Cu2+ in H2O; ATP7B & a < b"
+    assert screening_text("Wilson’s disease", "") == "Wilson's disease"

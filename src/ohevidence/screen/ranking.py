@@ -19,6 +19,8 @@ order (the ASReview simulation protocol) so the ranking can be benchmarked again
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,9 +51,20 @@ class RankingSettings:
     growth: float = 0.05
 
 
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+
+
+def plain_text(text: str) -> str:
+    """Text without markup: HTML entities decoded ('Wilson&rsquo;s' -> "Wilson's"), and tags such
+    as <sup>, <inf> or <i> of database exports dropped (their words are not the record's words)."""
+    if "<" in text or "&" in text:
+        text = html.unescape(_MARKUP.sub("", text))
+    return text.replace("\u2019", "'")  # a typographic apostrophe is an apostrophe
+
+
 def screening_text(title: str, abstract: str, extra: str = "") -> str:
-    """What the model reads of a record: title, abstract and any keyword fields."""
-    return " ".join(part for part in (title, abstract, extra) if part)
+    """What the model reads of a record: title, abstract and any keyword fields, as plain text."""
+    return plain_text(" ".join(part for part in (title, abstract, extra) if part))
 
 
 def tfidf_features(texts: Sequence[str], settings: RankingSettings | None = None) -> sp.csr_matrix:
