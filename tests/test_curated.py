@@ -110,6 +110,13 @@ FAULTS = [
     ("studies.csv", {"study_id": "SWAP_WynneJones2018"}, "n_randomised", "3.5e2", "whole number"),
     ("studies.csv", {"study_id": "SWAP_WynneJones2018"}, "source", "", "non-empty"),
     ("case_studies.csv", {"case_id": "nenc_seqohs"}, "year", "20xx", "matching"),
+    ("study_reports.csv", {"pmid": "29982957"}, "study_id", "SWAP2018", "a study_id of studies.csv"),
+    ("study_reports.csv", {"pmid": "29982957"}, "report_type", "process", "one of"),
+    ("study_reports.csv", {"pmid": "29982957"}, "doi", "doi 10.1007/x", "matching"),
+    # the main paper's PMID belongs to the study itself (studies.csv), not to a further report
+    ("study_reports.csv", {"pmid": "29982957"}, "pmid", "28976423", "not already given to study"),
+    ("study_reports.csv", {"pmid": "39383146"}, "doi", "10.1007/s10926-018-9799-1", "the report on line 2"),
+    ("study_reports.csv", {"pmid": "29982957"}, "source", "", "non-empty"),
 ]
 
 
@@ -319,3 +326,25 @@ def test_load_job_roles_for_later_stages(tmp_path: Path) -> None:
     bad.write_text("role: []\n", encoding="utf-8")
     with pytest.raises(InputError, match="roles"):
         load_job_roles(bad)
+
+
+def test_a_report_needs_a_pmid_or_a_doi(curated_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = curated_copy / "study_reports.csv"
+    rows = _rows(path)
+    line, row = _line_of(rows, pmid="29982957")
+    row["pmid"] = row["doi"] = ""
+    _write(path, rows)
+    assert main(["validate", "--curated", str(curated_copy)]) == 2
+    assert f"{path}:{line}:pmid: '' — a pmid or a doi (both empty)" in capsys.readouterr().err
+
+
+def test_report_table_is_optional(curated_copy: Path) -> None:
+    (curated_copy / "study_reports.csv").unlink()
+    assert main(["validate", "--curated", str(curated_copy)]) == 0
+
+
+def test_every_report_identifier_appears_in_the_evidence(evidence_text: str) -> None:
+    compact = re.sub(r"\s+", "", evidence_text).lower()
+    for row in _rows(CURATED / "study_reports.csv"):
+        for identifier in filter(None, (row["pmid"], row["doi"])):
+            assert identifier.lower() in compact, (row["study_id"], identifier)

@@ -224,3 +224,25 @@ def test_included_records_restrict_outputs_and_all_unmatched_go_on_the_worklist(
     assert worklist.loc[0, "reason"].startswith("included record with no curated study")
     with pytest.raises(ValueError, match="included record ids not among the records"):
         extract_records(records, SETTINGS, STUDIES, included={"nope:1"})
+
+
+def test_further_reports_match_their_study_through_study_reports() -> None:
+    reports = [
+        Row(2, {"study_id": "SWAP_X", "report_type": "process_evaluation", "pmid": "29982957", "doi": ""}),
+        Row(3, {"study_id": "OPAL_B", "report_type": "follow_up", "pmid": "", "doi": "10.5271/SJWEH.1"}),
+    ]
+    records = records_frame(
+        [
+            make_record(source="pubmed", search_id="s", pmid="29982957", title="How advice was delivered"),
+            make_record(
+                source="ris", search_id="s", doi="https://doi.org/10.5271/sjweh.1", title="12 months"
+            ),
+            make_record(source="ris", search_id="s", doi="10.5271/sjweh.2", title="Another paper"),
+        ]
+    )
+    extracted, _ = extract_records(records, SETTINGS, STUDIES, reports=reports)
+    assert list(extracted["study_id"]) == ["SWAP_X", "OPAL_B", ""]
+    assert list(extracted["match_basis"]) == ["report", "report", ""]
+    # without the table they are unmatched, as before
+    extracted, _ = extract_records(records, SETTINGS, STUDIES)
+    assert list(extracted["study_id"]) == ["", "", ""]

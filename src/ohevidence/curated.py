@@ -1,6 +1,8 @@
 """Curated evidence tables (data/curated/): load them and check every cell.
 
-Reviewers edit studies.csv, outcomes.csv, job_roles.yaml and case_studies.csv by hand. A typo
+Reviewers edit studies.csv, outcomes.csv, job_roles.yaml and case_studies.csv by hand, and
+optionally study_reports.csv (further reports of a curated study: process and economic
+evaluations, follow-ups, each with the PMID/DOI that links it to its study). A typo
 there (an SD of -21.7, 180 events out of 158) would flow silently into the meta-analysis, so
 :func:`validate_curated` checks types, ranges, vocabularies, duplicate keys and references and
 returns *every* problem at once, each naming file, line and column. Nothing is written.
@@ -15,7 +17,7 @@ import csv
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from ohevidence.schema import (
     PROFESSIONAL_GROUPS,
     RATIO_MEASURES,
     STUDY_COLUMNS,
+    STUDY_REPORT_COLUMNS,
     Column,
     names,
     split_multi,
@@ -38,6 +41,8 @@ STUDIES_FILE = "studies.csv"
 OUTCOMES_FILE = "outcomes.csv"
 JOB_ROLES_FILE = "job_roles.yaml"
 CASE_STUDIES_FILE = "case_studies.csv"
+# Further reports of curated studies (process and economic evaluations, follow-ups): optional.
+STUDY_REPORTS_FILE = "study_reports.csv"
 
 # A ratio CI whose estimate sits further than this share of the half-width from the CI's
 # log-scale midpoint is suspicious (rounding alone moves it a few per cent): e.g. RETAKE's
@@ -75,6 +80,7 @@ class CuratedTables:
     outcomes: list[Row]
     case_studies: list[Row]
     roles: dict[str, dict[str, Any]]  # id -> entry (with '_line')
+    reports: list[Row] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -202,6 +208,9 @@ def load_curated(curated_dir: str | Path, problems: list[Problem]) -> CuratedTab
         outcomes=read_rows(folder / OUTCOMES_FILE, OUTCOME_COLUMNS, problems),
         case_studies=read_rows(folder / CASE_STUDIES_FILE, CASE_STUDY_COLUMNS, problems),
         roles=read_job_roles(folder / JOB_ROLES_FILE, problems),
+        reports=read_rows(folder / STUDY_REPORTS_FILE, STUDY_REPORT_COLUMNS, problems)
+        if (folder / STUDY_REPORTS_FILE).exists()
+        else [],
     )
 
 
@@ -399,6 +408,36 @@ def check_case_studies(label: str, rows: Sequence[Row]) -> list[Problem]:
     return check_cells(label, rows, CASE_STUDY_COLUMNS) + check_unique(label, rows, ["case_id"])
 
 
+def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> list[Problem]:
+    """Reports name a curated study and an identifier no other study or report claims."""
+    problems = check_cells(label, rows, STUDY_REPORT_COLUMNS)
+    owner: dict[tuple[str, str], str] = {}
+    for study_id, row in studies.items():
+        for column in ("pmid", "doi"):
+            value = row.cells.get(column, "").strip().lower()
+            if value:
+                owner[(column, value)] = f"study {study_id}"
+    for row in rows:
+        cells = {k: v.strip() for k, v in row.cells.items()}
+        study_id = cells.get("study_id", "")
+        if study_id and study_id not in studies:
+            problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
+        if not cells.get("pmid") and not cells.get("doi"):
+            problems.append(Problem(label, row.line, "pmid", "", "a pmid or a doi (both empty)"))
+        for column in ("pmid", "doi"):
+            value = cells.get(column, "").lower()
+            if not value:
+                continue
+            claimed = owner.get((column, value))
+            if claimed:
+                problems.append(
+                    Problem(label, row.line, column, value, f"an identifier not already given to {claimed}")
+                )
+            else:
+                owner[(column, value)] = f"the report on line {row.line}"
+    return problems
+
+
 def validate_curated(curated_dir: str | Path) -> list[Problem]:
     """Every problem in the curated tables (errors and warnings), in file and line order."""
     folder = Path(curated_dir)
@@ -408,6 +447,7 @@ def validate_curated(curated_dir: str | Path) -> list[Problem]:
     problems += check_studies(str(folder / STUDIES_FILE), tables.studies, tables.roles)
     problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies)
     problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies)
+    problems += check_reports(str(folder / STUDY_REPORTS_FILE), tables.reports, studies)
     return sorted(problems, key=lambda p: (p.file, p.line))
 
 

@@ -509,6 +509,25 @@ OUTCOME_COLUMNS: tuple[Column, ...] = (
     Column("checked_by", "Who checked them against the source; empty until someone has."),
 )
 
+REPORT_TYPES = (
+    "protocol",
+    "main_results",
+    "process_evaluation",
+    "economic_evaluation",
+    "follow_up",
+    "secondary_analysis",
+    "hta_monograph",
+    "other",
+)
+STUDY_REPORT_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "Study (studies.csv) the report belongs to.", True, _ID),
+    Column("report_type", "Kind of report: " + ", ".join(REPORT_TYPES) + ".", True, "|".join(REPORT_TYPES)),
+    Column("pmid", "PMID of the report; empty when unknown (then doi is required).", pattern=_INT),
+    Column("doi", "DOI of the report, without resolver prefix; empty when unknown.", pattern=r"10\.\S+"),
+    Column("citation", "Short citation: first author, journal, year.", True),
+    Column("source", "Evidence file and position that names the report as the study's.", True),
+)
+
 CASE_STUDY_COLUMNS: tuple[Column, ...] = (
     Column("case_id", "Unique id of the case study.", True, _ID),
     Column("organisation", "NHS organisation(s) or network.", True),
@@ -543,7 +562,11 @@ AUTO_EXTRACTED_COLUMNS: tuple[Column, ...] = (
         _BOOL,
     ),
     Column("study_id", "Matching curated study_id(s), '; '-joined when ambiguous."),
-    Column("match_basis", "How study_id was matched: pmid, doi, registry or acronym."),
+    Column(
+        "match_basis",
+        "How study_id was matched: pmid, doi (the study's own record), report (a further report in "
+        "study_reports.csv), registry, acronym or study link.",
+    ),
 )
 
 WORKLIST_COLUMNS: tuple[Column, ...] = (

@@ -2,6 +2,8 @@
 # checked first: a typo there stops the run with file, line and column before any number is used.
 
 CURATED = config["extraction"]["curated_dir"]
+# Optional table: further reports of curated studies (process/economic evaluations, follow-ups).
+STUDY_REPORTS = f"{CURATED}/study_reports.csv"
 
 
 rule validate_curated:
@@ -10,6 +12,7 @@ rule validate_curated:
         outcomes=f"{CURATED}/outcomes.csv",
         job_roles=f"{CURATED}/job_roles.yaml",
         case_studies=f"{CURATED}/case_studies.csv",
+        study_reports=lambda w: [STUDY_REPORTS] if Path(STUDY_REPORTS).exists() else [],
     output:
         report(
             "results/extraction/curated_validation.txt",
@@ -33,6 +36,7 @@ rule extract_records:
         included="results/screening/included.csv",
         validation="results/extraction/curated_validation.txt",
         studies=f"{CURATED}/studies.csv",
+        study_reports=lambda w: [STUDY_REPORTS] if Path(STUDY_REPORTS).exists() else [],
         job_roles=f"{CURATED}/job_roles.yaml",
     output:
         extracted=report(

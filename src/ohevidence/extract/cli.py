@@ -40,7 +40,7 @@ def _extract(args: argparse.Namespace) -> int:
             raise OhevidenceError(f"{args.included}: record {unknown[0]!r} is not in {args.records}")
         included = set(included_ids)
     extracted, worklist = extract_records(
-        records, settings, tables.studies, study_links=links, included=included
+        records, settings, tables.studies, reports=tables.reports, study_links=links, included=included
     )
     write_table(extracted, args.out, AUTO_EXTRACTED_COLUMNS)
     write_table(worklist, args.worklist, WORKLIST_COLUMNS)

@@ -34,7 +34,8 @@ from ohevidence.schema import (
 
 # Cues that mark a report of a trial (as opposed to a review, commentary or cost paper alone).
 TRIAL_CUES = ("randomised", "cluster", "pilot", "feasibility", "protocol")
-MATCH_ORDER = ("pmid", "doi", "registry", "acronym")  # most to least specific identifier
+# Most to least specific: the study's own record, a curated further report, a registration, an acronym.
+MATCH_ORDER = ("pmid", "doi", "report", "registry", "acronym")
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,31 @@ class ExtractionSettings:
         )
 
 
-def study_identifiers(studies: Iterable[Row]) -> dict[str, dict[str, set[str]]]:
-    """study_id -> {'pmid', 'doi', 'registry', 'acronym'} value sets, for matching records."""
+def report_keys(pmid: object, doi: object) -> set[str]:
+    """'pmid:123', 'doi:10.x/y': the identifiers of one report, as one set."""
+    keys = {f"pmid:{normalise_pmid(pmid)}", f"doi:{normalise_doi(doi)}"}
+    return keys - {"pmid:", "doi:"}
+
+
+def study_identifiers(studies: Iterable[Row], reports: Iterable[Row] = ()) -> dict[str, dict[str, set[str]]]:
+    """study_id -> {'pmid', 'doi', 'report', 'registry', 'acronym'} value sets, for matching records.
+
+    'report' holds the PMIDs and DOIs of the study's further reports (study_reports.csv).
+    """
     index: dict[str, dict[str, set[str]]] = {}
     for row in studies:
         cells = row.cells
         index[cells["study_id"]] = {
             "pmid": {normalise_pmid(cells.get("pmid"))} - {""},
             "doi": {normalise_doi(cells.get("doi")), normalise_doi(cells.get("nihr_doi"))} - {""},
+            "report": set(),
             "registry": set(split_multi(cells.get("registry_ids", ""))),
             "acronym": {acronym_key(cells.get("acronym", ""))} - {""},
         }
+    for row in reports:
+        study = index.get(row.cells.get("study_id", "").strip())
+        if study is not None:  # validation reports an unknown study_id
+            study["report"] |= report_keys(row.cells.get("pmid"), row.cells.get("doi"))
     return index
 
 
@@ -111,6 +126,7 @@ def extract_record(
     found = {
         "pmid": {normalise_pmid(record.get("pmid"))} - {""},
         "doi": {normalise_doi(record.get("doi"))} - {""},
+        "report": report_keys(record.get("pmid"), record.get("doi")),
         "registry": set(registrations),
         "acronym": {acronym_key(a) for a in acronyms},
     }
@@ -139,18 +155,20 @@ def extract_records(
     settings: ExtractionSettings,
     studies: Iterable[Row],
     *,
+    reports: Iterable[Row] = (),
     study_links: pd.DataFrame | None = None,
     included: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(auto_extracted, worklist): one row per record, and the records no curated study covers.
 
-    ``study_links`` (dedupe's study_links.csv) lets a report with no identifier of its own
+    ``reports`` (study_reports.csv rows) match further reports of a study by their PMID or
+    DOI. ``study_links`` (dedupe's study_links.csv) lets a report with no identifier of its own
     inherit the curated study of another report of the same trial. ``included`` (record ids
     the screening stage included) restricts both outputs to those records, after links are
     followed over all records; every included record without a curated study is then on the
     worklist (the reviewers' to-do list), not only those that look like trial reports.
     """
-    index = study_identifiers(studies)
+    index = study_identifiers(studies, reports)
     rows = [extract_record(record, settings, index) for record in records.fillna("").to_dict("records")]
     extracted = pd.DataFrame(rows, columns=names(AUTO_EXTRACTED_COLUMNS), dtype="string").fillna("")
     if study_links is not None:
