@@ -8,9 +8,9 @@ import pytest
 
 from ohevidence.errors import InputError
 from ohevidence.schema import content_hash
-from ohevidence.search._text import normalise_author
 from ohevidence.search.formats import parse_file
 from ohevidence.search.ris import parse_ris
+from ohevidence.text import normalise_author
 
 RISPY = "ris/rispy"
 

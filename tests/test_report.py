@@ -13,7 +13,7 @@ import pytest
 
 from ohevidence.cli import main
 from ohevidence.errors import SchemaError
-from ohevidence.report.common import format_p, save_figure
+from ohevidence.report.common import format_p, read_json, save_figure
 from ohevidence.report.forest import (
     ForestData,
     Pooled,
@@ -22,7 +22,7 @@ from ohevidence.report.forest import (
     draw_forest,
     load_forest_data,
 )
-from ohevidence.report.funnel import funnel, read_meta
+from ohevidence.report.funnel import funnel
 from ohevidence.report.prisma import PrismaCountError, PrismaCounts, draw_prisma
 from ohevidence.report.rob import read_rob, summary_plot, summary_proportions, traffic_light
 from ohevidence.report.tables import summary_of_findings, workforce_strategies
@@ -153,7 +153,7 @@ def test_p_values_in_revman_style() -> None:
 
 def test_funnel_drawn_from_ten_studies_with_egger(tmp_path: Path) -> None:
     paths = synthetic_analysis(tmp_path / "k12", 12)
-    fig, result = funnel(read_meta(paths["json"]))
+    fig, result = funnel(read_json(paths["json"]))
     assert fig is not None and result.drawn and result.egger is not None
     assert result.note.startswith("Egger's test: t = ") and "df = 10" in result.note
     points = [c for c in fig.axes[0].collections if c.get_gid() == "funnel-study"]

@@ -34,6 +34,8 @@ from ohevidence.schema import (
     STUDY_REPORT_COLUMNS,
     Column,
     names,
+    normalise_doi,
+    normalise_pmid,
     split_multi,
 )
 
@@ -411,21 +413,21 @@ def check_case_studies(label: str, rows: Sequence[Row]) -> list[Problem]:
 def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> list[Problem]:
     """Reports name a curated study and an identifier no other study or report claims."""
     problems = check_cells(label, rows, STUDY_REPORT_COLUMNS)
+    normalise = {"pmid": normalise_pmid, "doi": normalise_doi, "nihr_doi": normalise_doi}
     owner: dict[tuple[str, str], str] = {}
     for study_id, row in studies.items():
-        for column in ("pmid", "doi"):
-            value = row.cells.get(column, "").strip().lower()
+        for column, norm in normalise.items():
+            value = norm(row.cells.get(column))
             if value:
-                owner[(column, value)] = f"study {study_id}"
+                owner[(column.removeprefix("nihr_"), value)] = f"study {study_id}"
     for row in rows:
-        cells = {k: v.strip() for k, v in row.cells.items()}
-        study_id = cells.get("study_id", "")
+        study_id = row.cells.get("study_id", "").strip()
         if study_id and study_id not in studies:
             problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
-        if not cells.get("pmid") and not cells.get("doi"):
+        found = {column: normalise[column](row.cells.get(column)) for column in ("pmid", "doi")}
+        if not any(found.values()):
             problems.append(Problem(label, row.line, "pmid", "", "a pmid or a doi (both empty)"))
-        for column in ("pmid", "doi"):
-            value = cells.get(column, "").lower()
+        for column, value in found.items():
             if not value:
                 continue
             claimed = owner.get((column, value))

@@ -38,9 +38,7 @@ class Clustering:
 
 
 class _Forest:
-    def __init__(
-        self, constraints: list[dict[str, frozenset[object]]], pages: list[str] | None = None
-    ) -> None:
+    def __init__(self, constraints: list[dict[str, frozenset[object]]], pages: list[str]) -> None:
         n = len(constraints)
         self.parent = np.arange(n)
         self.size = np.ones(n, dtype=np.int64)
@@ -50,7 +48,7 @@ class _Forest:
         self.cannot: dict[int, set[int]] = {}
         # Page-based cannot-links (adjacent_pages): root -> {(partner, own record)}, and the page
         # values each cluster holds, for the lifting rule of the module docstring.
-        self.pages = pages or [""] * n
+        self.pages = pages
         self.soft: dict[int, set[tuple[int, int]]] = {}
         self.cluster_pages: dict[int, set[str]] = {i: {p} for i, p in enumerate(self.pages) if p}
 
@@ -84,14 +82,16 @@ class _Forest:
                 if self.find(partner) == other_root:
                     return "declared distinct"
             for partner, own in self.soft.get(root, ()):
-                if self.find(partner) != other_root:
-                    continue
-                # Lifted when either cluster already holds both records' pages.
-                if self.pages[own] not in self.cluster_pages.get(other_root, ()) and self.pages[
-                    partner
-                ] not in self.cluster_pages.get(root, ()):
+                if self.find(partner) == other_root and not self._pages_shown_one(
+                    root, own, other_root, partner
+                ):
                     return "declared distinct"
         return ""
+
+    def _pages_shown_one(self, root: int, own: int, other_root: int, partner: int) -> bool:
+        """Does either cluster already hold both records' pages (the lifting rule)?"""
+        here, there = self.cluster_pages.get(root, set()), self.cluster_pages.get(other_root, set())
+        return self.pages[own] in there or self.pages[partner] in here
 
     def union(self, ra: int, rb: int) -> None:
         if self.size[ra] < self.size[rb]:

@@ -198,16 +198,6 @@ def last_page(pages_full: str) -> str:
     return pages_full.rsplit("-", 1)[-1]
 
 
-def page_numbers(pages_full: str) -> tuple[int, int] | None:
-    """Numeric (first, last) of a plain range without letters, else None."""
-    match = re.fullmatch(r"(\d+)(?:-(\d+))?", pages_full)
-    if not match:
-        return None
-    first = int(match.group(1))
-    last = int(match.group(2)) if match.group(2) else first
-    return first, last
-
-
 def prefixed_page_numbers(pages_full: str) -> tuple[str, int, int] | None:
     """Section prefix and numeric (first, last) of one range: 'iii19-iii32' -> ('iii', 19, 32).
 
@@ -326,8 +316,8 @@ def prep(records: pd.DataFrame) -> pd.DataFrame:
     types, pages = col("publication_types"), col("pages")
     title_n = [normalise_title(t) for t in titles]
     page_pairs = [normalise_pages(p) for p in pages]
-    ranges = [page_numbers(full) for full, _ in page_pairs]
     prefixed = [prefixed_page_numbers(full) for full, _ in page_pairs]
+    ranges = [r[1:] if r and not r[0] else None for r in prefixed]  # plain numeric ranges only
     years = []
     for value in col("year"):
         match = _YEAR.search(value)

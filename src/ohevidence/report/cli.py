@@ -38,10 +38,10 @@ def _forest(args: argparse.Namespace) -> int:
 
 
 def _funnel(args: argparse.Namespace) -> int:
-    from ohevidence.report.common import save_figure
-    from ohevidence.report.funnel import funnel, read_meta
+    from ohevidence.report.common import read_json, save_figure
+    from ohevidence.report.funnel import funnel
 
-    fig, result = funnel(read_meta(args.meta), min_k=args.min_k)
+    fig, result = funnel(read_json(args.meta), min_k=args.min_k)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if fig is not None:

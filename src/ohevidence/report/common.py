@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -90,6 +91,15 @@ def format_number(value: float | None, digits: int = 2) -> str:
         return ""
     text = f"{value:.{digits}f}"
     return "0." + "0" * digits if text in (f"-0.{'0' * digits}",) else text
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    """A JSON object written by an earlier stage (meta, screening counts, agreement)."""
+    path = Path(path)
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
 
 
 def read_csv_rows(path: str | Path) -> list[dict[str, str]]:

@@ -21,7 +21,6 @@ rows lay out without overlaps.
 
 from __future__ import annotations
 
-import json
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -44,6 +43,7 @@ from ohevidence.report.common import (
     format_p,
     index_by,
     read_csv_rows,
+    read_json,
     read_role_taxonomy,
     role_label,
     study_label,
@@ -750,10 +750,8 @@ def draw_forest(
     max_weight = max([s.weight for s in data.all_studies()] or [1.0]) or 1.0
     max_side = min(fontsize * 1.35, line_h * 72 * 0.95)  # points: a square never outgrows its row
 
-    def whisker(y_line: float, low: float, high: float) -> None:
-        lo_c, hi_c = max(low, lo), min(high, hi)
-        if lo_c < hi_c:
-            ax.plot([lo_c, hi_c], [y_line, y_line], color="black", lw=0.8, solid_capstyle="butt", zorder=2)
+    def clip_arrows(y_line: float, low: float, high: float) -> None:
+        """An arrow at each axis end an interval runs past."""
         for clipped, edge, marker in ((low < lo, lo, "<"), (high > hi, hi, ">")):
             if clipped:
                 ax.plot(
@@ -767,6 +765,12 @@ def draw_forest(
                     gid="arrow",
                 )
                 layout.arrows += 1
+
+    def whisker(y_line: float, low: float, high: float) -> None:
+        lo_c, hi_c = max(low, lo), min(high, hi)
+        if lo_c < hi_c:
+            ax.plot([lo_c, hi_c], [y_line, y_line], color="black", lw=0.8, solid_capstyle="butt", zorder=2)
+        clip_arrows(y_line, low, high)
 
     for row in rows:
         for key, text in row.cells.items():
@@ -813,19 +817,7 @@ def draw_forest(
             )
             ax.add_patch(diamond)
             layout.diamonds += 1
-            for clipped, edge, marker in ((p.ci_low < lo, lo, "<"), (p.ci_high > hi, hi, ">")):
-                if clipped:
-                    ax.plot(
-                        [edge],
-                        [row.y],
-                        marker=marker,
-                        color="black",
-                        markersize=4,
-                        clip_on=False,
-                        zorder=3,
-                        gid="arrow",
-                    )
-                    layout.arrows += 1
+            clip_arrows(row.y, p.ci_low, p.ci_high)
         if row.kind == "pi" and row.pooled is not None:
             p = row.pooled
             assert p.pi_low is not None and p.pi_high is not None
@@ -868,10 +860,7 @@ def load_forest_data(
 ) -> ForestData:
     """:func:`build_forest_data` from the files."""
     path = Path(meta_json)
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
+    meta = read_json(path)
     for key in ("analysis_id", "measure", "studies", "overall"):
         if key not in meta:
             raise InputError(

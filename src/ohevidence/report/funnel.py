@@ -12,10 +12,8 @@ to tell chance from asymmetry: no plot is drawn and the note says so.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -26,7 +24,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats
 
-from ohevidence.errors import InputError
 from ohevidence.meta.bias import egger_test
 from ohevidence.report.common import format_p
 from ohevidence.report.forest import MEASURE_NAMES
@@ -55,14 +52,6 @@ class FunnelResult:
             "note": self.note,
             "egger": self.egger,
         }
-
-
-def read_meta(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
 
 
 def funnel(

@@ -20,7 +20,6 @@ every failed equation listed (:class:`PrismaCountError`): a wrong diagram is nev
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ohevidence.errors import InputError, OhevidenceError
-from ohevidence.report.common import TextMeasurer, read_csv_rows
+from ohevidence.report.common import TextMeasurer, read_csv_rows, read_json
 from ohevidence.schema import PRISMA_COUNT_COLUMNS, PRISMA_REPORT_COLUMNS, split_multi, write_table
 
 
@@ -229,14 +228,6 @@ def _parts(counts: Mapping[str, int]) -> str:
     return text or "none"
 
 
-def _read_json(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
-
-
 def _int(path: str | Path, data: Mapping[str, Any], key: str) -> int:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -305,7 +296,7 @@ def included_reports(
 def studies_in_meta(meta_files: Iterable[str | Path]) -> int:
     pooled: set[str] = set()
     for path in meta_files:
-        pooled.update(str(s["study_id"]) for s in _read_json(path).get("studies") or [])
+        pooled.update(str(s["study_id"]) for s in read_json(path).get("studies") or [])
     return len(pooled)
 
 
@@ -335,7 +326,7 @@ def compute_counts(
             label = "hand search"
         searches.append((row["search_id"], f"{label} ({row['search_id']})", int(n)))
     cluster_rows = read_csv_rows(clusters)
-    screen = _read_json(screening_counts)
+    screen = read_json(screening_counts)
     included_rows = read_csv_rows(included)
     excluded = _int_map(screening_counts, screen, "reports_excluded")
     not_retrieved = sum(excluded.pop(code, 0) for code in not_retrieved_reasons)

@@ -15,29 +15,19 @@ Column contracts: :data:`ohevidence.schema` ``*_TABLE_COLUMNS``; every cell is t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ohevidence.errors import InputError
-from ohevidence.report.common import format_number, role_label, study_label
+from ohevidence.report.common import format_number, read_json, role_label, study_label
 from ohevidence.report.forest import MEASURE_NAMES
 from ohevidence.schema import split_multi
 
 # GRADE certainty columns read from outcomes.csv when a reviewer adds one (first found wins).
 GRADE_COLUMNS: tuple[str, ...] = ("grade_certainty", "certainty", "grade")
 BRIEF_MARK = "brief:"
-
-
-def _meta(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot be read as JSON: {exc}") from exc
 
 
 def characteristics(
@@ -93,7 +83,7 @@ def summary_of_findings(
 ) -> pd.DataFrame:
     rows = []
     for path in meta_files:
-        meta = _meta(path)
+        meta = read_json(path)
         overall = meta.get("overall") or {}
         reported = overall.get("reported") or {}
         used = [outcomes.get((s["study_id"], s["outcome_id"])) or {} for s in meta.get("studies") or []]
@@ -247,7 +237,7 @@ def brief_trials(
 ) -> pd.DataFrame:
     in_analyses: dict[str, list[str]] = {}
     for path in meta_files:
-        meta = _meta(path)
+        meta = read_json(path)
         for study in meta.get("studies") or []:
             in_analyses.setdefault(study["study_id"], []).append(meta["analysis_id"])
     why_none: dict[str, str] = {}
@@ -281,7 +271,7 @@ def brief_trials(
 
 
 def agreement_table(agreement_json: str | Path) -> pd.DataFrame:
-    data = _meta(agreement_json)
+    data = read_json(agreement_json)
     rows = []
     for stage, pairs in data.items():
         for pair in pairs or []:

@@ -19,8 +19,6 @@ order (the ASReview simulation protocol) so the ranking can be benchmarked again
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +28,8 @@ from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer,
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
+
+from ohevidence.text import plain_text
 
 
 @dataclass(frozen=True)
@@ -49,17 +49,6 @@ class RankingSettings:
     # Retraining schedule: at once after every include, otherwise after every
     # `1 + growth × records screened` excludes (0 = after every decision, as ASReview does).
     growth: float = 0.05
-
-
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
-
-
-def plain_text(text: str) -> str:
-    """Text without markup: HTML entities decoded ('Wilson&rsquo;s' -> "Wilson's"), and tags such
-    as <sup>, <inf> or <i> of database exports dropped (their words are not the record's words)."""
-    if "<" in text or "&" in text:
-        text = html.unescape(_MARKUP.sub("", text))
-    return text.replace("\u2019", "'")  # a typographic apostrophe is an apostrophe
 
 
 def screening_text(title: str, abstract: str, extra: str = "") -> str:

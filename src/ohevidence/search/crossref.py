@@ -16,7 +16,7 @@ from typing import Any
 
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, normalise_doi
-from ohevidence.search._text import author_name, strip_tags
+from ohevidence.text import author_name, strip_tags
 
 __all__ = ["jats_to_text", "parse_crossref_json", "parse_crossref_obj"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, split_multi
-from ohevidence.search._text import normalise_author
+from ohevidence.text import normalise_author
 
 __all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "parse_csv"]
 

@@ -14,7 +14,7 @@ from Bio import Medline
 
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
-from ohevidence.search._text import first_year, normalise_author, read_text
+from ohevidence.text import first_year, normalise_author, read_text
 
 __all__ = ["parse_medline"]
 

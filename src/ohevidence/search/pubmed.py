@@ -24,7 +24,7 @@ from Bio.Entrez import Parser as EntrezParser
 
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
-from ohevidence.search._text import author_name, first_year, strip_inline_markup
+from ohevidence.text import author_name, first_year, strip_inline_markup
 
 __all__ = ["parse_pubmed_xml", "parse_pubmed_xml_bytes"]
 

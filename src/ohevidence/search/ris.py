@@ -17,7 +17,7 @@ import rispy
 
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text, content_hash, find_registry_ids, join_multi, make_record
-from ohevidence.search._text import first_year, normalise_author, read_text
+from ohevidence.text import first_year, normalise_author, read_text
 
 __all__ = ["TYPE_LABELS", "parse_ris"]
 

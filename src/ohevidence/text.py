@@ -1,4 +1,4 @@
-"""Small text helpers shared by the source parsers (author names, inline markup, years)."""
+"""Small text helpers shared by the stages: inline markup and entities, author names, years."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text
 
-# Inline markup PubMed keeps inside text elements (Bio.Entrez returns it as literal tags).
-_INLINE_TAG = re.compile(r"</?(?:i|b|u|sup|sub|mml:[A-Za-z]+)(?:\s[^<>]*)?/?>")
+# Inline markup PubMed keeps inside text elements (Bio.Entrez returns it as literal tags);
+# Scopus/Embase exports write subscripts as <inf>.
+_INLINE_TAG = re.compile(r"</?(?:i|b|u|sup|sub|inf|mml:[A-Za-z]+)(?:\s[^<>]*)?/?>")
 _INLINE_ANY = re.compile(
-    r"</?(?:[A-Za-z]+:)?(?:i|b|u|em|strong|italic|bold|underline|sup|sub|sc|monospace|span|a|"
+    r"</?(?:[A-Za-z]+:)?(?:i|b|u|em|strong|italic|bold|underline|sup|sub|inf|sc|monospace|span|a|"
     r"inline-formula|named-content|styled-content)(?:\s[^<>]*)?/?>",
     re.IGNORECASE,
 )
@@ -34,6 +35,15 @@ def strip_tags(text: object) -> str:
     value = "" if text is None else str(text)
     value = _ANY_TAG.sub(" ", _INLINE_ANY.sub("", value))
     return clean_text(html.unescape(value))
+
+
+def plain_text(text: str) -> str:
+    """Free text without inline markup: tags such as <sup>, <inf> or <i> dropped, HTML entities
+    decoded ('Wilson&rsquo;s' -> "Wilson's"), a typographic apostrophe made plain. Unlike
+    :func:`strip_tags`, a bare '<' or '>' of the text ('p < 0.05') is kept."""
+    if "<" in text or "&" in text:
+        text = html.unescape(_INLINE_ANY.sub("", text))
+    return text.replace("\u2019", "'")
 
 
 def initials(given: object) -> str:
