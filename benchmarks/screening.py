@@ -17,6 +17,7 @@ below elas_u4 on a task with >= 20 relevant records; a ~2,500-record simulation 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import subprocess
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ohevidence.screen.evaluation import atd, rrf, wss  # noqa: E402
+from ohevidence.screen.ranking import RankingSettings  # noqa: E402
 from ohevidence.screen.rules import apply_rules, compile_rules  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "benchmarks" / "screening"
@@ -214,8 +216,10 @@ def main() -> int:
             ),
             "retraining": "batched: at once after every include, otherwise after every "
             "1 + 0.05 x (records screened) excludes",
-            "model": "TF-IDF word 1-2-grams (min_df 2, sublinear tf) + logistic regression C=10, "
-            "class_weight balanced",
+            "model": "TF-IDF word 1-2-grams + char_weight x character 3-5-grams (min_df 2, sublinear tf), "
+            "logistic regression, class_weight balanced; after stall_after excludes in a row, the view "
+            "with stall_char_weight (ohevidence.screen.ranking)",
+            "settings": dataclasses.asdict(RankingSettings()),
         }
         print("-" * len(header))
         print(

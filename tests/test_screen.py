@@ -19,7 +19,16 @@ from ohevidence.screen.agreement import cohen_kappa, gwet_ac1, pair_agreement
 from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
 from ohevidence.screen.evaluation import atd, rrf, wss
 from ohevidence.screen.export import neutralise, write_sheet
-from ohevidence.screen.ranking import RankingSettings, screening_text, simulate, tfidf_features
+from ohevidence.screen.ranking import (
+    RankingSettings,
+    excludes_since_last_include,
+    feature_views,
+    relevance_scores,
+    score_records,
+    screening_text,
+    simulate,
+    tfidf_features,
+)
 from ohevidence.screen.rules import apply_rules, compile_rules
 from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
 
@@ -365,13 +374,49 @@ def test_ranking_is_deterministic_and_retrained_on_decisions(tmp_path: Path, rec
 def test_simulation_screens_priors_first_and_is_deterministic() -> None:
     texts = [f"return to work trial {i}" for i in range(10)] + [f"cardiology statins {i}" for i in range(30)]
     labels = np.array([1] * 10 + [0] * 30)
-    features = tfidf_features(texts)
+    features = feature_views(texts)
     order = simulate(features, labels, [3, 20], RankingSettings(), seed=5)
     assert order[:2].tolist() == [3, 20] and sorted(order.tolist()) == list(range(40))
     assert labels[order[:11]].sum() == 10  # every include found right after the priors
     assert np.array_equal(order, simulate(features, labels, [3, 20], RankingSettings(), seed=5))
     batched = simulate(features, labels, [3, 20], RankingSettings(growth=0.5), seed=5)
     assert sorted(batched.tolist()) == list(range(40))
+
+
+def test_excludes_since_last_include_counts_the_trailing_run() -> None:
+    assert excludes_since_last_include([1, 0, 0, 1, 0, 0, 0]) == 3
+    assert excludes_since_last_include([0, 1]) == 0
+    assert excludes_since_last_include([0, 0]) == 2
+    assert excludes_since_last_include([]) == 0
+
+
+def test_a_long_run_of_excludes_switches_to_the_character_weighted_view() -> None:
+    texts = [
+        "randomised trial of vocational advice for back pain",
+        "randomized trials of vocational advisers",
+        "statins in cardiology",
+        "statin dosing in heart failure",
+        "qualitative interviews with managers",
+        "lipid lowering in cardiology clinics",
+    ]
+    settings = RankingSettings(min_df=1, stall_after=2, stall_char_weight=2.0)
+    views = feature_views(texts, settings)
+    assert views.stalled.shape[1] == views.default.shape[1]
+    assert (views.stalled != views.default).nnz > 0  # the stall view weighs characters more
+    # include, then one exclude: not stalled, the default view scores
+    flowing = score_records(views, [0, 2], [1, 0], settings)
+    assert np.allclose(flowing, relevance_scores(views.default, [0, 2], [1, 0], settings))
+    # include, then two excludes in a row: the stall view scores
+    stalled = score_records(views, [0, 2, 3], [1, 0, 0], settings)
+    assert np.allclose(stalled, relevance_scores(views.stalled, [0, 2, 3], [1, 0, 0], settings))
+    assert not np.allclose(stalled, relevance_scores(views.default, [0, 2, 3], [1, 0, 0], settings))
+    # the switch can be turned off
+    off = RankingSettings(min_df=1, stall_after=0)
+    off_views = feature_views(texts, off)
+    assert off_views.stalled is off_views.default
+    # The config's screening.model section reaches the ranker; off by default.
+    assert ScreeningSettings.from_config({"model": {"stall_after": 80}}).ranking.stall_after == 80
+    assert ScreeningSettings.from_config({}).ranking.stall_after == 0
 
 
 def test_simulate_command_output(tmp_path: Path) -> None:
@@ -395,6 +440,11 @@ def test_simulate_command_output(tmp_path: Path) -> None:
     # Without --id-column, ids are row numbers.
     assert main(args[:6] + args[8:]) == 0
     assert sorted(pd.read_csv(out)["record_id"]) == list(range(1, 21))
+    # The stall switch is reachable from the command line and screens every record once.
+    assert main([*args, "--stall-after", "2"]) == 0
+    stalled = pd.read_csv(out, dtype={"record_id": str})
+    assert sorted(stalled["record_id"]) == sorted(r[0] for r in rows)
+    assert stalled["label"].tolist()[:6] == [1, 0, 1, 1, 1, 1]
 
 
 def test_simulate_rejects_a_bad_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -529,7 +579,7 @@ def test_screening_tables_are_documented() -> None:
 
 def test_character_ngrams_bridge_spelling_variants() -> None:
     """Words alone see 'randomised' and 'randomized' as unrelated; the character block does not."""
-    from ohevidence.screen.ranking import RankingSettings, tfidf_features
+    from ohevidence.screen.ranking import RankingSettings
 
     texts = [
         "randomised trial of vocational advice",

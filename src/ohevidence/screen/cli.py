@@ -68,9 +68,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    settings = RankingSettings(
-        **{k: v for k, v in (("classifier", args.classifier), ("growth", args.growth)) if v is not None}
-    )
+    chosen = (("classifier", args.classifier), ("growth", args.growth), ("stall_after", args.stall_after))
+    settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
     try:
         order = simulate_file(
             Path(args.data),
@@ -116,4 +115,10 @@ def register(stages: Any) -> None:
     sim.add_argument("--out", required=True, help="output CSV: record_id, rank, label")
     sim.add_argument("--classifier", choices=["logistic", "svm"], default=None, help=argparse.SUPPRESS)
     sim.add_argument("--growth", type=float, default=None, help=argparse.SUPPRESS)
+    sim.add_argument(
+        "--stall-after",
+        type=int,
+        default=None,
+        help="excludes in a row after which the character-weighted view ranks (default: config default, off)",
+    )
     sim.set_defaults(func=_simulate)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text
-from ohevidence.screen.ranking import RankingSettings, screening_text, simulate, tfidf_features
+from ohevidence.screen.ranking import RankingSettings, feature_views, screening_text, simulate
 
 
 def read_labelled(
@@ -68,7 +68,7 @@ def simulate_file(
     settings = settings or RankingSettings()
     ids, texts, labels = read_labelled(data, label_column, id_column)
     priors = draw_priors(labels, prior_included, prior_excluded, seed)
-    order = simulate(tfidf_features(texts, settings), labels, priors, settings, seed)
+    order = simulate(feature_views(texts, settings), labels, priors, settings, seed)
     return pd.DataFrame(
         {
             "record_id": [ids[i] for i in order],

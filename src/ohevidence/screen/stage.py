@@ -40,9 +40,9 @@ from ohevidence.screen.agreement import pair_agreement
 from ohevidence.screen.export import write_asreview_csv, write_ris, write_sheet
 from ohevidence.screen.ranking import (
     RankingSettings,
-    relevance_scores,
+    feature_views,
+    score_records,
     screening_text,
-    tfidf_features,
     tie_breaker,
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
@@ -171,11 +171,11 @@ def rank_records(
     ]
     model_scores = None
     if n and len(set(labels.values())) == 2:
-        features = tfidf_features(texts, settings.ranking)
+        views = feature_views(texts, settings.ranking)
         position = {rid: i for i, rid in enumerate(ids)}
-        labelled = [position[r] for r in labels]
-        model_scores = relevance_scores(
-            features, labelled, [labels[r] for r in labels], settings.ranking, settings.seed
+        labelled = [position[r] for r in labels]  # in the order the decisions were read
+        model_scores = score_records(
+            views, labelled, [labels[r] for r in labels], settings.ranking, settings.seed
         )
     seeds = np.array([rid in settings.seed_records for rid in ids], dtype=float)
     ties = tie_breaker(n, settings.seed)
