@@ -119,6 +119,6 @@ def register(stages: Any) -> None:
         "--stall-after",
         type=int,
         default=None,
-        help="excludes in a row after which the character-weighted view ranks (default: config default, off)",
+        help="excludes in a row after which the character-weighted view ranks (default: 0, off)",
     )
     sim.set_defaults(func=_simulate)

@@ -12,10 +12,11 @@ off by default), when a long run of excludes follows the last include, the model
 character-weighted view of the same records (``stall_char_weight``) until the next include. That
 view reaches includes worded unlike the ones found so far. On the benchmark, with 80, it brought
 the Wilson set's last hard includes about 100 records earlier (WSS@95 79.4 -> 82.2), but it cost
-two Cohen tasks 11-12 points, so it is not the default (config/README.md, Ranking). Before any decision there
-is nothing to learn from: the eligibility rules' score and the configured seed records order
-the list instead. Everything is deterministic for a given seed (ties are broken by a seeded
-permutation, never by dictionary or hash order).
+two Cohen tasks 11-12 points, so it is not the default (config/README.md, Ranking).
+
+Before any decision there is nothing to learn from: the eligibility rules' score and the
+configured seed records order the list instead. Everything is deterministic for a given seed
+(ties are broken by a seeded permutation, never by dictionary or hash order).
 
 The same learner drives :func:`simulate`, which screens a fully labelled set in the model's
 order (the ASReview simulation protocol) so the ranking can be benchmarked against ASReview LAB
