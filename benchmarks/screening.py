@@ -215,7 +215,7 @@ def main() -> int:
                 r.get("rule_check", {}).get("lost_as_configured", 0) for r in results.values()
             ),
             "retraining": "batched: at once after every include, otherwise after every "
-            "1 + 0.05 x (records screened) excludes",
+            f"1 + {RankingSettings().growth} x (records screened) excludes",
             "model": "TF-IDF word 1-2-grams + char_weight x character 3-5-grams (min_df 2, sublinear tf), "
             "logistic regression, class_weight balanced; after stall_after excludes in a row, the view "
             "with stall_char_weight (ohevidence.screen.ranking)",

@@ -27,7 +27,6 @@ from ohevidence.screen.ranking import (
     score_records,
     screening_text,
     simulate,
-    tfidf_features,
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
 from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
@@ -587,8 +586,8 @@ def test_character_ngrams_bridge_spelling_variants() -> None:
         "qualitative interviews with nurses",
         "qualitative interviews with managers",
     ]
-    words_only = tfidf_features(texts, RankingSettings(char_weight=0.0, min_df=1))
-    both = tfidf_features(texts, RankingSettings(min_df=1))
+    words_only = feature_views(texts, RankingSettings(char_weight=0.0, min_df=1)).default
+    both = feature_views(texts, RankingSettings(min_df=1)).default
     assert both.shape[1] > words_only.shape[1]
     assert np.allclose(np.asarray((both.multiply(both)).sum(axis=1)).ravel(), 1.0)  # rows L2-normalised
     # the two trial records share more once character n-grams are in

@@ -74,13 +74,11 @@ def screening_text(title: str, abstract: str, extra: str = "") -> str:
     return plain_text(" ".join(part for part in (title, abstract, extra) if part))
 
 
-def tfidf_features(texts: Sequence[str], settings: RankingSettings | None = None) -> sp.csr_matrix:
-    """Word 1–2-gram TF-IDF, joined with weighted character n-gram TF-IDF; rows L2-normalised."""
-    return feature_views(texts, settings).default
-
-
 def feature_views(texts: Sequence[str], settings: RankingSettings | None = None) -> FeatureViews:
-    """The default view (words + ``char_weight`` × characters) and the stall view (``stall_char_weight``)."""
+    """Word 1–2-gram TF-IDF joined with weighted character n-gram TF-IDF, rows L2-normalised.
+
+    Two views: the default one (``char_weight``) and the stall view (``stall_char_weight``).
+    """
     settings = settings or RankingSettings()
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
     vectoriser = TfidfVectorizer(
