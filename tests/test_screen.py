@@ -27,6 +27,7 @@ from ohevidence.screen.ranking import (
     score_records,
     screening_text,
     simulate,
+    stalled,
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
 from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
@@ -406,16 +407,31 @@ def test_a_long_run_of_excludes_switches_to_the_character_weighted_view() -> Non
     flowing = score_records(views, [0, 2], [1, 0], settings)
     assert np.allclose(flowing, relevance_scores(views.default, [0, 2], [1, 0], settings))
     # include, then two excludes in a row: the stall view scores
-    stalled = score_records(views, [0, 2, 3], [1, 0, 0], settings)
-    assert np.allclose(stalled, relevance_scores(views.stalled, [0, 2, 3], [1, 0, 0], settings))
-    assert not np.allclose(stalled, relevance_scores(views.default, [0, 2, 3], [1, 0, 0], settings))
+    stall_scores = score_records(views, [0, 2, 3], [1, 0, 0], settings)
+    assert np.allclose(stall_scores, relevance_scores(views.stalled, [0, 2, 3], [1, 0, 0], settings))
+    assert not np.allclose(stall_scores, relevance_scores(views.default, [0, 2, 3], [1, 0, 0], settings))
     # the switch can be turned off
     off = RankingSettings(min_df=1, stall_after=0)
     off_views = feature_views(texts, off)
     assert off_views.stalled is off_views.default
-    # The config's screening.model section reaches the ranker; off by default.
-    assert ScreeningSettings.from_config({"model": {"stall_after": 80}}).ranking.stall_after == 80
-    assert ScreeningSettings.from_config({}).ranking.stall_after == 0
+    # The config's screening.model section reaches the ranker; on by default (40 and a quarter).
+    configured = ScreeningSettings.from_config({"model": {"stall_after": 80, "stall_fraction": 0.5}})
+    assert (configured.ranking.stall_after, configured.ranking.stall_fraction) == (80, 0.5)
+    default = ScreeningSettings.from_config({}).ranking
+    assert (default.stall_after, default.stall_fraction) == (40, 0.25)
+
+
+def test_a_stall_must_be_long_beside_the_decisions_before_it() -> None:
+    settings = RankingSettings(stall_after=3, stall_fraction=0.25)
+    assert not stalled([1, 0, 0], settings)  # shorter than stall_after
+    assert stalled([1, 0, 0, 0], settings)
+    # 3 excludes after 12 decisions: 3 >= 0.25 x 12, a stall; after 13 it is not (3 < 3.25)
+    assert stalled([1] * 12 + [0] * 3, settings)
+    assert not stalled([1] * 13 + [0] * 3, settings)
+    assert stalled([1] * 13 + [0] * 4, settings)
+    # the run itself does not count among the decisions before it
+    assert stalled([0] * 9 + [1, 0, 0, 0], settings)
+    assert not stalled([1] * 12 + [0] * 3, RankingSettings(stall_after=0))
 
 
 def test_simulate_command_output(tmp_path: Path) -> None:
@@ -440,10 +456,10 @@ def test_simulate_command_output(tmp_path: Path) -> None:
     assert main(args[:6] + args[8:]) == 0
     assert sorted(pd.read_csv(out)["record_id"]) == list(range(1, 21))
     # The stall switch is reachable from the command line and screens every record once.
-    assert main([*args, "--stall-after", "2"]) == 0
-    stalled = pd.read_csv(out, dtype={"record_id": str})
-    assert sorted(stalled["record_id"]) == sorted(r[0] for r in rows)
-    assert stalled["label"].tolist()[:6] == [1, 0, 1, 1, 1, 1]
+    assert main([*args, "--stall-after", "2", "--stall-fraction", "0"]) == 0
+    switched = pd.read_csv(out, dtype={"record_id": str})
+    assert sorted(switched["record_id"]) == sorted(r[0] for r in rows)
+    assert switched["label"].tolist()[:6] == [1, 0, 1, 1, 1, 1]
 
 
 def test_simulate_rejects_a_bad_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

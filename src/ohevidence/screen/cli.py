@@ -68,7 +68,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    chosen = (("classifier", args.classifier), ("growth", args.growth), ("stall_after", args.stall_after))
+    chosen = (
+        ("classifier", args.classifier),
+        ("growth", args.growth),
+        ("stall_after", args.stall_after),
+        ("stall_fraction", args.stall_fraction),
+    )
     settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
     try:
         order = simulate_file(
@@ -119,6 +124,12 @@ def register(stages: Any) -> None:
         "--stall-after",
         type=int,
         default=None,
-        help="excludes in a row after which the character-weighted view ranks (default: 0, off)",
+        help="excludes in a row (since the last include) that can start a stall; 0 = never (default: 40)",
+    )
+    sim.add_argument(
+        "--stall-fraction",
+        type=float,
+        default=None,
+        help="the run must also be this fraction of the decisions before it (default: 0.25)",
     )
     sim.set_defaults(func=_simulate)

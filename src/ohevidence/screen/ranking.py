@@ -7,12 +7,14 @@ ASReview benchmark sets it raised mean WSS@95 by about 3.5 points over words alo
 (benchmarks/screening.py; config/README.md, Screening).
 
 The model is retrained on every human decision made so far (active learning), so the records
-most likely to be included rise to the top of each reviewer's list. Optionally (``stall_after``,
-off by default), when a long run of excludes follows the last include, the model switches to a
-character-weighted view of the same records (``stall_char_weight``) until the next include. That
-view reaches includes worded unlike the ones found so far. On the benchmark, with 80, it brought
-the Wilson set's last hard includes about 100 records earlier (WSS@95 79.4 -> 82.2), but it cost
-two Cohen tasks 11-12 points, so it is not the default (config/README.md, Ranking).
+most likely to be included rise to the top of each reviewer's list. When the includes dry up — a
+run of at least ``stall_after`` (40) excludes since the last include that is also at least
+``stall_fraction`` (a quarter) as long as everything decided before it — the model is trained on a
+character-weighted view of the same records (``stall_char_weight``) until the next include. A
+model that has found what its words can find keeps proposing near-misses of the known includes;
+character n-grams reach includes worded unlike them. Measuring the run against the decisions
+before it keeps the switch out of the ordinary gaps between includes, which grow as screening
+goes on (config/README.md, Ranking, gives the benchmark figures).
 
 Before any decision there is nothing to learn from: the eligibility rules' score and the
 configured seed records order the list instead. Everything is deterministic for a given seed
@@ -55,9 +57,11 @@ class RankingSettings:
     # Retraining schedule: at once after every include, otherwise after every
     # `1 + growth × records screened` excludes (0 = after every decision, as ASReview does).
     growth: float = 0.05
-    # After this many excludes in a row since the last include, score with the character-weighted
-    # view (0 = never switch, the default; see the module docstring for the trade-off).
-    stall_after: int = 0
+    # A stall: at least `stall_after` excludes in a row since the last include (0 = never), and at
+    # least `stall_fraction` × the decisions made before that run. In a stall the model scores with
+    # the character-weighted view (`stall_char_weight`) until the next include.
+    stall_after: int = 40
+    stall_fraction: float = 0.25
     stall_char_weight: float = 2.0
 
 
@@ -161,6 +165,15 @@ def excludes_since_last_include(labels_in_order: Sequence[int] | np.ndarray) -> 
     return int(len(labels) - 1 - includes[-1]) if len(includes) else len(labels)
 
 
+def stalled(labels_in_order: Sequence[int] | np.ndarray, settings: RankingSettings) -> bool:
+    """Whether the decisions so far (in the order made) end in a stall (see :class:`RankingSettings`)."""
+    if settings.stall_after <= 0:
+        return False
+    run = excludes_since_last_include(labels_in_order)
+    before = len(labels_in_order) - run
+    return run >= settings.stall_after and run >= settings.stall_fraction * before
+
+
 def score_records(
     views: FeatureViews,
     labelled: Sequence[int] | np.ndarray,
@@ -170,12 +183,12 @@ def score_records(
 ) -> np.ndarray | None:
     """:func:`relevance_scores` on the view the screening state calls for.
 
-    ``labelled`` and ``labels`` are in the order the decisions were made: after
-    ``stall_after`` excludes in a row the stall view is used, otherwise the default one.
+    ``labelled`` and ``labels`` are in the order the decisions were made: in a stall
+    (:func:`stalled`) the stall view is used, otherwise the default one.
     """
     settings = settings or RankingSettings()
-    stalled = settings.stall_after > 0 and excludes_since_last_include(labels) >= settings.stall_after
-    return relevance_scores(views.stalled if stalled else views.default, labelled, labels, settings, seed)
+    view = views.stalled if stalled(labels, settings) else views.default
+    return relevance_scores(view, labelled, labels, settings, seed)
 
 
 def tie_breaker(n: int, seed: int) -> np.ndarray:
