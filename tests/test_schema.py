@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ohevidence.errors import SchemaError
+from ohevidence.errors import InputError, SchemaError, require_columns
 from ohevidence.schema import (
     RECORD_COLUMNS,
     RECORD_FIELDS,
@@ -141,3 +141,15 @@ def test_contracts_are_documented_in_config_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "config/README.md").read_text()
     for column in RECORD_FIELDS + SEARCH_LOG_FIELDS:
         assert f"`{column}`" in readme, f"column {column} is not documented in config/README.md"
+
+
+def test_require_columns_names_every_missing_column_at_the_header_line() -> None:
+    require_columns("t.csv", ["a", "b"], ["a", "b"])  # all present: no error
+    with pytest.raises(SchemaError) as caught:
+        require_columns("t.csv", ["b"], ["a", "b", "c"], error=SchemaError)
+    error = caught.value
+    assert (error.file, error.line) == ("t.csv", 1)
+    assert error.message == "missing column(s) a, c"
+    assert error.expected == "a header with a,b,c"
+    with pytest.raises(InputError, match=r"t\.csv, line 1: missing column\(s\) c \(expected only a, b, c\)"):
+        require_columns("t.csv", ["a", "b"], ["a", "b", "c"], expected="only a, b, c")

@@ -7,6 +7,7 @@ expected. The CLI prints it on one line and exits with status 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 
@@ -47,6 +48,26 @@ class InputError(OhevidenceError):
 
 class SchemaError(InputError):
     """A table does not match its data contract (see :mod:`ohevidence.schema`)."""
+
+
+def require_columns(
+    path: str | Path,
+    header: Iterable[str],
+    required: Sequence[str],
+    *,
+    expected: str | None = None,
+    error: type[InputError] = InputError,
+) -> None:
+    """Raise ``error`` at line 1 of ``path`` naming every column of ``required`` missing from ``header``."""
+    present = set(header)
+    missing = [c for c in required if c not in present]
+    if missing:
+        raise error(
+            path,
+            f"missing column(s) {', '.join(missing)}",
+            line=1,
+            expected=expected or "a header with " + ",".join(required),
+        )
 
 
 class ConfigError(OhevidenceError):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ohevidence.errors import SchemaError
+from ohevidence.errors import SchemaError, require_columns
 
 MULTI_SEP = "; "
 
@@ -245,14 +245,7 @@ def check_table(frame: pd.DataFrame, columns: Sequence[Column], path: str | Path
     Line numbers count the header as line 1, as a spreadsheet does.
     """
     expected = names(columns)
-    missing = [c for c in expected if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            path,
-            f"missing column(s) {', '.join(missing)}",
-            line=1,
-            expected="header " + ",".join(expected),
-        )
+    require_columns(path, frame.columns, expected, expected="header " + ",".join(expected), error=SchemaError)
     for column in columns:
         values = frame[column.name].fillna("").astype(str)
         if column.required:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ohevidence.errors import InputError
+from ohevidence.errors import InputError, require_columns
 from ohevidence.meta.subgroup import SubgroupResult
 
 
@@ -63,14 +63,7 @@ def read_effects_csv(
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         required = [study, yi, vi] + ([by] if by else [])
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InputError(
-                path,
-                f"missing column(s) {', '.join(missing)}",
-                line=1,
-                expected="columns " + ", ".join(required),
-            )
+        require_columns(path, header, required)
         for row in reader:
             line = reader.line_num
             if not any((value or "").strip() for value in row.values()):

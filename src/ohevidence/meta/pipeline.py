@@ -36,7 +36,7 @@ import pandas as pd
 
 from ohevidence import effects as fx
 from ohevidence.curated import load_job_roles
-from ohevidence.errors import ConfigError, InputError
+from ohevidence.errors import ConfigError, InputError, require_columns
 from ohevidence.meta.io import clean, write_json
 from ohevidence.meta.model import MetaResult, pool
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
@@ -76,9 +76,7 @@ def _read_rows(path: str | Path, required: tuple[str, ...]) -> list[_Row]:
     rows = []
     with handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
+        require_columns(path, reader.fieldnames or [], required)
         start = 2
         for cells in reader:
             rows.append(_Row(path, start, cells))

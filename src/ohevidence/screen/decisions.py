@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ohevidence.errors import InputError
+from ohevidence.errors import InputError, require_columns
 from ohevidence.schema import SCREENING_DECISION_COLUMNS, clean_text, names
 
 log = logging.getLogger("ohevidence.screen")
@@ -108,14 +108,7 @@ def read_decision_file(path: Path, rules: DecisionRules, *, sheet: bool = False)
     """Check and read one decision file (the long file, or a filled sheet when ``sheet``)."""
     frame = _read_csv(path)
     required = SHEET_REQUIRED if sheet else DECISION_FIELDS
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputError(
-            path,
-            f"missing column(s) {', '.join(missing)}",
-            line=1,
-            expected="header with " + ",".join(required),
-        )
+    require_columns(path, frame.columns, required)
     rows = []
     for index, row in enumerate(frame.to_dict("records")):
         if sheet and not clean_text(row.get("decision", "")):

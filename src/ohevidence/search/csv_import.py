@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ohevidence.errors import InputError
+from ohevidence.errors import InputError, require_columns
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, split_multi
 from ohevidence.text import normalise_author
 
@@ -52,11 +52,7 @@ def _check_header(header: list[str], path: Path) -> list[str]:
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if duplicated:
         raise InputError(path, f"column(s) {', '.join(duplicated)} appear twice", line=1)
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        raise InputError(
-            path, f"missing column(s) {', '.join(missing)}", line=1, expected=f"a header with {allowed}"
-        )
+    require_columns(path, columns, REQUIRED_COLUMNS, expected=f"a header with {allowed}")
     return columns
 
 
