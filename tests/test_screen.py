@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from ohevidence.cli import main
 from ohevidence.errors import InputError
@@ -619,3 +620,14 @@ def test_the_model_reads_text_without_markup() -> None:
     )
     assert text == "Wilson's disease Cu2+ in H2O; ATP7B & a < b"
     assert screening_text("Wilson’s disease", "") == "Wilson's disease"
+
+
+def test_schema_defaults_of_the_model_match_the_ranking_defaults() -> None:
+    # The schema fills in screening.model for the pipeline, RankingSettings for `screen simulate`
+    # and the benchmark: the two must not drift apart.
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    model = schema["properties"]["screening"]["properties"]["model"]["properties"]
+    defaults = dataclasses.asdict(RankingSettings())
+    assert model  # the section exists
+    for key, spec in model.items():
+        assert spec["default"] == defaults[key], key
