@@ -216,10 +216,7 @@ def main() -> int:
             ),
             "retraining": "batched: at once after every include, otherwise after every "
             f"1 + {RankingSettings().growth} x (records screened) excludes",
-            "model": "TF-IDF word 1-2-grams + char_weight x character 3-5-grams (min_df 2, sublinear tf), "
-            "logistic regression, class_weight balanced; in a stall (stall_after excludes in a row, at "
-            "least stall_fraction x the decisions before them) the view with stall_char_weight "
-            "(ohevidence.screen.ranking)",
+            "model": "ohevidence.screen.ranking with these settings (described in config/README.md, Ranking)",
             "settings": dataclasses.asdict(RankingSettings()),
         }
         print("-" * len(header))

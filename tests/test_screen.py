@@ -595,8 +595,6 @@ def test_screening_tables_are_documented() -> None:
 
 def test_character_ngrams_bridge_spelling_variants() -> None:
     """Words alone see 'randomised' and 'randomized' as unrelated; the character block does not."""
-    from ohevidence.screen.ranking import RankingSettings
-
     texts = [
         "randomised trial of vocational advice",
         "randomized trial of vocational advice",
