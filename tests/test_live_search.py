@@ -89,6 +89,32 @@ def test_redact_removes_key_from_urls_and_text() -> None:
     url = "https://x/esearch.fcgi?db=pubmed&api_key=abc123&term=x"
     assert redact(url) == "https://x/esearch.fcgi?db=pubmed&api_key=<redacted>&term=x"
     assert redact("body said abc123", ["abc123"]) == "body said <redacted>"
+    # URL-encoded as sent: a key with '+' or '/' is repeated back encoded.
+    assert redact("echo k%2By%2Fz and k+y/z", ["k+y/z"]) == "echo <redacted> and <redacted>"
+
+
+def test_redacting_log_filter_scrubs_registered_secrets_and_tracebacks() -> None:
+    import io
+
+    from ohevidence.redaction import RedactingFilter, register_secret
+
+    register_secret("registered-SECRET-9")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("ohevidence.test.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("service said %s", "registered-SECRET-9 is wrong")
+        try:
+            raise ServiceError("bad key registered-SECRET-9")
+        except ServiceError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    assert "registered-SECRET-9" not in stream.getvalue()
+    assert "service said <redacted> is wrong" in stream.getvalue()
+    assert "ServiceError: bad key <redacted>" in stream.getvalue()
 
 
 def test_25000_hits_are_split_by_entrez_date(tmp_path: Path) -> None:
@@ -453,3 +479,62 @@ def test_workflow_runs_only_unfinished_live_searches(tmp_path: Path) -> None:
     assert "search_nihr" in jobs and "search_live" in jobs  # not run yet
     refreshed = planned("refresh_searches=true")
     assert "search_pubmed" in refreshed and "request_search_refresh" in refreshed
+
+
+# ---------------------------------------------------------------------------
+# The API key never reaches a message, a log line or an exception (issue 14, case 4)
+# ---------------------------------------------------------------------------
+KEY_ECHOES = {
+    # A 404 page that repeats the request (some proxies and NCBI's front end do).
+    "404 page": (404, "text/html", f"<html><body>Not found: /esearch.fcgi?api_key={KEY}&db=x</body></html>"),
+    # An NCBI <ERROR> document quoting the key without 'api_key='.
+    "NCBI ERROR": (
+        200,
+        "text/xml",
+        f'<?xml version="1.0" ?>\n<eSearchResult><ERROR>Invalid key {KEY} for this tool</ERROR>'
+        "</eSearchResult>",
+    ),
+    "JSON error": (400, "application/json", json.dumps({"error": f"API key invalid: {KEY}"})),
+}
+
+
+@pytest.mark.parametrize("echo", sorted(KEY_ECHOES))
+def test_api_key_in_non_retried_error_bodies_is_redacted(tmp_path: Path, caplog, echo: str) -> None:
+    caplog.set_level(logging.DEBUG)
+    status, content_type, body = KEY_ECHOES[echo]
+    with EutilsStub(synthetic_corpus(10), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path, api_key=KEY)
+        # First a retried 503 whose body repeats the key, then the permanent error.
+        stub.fail("esearch", "raw", on=1, status=503, body=f"busy {KEY}".encode(), content_type="text/plain")
+        stub.fail("esearch", "raw", on=2, status=status, body=body.encode(), content_type=content_type)
+        with pytest.raises(ServiceError) as info:
+            run_pubmed_search(eutils, search_id="k", query=QUERY, out_dir=tmp_path / "k", progress=False)
+        assert stub.count("esearch") == 2
+    shown = (
+        str(info.value)
+        + repr(info.value.args)
+        + "".join(str(getattr(info.value, name)) for name in vars(info.value))
+    )
+    assert KEY not in shown
+    assert "<redacted>" in shown
+    assert KEY not in caplog.text and "retry 1/3" in caplog.text
+    assert KEY not in all_text(tmp_path / "k")
+
+
+def test_api_key_in_error_bodies_is_redacted_from_the_cli_output(tmp_path: Path) -> None:
+    """`ohevidence search pubmed` as the workflow runs it (stderr is logs/search_pubmed/<id>.log)."""
+    _, content_type, body = KEY_ECHOES["NCBI ERROR"]
+    with EutilsStub(synthetic_corpus(10), query=QUERY) as stub:
+        stub.enforce_rate = False
+        stub.fail("esearch", "raw", on=1, status=503, body=f"busy {KEY}".encode(), content_type="text/plain")
+        stub.fail("esearch", "raw", on=2, status=404, body=body.encode(), content_type=content_type)
+        env = {**os.environ, "OHEVIDENCE_EMAIL": "reviewer@example.org", "NCBI_API_KEY": KEY}
+        command = [sys.executable, "-m", "ohevidence", "search", "pubmed", "--query", QUERY]
+        command += ["--out", str(tmp_path / "c"), "--eutils-url", stub.url, "--max-attempts", "2"]
+        command += ["--ratelimit-dir", str(tmp_path / "rl")]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "HTTP 404: Invalid key <redacted> for this tool" in output
+    assert "retry 1/1" in output  # the retried 503 was logged, redacted
+    assert KEY not in output

@@ -22,6 +22,7 @@ from ohevidence import __version__
 from ohevidence.config import DEFAULT_SCHEMA, load_config
 from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
+from ohevidence.redaction import install_log_filter, redact
 from ohevidence.search.searches import load_manifest
 
 log = logging.getLogger("ohevidence")
@@ -102,10 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install_log_filter()  # no log line shows a registered secret (the NCBI API key)
     try:
         return int(args.func(args))
     except OhevidenceError as exc:
-        print(f"ohevidence: error: {exc}", file=sys.stderr)
+        print(f"ohevidence: error: {redact(str(exc))}", file=sys.stderr)
         return 2
 
 

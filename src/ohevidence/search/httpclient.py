@@ -6,6 +6,10 @@ like a 5xx, never handed to a parser that might read half of it as fewer records
 Service errors that retrying cannot fix (NCBI ``<ERROR>`` documents, Crossref
 ``status: failed`` bodies, other 4xx) become :class:`ServiceError` with the service's own
 message.
+
+Secrets: every exception that leaves :meth:`HttpClient.request` (a service's error body that
+repeats the API key, a retry reason, the final "gave up" message) and every retry log line is
+redacted (:mod:`ohevidence.redaction`), so the key reaches no log, whatever the response.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tenacity.wait import wait_exponential_jitter
 
 from ohevidence import __version__
 from ohevidence.errors import OhevidenceError
+from ohevidence.redaction import redact, register_secret, scrub_exception
 from ohevidence.search.ratelimit import RateLimiter
 
 __all__ = [
@@ -44,7 +49,6 @@ T = TypeVar("T")
 
 # Statuses worth another try: rate limited, and the server's own failures.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-SECRET_PARAMS = ("api_key",)
 
 
 class ServiceError(OhevidenceError):
@@ -90,32 +94,6 @@ class Stats:
         return {"requests": self.requests, "retries": self.retries, "retry_reasons": dict(self.reasons)}
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Text with API keys removed: ``api_key=...`` query values and any listed secret."""
-    for name in SECRET_PARAMS:
-        text = _replace_param(text, name)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "<redacted>")
-    return text
-
-
-def _replace_param(text: str, name: str) -> str:
-    start = 0
-    needle = f"{name}="
-    while (index := text.find(needle, start)) != -1:
-        if index and text[index - 1] not in "?&; \"'":
-            start = index + len(needle)
-            continue
-        end = index + len(needle)
-        stop = end
-        while stop < len(text) and text[stop] not in "&# \"'\n":
-            stop += 1
-        text = text[:end] + "<redacted>" + text[stop:]
-        start = end
-    return text
-
-
 def _retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
     if not value:
@@ -151,6 +129,8 @@ class HttpClient:
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self.secrets = tuple(s for s in secrets if s)
+        for secret in self.secrets:  # log filters and the CLI's error line redact it too
+            register_secret(secret)
         self.user_agent = user_agent or f"ohevidence/{__version__}"
         self._sleep = sleep
         self.stats = Stats()
@@ -209,8 +189,16 @@ class HttpClient:
             before_sleep=before_sleep,
             reraise=True,
         )
+
+        def attempt() -> T:
+            try:
+                return check(self._send(url, params, method))
+            except Exception as exc:  # a service may repeat the key in any error: redact them all
+                scrub_exception(exc, self.secrets)
+                raise
+
         try:
-            return retrying(lambda: check(self._send(url, params, method)))
+            return retrying(attempt)
         except RetryableResponse as exc:
             raise ServiceError(
                 f"{self.redact(url)}: gave up after {policy.attempts} attempts; "
