@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from ohevidence.csvio import neutralise, unneutralise, write_csv
 from ohevidence.errors import InputError, SchemaError, require_columns
 from ohevidence.schema import (
     RECORD_COLUMNS,
@@ -21,6 +24,8 @@ from ohevidence.schema import (
     records_frame,
     write_table,
 )
+
+PLAIN = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 
 @pytest.mark.parametrize(
@@ -108,6 +113,63 @@ def test_read_table_round_trip(tmp_path: Path) -> None:
     frame = read_table(path, RECORD_COLUMNS)
     assert frame["record_id"].tolist() == ["s:1", "s:2"]
     assert frame["doi"].tolist() == ["", ""]  # empty stays empty, never 'nan'
+
+
+# Formula injection (issue 14, case 3): every table is written through ohevidence.csvio.
+TRICKY_CELLS = [
+    '=HYPERLINK("http://x","y")',
+    "-Fatigue and return to work",
+    "+cmd",
+    "@SUM(A1)",
+    "\tTabbed",
+    "\rReturn",
+    "'=already quoted",
+    "''-twice",
+    "'quoted",
+    "'-0.5",
+    "-0.52",
+    "+3",
+    "-1.5e-05",
+    "plain",
+    "",
+]
+
+
+@pytest.mark.parametrize("cell", TRICKY_CELLS)
+def test_formula_neutralisation_is_undone_exactly(cell: str) -> None:
+    written = neutralise(cell)
+    assert unneutralise(written) == cell
+    assert not written.startswith(("=", "+", "-", "@", "\t", "\r")) or PLAIN.fullmatch(written)
+    if PLAIN.fullmatch(cell) or not cell.lstrip("'").startswith(("=", "+", "-", "@", "\t", "\r")):
+        assert written == cell  # numbers and harmless text are written as they are
+
+
+def test_formula_injection_outside_screening_write_table_round_trip(tmp_path: Path) -> None:
+    """write_table quotes formula cells for spreadsheets; read_table gives the exact text back."""
+    titles = [c for c in TRICKY_CELLS if c]
+    rows = [
+        make_record(source="pubmed", search_id="s", pmid=str(n), title=title, authors="@Smith J; -Jones K")
+        for n, title in enumerate(titles, start=1)
+    ]
+    path = tmp_path / "records.csv"
+    frame = records_frame(rows)
+    write_table(frame, path, RECORD_COLUMNS)
+    with path.open(encoding="utf-8", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert '\'=HYPERLINK("http://x","y")' in cells and "'@Smith J; -Jones K" in cells
+    assert "-0.52" in cells and "'-0.5" in cells  # a number stays numeric; a quoted number stays text
+    for cell in cells:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or PLAIN.fullmatch(cell), cell
+    back = read_table(path, RECORD_COLUMNS)
+    assert back.to_numpy().tolist() == frame.loc[:, back.columns].to_numpy().tolist()
+    assert back.loc[0, "title"] == '=HYPERLINK("http://x","y")'
+    assert set(back["authors"]) == {"@Smith J; -Jones K"}
+
+
+def test_numeric_cells_are_written_as_numbers(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"label": ["-a", "b"], "yi": [-0.52, 1.5e-05], "n": [3, -4]})
+    write_csv(frame, tmp_path / "m.csv")
+    assert (tmp_path / "m.csv").read_text() == "label,yi,n\n'-a,-0.52,3\nb,1.5e-05,-4\n"
 
 
 def test_missing_column_names_line_1(tmp_path: Path) -> None:

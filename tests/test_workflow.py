@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from ohevidence.csvio import unneutralise_frame
+from ohevidence.schema import RECORD_COLUMNS, UNIQUE_RECORD_COLUMNS, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 IGNORE = shutil.ignore_patterns(".venv", ".git", "results", ".snakemake", "logs", "__pycache__", "*.egg-info")
@@ -141,3 +146,83 @@ def test_broken_import_fails_with_file_and_line(project: Path) -> None:
     log = (project / "logs/search_file/broken_csv.log").read_text()
     assert "broken.csv, line 3, column 'title'" in log
     assert not (project / "results/records/records.csv").exists()
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def _set_cell(path: Path, row: int, column: str, value: str) -> None:
+    """Change one cell of a curated CSV (row 0 = first data row)."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.loc[row, column] = value
+    table.to_csv(path, index=False)
+
+
+@pytest.mark.workflow
+def test_formula_injection_outside_screening_is_neutralised_in_every_csv(project: Path) -> None:
+    """Formula titles in an import and formula cells in curated tables reach no CSV un-quoted.
+
+    Also a title starting with '-' goes through search -> dedupe -> screening unchanged.
+    """
+    # Two synthetic records appended to the hand-search import (new ids: the shipped decisions still match).
+    ris = project / "data/raw/imports/handsearch_2026-11.ris"
+    injected = (
+        f"\nTY  - JOUR\nAU  - @SUM(1+1)\nAU  - Example, A\nTI  - {FORMULA}\nT2  - +Synthetic Journal\n"
+        "PY  - 2020\nKW  - -keyword\nER  - \n"
+        "\nTY  - JOUR\nAU  - Example, B\nTI  - -Synthetic record about return to work\nPY  - 2021\nER  - \n"
+    )
+    ris.write_text(ris.read_text(encoding="utf-8") + injected, encoding="utf-8")
+    curated = project / "data/curated"
+    for name, column in (
+        ("studies.csv", "notes"),
+        ("studies.csv", "population"),
+        ("studies.csv", "intervention"),
+        ("outcomes.csv", "notes"),
+        ("case_studies.csv", "strategy"),
+        ("case_studies.csv", "organisation"),
+    ):
+        _set_cell(curated / name, 0, column, FORMULA)
+
+    result = snakemake("--cores", "2", cwd=project)
+    assert result.returncode == 0, result.stderr[-4000:]
+
+    found_formula = set()
+    for path in sorted((project / "results").rglob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            for line, row in enumerate(csv.reader(handle), start=1):
+                for cell in row:
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or PLAIN_NUMBER.fullmatch(
+                        cell
+                    ), f"{path.relative_to(project)}:{line}: {cell[:60]!r}"
+                    if cell == "'" + FORMULA:
+                        found_formula.add(path.relative_to(project).as_posix())
+    # The injected cells did reach the files people open (quoted), so the scan above means something.
+    assert {
+        "results/records/records.csv",
+        "results/search/handsearch_2026_11/records.csv",
+        "results/dedup/unique_records.csv",
+        "results/screening/title_abstract.csv",
+    } <= found_formula, found_formula
+    assert any(name.startswith("results/tables/") for name in found_formula), found_formula
+
+    # The pipeline reads its own tables back without the quote: titles arrive exact at every stage.
+    records = read_table(project / "results/records/records.csv", RECORD_COLUMNS)
+    handsearch = records[records["search_id"] == "handsearch_2026_11"].set_index("record_id")["title"]
+    assert FORMULA in set(handsearch)
+    dash = handsearch[handsearch == "-Synthetic record about return to work"]
+    assert len(dash) == 1
+    unique = read_table(project / "results/dedup/unique_records.csv", UNIQUE_RECORD_COLUMNS)
+    kept = unique.set_index("record_id")["title"]
+    assert kept[dash.index[0]] == dash.iloc[0]
+    assert FORMULA in set(kept)
+    screened = unneutralise_frame(
+        pd.read_csv(
+            project / "results/screening/title_abstract.csv",
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+        )
+    ).set_index("record_id")["title"]
+    assert screened[dash.index[0]] == dash.iloc[0]
+    assert FORMULA in set(screened)

@@ -5,7 +5,9 @@ and check tables at their boundaries with :func:`check_table`, so a malformed fi
 stops the run with one error naming file, line and column.
 
 All tables are UTF-8 CSV; empty string means "unknown" (never ``NA`` or ``nan``).
-Multi-valued fields are joined with ``"; "``.
+Multi-valued fields are joined with ``"; "``. Tables are written and read through
+:mod:`ohevidence.csvio`: a text cell a spreadsheet would run as a formula is written with a
+leading ``'`` and read back without it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.csvio import unneutralise_frame, write_csv
 from ohevidence.errors import SchemaError, require_columns
 
 MULTI_SEP = "; "
@@ -229,12 +232,13 @@ def records_frame(rows: Iterable[Mapping[str, str]]) -> pd.DataFrame:
 # Reading and checking tables.
 # ---------------------------------------------------------------------------
 def read_table(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
-    """Read a CSV as strings and check it against ``columns``."""
+    """Read a CSV as strings (formula quoting undone: :func:`ohevidence.csvio.unneutralise`) and check it."""
     path = Path(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise SchemaError(path, f"cannot be read as UTF-8 CSV: {exc}") from exc
+    frame = unneutralise_frame(frame)
     check_table(frame, columns, path)
     return frame
 
@@ -280,11 +284,10 @@ def check_table(frame: pd.DataFrame, columns: Sequence[Column], path: str | Path
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, columns: Sequence[Column]) -> None:
-    """Check, then write UTF-8 CSV with exactly the contract's columns in order."""
+    """Check, then write UTF-8 CSV with exactly the contract's columns in order, formula cells quoted."""
     path = Path(path)
     check_table(frame, columns, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.loc[:, names(columns)].to_csv(path, index=False, encoding="utf-8")
+    write_csv(frame, path, names(columns))
 
 
 # ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.csvio import unneutralise_frame
 from ohevidence.errors import InputError
 from ohevidence.schema import DEDUP_DECISION_COLUMNS, DEDUP_DECISIONS, check_table
 
@@ -29,6 +30,7 @@ def read_decisions(path: str | Path, record_ids: pd.Series) -> pd.DataFrame:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot be read as UTF-8 CSV: {exc}") from exc
+    table = unneutralise_frame(table)
     check_table(table, DEDUP_DECISION_COLUMNS, path)
     position = {rid: i for i, rid in enumerate(record_ids)}
     seen: dict[tuple[str, str], tuple[str, int]] = {}

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ohevidence.csvio import unneutralise
 from ohevidence.errors import InputError, require_columns
 from ohevidence.meta.subgroup import SubgroupResult
 
@@ -64,8 +65,9 @@ def read_effects_csv(
         header = reader.fieldnames or []
         required = [study, yi, vi] + ([by] if by else [])
         require_columns(path, header, required)
-        for row in reader:
+        for raw in reader:
             line = reader.line_num
+            row = {key: unneutralise(cell) if isinstance(cell, str) else cell for key, cell in raw.items()}
             if not any((value or "").strip() for value in row.values()):
                 continue
             label = (row[study] or "").strip()

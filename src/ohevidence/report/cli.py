@@ -121,6 +121,7 @@ def _rob(args: argparse.Namespace) -> int:
 
 
 def _tables(args: argparse.Namespace) -> int:
+    from ohevidence.csvio import write_csv
     from ohevidence.report import tables
     from ohevidence.report.common import index_by, read_csv_rows, read_role_taxonomy
 
@@ -143,7 +144,7 @@ def _tables(args: argparse.Namespace) -> int:
         "screening_agreement.csv": tables.agreement_table(args.agreement),
     }
     for name, frame in outputs.items():
-        frame.fillna("").to_csv(out / name, index=False, encoding="utf-8")
+        write_csv(frame.fillna(""), out / name)
         log.info("%s: %d rows", out / name, len(frame))
     return 0
 

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ohevidence.csvio import unneutralise
 from ohevidence.curated import load_job_roles
 from ohevidence.errors import InputError
 from ohevidence.schema import split_multi
@@ -103,12 +104,12 @@ def read_json(path: str | Path) -> dict[str, Any]:
 
 
 def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
-    """A CSV as a list of dicts of stripped strings (UTF-8, BOM tolerated)."""
+    """A CSV as a list of dicts of stripped strings (UTF-8, BOM tolerated, formula quoting undone)."""
     path = Path(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             return [
-                {k: (v or "").strip() for k, v in row.items() if k is not None}
+                {k: unneutralise(v or "").strip() for k, v in row.items() if k is not None}
                 for row in csv.DictReader(handle)
             ]
     except OSError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ohevidence.config import DEFAULT_SCHEMA, load_config
+from ohevidence.csvio import write_csv
 from ohevidence.errors import InputError
 from ohevidence.schema import RECORD_COLUMNS, read_table
 from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
@@ -88,8 +89,7 @@ def _simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(args.data, str(exc)) from exc
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    order.to_csv(out, index=False)
+    write_csv(order, out)
     log.info("simulated %d records (%d relevant) -> %s", len(order), int(order["label"].sum()), out)
     return 0
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.csvio import unneutralise_frame
 from ohevidence.errors import InputError, require_columns
 from ohevidence.schema import SCREENING_DECISION_COLUMNS, clean_text, names
 
@@ -50,9 +51,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
         with path.open(encoding="utf-8-sig") as handle:
             header = handle.readline()
         separator = ";" if header.count(";") > header.count(",") else ","
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=separator)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=separator)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot be read as a UTF-8 CSV ({exc})") from exc
+    return unneutralise_frame(frame)
 
 
 def _check_row(row: Mapping[str, str], rules: DecisionRules, path: Path, line: int) -> dict[str, str]:

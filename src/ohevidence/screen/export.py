@@ -6,41 +6,27 @@ pandas read it either way. CSV rather than XLSX keeps the sheets diffable in git
 reviewer save the filled sheet straight back (Excel: "CSV UTF-8"; a ';'-separated save from a
 comma-decimal locale is read too).
 
-Formula injection: a spreadsheet runs any cell starting with '=', '+', '-', '@', tab or
-carriage return as a formula (OWASP "CSV injection"). Titles and abstracts come from outside,
-so every such cell in every CSV export is prefixed with a single quote, which Excel and
-LibreOffice show as text. Plain numbers ('-0.73') are left alone: they cannot run anything.
+Formula injection: every CSV goes through :func:`ohevidence.csvio.write_csv`, which prefixes
+a cell a spreadsheet would run as a formula with a single quote (the rule is described there).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import rispy
 
+from ohevidence.csvio import neutralise, write_csv
 from ohevidence.schema import split_multi
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
-
-
-def neutralise(value: object) -> str:
-    """The cell as text that no spreadsheet will evaluate."""
-    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
-    if text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+__all__ = ["neutralise", "write_asreview_csv", "write_ris", "write_sheet"]
 
 
 def write_sheet(frame: pd.DataFrame, path: str | Path, columns: Sequence[str]) -> None:
-    """Write ``columns`` of ``frame`` as UTF-8-with-BOM CSV, every cell neutralised."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    safe = frame.loc[:, list(columns)].map(neutralise) if len(frame) else frame.loc[:, list(columns)]
-    safe.to_csv(path, index=False, encoding="utf-8-sig")
+    """Write ``columns`` of ``frame`` as UTF-8-with-BOM CSV, every text cell neutralised."""
+    write_csv(frame, path, columns, bom=True)
 
 
 class _PlainRisWriter(rispy.RisWriter):

@@ -1,0 +1,79 @@
+"""The one CSV writer (and its inverse on read) for every table the pipeline writes.
+
+Formula injection (OWASP "CSV injection"): a spreadsheet runs any cell that starts with
+``=``, ``+``, ``-``, ``@``, tab or carriage return as a formula, e.g. a record titled
+``=HYPERLINK("http://x","y")``. Titles, abstracts, author lists and curated notes come from
+outside, and reviewers open the results CSVs (records, dedup pairs, worklists, tables) in
+Excel or LibreOffice, so every CSV is written through :func:`write_csv`.
+
+The rule (:func:`neutralise`):
+
+* a text cell that starts with one of :data:`FORMULA_TRIGGERS` gets a leading single quote
+  (``'=HYPERLINK(...)``), which Excel and LibreOffice show as text;
+* a cell that is a plain number (:data:`PLAIN_NUMBER`: ``-0.52``, ``+3``, ``-1.5e-05``) is left
+  alone, so log ratios and confidence limits stay numeric; so are non-text cells (floats, ints);
+* a text cell that starts with quotes followed by something this rule would quote
+  (``'=x``, ``''-y``) gets one more quote, so the rule can be undone exactly.
+
+The pipeline reads its own tables back (``records.csv`` -> dedupe -> screening -> extraction),
+so its readers call :func:`unneutralise`, the exact inverse: a title ``-Fatigue`` or
+``=x`` goes through every stage unchanged and is quoted again in each file written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+
+
+def _needs_quote(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula, or unquoting would change it."""
+    stripped = text.lstrip(QUOTE)
+    return stripped.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.fullmatch(stripped)
+
+
+def neutralise(value: object) -> str:
+    """The cell as text that no spreadsheet will evaluate (see the module docstring)."""
+    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    return QUOTE + text if _needs_quote(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """Undo :func:`neutralise`: ``unneutralise(neutralise(x)) == str(x)`` for every text ``x``."""
+    if text.startswith(QUOTE) and _needs_quote(text[1:]):
+        return text[1:]
+    return text
+
+
+def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`unneutralise` every string cell of a table read with ``dtype=str``."""
+    if not len(frame):
+        return frame
+    return frame.map(lambda cell: unneutralise(cell) if isinstance(cell, str) else cell)
+
+
+def _safe_cell(cell: object) -> object:
+    return neutralise(cell) if isinstance(cell, str) else cell
+
+
+def write_csv(
+    frame: pd.DataFrame, path: str | Path, columns: Sequence[str] | None = None, *, bom: bool = False
+) -> None:
+    """Write ``columns`` of ``frame`` (default: all) as UTF-8 CSV, every text cell neutralised.
+
+    ``bom=True`` writes UTF-8 with a byte-order mark, which Excel needs to detect UTF-8 (used for
+    the screening sheets reviewers fill in). Non-text cells (numbers) are written as pandas
+    formats them; text cells go through :func:`neutralise`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = frame.loc[:, list(columns)] if columns is not None else frame
+    safe = table.map(_safe_cell) if len(table) else table
+    safe.to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
