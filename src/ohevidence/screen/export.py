@@ -10,6 +10,10 @@ Formula injection: a spreadsheet runs any cell starting with '=', '+', '-', '@',
 carriage return as a formula (OWASP "CSV injection"). Titles and abstracts come from outside,
 so every such cell in every CSV export is prefixed with a single quote, which Excel and
 LibreOffice show as text. Plain numbers ('-0.73') are left alone: they cannot run anything.
+
+Control characters (NUL, ESC, DEL, C1 ...) are removed from every cell and RIS value on the way
+out as well as at import (:func:`ohevidence.schema.make_record`): a screening file must not
+carry them whatever table it was built from.
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ from pathlib import Path
 import pandas as pd
 import rispy
 
-from ohevidence.schema import split_multi
+from ohevidence.schema import clean_text, split_multi, strip_controls
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
 
 
 def neutralise(value: object) -> str:
-    """The cell as text that no spreadsheet will evaluate."""
-    text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    """The cell as text that no spreadsheet will evaluate, without control characters."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = strip_controls(str(value))
     if text.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
@@ -55,6 +61,16 @@ ASREVIEW_RIS_LABELS = {1: "ASReview_relevant", 0: "ASReview_irrelevant", None: "
 
 def _label(consensus: str) -> int | None:
     return {"include": 1, "exclude": 0}.get(consensus)
+
+
+def _ris_clean(entry: dict[str, object]) -> dict[str, object]:
+    """Each RIS value on one line, without control characters (a line break would end the field)."""
+    return {
+        key: [clean_text(strip_controls(str(v))) for v in value]
+        if isinstance(value, list)
+        else clean_text(strip_controls(str(value)))
+        for key, value in entry.items()
+    }
 
 
 def write_ris(records: pd.DataFrame, path: str | Path) -> None:
@@ -92,7 +108,7 @@ def write_ris(records: pd.DataFrame, path: str | Path) -> None:
         if row.get("pmid"):
             notes.append(f"PMID: {row['pmid']}")
         entry["notes"] = notes
-        entries.append(entry)
+        entries.append(_ris_clean(entry))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
