@@ -31,6 +31,20 @@ import pandas as pd
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+# NUL, the other C0 controls but tab, line feed and carriage return, DEL and the C1 controls.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without NUL, other C0 control characters, DEL or C1 controls.
+
+    Tab, line feed and carriage return are kept (:func:`ohevidence.schema.clean_text` turns them
+    into spaces where a value is one line); a control that is whitespace (vertical tab, form
+    feed, the information separators, NEL) becomes a space, any other is removed. Records are
+    cleaned once at import (:func:`ohevidence.schema.make_record`, with a count); every CSV
+    cell is cleaned again on the way out (:func:`neutralise`), whatever table it came from.
+    """
+    return CONTROL_CHARACTERS.sub(lambda m: " " if m.group().isspace() else "", text)
 
 
 def _needs_quote(text: str) -> bool:
@@ -40,13 +54,15 @@ def _needs_quote(text: str) -> bool:
 
 
 def neutralise(value: object) -> str:
-    """The cell as text that no spreadsheet will evaluate (see the module docstring)."""
+    """The cell as text that no spreadsheet will evaluate, without control characters."""
     text = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    text = strip_controls(text)
     return QUOTE + text if _needs_quote(text) else text
 
 
 def unneutralise(text: str) -> str:
-    """Undo :func:`neutralise`: ``unneutralise(neutralise(x)) == str(x)`` for every text ``x``."""
+    """Undo :func:`neutralise`: ``unneutralise(neutralise(x)) == str(x)`` for every text ``x``
+    without control characters (those are removed on the way out, not restored)."""
     if text.startswith(QUOTE) and _needs_quote(text[1:]):
         return text[1:]
     return text

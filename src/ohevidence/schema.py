@@ -20,10 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ohevidence.csvio import unneutralise_frame, write_csv
+from ohevidence.csvio import CONTROL_CHARACTERS as _CONTROL
+from ohevidence.csvio import strip_controls, unneutralise_frame, write_csv
 from ohevidence.errors import SchemaError, require_columns
+from ohevidence.ingest import note, record_error
 
 MULTI_SEP = "; "
+PMID_PATTERN = r"\d{1,8}"  # a PubMed id: one number of 1-8 digits
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ RECORD_COLUMNS: tuple[Column, ...] = (
         "when the source gives none.",
         required=True,
     ),
-    Column("pmid", "PubMed id (digits).", pattern=r"\d+"),
+    Column("pmid", "PubMed id: one number of 1-8 digits (a PMCID is not a PMID).", pattern=PMID_PATTERN),
     Column(
         "doi",
         "DOI, normalised: lower case, no 'https://doi.org/' or 'doi:' prefix.",
@@ -129,6 +132,16 @@ _REGISTRY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 _WS = re.compile(r"\s+")
+_PMID = re.compile(r"(?:PMID\s*:?\s*)?(\d{1,8})", re.IGNORECASE)
+_PMCID = re.compile(r"PMC\s*:?\s*\d+", re.IGNORECASE)
+_YEAR_IN_TEXT = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _raw_text(value: object) -> str:
+    """The value as text, untouched; ``None``/NaN become ''."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
 def clean_text(value: object) -> str:
@@ -153,9 +166,42 @@ def normalise_doi(value: object) -> str:
 
 
 def normalise_pmid(value: object) -> str:
+    """The PMID without prefix or leading zeros ('PMID: 0123' -> '123').
+
+    '' when the value is empty or is not exactly one PMID of 1-8 digits: several ids
+    ('12345678; 87654321'), a PMCID ('PMC5555555') or a longer number are never turned
+    into digits run together. :func:`pmid_problem` says what is wrong with such a value.
+    """
+    match = _PMID.fullmatch(clean_text(value))
+    return match.group(1).lstrip("0") if match else ""
+
+
+def pmid_problem(value: object) -> str:
+    """Why a non-empty ``value`` is not one PMID; '' when it is one (or is empty)."""
     text = clean_text(value)
-    digits = re.sub(r"\D", "", text)
-    return digits.lstrip("0") if digits else ""
+    if not text or normalise_pmid(text):
+        return ""
+    if _PMCID.fullmatch(text):
+        return f"{text!r} is a PMCID (PubMed Central id), not a PMID"
+    numbers = re.findall(r"\d+", text)
+    if len(numbers) > 1:
+        return f"{text!r} holds {len(numbers)} numbers; a record has one PMID"
+    return f"{text!r} is not a PMID"
+
+
+def doi_problem(value: object) -> str:
+    """Why the DOI field ``value`` cannot be kept whole; '' when it holds one DOI (or is empty)."""
+    text = clean_text(value)
+    if not text:
+        return ""
+    found = {d.rstrip(".,;").lower() for d in _DOI_IN_TEXT.findall(_DOI_PREFIX.sub("", text))}
+    if not found:
+        return f"{text!r} is not a DOI; left empty"
+    if len(found) > 1:
+        return f"{text!r} holds {len(found)} DOIs; the first is kept"
+    return ""
+
+
 
 
 def find_registry_ids(*texts: object) -> list[str]:
@@ -198,27 +244,54 @@ def make_record_id(search_id: str, source_id: str) -> str:
     return f"{search_id}:{source_id}"
 
 
-def make_record(*, source: str, search_id: str, source_id: str = "", **fields: object) -> dict[str, str]:
-    """Build one record row: every record column present, text cleaned, DOI/PMID normalised.
+def make_record(
+    *, source: str, search_id: str, source_id: str = "", line: int | None = None, **fields: object
+) -> dict[str, str]:
+    """Build one record row: every record column present, text cleaned, DOI/PMID/year normalised.
 
     ``source_id`` defaults to the PMID, then the DOI, then a hash of title, year and
-    first author, so the record id is stable across runs of the same input.
+    first author, so the record id is stable across runs of the same input. ``line`` is
+    where the record starts in its file (None when the format has no lines).
+
+    Every importer builds its records here, so this is where input is checked once: control
+    characters are removed from every field, a DOI that is not one and a year outside
+    1800-2099 are left empty, each noted for the file's warning report
+    (:mod:`ohevidence.ingest`); a PMID that is not exactly one PMID raises
+    :class:`~ohevidence.errors.InputError` naming file and line.
     """
     unknown = set(fields) - set(RECORD_FIELDS)
     if unknown:
         raise ValueError(f"unknown record fields: {sorted(unknown)}")
-    row = {name: clean_text(fields.get(name, "")) for name in RECORD_FIELDS}
+    raw = {name: _raw_text(fields.get(name)) for name in RECORD_FIELDS}
+    raw["source_id"] = _raw_text(source_id)
+    cleaned = [name for name, text in raw.items() if _CONTROL.search(text)]
+    row = {name: clean_text(strip_controls(text)) for name, text in raw.items()}
     row["source"] = source
     row["search_id"] = search_id
-    row["doi"] = normalise_doi(row["doi"])
+    label = make_record_id(search_id, row["source_id"] or row["pmid"] or row["doi"] or row["title"][:60])
+    problem = pmid_problem(row["pmid"])
+    if problem:
+        raise record_error(
+            problem, line=line, record=label, column="pmid", expected="one PMID of 1-8 digits per record"
+        )
     row["pmid"] = normalise_pmid(row["pmid"])
-    year = re.search(r"\b(1[89]\d\d|20\d\d)\b", row["year"])
+    problem = doi_problem(row["doi"])
+    row["doi"] = normalise_doi(row["doi"])
+    year = _YEAR_IN_TEXT.search(row["year"])
+    year_given = row["year"]
     row["year"] = year.group(1) if year else ""
     if not source_id:
         first_author = row["authors"].split(";")[0]
         source_id = row["pmid"] or row["doi"] or content_hash(row["title"], row["year"], first_author)
-    row["source_id"] = clean_text(source_id)
+        row["source_id"] = clean_text(source_id)
     row["record_id"] = make_record_id(search_id, row["source_id"])
+    where = {"line": line, "record": row["record_id"]}
+    if cleaned:
+        note("control", **where, column=", ".join(cleaned), message="control characters removed")
+    if problem:
+        note("doi", **where, column="doi", message=problem)
+    if year_given and not year:
+        note("year", **where, column="year", message=f"{year_given!r} is not a year in 1800-2099; left empty")
     return row
 
 
@@ -451,7 +524,7 @@ STUDY_COLUMNS: tuple[Column, ...] = (
     ),
     Column("job_role_detail", "The brief's wording and the publication's wording of who delivered it."),
     Column("registry_ids", "'; '-joined registrations (ISRCTN12345678, NCT01234567, EudraCT ...)."),
-    Column("pmid", "PMID of the main publication.", pattern=_INT),
+    Column("pmid", "PMID of the main publication.", pattern=PMID_PATTERN),
     Column("doi", "DOI of the main publication.", pattern=r"10\.\S+"),
     Column("nihr_doi", "NIHR Journals Library DOI (10.3310/...), if any.", pattern=r"10\.3310/\S+"),
     Column("funder", "Funder and grant number, as printed."),
@@ -518,7 +591,7 @@ REPORT_TYPES = (
 STUDY_REPORT_COLUMNS: tuple[Column, ...] = (
     Column("study_id", "Study (studies.csv) the report belongs to.", True, _ID),
     Column("report_type", "Kind of report: " + ", ".join(REPORT_TYPES) + ".", True, "|".join(REPORT_TYPES)),
-    Column("pmid", "PMID of the report; empty when unknown (then doi is required).", pattern=_INT),
+    Column("pmid", "PMID of the report; empty when unknown (then doi is required).", pattern=PMID_PATTERN),
     Column("doi", "DOI of the report, without resolver prefix; empty when unknown.", pattern=r"10\.\S+"),
     Column("citation", "Short citation: first author, journal, year.", True),
     Column("source", "Evidence file and position that names the report as the study's.", True),
@@ -538,7 +611,7 @@ CASE_STUDY_COLUMNS: tuple[Column, ...] = (
 
 AUTO_EXTRACTED_COLUMNS: tuple[Column, ...] = (
     Column("record_id", "Record (or unique record) id.", True),
-    Column("pmid", "Record PMID.", pattern=_INT),
+    Column("pmid", "Record PMID.", pattern=PMID_PATTERN),
     Column("doi", "Record DOI.", pattern=r"10\.\S+"),
     Column("title", "Record title."),
     Column("year", "Record year.", pattern=r"\d{4}"),
@@ -567,7 +640,7 @@ AUTO_EXTRACTED_COLUMNS: tuple[Column, ...] = (
 
 WORKLIST_COLUMNS: tuple[Column, ...] = (
     Column("record_id", "Record id.", True),
-    Column("pmid", "Record PMID.", pattern=_INT),
+    Column("pmid", "Record PMID.", pattern=PMID_PATTERN),
     Column("doi", "Record DOI.", pattern=r"10\.\S+"),
     Column("title", "Record title."),
     Column("year", "Record year.", pattern=r"\d{4}"),

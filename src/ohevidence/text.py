@@ -90,12 +90,31 @@ def normalise_author(text: object) -> str:
 
 
 def first_year(*values: object) -> str:
-    """First four-digit year (1800-2099) found in the values, else ''."""
-    for value in values:
-        match = _YEAR.search(clean_text(value))
+    """First four-digit year (1800-2099) found in the values.
+
+    When none holds one, the first non-empty value as given ('2150', 'n.d.'), so that
+    :func:`~ohevidence.schema.make_record` reports it instead of it vanishing here; else ''.
+    """
+    texts = [clean_text(value) for value in values]
+    for text in texts:
+        match = _YEAR.search(text)
         if match:
             return match.group(1)
-    return ""
+    return next((text for text in texts if text), "")
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as an editor counts them: split at CR LF, LF or CR only.
+
+    :meth:`str.splitlines` also splits at a vertical tab, form feed, the information
+    separators and NEL, which can sit inside a field: they would cut it in two and shift
+    every line number after them. A final line break does not make an empty last line.
+    """
+    lines = _LINE_BREAK.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def read_text(path: Path) -> str:

@@ -8,6 +8,10 @@ comma-decimal locale is read too).
 
 Formula injection: every CSV goes through :func:`ohevidence.csvio.write_csv`, which prefixes
 a cell a spreadsheet would run as a formula with a single quote (the rule is described there).
+
+Control characters (NUL, ESC, DEL, C1 ...) are removed from every cell (by the same writer) and
+every RIS value on the way out as well as at import (:func:`ohevidence.schema.make_record`): a
+screening file must not carry them whatever table it was built from.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 import rispy
 
-from ohevidence.csvio import neutralise, write_csv
-from ohevidence.schema import split_multi
+from ohevidence.csvio import neutralise, strip_controls, write_csv
+from ohevidence.schema import clean_text, split_multi
 
 __all__ = ["neutralise", "write_asreview_csv", "write_ris", "write_sheet"]
 
@@ -41,6 +45,16 @@ ASREVIEW_RIS_LABELS = {1: "ASReview_relevant", 0: "ASReview_irrelevant", None: "
 
 def _label(consensus: str) -> int | None:
     return {"include": 1, "exclude": 0}.get(consensus)
+
+
+def _ris_clean(entry: dict[str, object]) -> dict[str, object]:
+    """Each RIS value on one line, without control characters (a line break would end the field)."""
+    return {
+        key: [clean_text(strip_controls(str(v))) for v in value]
+        if isinstance(value, list)
+        else clean_text(strip_controls(str(value)))
+        for key, value in entry.items()
+    }
 
 
 def write_ris(records: pd.DataFrame, path: str | Path) -> None:
@@ -78,7 +92,7 @@ def write_ris(records: pd.DataFrame, path: str | Path) -> None:
         if row.get("pmid"):
             notes.append(f"PMID: {row['pmid']}")
         entry["notes"] = notes
-        entries.append(entry)
+        entries.append(_ris_clean(entry))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:

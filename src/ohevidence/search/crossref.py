@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ohevidence.errors import InputError
+from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, normalise_doi
 from ohevidence.text import author_name, strip_tags
 
@@ -81,7 +82,7 @@ def _work_record(work: Mapping[str, Any], *, source: str, search_id: str) -> dic
         source=source,
         search_id=search_id,
         source_id=doi,
-        doi=doi,
+        doi=work.get("DOI"),  # as given, so make_record reports a value that is not a DOI
         title=title,
         abstract=abstract,
         authors=_authors(work),
@@ -151,6 +152,7 @@ def parse_crossref_obj(
     return records
 
 
+@reports_problems
 def parse_crossref_json(path: str | Path, *, source: str = "nihr", search_id: str) -> list[dict[str, str]]:
     """Records from a Crossref works JSON file (one per work; source_id is the DOI)."""
     path = Path(path)

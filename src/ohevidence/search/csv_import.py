@@ -12,6 +12,7 @@ import csv
 from pathlib import Path
 
 from ohevidence.errors import InputError, require_columns
+from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, split_multi
 from ohevidence.text import normalise_author
 
@@ -65,6 +66,7 @@ def _registry_ids(fields: dict[str, str], title: str) -> str:
     return join_multi(found)
 
 
+@reports_problems
 def parse_csv(path: str | Path, *, source: str, search_id: str) -> list[dict[str, str]]:
     """Records from a CSV with record-named columns; source_id falls back to PMID, DOI, then a hash."""
     path = Path(path)
@@ -105,7 +107,9 @@ def parse_csv(path: str | Path, *, source: str, search_id: str) -> list[dict[str
                     fields["authors"] = join_multi(
                         normalise_author(a) for a in split_multi(fields["authors"])
                     )
-                records.append(make_record(source=source, search_id=search_id, source_id=source_id, **fields))
+                records.append(
+                    make_record(source=source, search_id=search_id, source_id=source_id, line=line, **fields)
+                )
         except csv.Error as exc:
             raise InputError(path, f"not valid CSV: {exc}", line=reader.line_num) from exc
         except UnicodeDecodeError as exc:

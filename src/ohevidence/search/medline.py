@@ -8,13 +8,15 @@ line number instead of silently producing a damaged record.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from Bio import Medline
 
 from ohevidence.errors import InputError
+from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
-from ohevidence.text import first_year, normalise_author, read_text
+from ohevidence.text import first_year, normalise_author, read_text, split_lines
 
 __all__ = ["parse_medline"]
 
@@ -24,10 +26,26 @@ _PII_SUFFIX = re.compile(r"^(.*?)\s*\[(pii|other)\]\s*$", re.IGNORECASE)
 
 
 def _check_lines(lines: list[str], path: Path) -> list[int]:
-    """Validate the MEDLINE layout; return the first line number of each record."""
+    """Validate the MEDLINE layout; return the first line number of each record.
+
+    A record starts after a blank line or at a ``PMID-`` line once the current record
+    has its PMID (two records not separated by a blank line). A second ``PMID-`` line
+    straight after the first (no field between) is an error: one record, one PMID.
+    """
     starts: list[int] = []
     in_record = has_pmid = False
+    pmid_line = 0
     for number, line in enumerate(lines, start=1):
+        if in_record and has_pmid and line[:4].rstrip() == "PMID" and _TAG_LINE.match(line):
+            if number - 1 == pmid_line:
+                raise InputError(
+                    path,
+                    f"second PMID line in the record whose PMID is on line {pmid_line}",
+                    line=number,
+                    column="PMID",
+                    expected="one PMID per record (a new record starts with its own PMID after the fields)",
+                )
+            in_record = False  # the next record starts here
         if not line.strip():
             if in_record and not has_pmid:
                 raise InputError(path, "MEDLINE record has no PMID", line=starts[-1], column="PMID")
@@ -50,6 +68,7 @@ def _check_lines(lines: list[str], path: Path) -> list[int]:
             has_pmid = False
         if line[:4].rstrip() == "PMID":
             has_pmid = True
+            pmid_line = number
     if in_record and not has_pmid:
         raise InputError(path, "MEDLINE record has no PMID", line=starts[-1], column="PMID")
     if not starts:
@@ -85,14 +104,24 @@ def _registry_ids(values: list[str]) -> list[str]:
     return found
 
 
+def _split_records(lines: list[str], starts: list[int]) -> Iterator[str]:
+    """The lines for Bio.Medline, with a blank line before every record start that lacks one."""
+    first = set(starts)
+    for number, line in enumerate(lines, start=1):
+        if number in first and number > 1 and lines[number - 2] != "\n":
+            yield "\n"
+        yield line + "\n" if line != "\n" else line
+
+
+@reports_problems
 def parse_medline(path: str | Path, *, source: str = "pubmed", search_id: str) -> list[dict[str, str]]:
     """Records from a MEDLINE/.nbib file (one per PMID)."""
     path = Path(path)
     text = read_text(path)
-    lines = [line if line.strip() else "\n" for line in text.splitlines(keepends=False)]
-    _check_lines(lines, path)
+    lines = [line if line.strip() else "\n" for line in split_lines(text)]
+    starts = _check_lines(lines, path)
     records: list[dict[str, str]] = []
-    for entry in Medline.parse(line + "\n" if line != "\n" else line for line in lines):
+    for start, entry in zip(starts, Medline.parse(_split_records(lines, starts)), strict=True):
         pmid = clean_text(entry.get("PMID"))
         title = clean_text(entry.get("TI")) or clean_text(entry.get("BTI"))
         abstract = clean_text(entry.get("AB"))
@@ -108,6 +137,7 @@ def parse_medline(path: str | Path, *, source: str = "pubmed", search_id: str) -
                 source=source,
                 search_id=search_id,
                 source_id=pmid,
+                line=start,
                 pmid=pmid,
                 doi=doi_values[0] if doi_values else "",
                 title=title,

@@ -23,6 +23,7 @@ from Bio import Entrez
 from Bio.Entrez import Parser as EntrezParser
 
 from ohevidence.errors import InputError
+from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
 from ohevidence.text import author_name, first_year, strip_inline_markup
 
@@ -34,6 +35,7 @@ _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
 _DTD_NAME = re.compile(r"pubmed_(\d{6})\.dtd")
 
 
+@reports_problems
 def parse_pubmed_xml(path: str | Path, *, source: str = "pubmed", search_id: str) -> list[dict[str, str]]:
     """Records from a PubMed efetch XML file (one record per article or book document)."""
     path = Path(path)

@@ -16,8 +16,9 @@ from typing import Any
 import rispy
 
 from ohevidence.errors import InputError
+from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, content_hash, find_registry_ids, join_multi, make_record
-from ohevidence.text import first_year, normalise_author, read_text
+from ohevidence.text import first_year, normalise_author, read_text, split_lines
 
 __all__ = ["TYPE_LABELS", "parse_ris"]
 
@@ -84,13 +85,14 @@ def _is_wos(lines: list[str]) -> bool:
     return False
 
 
-def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -> list[str]:
+def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -> tuple[list[str], list[int]]:
     """Every record opens with ``start`` and closes with ``ER``; no fields outside records.
 
-    Returns the lines inside records (export banners between records are dropped).
+    Returns the lines inside records (export banners between records are dropped) and the
+    line number where each record starts.
     """
     opened: int | None = None
-    count = 0
+    starts: list[int] = []
     kept: list[str] = []
     for number, line in enumerate(lines, start=1):
         tag = tag_of(line)
@@ -101,6 +103,7 @@ def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -
         if opened is None:
             if tag == start:
                 opened = number
+                starts.append(number)
             elif tag not in ("FN", "VR", "EF"):
                 raise InputError(
                     path,
@@ -117,16 +120,15 @@ def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -
             )
         elif tag == "ER":
             opened = None
-            count += 1
     if opened is not None:
         raise InputError(
             path, "last record is not closed (file truncated?)", line=opened, expected="an 'ER' line"
         )
-    if count == 0:
+    if not starts:
         raise InputError(
             path, "no RIS records found", line=1, expected=f"records starting with a '{start}' line"
         )
-    return kept
+    return kept, starts
 
 
 def _normalise_ris_lines(lines: list[str]) -> list[str]:
@@ -156,7 +158,7 @@ def _pages(start: str, end: str) -> str:
     return start or end
 
 
-def _ris_record(rec: Mapping[str, Any], *, source: str, search_id: str) -> dict[str, str]:
+def _ris_record(rec: Mapping[str, Any], *, source: str, search_id: str, line: int) -> dict[str, str]:
     title = _first(rec, "TI", "T1", "BT", "CT")
     abstract = _first(rec, "AB", "N2")
     notes = _values(rec, "N1", "M1")
@@ -174,6 +176,7 @@ def _ris_record(rec: Mapping[str, Any], *, source: str, search_id: str) -> dict[
         source=source,
         search_id=search_id,
         source_id=accession or content_hash(title, year, authors.split(";")[0]),
+        line=line,
         pmid=pmid,
         doi=doi,
         title=title,
@@ -194,7 +197,7 @@ def _ris_record(rec: Mapping[str, Any], *, source: str, search_id: str) -> dict[
     )
 
 
-def _wos_record(rec: Mapping[str, Any], *, source: str, search_id: str) -> dict[str, str]:
+def _wos_record(rec: Mapping[str, Any], *, source: str, search_id: str, line: int) -> dict[str, str]:
     title = _first(rec, "document_title")
     abstract = _first(rec, "abstract")
     authors = join_multi(normalise_author(a) for a in _values(rec, "authors", "group_authors"))
@@ -206,6 +209,7 @@ def _wos_record(rec: Mapping[str, Any], *, source: str, search_id: str) -> dict[
         source=source,
         search_id=search_id,
         source_id=accession or content_hash(title, year, authors.split(";")[0]),
+        line=line,
         pmid=_first(rec, "pubmed_id"),
         doi=_first(rec, "doi"),
         title=title,
@@ -225,14 +229,21 @@ def _wos_record(rec: Mapping[str, Any], *, source: str, search_id: str) -> dict[
     )
 
 
+@reports_problems
 def parse_ris(path: str | Path, *, source: str, search_id: str) -> list[dict[str, str]]:
     """Records from a RIS (or Web of Science tagged) export; source_id is AN/ID/UT or a hash."""
     path = Path(path)
-    lines = read_text(path).splitlines()
+    lines = split_lines(read_text(path))
     if _is_wos(lines):
-        lines = _check_structure(lines, path, start="PT", tag_of=_wos_tag)
+        lines, starts = _check_structure(lines, path, start="PT", tag_of=_wos_tag)
         entries = rispy.loads("\n".join(lines), implementation=rispy.WokParser, skip_unknown_tags=True)
-        return [_wos_record(e, source=source, search_id=search_id) for e in entries]
-    lines = _check_structure(_normalise_ris_lines(lines), path, start="TY", tag_of=_ris_tag)
+        return [
+            _wos_record(e, source=source, search_id=search_id, line=n)
+            for e, n in zip(entries, starts, strict=True)
+        ]
+    lines, starts = _check_structure(_normalise_ris_lines(lines), path, start="TY", tag_of=_ris_tag)
     entries = rispy.loads("\n".join(lines), mapping=_SameName(), enforce_list_tags=False)
-    return [_ris_record(e, source=source, search_id=search_id) for e in entries]
+    return [
+        _ris_record(e, source=source, search_id=search_id, line=n)
+        for e, n in zip(entries, starts, strict=True)
+    ]
