@@ -4,8 +4,7 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-
-configfile: "config/config.yaml"
+# config/config.yaml is read and validated by workflow/rules/common.smk (strict YAML, see there).
 
 
 report: "workflow/report/workflow.rst"

@@ -115,14 +115,74 @@ def test_full_offline_run(project: Path) -> None:
 
 @pytest.mark.workflow
 def test_bad_config_stops_the_run_naming_the_key(project: Path) -> None:
+    """One line, the one `ohevidence validate` prints (it used to be a 634-line schema dump)."""
     config_path = project / "config/config.yaml"
     config = yaml.safe_load(config_path.read_text())
     config["pubmed"]["batch_size"] = "lots"
     config_path.write_text(yaml.safe_dump(config))
     result = snakemake("--cores", "1", "--dry-run", cwd=project)
     assert result.returncode != 0
-    output = result.stdout + result.stderr
-    assert "On instance['pubmed']['batch_size']" in output and "is not of type 'integer'" in output
+    validate = subprocess.run(
+        [sys.executable, "-m", "ohevidence", "validate"],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    line = "ohevidence: error: config/config.yaml: pubmed.batch_size: 'lots' is not of type 'integer'"
+    assert validate.stderr.strip() == line
+    assert line in result.stderr.splitlines()
+    assert len(result.stderr.splitlines()) < 15, result.stderr
+
+
+def test_yaml_alias_bomb_in_config_fails_fast(project: Path) -> None:
+    """A 'billion laughs' config.yaml stops Snakemake in seconds (it used to grow to gigabytes)."""
+    bomb = ['  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    bomb += [f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    config_path = project / "config/config.yaml"
+    text = config_path.read_text()
+    config_path.write_text(text + "\nreview:\n" + "\n".join(bomb) + "\n")
+    line = len(text.splitlines()) + 3 + 4  # l4 (its first *l3 crosses the limit)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run"],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert result.returncode != 0
+    errors = [x for x in result.stderr.splitlines() if "error" in x.lower()]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"ohevidence: error: config/config.yaml, line {line}: aliases expand to more")
+
+
+def test_duplicate_yaml_keys_stop_the_workflow(project: Path) -> None:
+    """A second `imports: []` no longer drops the handsearch import silently (last key won)."""
+    config_path = project / "config/config.yaml"
+    text = config_path.read_text()
+    config_path.write_text(text + "\nimports: []\n")
+    first = next(i for i, x in enumerate(text.splitlines(), 1) if x.startswith("imports:"))
+    result = snakemake("--cores", "1", "--dry-run", cwd=project)
+    assert result.returncode != 0
+    assert (
+        f"ohevidence: error: config/config.yaml, line {len(text.splitlines()) + 2}: duplicate key 'imports' "
+        f"at column 1, already given at line {first}, column 1"
+    ) in result.stderr
+
+
+def test_command_line_config_overrides_the_config_file(project: Path, tmp_path: Path) -> None:
+    """`--config` and `--configfile` still win over config/config.yaml, and are validated too."""
+    assert "search_live" not in snakemake("--dry-run", "--quiet", "rules", cwd=project).stdout
+    live = snakemake("--dry-run", "--quiet", "rules", "--config", "mode=live", cwd=project)
+    assert live.returncode == 0 and "search_live" in live.stdout, live.stderr
+    overrides = tmp_path / "live.yaml"
+    overrides.write_text("mode: live\n")
+    live = snakemake("--dry-run", "--quiet", "rules", "--configfile", str(overrides), cwd=project)
+    assert live.returncode == 0 and "search_live" in live.stdout, live.stderr
+    bad = snakemake("--dry-run", "--config", "mode=online", cwd=project)
+    assert bad.returncode != 0
+    assert "config/config.yaml + command line: mode: 'online' is not one of" in bad.stderr
 
 
 @pytest.mark.workflow

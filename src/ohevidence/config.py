@@ -1,8 +1,8 @@
 """Review configuration: load config/config.yaml, fill defaults, validate against the schema.
 
-The Snakefile validates with ``snakemake.utils.validate`` (same schema, same defaults);
-this module gives the CLI the same check outside Snakemake, with errors that name the
-key path (``imports[0].format``) rather than a JSON-schema dump.
+The workflow (workflow/rules/common.smk) and the CLI both read the file with
+:func:`read_config_file` and check it with :func:`validate_config`, so both refuse the same
+input with the same one line naming the key path (``imports[0].format``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
 from ohevidence.errors import ConfigError
+from ohevidence.yamlio import YamlError, load_yaml
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
 
@@ -87,16 +88,25 @@ def _check_unique_search_ids(config: dict[str, Any], source: str) -> None:
             seen[search_id] = where
 
 
-def load_config(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> dict[str, Any]:
-    """Read a YAML config file, fill defaults and validate it."""
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The mapping in a YAML config file, read strictly (:func:`ohevidence.yamlio.load_yaml`).
+
+    A duplicate key, an alias bomb or invalid YAML is a :class:`ConfigError` naming file and line.
+    """
     path = Path(path)
     try:
-        with path.open(encoding="utf-8") as handle:
-            config = yaml.safe_load(handle) or {}
+        config = load_yaml(path)
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} not found") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except YamlError as exc:
+        raise ConfigError(str(exc)) from exc
+    if config is None:
+        return {}
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level")
-    return validate_config(config, schema_path, source=str(path))
+    return config
+
+
+def load_config(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> dict[str, Any]:
+    """Read a YAML config file, fill defaults and validate it."""
+    return validate_config(read_config_file(path), schema_path, source=str(path))

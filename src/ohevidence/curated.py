@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ohevidence.errors import InputError
 from ohevidence.schema import (
     CASE_STUDY_COLUMNS,
+    JOB_ROLE_KEYS,
     OUTCOME_COLUMNS,
     OUTCOME_FLAGS,
     PROFESSIONAL_GROUPS,
@@ -38,6 +37,7 @@ from ohevidence.schema import (
     normalise_pmid,
     split_multi,
 )
+from ohevidence.yamlio import YamlError, read_yaml
 
 STUDIES_FILE = "studies.csv"
 OUTCOMES_FILE = "outcomes.csv"
@@ -131,13 +131,11 @@ def read_job_roles(path: Path, problems: list[Problem]) -> dict[str, dict[str, A
     if not path.exists():
         problems.append(Problem(label, 0, "-", "", "file not found"))
         return {}
-    text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(label, (mark.line + 1) if mark else 0, "-", "", f"valid YAML ({exc})"))
+        data, node = read_yaml(path)
+    except YamlError as exc:
+        expected = f"{exc.message}; expected {exc.expected}" if exc.expected else exc.message
+        problems.append(Problem(label, exc.line or 0, "-", "", expected))
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("roles"), list):
         problems.append(Problem(label, 1, "roles", "", "a top-level 'roles:' list"))
@@ -153,6 +151,11 @@ def read_job_roles(path: Path, problems: list[Problem]) -> dict[str, dict[str, A
                 )
             )
             continue
+        key_lines = {key.value: key.start_mark.line + 1 for key, _ in entry_node.value}
+        for key in entry:
+            if key not in JOB_ROLE_KEYS:
+                allowed = "only the keys " + ", ".join(JOB_ROLE_KEYS)
+                problems.append(Problem(label, key_lines.get(key, line), str(key), str(key), allowed))
         role_id = str(entry.get("id", ""))
         for key in ("id", "label", "professional_group", "source"):
             if not str(entry.get(key) or "").strip():

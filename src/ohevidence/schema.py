@@ -493,6 +493,17 @@ PROFESSIONAL_GROUPS: tuple[str, ...] = (
     "non-clinical",
     "multidisciplinary",
 )
+# The keys of one job_roles.yaml entry (config/README.md "job_roles.yaml"); any other key is an error.
+JOB_ROLE_KEYS: tuple[str, ...] = (
+    "id",
+    "label",
+    "origin",
+    "professional_group",
+    "group_note",
+    "synonyms",
+    "justification",
+    "source",
+)
 _BOOL = r"true|false"
 _INT = r"\d+"
 _NUM = r"-?\d+(?:\.\d+)?"

@@ -1,11 +1,47 @@
-# Helpers shared by every rule: config validation and the list of searches.
+# Helpers shared by every rule: loading and validating the config, and the list of searches.
 import os
 import re
-import yaml
+import sys
 from pathlib import Path
-from snakemake.utils import validate
+from snakemake.utils import update_config
 
-validate(config, schema="../schemas/config.schema.yaml")
+from ohevidence.config import read_config_file, validate_config
+from ohevidence.errors import OhevidenceError
+from ohevidence.yamlio import load_yaml
+
+# The review's config. Read here with ohevidence's strict YAML loader (duplicate keys and alias
+# bombs are refused with file and line) instead of a `configfile:` directive, whose loader accepts
+# both and would expand a bomb before any check. As with the directive, `--configfile FILE` and
+# `--config key=value` (already in `config`) override the file's values.
+CONFIG_FILE = "config/config.yaml"
+CONFIG_SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
+
+
+def load_workflow_config(overrides):
+    """config/config.yaml with the command line's `overrides` merged over it.
+
+    Read and validated exactly as `ohevidence validate` does (defaults filled); a problem is an
+    OhevidenceError of one line. `--replace-workflow-config` drops the file, as Snakemake does.
+    """
+    cli_files = [str(f) for f in workflow.overwrite_configfiles]
+    # Snakemake has read --configfile files already (into `overrides`): re-read them strictly so
+    # a duplicate key there is refused too.
+    for path in cli_files:
+        read_config_file(path)
+    merged = {}
+    replaced = workflow.config_settings.replace_workflow_config and overrides
+    if not replaced and (Path(CONFIG_FILE).exists() or not cli_files):
+        merged = read_config_file(CONFIG_FILE)
+        workflow.configfiles.append(CONFIG_FILE)
+    update_config(merged, overrides)
+    source = CONFIG_FILE if not overrides else f"{CONFIG_FILE} + command line"
+    return validate_config(merged, CONFIG_SCHEMA, source=source)
+
+
+try:
+    config.update(load_workflow_config(dict(config)))
+except OhevidenceError as error:
+    sys.exit(f"ohevidence: error: {error}")
 
 # Finished live searches live here, so a later (offline) run re-reads rather than re-queries them.
 LIVE_DIR = "data/raw/searches"
@@ -29,8 +65,7 @@ def load_file_searches():
     entries = []
     if config["mode"] == "snapshot":
         manifest = config["snapshot"]["manifest"]
-        with open(manifest, encoding="utf-8") as handle:
-            listed = (yaml.safe_load(handle) or {}).get("searches") or []
+        listed = (load_yaml(manifest) or {}).get("searches") or []
         if not listed:
             raise ValueError(f"config snapshot.manifest: {manifest} lists no searches")
         entries += [(entry, "snapshot", manifest) for entry in listed]

@@ -17,7 +17,6 @@ from typing import Any
 
 import jsonschema
 import pandas as pd
-import yaml
 
 from ohevidence.config import DEFAULT_SCHEMA, key_path, load_schema
 from ohevidence.errors import InputError
@@ -32,6 +31,7 @@ from ohevidence.schema import (
     write_table,
 )
 from ohevidence.search.formats import detect_format, parse_file
+from ohevidence.yamlio import load_yaml
 
 MODES = ("live", "snapshot", "import")
 
@@ -63,15 +63,9 @@ def load_manifest(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) ->
     """Read a snapshot manifest (``searches:`` list with the keys of a config import)."""
     path = Path(path)
     try:
-        with path.open(encoding="utf-8") as handle:
-            manifest = yaml.safe_load(handle) or {}
+        manifest = load_yaml(path) or {}  # YamlError (an InputError): invalid, duplicate key, alias bomb
     except FileNotFoundError as exc:
         raise InputError(path, "snapshot manifest not found") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            path, f"not valid YAML: {exc}", line=(mark.line + 1) if mark is not None else None
-        ) from exc
     entries = manifest.get("searches") if isinstance(manifest, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(path, "no searches listed", expected="a top-level 'searches:' list")
