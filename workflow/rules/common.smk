@@ -1,11 +1,15 @@
 # Helpers shared by every rule: config validation and the list of searches.
 import os
 import re
-import yaml
+from dataclasses import asdict
 from pathlib import Path
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+from ohevidence.errors import InputError
+from ohevidence.search.searches import load_manifest
 
-validate(config, schema="../schemas/config.schema.yaml")
+CONFIG_SCHEMA = Path(workflow.current_basedir, "../schemas/config.schema.yaml")
+validate(config, schema=str(CONFIG_SCHEMA))
 
 # Finished live searches live here, so a later (offline) run re-reads rather than re-queries them.
 LIVE_DIR = "data/raw/searches"
@@ -23,17 +27,19 @@ REFRESH_SEARCHES = str(config["refresh_searches"]).lower() == "true"
 def load_file_searches():
     """Every search that arrives as a file: the snapshot's (in snapshot mode) and the imports.
 
-    Returns {search_id: dict of the search's keys plus 'mode'}.
+    The manifest is validated against workflow/schemas/searches.schema.yaml by the same code as
+    `ohevidence validate` (one message naming the file and key path, e.g. searches[0].source),
+    before any of its values reaches a rule. Returns {search_id: the search's keys plus 'mode'}.
     """
     searches = {}
     entries = []
     if config["mode"] == "snapshot":
         manifest = config["snapshot"]["manifest"]
-        with open(manifest, encoding="utf-8") as handle:
-            listed = (yaml.safe_load(handle) or {}).get("searches") or []
-        if not listed:
-            raise ValueError(f"config snapshot.manifest: {manifest} lists no searches")
-        entries += [(entry, "snapshot", manifest) for entry in listed]
+        try:
+            listed = load_manifest(manifest, CONFIG_SCHEMA)
+        except InputError as error:
+            raise WorkflowError(str(error)) from None
+        entries += [(asdict(entry), "snapshot", manifest) for entry in listed]
     entries += [(entry, "import", "config imports") for entry in config["imports"]]
     for entry, mode, where in entries:
         search_id = entry["search_id"]
@@ -79,7 +85,7 @@ SEARCH_IDS = sorted([*FILE_SEARCHES, *LIVE_SEARCHES])
 
 
 wildcard_constraints:
-    search_id="|".join(SEARCH_IDS),
+    search_id=one_of(SEARCH_IDS),
 
 
 def file_search(wildcards):
@@ -96,5 +102,6 @@ def refresh_request(wildcards):
 
 
 def n_hits_option(wildcards):
+    """["--n-hits=<n>"] or []: a list, so `{params.n_hits:q}` quotes it and an empty one vanishes."""
     n_hits = file_search(wildcards).get("n_hits")
-    return "" if n_hits is None else f"--n-hits {int(n_hits)}"
+    return [] if n_hits is None else [f"--n-hits={int(n_hits)}"]
