@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import jsonschema
 import yaml
@@ -37,6 +39,33 @@ def _with_defaults(validator_class: type[Any]) -> type[Any]:
         yield from validate_properties(validator, properties, instance, schema)
 
     return validators.extend(validator_class, {"properties": set_defaults})
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """The error's message; a failed ``pattern`` says what was expected (the schema's ``x-expected``).
+
+    "does not match '^(?!...'" tells a reviewer nothing, so patterns in the schema carry an
+    ``x-expected`` phrase and the message quotes the bad value.
+    """
+    expected = error.schema.get("x-expected") if isinstance(error.schema, dict) else None
+    if error.validator == "pattern" and expected:
+        return f"{error.instance!r} is not {expected}"
+    return error.message
+
+
+def schema_validator(schema_path: str | Path) -> Draft202012Validator:
+    """A validator of the schema file whose relative ``$ref`` s (``config.schema.yaml#/$defs/...``)
+    resolve to the schema files beside it, as ``snakemake.utils.validate`` resolves them."""
+    path = Path(schema_path).resolve()
+    schema = {**load_schema(path), "$id": path.as_uri()}
+
+    def retrieve(uri: str) -> Resource[Any]:
+        return Resource.from_contents(load_schema(url2pathname(urlparse(uri).path)))
+
+    registry: Registry[Any] = Registry(retrieve=retrieve).with_resource(
+        path.as_uri(), Resource.from_contents(schema)
+    )
+    return Draft202012Validator(schema, registry=registry)
 
 
 def key_path(error: jsonschema.ValidationError) -> str:
@@ -70,7 +99,7 @@ def validate_config(
         error = jsonschema.exceptions.best_match(errors)
         if error is None:  # pragma: no cover - best_match returns one when errors exist
             error = errors[0]
-        raise ConfigError(f"{source}: {key_path(error)}: {error.message}")
+        raise ConfigError(f"{source}: {key_path(error)}: {describe(error)}")
     _check_unique_search_ids(config, source)
     return config
 

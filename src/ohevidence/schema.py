@@ -92,8 +92,12 @@ RECORD_COLUMNS: tuple[Column, ...] = (
 # ---------------------------------------------------------------------------
 # Search log (PRISMA-S): one row per search.
 # ---------------------------------------------------------------------------
+# A search id names folders (results/search/<id>/, data/raw/searches/<id>/), so it is a name, never
+# '.', '..' or a path; the config schema's $defs/name holds the same pattern (a test checks).
+SEARCH_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+
 SEARCH_LOG_COLUMNS: tuple[Column, ...] = (
-    Column("search_id", "Unique id of the search.", required=True, pattern=r"[A-Za-z0-9_.-]+"),
+    Column("search_id", "Unique id of the search.", required=True, pattern=SEARCH_ID_PATTERN),
     Column("source", "Database or source searched (record.source).", required=True),
     Column(
         "platform",

@@ -2,19 +2,20 @@
 import os
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from snakemake.utils import update_config
 
 from ohevidence.config import read_config_file, validate_config
 from ohevidence.errors import OhevidenceError
-from ohevidence.yamlio import load_yaml
+from ohevidence.search.searches import load_manifest
 
 # The review's config. Read here with ohevidence's strict YAML loader (duplicate keys and alias
 # bombs are refused with file and line) instead of a `configfile:` directive, whose loader accepts
 # both and would expand a bomb before any check. As with the directive, `--configfile FILE` and
 # `--config key=value` (already in `config`) override the file's values.
 CONFIG_FILE = "config/config.yaml"
-CONFIG_SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
+CONFIG_SCHEMA = Path(workflow.current_basedir, "../schemas/config.schema.yaml")
 
 
 def load_workflow_config(overrides):
@@ -59,16 +60,19 @@ REFRESH_SEARCHES = str(config["refresh_searches"]).lower() == "true"
 def load_file_searches():
     """Every search that arrives as a file: the snapshot's (in snapshot mode) and the imports.
 
-    Returns {search_id: dict of the search's keys plus 'mode'}.
+    The manifest is validated against workflow/schemas/searches.schema.yaml by the same code as
+    `ohevidence validate` (one message naming the file and key path, e.g. searches[0].source),
+    before any of its values reaches a rule. Returns {search_id: the search's keys plus 'mode'}.
     """
     searches = {}
     entries = []
     if config["mode"] == "snapshot":
         manifest = config["snapshot"]["manifest"]
-        listed = (load_yaml(manifest) or {}).get("searches") or []
-        if not listed:
-            raise ValueError(f"config snapshot.manifest: {manifest} lists no searches")
-        entries += [(entry, "snapshot", manifest) for entry in listed]
+        try:
+            listed = load_manifest(manifest, CONFIG_SCHEMA)
+        except OhevidenceError as error:
+            sys.exit(f"ohevidence: error: {error}")
+        entries += [(asdict(entry), "snapshot", manifest) for entry in listed]
     entries += [(entry, "import", "config imports") for entry in config["imports"]]
     for entry, mode, where in entries:
         search_id = entry["search_id"]
@@ -114,7 +118,7 @@ SEARCH_IDS = sorted([*FILE_SEARCHES, *LIVE_SEARCHES])
 
 
 wildcard_constraints:
-    search_id="|".join(SEARCH_IDS),
+    search_id=one_of(SEARCH_IDS),
 
 
 def file_search(wildcards):
@@ -131,5 +135,6 @@ def refresh_request(wildcards):
 
 
 def n_hits_option(wildcards):
+    """["--n-hits=<n>"] or []: a list, so `{params.n_hits:q}` quotes it and an empty one vanishes."""
     n_hits = file_search(wildcards).get("n_hits")
-    return "" if n_hits is None else f"--n-hits {int(n_hits)}"
+    return [] if n_hits is None else [f"--n-hits={int(n_hits)}"]

@@ -39,10 +39,10 @@ rule deduplicate:
     params:
         out_dir=lambda w, output: str(Path(output.clusters).parent),
         decisions=lambda w, input: (
-            f"--decisions '{input.decisions}'" if input.decisions else ""
+            ["--decisions", *input.decisions] if input.decisions else []
         ),
         max_block=config.get("dedupe", {}).get("max_block", 50),
         window=config.get("dedupe", {}).get("window", 8),
     shell:
-        "ohevidence dedupe --records {input.records:q} --out {params.out_dir:q} {params.decisions}"
-        " --max-block {params.max_block} --window {params.window} > {log:q} 2>&1"
+        "ohevidence dedupe --records {input.records:q} --out {params.out_dir:q} {params.decisions:q}"
+        " --max-block={params.max_block:q} --window={params.window:q} > {log:q} 2>&1"

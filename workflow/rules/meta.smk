@@ -45,7 +45,7 @@ rule meta_analysis:
     log:
         "logs/meta_analysis/{analysis}.log",
     wildcard_constraints:
-        analysis="[A-Za-z0-9_.-]+",
+        analysis=one_of(ANALYSIS_IDS),
     conda:
         "../envs/ohevidence.yaml"
     shell:

@@ -24,17 +24,17 @@ rule forest_plot:
     log:
         "logs/forest_plot/{analysis}.log",
     wildcard_constraints:
-        analysis="[A-Za-z0-9_.-]+",
+        analysis=one_of(ANALYSIS_IDS),
     conda:
         "../envs/ohevidence.yaml"
     params:
         dpi=REPORT["png_dpi"],
         stem=lambda w, output: output.svg[: -len(".svg")],
-        pi="" if REPORT["prediction_interval"] else "--no-prediction-interval",
+        pi=[] if REPORT["prediction_interval"] else ["--no-prediction-interval"],
     shell:
         "ohevidence report forest --meta {input.meta:q} --studies {input.studies:q}"
         " --outcomes {input.outcomes:q} --job-roles {input.job_roles:q} --out-stem {params.stem:q}"
-        " --dpi {params.dpi} {params.pi} > {log:q} 2>&1"
+        " --dpi={params.dpi:q} {params.pi:q} > {log:q} 2>&1"
 
 
 rule funnel_plot:
@@ -57,7 +57,7 @@ rule funnel_plot:
     log:
         "logs/funnel_plot/{analysis}.log",
     wildcard_constraints:
-        analysis="[A-Za-z0-9_.-]+",
+        analysis=one_of(ANALYSIS_IDS),
     conda:
         "../envs/ohevidence.yaml"
     params:
@@ -65,7 +65,7 @@ rule funnel_plot:
         min_k=REPORT["funnel_min_k"],
     shell:
         "ohevidence report funnel --meta {input.meta:q} --note {output.note:q} --out-dir {output.plots:q}"
-        " --min-k {params.min_k} --dpi {params.dpi} > {log:q} 2>&1"
+        " --min-k={params.min_k:q} --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
 rule prisma_diagram:
@@ -113,7 +113,7 @@ rule prisma_diagram:
         " --studies {input.studies:q} --study-links {input.study_links:q}"
         " --auto-extracted {input.auto_extracted:q} --meta {input.meta:q}"
         " --counts-out {output.counts:q} --reports-out {output.reports:q} --figure-stem {params.stem:q}"
-        " --dpi {params.dpi} > {log:q} 2>&1"
+        " --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
 rule risk_of_bias:
@@ -142,7 +142,7 @@ rule risk_of_bias:
         rob=REPORT["rob"],
     shell:
         "ohevidence report rob --rob {params.rob:q} --out-dir {output.plots:q} --note {output.note:q}"
-        " --dpi {params.dpi} > {log:q} 2>&1"
+        " --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
 rule report_tables:

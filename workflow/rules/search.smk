@@ -24,10 +24,10 @@ rule search_file:
         filters=lambda w: file_search(w).get("filters", ""),
         n_hits=n_hits_option,
     shell:
-        "ohevidence search file {input.file:q} --search-id {wildcards.search_id}"
-        " --source {params.source} --mode {params.mode} --run-at={params.run_at:q}"
-        " --platform={params.platform:q} --format {params.fmt} --query={params.query:q}"
-        " --filters={params.filters:q} {params.n_hits} --out {params.out_dir:q} > {log:q} 2>&1"
+        "ohevidence search file {input.file:q} --search-id={wildcards.search_id:q}"
+        " --source={params.source:q} --mode={params.mode:q} --run-at={params.run_at:q}"
+        " --platform={params.platform:q} --format={params.fmt:q} --query={params.query:q}"
+        " --filters={params.filters:q} {params.n_hits:q} --out={params.out_dir:q} > {log:q} 2>&1"
 
 
 # Live searches write data/raw/searches/<search_id>/ (records, log row, raw responses). A rule
@@ -58,10 +58,10 @@ rule search_pubmed:
         max_attempts=config["live"]["max_attempts"],
     shell:
         "ohevidence search pubmed --query={params.query:q} --mindate={params.mindate:q}"
-        " --maxdate={params.maxdate:q} --search-id {wildcards.search_id} --out {params.out_dir:q}"
+        " --maxdate={params.maxdate:q} --search-id={wildcards.search_id:q} --out={params.out_dir:q}"
         " --email={params.email:q} --tool={params.tool:q} --eutils-url={params.eutils_url:q}"
-        " --batch-size {params.batch_size} --ratelimit-dir={params.ratelimit_dir:q}"
-        " --max-attempts {params.max_attempts} > {log:q} 2>&1"
+        " --batch-size={params.batch_size:q} --ratelimit-dir={params.ratelimit_dir:q}"
+        " --max-attempts={params.max_attempts:q} > {log:q} 2>&1"
 
 
 rule search_nihr:
@@ -89,10 +89,10 @@ rule search_nihr:
         max_attempts=config["live"]["max_attempts"],
     shell:
         "ohevidence search nihr --query={params.query:q} --from-pub-date={params.from_pub_date:q}"
-        " --search-id {wildcards.search_id} --out {params.out_dir:q} --email={params.email:q}"
+        " --search-id={wildcards.search_id:q} --out={params.out_dir:q} --email={params.email:q}"
         " --tool={params.tool:q} --crossref-url={params.crossref_url:q}"
-        " --eutils-url={params.eutils_url:q} --batch-size {params.batch_size}"
-        " --ratelimit-dir={params.ratelimit_dir:q} --max-attempts {params.max_attempts} > {log:q} 2>&1"
+        " --eutils-url={params.eutils_url:q} --batch-size={params.batch_size:q}"
+        " --ratelimit-dir={params.ratelimit_dir:q} --max-attempts={params.max_attempts:q} > {log:q} 2>&1"
 
 
 # The marker is temporary: Snakemake deletes it once the search has run, so
@@ -127,8 +127,8 @@ rule search_live:
         query=lambda w: live_search(w)["query"],
         source=lambda w: live_search(w)["source"],
     shell:
-        "ohevidence search load {params.live_dir:q} --out {params.out_dir:q} --query={params.query:q}"
-        " --source {params.source} > {log:q} 2>&1"
+        "ohevidence search load {params.live_dir:q} --out={params.out_dir:q} --query={params.query:q}"
+        " --source={params.source:q} > {log:q} 2>&1"
 
 
 rule merge_records:
@@ -155,5 +155,5 @@ rule merge_records:
     params:
         search_dirs=expand("results/search/{search_id}", search_id=SEARCH_IDS),
     shell:
-        "ohevidence search merge {params.search_dirs:q} --records-out {output.records:q}"
-        " --log-out {output.search_log:q} > {log:q} 2>&1"
+        "ohevidence search merge {params.search_dirs:q} --records-out={output.records:q}"
+        " --log-out={output.search_log:q} > {log:q} 2>&1"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ohevidence.errors import InputError
+from ohevidence.schema import SEARCH_ID_PATTERN
 from ohevidence.search.eutils import DEFAULT_EUTILS_URL, EUtils, Identity
 from ohevidence.search.formats import PARSERS
 from ohevidence.search.live import (
@@ -29,10 +30,17 @@ log = logging.getLogger("ohevidence.search")
 
 
 def _file(args: argparse.Namespace) -> int:
+    _check_search_id(args.search_id, "--search-id")
     search = FileSearch.from_mapping(vars(args))  # the options carry the search's own names
-    row = run_file_search(search, mode=args.mode, out_dir=args.out)
+    row = run_file_search(search, mode=args.mode, out_dir=_check_out(args.out))
     log.info(
-        "search %s: %s records from %s (%s)", row["search_id"], row["n_retrieved"], row["file"], row["mode"]
+        "search %s: %s records from %s (%s; read from %s, SHA-256 %s)",
+        row["search_id"],
+        row["n_retrieved"],
+        row["file"],
+        row["mode"],
+        Path(row["file"]).resolve(),
+        row["sha256"],
     )
     return 0
 
@@ -49,6 +57,39 @@ def _check_date(value: str, pattern: re.Pattern[str], option: str, form: str) ->
     if value and not pattern.fullmatch(value):
         raise InputError("(command line)", f"{option} {value!r} is not a date", column=option, expected=form)
     return value
+
+
+def _check_search_id(search_id: str, option: str) -> str:
+    """A search id is a name (it names folders), never '.', '..' or a path."""
+    if not re.fullmatch(SEARCH_ID_PATTERN, search_id):
+        raise InputError(
+            "(command line)",
+            f"search id {search_id!r} is not a name",
+            column=option,
+            expected="letters, digits, '_', '-' and '.', starting with a letter or digit",
+        )
+    return search_id
+
+
+def _check_out(out: str) -> Path:
+    """An output folder of its own: not '.', '..' or a path ending in one of them."""
+    path = Path(out)
+    if path.name in ("", ".", ".."):
+        raise InputError(
+            "(command line)",
+            f"--out {out!r} is not a folder of its own",
+            column="--out",
+            expected="a folder named after the search, e.g. data/raw/searches/<search_id>",
+        )
+    return path
+
+
+def _live_search_id(args: argparse.Namespace) -> str:
+    """--search-id, or else the --out folder's name; either way a name."""
+    out = _check_out(args.out)
+    if args.search_id is None:
+        return _check_search_id(out.name, "--out")
+    return _check_search_id(args.search_id, "--search-id")
 
 
 def _identity(args: argparse.Namespace) -> Identity:
@@ -69,6 +110,7 @@ def _live_settings(args: argparse.Namespace) -> LiveSettings:
 
 
 def _pubmed(args: argparse.Namespace) -> int:
+    search_id = _live_search_id(args)
     mindate = _check_date(args.mindate, _EDAT, "--mindate", "YYYY, YYYY/MM or YYYY/MM/DD")
     maxdate = _check_date(args.maxdate, _EDAT, "--maxdate", "YYYY, YYYY/MM or YYYY/MM/DD")
     identity = _identity(args)
@@ -76,7 +118,7 @@ def _pubmed(args: argparse.Namespace) -> int:
     eutils = EUtils(ncbi_client(identity.api_key, settings), base_url=args.eutils_url, identity=identity)
     row = run_pubmed_search(
         eutils,
-        search_id=args.search_id or Path(args.out).name,
+        search_id=search_id,
         query=args.query,
         out_dir=args.out,
         mindate=mindate,
@@ -88,6 +130,7 @@ def _pubmed(args: argparse.Namespace) -> int:
 
 
 def _nihr(args: argparse.Namespace) -> int:
+    search_id = _live_search_id(args)
     from_pub_date = _check_date(args.from_pub_date, _PUB_DATE, "--from-pub-date", "YYYY[-MM[-DD]]")
     identity = _identity(args)
     settings = _live_settings(args)
@@ -96,7 +139,7 @@ def _nihr(args: argparse.Namespace) -> int:
     row = run_nihr_search(
         crossref,
         eutils,
-        search_id=args.search_id or Path(args.out).name,
+        search_id=search_id,
         out_dir=args.out,
         from_pub_date=from_pub_date,
         query=args.query,
@@ -107,7 +150,7 @@ def _nihr(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    row = load_live_search(args.live_dir, args.out, query=args.query, source=args.source)
+    row = load_live_search(args.live_dir, _check_out(args.out), query=args.query, source=args.source)
     log.info(
         "search %s: %s records from the live search of %s (%s)",
         row["search_id"],

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import pandas as pd
 
-from ohevidence.config import DEFAULT_SCHEMA, key_path, load_schema
+from ohevidence.config import DEFAULT_SCHEMA, describe, key_path, schema_validator
 from ohevidence.errors import InputError
 from ohevidence.schema import (
     MULTI_SEP,
@@ -34,6 +34,8 @@ from ohevidence.search.formats import detect_format, parse_file
 from ohevidence.yamlio import load_yaml
 
 MODES = ("live", "snapshot", "import")
+# Schema of the snapshot manifest, beside the config schema (workflow/schemas/).
+MANIFEST_SCHEMA_NAME = "searches.schema.yaml"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,12 @@ class FileSearch:
 
 
 def load_manifest(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> list[FileSearch]:
-    """Read a snapshot manifest (``searches:`` list with the keys of a config import)."""
+    """Read and validate a snapshot manifest (``searches:`` list with the keys of a config import).
+
+    ``schema_path`` is the config schema; the manifest's schema (:data:`MANIFEST_SCHEMA_NAME`) lies
+    beside it and refers to its ``file_search``. The workflow (common.smk) loads the manifest with
+    this function too, so a bad value stops Snakemake and ``ohevidence validate`` with one message.
+    """
     path = Path(path)
     try:
         manifest = load_yaml(path) or {}  # YamlError (an InputError): invalid, duplicate key, alias bomb
@@ -69,16 +76,13 @@ def load_manifest(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) ->
     entries = manifest.get("searches") if isinstance(manifest, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError(path, "no searches listed", expected="a top-level 'searches:' list")
-    schema = load_schema(schema_path)
-    entry_schema = {**schema["$defs"]["file_search"], "$defs": schema["$defs"]}
-    validator = jsonschema.Draft202012Validator(entry_schema)
-    searches: list[FileSearch] = []
-    for index, entry in enumerate(entries):
-        error = jsonschema.exceptions.best_match(validator.iter_errors(entry))
-        if error is not None:
-            where = f"searches[{index}]" + (f".{key_path(error)}" if error.absolute_path else "")
-            raise InputError(path, error.message, column=where)
-        searches.append(FileSearch.from_mapping(entry))
+    validator = schema_validator(Path(schema_path).with_name(MANIFEST_SCHEMA_NAME))
+    error = jsonschema.exceptions.best_match(
+        sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
+    )
+    if error is not None:
+        raise InputError(path, describe(error), column=key_path(error))
+    searches = [FileSearch.from_mapping(entry) for entry in entries]
     ids = [s.search_id for s in searches]
     for search_id in ids:
         if ids.count(search_id) > 1:
