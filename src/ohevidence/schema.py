@@ -11,6 +11,7 @@ Multi-valued fields are joined with ``"; "``.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ohevidence.errors import SchemaError, require_columns
+from ohevidence.textfile import read_text
 
 MULTI_SEP = "; "
 
@@ -231,10 +233,11 @@ def records_frame(rows: Iterable[Mapping[str, str]]) -> pd.DataFrame:
 def read_table(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
     """Read a CSV as strings and check it against ``columns``."""
     path = Path(path)
+    text = read_text(path)  # UTF-8/UTF-16 with BOM, or Windows-1252 with a warning
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SchemaError(path, f"cannot be read as UTF-8 CSV: {exc}") from exc
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise SchemaError(path, f"cannot be read as CSV: {exc}") from exc
     check_table(frame, columns, path)
     return frame
 

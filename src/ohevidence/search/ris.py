@@ -17,7 +17,8 @@ import rispy
 
 from ohevidence.errors import InputError
 from ohevidence.schema import clean_text, content_hash, find_registry_ids, join_multi, make_record
-from ohevidence.text import first_year, normalise_author, read_text
+from ohevidence.text import first_year, normalise_author
+from ohevidence.textfile import read_decoded
 
 __all__ = ["TYPE_LABELS", "parse_ris"]
 
@@ -84,10 +85,13 @@ def _is_wos(lines: list[str]) -> bool:
     return False
 
 
-def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -> list[str]:
+def _check_structure(
+    lines: list[str], path: Path, *, start: str, tag_of: Any, encoding: str = "UTF-8"
+) -> list[str]:
     """Every record opens with ``start`` and closes with ``ER``; no fields outside records.
 
     Returns the lines inside records (export banners between records are dropped).
+    ``encoding`` (how the file was decoded) is named when no record is found.
     """
     opened: int | None = None
     count = 0
@@ -124,7 +128,10 @@ def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -
         )
     if count == 0:
         raise InputError(
-            path, "no RIS records found", line=1, expected=f"records starting with a '{start}' line"
+            path,
+            f"no RIS records found (file read as {encoding})",
+            line=1,
+            expected=f"records starting with a '{start}' line in UTF-8, UTF-16 (with BOM) or Windows-1252",
         )
     return kept
 
@@ -228,11 +235,14 @@ def _wos_record(rec: Mapping[str, Any], *, source: str, search_id: str) -> dict[
 def parse_ris(path: str | Path, *, source: str, search_id: str) -> list[dict[str, str]]:
     """Records from a RIS (or Web of Science tagged) export; source_id is AN/ID/UT or a hash."""
     path = Path(path)
-    lines = read_text(path).splitlines()
+    decoded = read_decoded(path)
+    lines = decoded.text.splitlines()
     if _is_wos(lines):
-        lines = _check_structure(lines, path, start="PT", tag_of=_wos_tag)
+        lines = _check_structure(lines, path, start="PT", tag_of=_wos_tag, encoding=decoded.encoding)
         entries = rispy.loads("\n".join(lines), implementation=rispy.WokParser, skip_unknown_tags=True)
         return [_wos_record(e, source=source, search_id=search_id) for e in entries]
-    lines = _check_structure(_normalise_ris_lines(lines), path, start="TY", tag_of=_ris_tag)
+    lines = _check_structure(
+        _normalise_ris_lines(lines), path, start="TY", tag_of=_ris_tag, encoding=decoded.encoding
+    )
     entries = rispy.loads("\n".join(lines), mapping=_SameName(), enforce_list_tags=False)
     return [_ris_record(e, source=source, search_id=search_id) for e in entries]
