@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ohevidence.cli import main
-from ohevidence.curated import errors, validate_curated
+from ohevidence.curated import errors, load_curated, validate_curated
 
 ROOT = Path(__file__).resolve().parents[1]
 CURATED = ROOT / "data" / "curated"
@@ -348,3 +348,31 @@ def test_every_report_identifier_appears_in_the_evidence(evidence_text: str) -> 
     for row in _rows(CURATED / "study_reports.csv"):
         for identifier in filter(None, (row["pmid"], row["doi"])):
             assert identifier.lower() in compact, (row["study_id"], identifier)
+
+
+def test_curated_csv_saved_as_windows_1252_is_read_with_a_warning(
+    curated_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Case 8: Excel's plain "CSV" writes Windows-1252; validate reads it and warns (no traceback)."""
+    studies = curated_copy / "studies.csv"
+    text = studies.read_text(encoding="utf-8")
+    assert "\u00a7" in text  # the shipped table has a non-ASCII character ('§') to re-encode
+    studies.write_bytes(text.encode("cp1252"))
+    first = next(n for n, line in enumerate(text.splitlines(), start=1) if "\u00a7" in line)
+    problems = validate_curated(curated_copy)
+    assert errors(problems) == []
+    [warning] = [p for p in problems if "Windows-1252" in str(p)]
+    assert (warning.file, warning.line, warning.severity) == (str(studies), first, "warning")
+    assert main(["validate", "--curated", str(curated_copy)]) == 0
+    assert f"{studies}:{first}:" in capsys.readouterr().err
+    # The values arrive intact: the same rows as the UTF-8 original.
+    assert load_curated(curated_copy, []).studies == load_curated(CURATED, []).studies
+
+
+def test_curated_csv_with_undecodable_bytes_is_one_error_with_line(curated_copy: Path) -> None:
+    outcomes = curated_copy / "outcomes.csv"
+    lines = outcomes.read_bytes().split(b"\n")
+    lines[2] += b"\x90"  # undefined in Windows-1252, invalid in UTF-8
+    outcomes.write_bytes(b"\n".join(lines))
+    [problem] = [p for p in errors(validate_curated(curated_copy)) if p.file == str(outcomes)]
+    assert problem.line == 3 and "neither UTF-8 nor Windows-1252" in problem.expected

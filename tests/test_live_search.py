@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ohevidence.errors import InputError
 from ohevidence.search.eutils import EUtils, Identity, IncompleteSearchError, Slice, plan_slices
 from ohevidence.search.httpclient import HttpClient, RetryPolicy, ServiceError, redact
 from ohevidence.search.live import load_live_search, run_nihr_search, run_pubmed_search
@@ -383,6 +384,33 @@ def test_crossref_real_error_bodies_are_clear_errors(
         with pytest.raises(ServiceError, match=message):
             list(crossref.pages())
         assert stub.count() == 1  # a 4xx is not retried
+
+
+def test_crossref_live_deep_or_misshapen_bodies_are_clear_errors(tmp_path: Path) -> None:
+    """Case 8 (live): absurd nesting and a non-object 'message' are one ServiceError, not a traceback."""
+    deep = (
+        b'{"status": "ok", "message-type": "work-list", "message": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    )
+    listed = json.dumps({"status": "ok", "message-type": "work-list", "message": [1, 2]}).encode()
+    for body, message in ((deep, "JSON nested too deeply"), (listed, "'message' is not a JSON object")):
+        with CrossrefStub(synthetic_works(3)) as stub:
+            crossref = crossref_for(stub, tmp_path)
+            stub.fail("works", "raw", status=200, body=body, content_type="application/json")
+            with pytest.raises(ServiceError, match=message):
+                list(crossref.pages())
+
+
+def test_crossref_live_work_of_wrong_shape_names_the_saved_page_item_and_doi(tmp_path: Path) -> None:
+    """Case 8 (live): the saved page is parsed with the same shape checks as an imported file."""
+    works = synthetic_works(4)
+    works[2]["author"] = "Smith J"
+    with CrossrefStub(works) as crossref_stub, EutilsStub([], query=QUERY) as eutils_stub:
+        crossref = crossref_for(crossref_stub, tmp_path)
+        eutils = eutils_for(eutils_stub, tmp_path)
+        with pytest.raises(
+            InputError, match=rf"crossref_00001\.json, column 'author': item 3 \(DOI {works[2]['DOI']}\)"
+        ):
+            run_nihr_search(crossref, eutils, search_id="nihr", out_dir=tmp_path / "nihr", progress=False)
 
 
 def test_nihr_search_attaches_a_pmid_only_to_its_own_doi(tmp_path: Path) -> None:

@@ -77,6 +77,59 @@ def test_item_without_doi_is_rejected() -> None:
         parse_crossref_obj([{"DOI": "10.9999/synthetic.1"}, {"title": ["x"]}], name="x", search_id="cr1")
 
 
+def test_crossref_json_nested_200000_deep_is_one_error(tmp_path: Path) -> None:
+    """Case 8: json raises RecursionError on absurd nesting; the user gets one InputError."""
+    path = tmp_path / "deep.json"
+    path.write_text(
+        '{"status": "ok", "message-type": "work-list", "message": {"items": [{"DOI": "10.9999/d", '
+        '"title": ' + "[" * 200_000 + "]" * 200_000 + "}]}}"
+    )
+    with pytest.raises(InputError, match=r"deep\.json: JSON nested too deeply"):
+        parse_crossref_json(path, search_id="cr1")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message", "expected"),
+    [
+        ("author", "Smith J", r'author is a string \("Smith J"\)', "a list of objects"),
+        ("author", [{"family": ["Smith"]}], r"author\[0\]\.family is a list", "a string"),
+        ("issued", [2020], r"issued is a list", "'date-parts' is a list of lists of whole numbers"),
+        ("issued", {"date-parts": [2020]}, r"issued\.date-parts\[0\] is a number \(2020\)", "a list"),
+        (
+            "published-print",
+            {"date-parts": [["2020"]]},
+            r"published-print\.date-parts\[0\]\[0\] is a string",
+            "whole number",
+        ),
+        ("title", {"text": "x"}, r"title is a JSON object", "a list or a string"),
+        ("clinical-trial-number", "NCT00000001", r"clinical-trial-number is a string", "a list"),
+        ("subject", [["nested"]], r"subject\[0\] is a list", "a string"),
+    ],
+)
+def test_crossref_item_shapes_are_clear_errors_naming_item_and_doi(
+    tmp_path: Path, field: str, value: object, message: str, expected: str
+) -> None:
+    """Case 8: a field of the wrong shape names the file, the item, its DOI and the field."""
+    works = [
+        {"DOI": "10.9999/ok.1", "title": ["Fine"]},
+        {"DOI": "10.9999/bad.2", "title": ["Bad"], field: value},
+    ]
+    path = tmp_path / "works.json"
+    path.write_text(json.dumps({"status": "ok", "message-type": "work-list", "message": {"items": works}}))
+    with pytest.raises(
+        InputError, match=rf"works\.json, column .*: item 2 \(DOI 10\.9999/bad\.2\): {message}"
+    ) as info:
+        parse_crossref_json(path, search_id="cr1")
+    assert expected in str(info.value.expected)
+
+
+@pytest.mark.parametrize("message", [[{"DOI": "10.9999/x"}], {"items": {"DOI": "10.9999/x"}}, "text"])
+def test_crossref_work_list_message_of_wrong_shape_is_a_clear_error(message: object) -> None:
+    payload = {"status": "ok", "message-type": "work-list", "message": message}
+    with pytest.raises(InputError, match=r"x\.json, column 'message(\.items)?': work-list message"):
+        parse_crossref_obj(payload, name="x.json", search_id="cr1")
+
+
 # --- recorded real responses ---------------------------------------------------------------
 def test_real_single_work(shared_fixtures: Path) -> None:
     [rec] = parse_crossref_json(shared_fixtures / DECODED / "test_works_with_one_id.0.json", search_id="h")

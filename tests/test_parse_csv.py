@@ -78,3 +78,15 @@ def test_parsers_registry() -> None:
     assert set(PARSERS) == {"pubmed_xml", "nbib", "crossref_json", "ris", "csv"}
     with pytest.raises(InputError, match="unknown format"):
         parse_file("x.csv", fmt="endnote_xml", source="handsearch", search_id="hs1")
+
+
+def test_windows_1252_csv_is_read_with_a_warning_naming_the_line(tmp_path: Path, caplog) -> None:
+    """Excel's plain "CSV" is Windows-1252: read it, and warn with file, first line and count."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes("title,year\nPlain title,2020\nCaf\u00e9 workers \u2013 a trial,2021\n".encode("cp1252"))
+    caplog.set_level("WARNING")
+    plain, second = parse_csv(path, source="handsearch", search_id="hs1")
+    assert plain["title"] == "Plain title"
+    assert second["title"] == "Caf\u00e9 workers \u2013 a trial"
+    assert f"{path}: line 3: not UTF-8; read as Windows-1252" in caplog.text
+    assert "1 line(s) affected" in caplog.text

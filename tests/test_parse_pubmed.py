@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,6 +108,87 @@ def test_not_xml_and_empty(tmp_path: Path) -> None:
 def test_missing_file_is_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot be read"):
         parse_pubmed_xml(tmp_path / "absent.xml", search_id="pm1")
+
+
+_HEAD = b'<?xml version="1.0"?>\n<PubmedArticleSet>\n'
+_ARTICLE = (
+    b'<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM"><PMID Version="1">%d</PMID>'
+    b'<Article PubModel="Print"><Journal><Title>Synthetic journal</Title></Journal>'
+    b"<ArticleTitle%s>Synthetic title %d</ArticleTitle></Article></MedlineCitation></PubmedArticle>\n"
+)
+
+
+def test_quadratic_xml_parse_20mb_token_is_fast(tmp_path: Path) -> None:
+    """Case 11: a 20 MB token took minutes in Bio.Entrez's 2 KB feeds (expat 2.5, CVE-2023-52425).
+
+    Parsed in a fresh process with a generous limit (it takes ~2 s; before the fix, minutes).
+    """
+    path = tmp_path / "token.xml"
+    token = b' Language="' + b"x" * 20_000_000 + b'"'
+    path.write_bytes(_HEAD + _ARTICLE % (99000011, token, 11) + b"</PubmedArticleSet>\n")
+    code = (
+        "import sys; from ohevidence.search.pubmed import parse_pubmed_xml; "
+        "[r] = parse_pubmed_xml(sys.argv[1], search_id='pm1'); print(r['pmid'], r['title'])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["99000011", "Synthetic", "title", "11"]
+
+
+def test_many_record_xml_parses_every_record(tmp_path: Path) -> None:
+    """Case 11: reading the whole document in one expat call keeps big ordinary batches working."""
+    body = b"".join(_ARTICLE % (99100000 + n, b"", n) for n in range(3000))
+    records = parse_pubmed_xml_bytes(_HEAD + body + b"</PubmedArticleSet>\n", name="big", search_id="pm1")
+    assert [r["pmid"] for r in records] == [str(99100000 + n) for n in range(3000)]
+    assert records[-1]["title"] == "Synthetic title 2999"
+
+
+_UNBOUND = b"<PubmedArticle>  <x:y/></PubmedArticle></PubmedArticleSet>\n"  # an error only Bio.Entrez sees
+_OLD_DTD = (
+    b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2019//EN"\n'
+    b'  "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd">\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "column", "message"),
+    [
+        # no DOCTYPE: one is inserted after the XML declaration (two lines, before the fix)
+        (b'<?xml version="1.0"?>\n<PubmedArticleSet>\n' + _UNBOUND, 3, 18, "unbound prefix"),
+        # no XML declaration either: both are inserted
+        (b"<PubmedArticleSet>\n\n" + _UNBOUND, 3, 18, "unbound prefix"),
+        # a DOCTYPE naming a DTD Biopython does not bundle, over two lines: replaced by one line
+        (b'<?xml version="1.0"?>\n' + _OLD_DTD + b"<PubmedArticleSet>\n" + _UNBOUND, 5, 18, "unbound prefix"),
+        # the same error on the declaration's own line: the column is the user's too
+        (b'<?xml version="1.0"?><PubmedArticleSet>' + _UNBOUND, 1, 57, "unbound prefix"),
+        # an internal DTD subset on line 2 (XXE, entity bombs): refused at the user's line 2
+        (
+            b'<?xml version="1.0"?>\n<!DOCTYPE PubmedArticleSet [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+            b"<PubmedArticleSet>&x;</PubmedArticleSet>\n",
+            2,
+            None,
+            "internal DTD subset",
+        ),
+    ],
+)
+def test_xml_error_after_dtd_rewrite_reports_the_users_line(
+    tmp_path: Path, data: bytes, line: int, column: int | None, message: str
+) -> None:
+    """Case 16b: the DOCTYPE rewrite must not shift the line (or column) an error is reported at."""
+    path = tmp_path / "user.xml"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=message) as info:
+        parse_pubmed_xml(path, search_id="pm1")
+    assert (info.value.file, info.value.line) == (str(path), line)
+    if column is not None:
+        assert f"column {column})" in str(info.value)
+
+
+def test_article_without_medline_citation_is_a_clear_error() -> None:
+    data = _HEAD + b"<PubmedArticle></PubmedArticle></PubmedArticleSet>\n"
+    with pytest.raises(InputError, match="PubmedArticle 1 has no <MedlineCitation>"):
+        parse_pubmed_xml_bytes(data, name="x.xml", search_id="pm1")
 
 
 # --- recorded real responses -------------------------------------------------------------

@@ -173,3 +173,38 @@ def test_real_web_of_science_export(shared_fixtures: Path) -> None:
     )
     assert first["language"] == "English"
     assert second["source_id"] == "WOS:000221807500020" and second["pmid"] == "15170339"
+
+
+UTF16_RIS = (
+    "TY  - JOUR\r\nAN  - 900161\r\nTI  - Synthetic UTF-16 record \u2014 caf\u00e9 workers\r\n"
+    "AU  - M\u00fcller, Anna\r\nPY  - 2021\r\nER  - \r\n"
+)
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_ris_is_read_not_reported_empty(tmp_path: Path, codec: str) -> None:
+    """Case 16c: EndNote/Zotero may save RIS as UTF-16 (with a BOM, or without one)."""
+    path = tmp_path / "export.ris"
+    data = UTF16_RIS.encode(codec)
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + data  # big-endian with its byte-order mark
+    path.write_bytes(data)
+    [rec] = parse_ris(path, source="embase", search_id="em1")
+    assert rec["source_id"] == "900161"
+    assert rec["title"] == "Synthetic UTF-16 record \u2014 caf\u00e9 workers"
+    assert rec["authors"] == "M\u00fcller, A"
+    assert rec["year"] == "2021"
+
+
+def test_no_records_message_names_the_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "empty.ris"
+    path.write_bytes("just a note\n".encode("utf-16"))
+    with pytest.raises(InputError, match=r"no RIS records found \(file read as UTF-16-LE\)"):
+        parse_ris(path, source="embase", search_id="em1")
+
+
+def test_bytes_neither_utf8_nor_windows_1252_are_one_error_with_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ris"
+    path.write_bytes(b"TY  - JOUR\nTI  - ok\nAB  - bad \x81 byte\nER  - \n")
+    with pytest.raises(InputError, match=r"bad\.ris, line 3: byte 0x81 is neither UTF-8 nor Windows-1252"):
+        parse_ris(path, source="embase", search_id="em1")

@@ -14,6 +14,7 @@ evidence prints "95%"/"80%"; a value like 95 is reported with the hint to write 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,7 @@ from ohevidence.schema import (
     normalise_pmid,
     split_multi,
 )
+from ohevidence.textfile import decode_text, read_bytes
 from ohevidence.yamlio import YamlError, read_yaml
 
 STUDIES_FILE = "studies.csv"
@@ -95,7 +97,23 @@ def read_rows(path: Path, columns: Sequence[Column], problems: list[Problem]) ->
         problems.append(Problem(label, 0, "-", "", "file not found"))
         return []
     rows: list[Row] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    try:
+        decoded = decode_text(read_bytes(path), path)
+    except InputError as exc:
+        problems.append(Problem(label, exc.line or 0, "-", "", exc.message + f" ({exc.expected})"))
+        return []
+    if decoded.note:  # Excel's plain "CSV" (Windows-1252): read, and say so
+        problems.append(
+            Problem(
+                label,
+                decoded.first_line or 1,
+                "-",
+                decoded.encoding,
+                decoded.note,
+                severity="warning",
+            )
+        )
+    with io.StringIO(decoded.text, newline="") as handle:
         reader = csv.reader(handle)
         try:
             header = next(reader)

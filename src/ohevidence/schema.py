@@ -13,6 +13,7 @@ leading ``'`` and read back without it.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from ohevidence.csvio import CONTROL_CHARACTERS as _CONTROL
 from ohevidence.csvio import strip_controls, unneutralise_frame, write_csv
 from ohevidence.errors import SchemaError, require_columns
 from ohevidence.ingest import note, record_error
+from ohevidence.textfile import read_text
 
 MULTI_SEP = "; "
 PMID_PATTERN = r"\d{1,8}"  # a PubMed id: one number of 1-8 digits
@@ -311,10 +313,11 @@ def records_frame(rows: Iterable[Mapping[str, str]]) -> pd.DataFrame:
 def read_table(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
     """Read a CSV as strings (formula quoting undone: :func:`ohevidence.csvio.unneutralise`) and check it."""
     path = Path(path)
+    text = read_text(path)  # UTF-8/UTF-16 with BOM, or Windows-1252 with a warning
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise SchemaError(path, f"cannot be read as UTF-8 CSV: {exc}") from exc
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise SchemaError(path, f"cannot be read as CSV: {exc}") from exc
     frame = unneutralise_frame(frame)
     check_table(frame, columns, path)
     return frame

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
-from ohevidence.errors import InputError
 from ohevidence.schema import clean_text
+from ohevidence.textfile import read_text as read_text  # re-exported: importers read files with it
 
 # Inline markup PubMed keeps inside text elements (Bio.Entrez returns it as literal tags);
 # Scopus/Embase exports write subscripts as <inf>.
@@ -116,16 +115,3 @@ def split_lines(text: str) -> list[str]:
     lines = _LINE_BREAK.split(text)
     return lines[:-1] if lines and lines[-1] == "" else lines
 
-
-def read_text(path: Path) -> str:
-    """Decode an export: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any byte string")  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ import numpy as np
 from ohevidence.csvio import unneutralise
 from ohevidence.errors import InputError, require_columns
 from ohevidence.meta.subgroup import SubgroupResult
+from ohevidence.textfile import read_text
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,7 @@ def read_effects_csv(
 ) -> EffectRows:
     """Read ``study, yi, vi`` (and the grouping column) from a CSV; bad cells name file, line, column."""
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+    handle = io.StringIO(read_text(path), newline="")  # UTF-8/UTF-16 with BOM, or Windows-1252
     labels, ys, vs, groups, lines = [], [], [], [], []
     with handle:
         reader = csv.DictReader(handle)

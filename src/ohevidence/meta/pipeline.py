@@ -26,6 +26,7 @@ as excluded with the reason), pools them, and by default compares job roles.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from ohevidence.meta.io import clean, write_json
 from ohevidence.meta.model import MetaResult, pool
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 from ohevidence.schema import EFFECT_COLUMNS, META_RESULT_COLUMNS, names, split_multi, write_table
+from ohevidence.textfile import read_text
 
 NONE = "none"
 
@@ -69,10 +71,7 @@ class _Row:
 
 def _read_rows(path: str | Path, required: tuple[str, ...]) -> list[_Row]:
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+    handle = io.StringIO(read_text(path), newline="")  # UTF-8/UTF-16 with BOM, or Windows-1252
     rows = []
     with handle:
         reader = csv.DictReader(handle)

@@ -15,6 +15,7 @@ decision then applies to the unique record.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +27,7 @@ import pandas as pd
 from ohevidence.csvio import unneutralise_frame
 from ohevidence.errors import InputError, require_columns
 from ohevidence.schema import SCREENING_DECISION_COLUMNS, clean_text, names
+from ohevidence.textfile import read_text
 
 log = logging.getLogger("ohevidence.screen")
 
@@ -47,13 +49,13 @@ class DecisionRules:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """Read a sheet as text; a ';'-separated save (Excel in comma-decimal locales) is read too."""
+    text = read_text(path)  # UTF-8/UTF-16 with BOM, or Windows-1252 (Excel's plain CSV) with a warning
+    header = text.partition("\n")[0]
+    separator = ";" if header.count(";") > header.count(",") else ","
     try:
-        with path.open(encoding="utf-8-sig") as handle:
-            header = handle.readline()
-        separator = ";" if header.count(";") > header.count(",") else ","
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=separator)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(path, f"cannot be read as a UTF-8 CSV ({exc})") from exc
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=separator)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(path, f"cannot be read as a CSV ({exc})") from exc
     return unneutralise_frame(frame)
 
 

@@ -10,20 +10,88 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from ohevidence.errors import InputError
 from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, normalise_doi
 from ohevidence.text import author_name, strip_tags
 
-__all__ = ["jats_to_text", "parse_crossref_json", "parse_crossref_obj"]
+__all__ = [
+    "JsonTooDeepError",
+    "check_work",
+    "jats_to_text",
+    "load_json",
+    "parse_crossref_json",
+    "parse_crossref_obj",
+]
 
 _TITLE = re.compile(r"<(?:jats:)?title\b[^>]*>(.*?)</(?:jats:)?title\s*>", re.DOTALL | re.IGNORECASE)
 _LABEL_OPEN, _LABEL_CLOSE = "\x02", "\x03"
 _LABEL = re.compile(f"{_LABEL_OPEN}(.*?){_LABEL_CLOSE}", re.DOTALL)
+
+# The shape of the work fields read below (Crossref REST API 'work' objects); anything else
+# in a work is ignored. A field of the wrong shape is one clear error, not an AttributeError.
+_SCALAR = {"type": ["string", "number", "null"]}
+_TEXTS = {"type": ["array", "string", "null"], "items": {"type": ["string", "null"]}}
+_DATE = {
+    "type": ["object", "null"],
+    "properties": {
+        "date-parts": {
+            "type": ["array", "null"],
+            "items": {"type": "array", "items": {"type": ["integer", "null"]}},
+        }
+    },
+}
+WORK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["DOI"],
+    "properties": {
+        "DOI": {"type": "string", "minLength": 1},
+        "title": _TEXTS,
+        "container-title": _TEXTS,
+        "abstract": {"type": ["string", "null"]},
+        "author": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {"family": _SCALAR, "given": _SCALAR, "name": _SCALAR},
+            },
+        },
+        "published-print": _DATE,
+        "published-online": _DATE,
+        "issued": _DATE,
+        "published": _DATE,
+        "volume": _SCALAR,
+        "issue": _SCALAR,
+        "page": _SCALAR,
+        "type": _SCALAR,
+        "language": _SCALAR,
+        "URL": _SCALAR,
+        "subject": _TEXTS,
+        "clinical-trial-number": {
+            "type": ["array", "null"],
+            "items": {
+                "type": ["object", "string"],
+                "properties": {"clinical-trial-number": _SCALAR},
+            },
+        },
+    },
+}
+_WORK_VALIDATOR = jsonschema.Draft202012Validator(WORK_SCHEMA)
+_SHAPES = {
+    "object": "a JSON object",
+    "array": "a list",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "null",
+}
 
 
 def jats_to_text(value: object) -> str:
@@ -127,7 +195,16 @@ def _works(payload: object, name: str) -> Sequence[Any]:
         if kind == "work":
             return [message]
         if kind == "work-list":
-            return message.get("items") or []
+            items = message.get("items") if isinstance(message, Mapping) else message
+            if not isinstance(message, Mapping) or not isinstance(items, list):
+                where = "message.items" if isinstance(message, Mapping) else "message"
+                raise InputError(
+                    name,
+                    f"work-list {where} is {_json_kind(items)}",
+                    column="message.items",
+                    expected="a 'message' object whose 'items' is a list of works",
+                )
+            return items
         raise InputError(
             name,
             f"Crossref response has message-type {kind!r}",
@@ -138,18 +215,97 @@ def _works(payload: object, name: str) -> Sequence[Any]:
     raise InputError(name, "not a Crossref works response", expected="a Crossref works response")
 
 
+_DATE_HINT = "an object whose 'date-parts' is a list of lists of whole numbers"
+_FIELD_HINTS = {
+    "author": "a list of objects with 'family'/'given' or 'name'",
+    "issued": _DATE_HINT,
+    "published-print": _DATE_HINT,
+    "published-online": _DATE_HINT,
+    "published": _DATE_HINT,
+}
+
+
+def _field_path(path: Sequence[object]) -> str:
+    """'author[0].family', 'issued.date-parts[0][1]' from a jsonschema error path."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "work"
+
+
+def _json_kind(value: object) -> str:
+    """'a string ("Smith J")', 'a list' ... for a value as decoded by json."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a true/false value ({json.dumps(value)})"
+    if isinstance(value, str | int | float):
+        words = "a string" if isinstance(value, str) else "a number"
+        return f"{words} ({json.dumps(value)[:40]})"
+    return "a list" if isinstance(value, list) else "a JSON object"
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    """What the schema wanted where ``error`` occurred, in words (with the field's usual shape)."""
+    if error.validator == "type":
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        wanted = " or ".join(_SHAPES.get(kind, kind) for kind in kinds)
+    else:
+        wanted = f"{error.validator} {error.validator_value!r}"
+    top = str(error.path[0]) if error.path else ""
+    return f"{wanted}; {top}: {_FIELD_HINTS[top]}" if top in _FIELD_HINTS else wanted
+
+
+def check_work(work: object, *, index: int, name: str) -> Mapping[str, Any]:
+    """``work`` if it has the shape of a Crossref work; else one InputError naming item, DOI and field.
+
+    Refused, for example: ``"author": "Smith J"`` (a list of author objects is expected)
+    and ``"issued": [2020]`` (an object whose ``date-parts`` is a list of lists of numbers).
+    """
+    if not isinstance(work, Mapping) or not work.get("DOI"):
+        raise InputError(
+            name, f"item {index} is not a Crossref work (no DOI)", expected="Crossref work objects"
+        )
+    error = jsonschema.exceptions.best_match(_WORK_VALIDATOR.iter_errors(work))
+    if error is None:
+        return work
+    doi = work["DOI"] if isinstance(work["DOI"], str) else json.dumps(work["DOI"])[:40]
+    field = _field_path(list(error.path))
+    raise InputError(
+        name,
+        f"item {index} (DOI {doi}): {field} is {_json_kind(error.instance)}",
+        column=field,
+        expected=_expected(error),
+    )
+
+
 def parse_crossref_obj(
     payload: object, *, name: str, source: str = "nihr", search_id: str
 ) -> list[dict[str, str]]:
     """Records from an already-decoded Crossref response; ``name`` is used in error messages."""
     records = []
     for index, work in enumerate(_works(payload, name), start=1):
-        if not isinstance(work, Mapping) or not work.get("DOI"):
-            raise InputError(
-                name, f"item {index} is not a Crossref work (no DOI)", expected="Crossref work objects"
-            )
-        records.append(_work_record(work, source=source, search_id=search_id))
+        checked = check_work(work, index=index, name=name)
+        records.append(_work_record(checked, source=source, search_id=search_id))
     return records
+
+
+class JsonTooDeepError(ValueError):
+    """JSON nested deeper than Python's json module can follow (it would raise RecursionError)."""
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads``, with nesting too deep for the parser reported as :class:`JsonTooDeepError`.
+
+    A hostile or broken body nested ~200,000 levels deep makes the json module raise
+    RecursionError; a Crossref work is at most a few levels deep.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise JsonTooDeepError(
+            f"JSON nested too deeply (over {sys.getrecursionlimit()} levels) to be read"
+        ) from None
 
 
 @reports_problems
@@ -163,7 +319,9 @@ def parse_crossref_json(path: str | Path, *, source: str = "nihr", search_id: st
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 (byte {exc.start})", expected="UTF-8 JSON") from exc
     try:
-        payload = json.loads(text)
+        payload = load_json(text)
+    except JsonTooDeepError as exc:
+        raise InputError(path, str(exc), expected="a Crossref works response") from None
     except json.JSONDecodeError as exc:
         raise InputError(
             path,

@@ -9,12 +9,14 @@ header as line 1.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from ohevidence.errors import InputError, require_columns
 from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, split_multi
 from ohevidence.text import normalise_author
+from ohevidence.textfile import read_text
 
 __all__ = ["OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "parse_csv"]
 
@@ -70,10 +72,7 @@ def _registry_ids(fields: dict[str, str], title: str) -> str:
 def parse_csv(path: str | Path, *, source: str, search_id: str) -> list[dict[str, str]]:
     """Records from a CSV with record-named columns; source_id falls back to PMID, DOI, then a hash."""
     path = Path(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    handle = io.StringIO(read_text(path), newline="")  # UTF-8/UTF-16 with BOM, or Windows-1252
     records: list[dict[str, str]] = []
     with handle:
         reader = csv.reader(handle)
@@ -112,6 +111,4 @@ def parse_csv(path: str | Path, *, source: str, search_id: str) -> list[dict[str
                 )
         except csv.Error as exc:
             raise InputError(path, f"not valid CSV: {exc}", line=reader.line_num) from exc
-        except UnicodeDecodeError as exc:
-            raise InputError(path, f"not UTF-8 (byte {exc.start})", expected="a UTF-8 CSV") from exc
     return records

@@ -25,17 +25,16 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from Bio import Entrez
 from Bio.Entrez import Parser as EntrezParser
 from tqdm import tqdm
 
 from ohevidence.errors import OhevidenceError
 from ohevidence.search.httpclient import HttpClient, Response, RetryableResponse, ServiceError
+from ohevidence.search.pubmed import EntrezXMLError, entrez_read
 
 __all__ = [
     "DEFAULT_EUTILS_URL",
@@ -200,8 +199,8 @@ def _ncbi_check(response: Response, expected_root: str) -> bytes:
 def check_esearch(response: Response) -> SearchResult:
     body = _ncbi_check(response, "eSearchResult")
     try:
-        parsed = Entrez.read(BytesIO(body))
-    except (EntrezParser.CorruptedXMLError, EntrezParser.NotXMLError, EntrezParser.ValidationError) as exc:
+        parsed = entrez_read(body)  # one expat call: linear time whatever the token sizes
+    except (EntrezXMLError, EntrezParser.NotXMLError, EntrezParser.ValidationError) as exc:
         raise RetryableResponse(f"esearch XML not readable: {exc}") from None
     count = int(parsed["Count"])
     pmids = tuple(str(i) for i in parsed.get("IdList", []))

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ohevidence.search.crossref import JsonTooDeepError, load_json
 from ohevidence.search.httpclient import HttpClient, Response, RetryableResponse, ServiceError
 
 __all__ = [
@@ -47,8 +48,8 @@ class CrossrefPage:
 
 def _crossref_error(response: Response) -> str:
     try:
-        payload = json.loads(response.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        payload = load_json(response.body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, JsonTooDeepError):
         return " ".join(response.body[:300].decode("utf-8", "replace").split()) or "(empty body)"
     if isinstance(payload, Mapping):
         details = payload.get("message")
@@ -70,9 +71,11 @@ def check_crossref(response: Response) -> CrossrefPage:
     if response.status != 200:
         raise ServiceError(f"{response.url}: Crossref HTTP {response.status}: {_crossref_error(response)}")
     try:
-        payload = json.loads(response.body.decode("utf-8"))
+        payload = load_json(response.body.decode("utf-8"))
     except UnicodeDecodeError:
         raise RetryableResponse("Crossref body is not UTF-8", kind="incomplete or non-JSON body") from None
+    except JsonTooDeepError as exc:  # complete but absurd: fetching it again will not help
+        raise ServiceError(f"{response.url}: Crossref body: {exc}") from None
     except json.JSONDecodeError as exc:
         raise RetryableResponse(
             f"Crossref body is not complete JSON ({exc.msg} at char {exc.pos} of {len(response.body)})",
@@ -85,12 +88,17 @@ def check_crossref(response: Response) -> CrossrefPage:
     if payload.get("message-type") != "work-list":
         kind = payload.get("message-type")
         raise ServiceError(f"{response.url}: Crossref message-type {kind!r}, not work-list")
-    message = payload.get("message") or {}
+    message = payload.get("message")
+    if not isinstance(message, Mapping):
+        raise ServiceError(f"{response.url}: Crossref work-list 'message' is not a JSON object")
     items = message.get("items")
     if not isinstance(items, list) or "total-results" not in message:
         raise RetryableResponse("Crossref work-list without items or total-results")
+    total = message["total-results"]
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise ServiceError(f"{response.url}: Crossref 'total-results' is {total!r}, not a count")
     cursor = str(message.get("next-cursor", ""))
-    return CrossrefPage(response.body, items, int(message["total-results"]), cursor)
+    return CrossrefPage(response.body, items, total, cursor)
 
 
 class Crossref:

@@ -8,18 +8,25 @@ all-or-nothing: a file that is not well-formed or not a ``PubmedArticleSet`` rai
 Bio.Entrez validates against the DTD named in the DOCTYPE and would download a DTD it
 does not bundle; to keep parsing offline and deterministic such files (and files with
 no DOCTYPE) are read against the newest bundled PubMed DTD without strict validation.
+Errors found after that rewrite are reported at the line and column of the user's file.
+A DOCTYPE with an internal subset (entity declarations: never in PubMed's output, the
+vehicle of XXE and entity-expansion attacks) is refused before anything is expanded.
+
+The whole document is handed to expat in one call (:func:`entrez_read`): Bio.Entrez's
+own reader feeds it 2 KB at a time, and expat before 2.6 rescans an unfinished token from
+its start on every feed, so one multi-megabyte token (an attribute value, a comment)
+took minutes (CVE-2023-52425); in one call every token is scanned once.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from io import BytesIO
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from Bio import Entrez
 from Bio.Entrez import Parser as EntrezParser
 
 from ohevidence.errors import InputError
@@ -27,11 +34,12 @@ from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
 from ohevidence.text import author_name, first_year, strip_inline_markup
 
-__all__ = ["parse_pubmed_xml", "parse_pubmed_xml_bytes"]
+__all__ = ["entrez_read", "parse_pubmed_xml", "parse_pubmed_xml_bytes"]
 
 _ROOT = "PubmedArticleSet"
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s+(\w+)\s+(?:PUBLIC\s+\"[^\"]*\"|SYSTEM)\s+\"([^\"]+)\"\s*>", re.DOTALL)
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+_BOM = b"\xef\xbb\xbf"
+_XML_DECL = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*\?>")
 _DTD_NAME = re.compile(r"pubmed_(\d{6})\.dtd")
 
 
@@ -57,22 +65,64 @@ def parse_pubmed_xml_bytes(
         raise InputError(name, f"NCBI returned an error document: {message}", expected=_ROOT)
     if root != _ROOT:
         raise InputError(name, f"root element is <{root}>, not a PubMed article set", line=1, expected=_ROOT)
-    data, validate = _offline_doctype(data)
+    rewritten, validate, rewrite = _offline_doctype(data)
     try:
-        parsed = Entrez.read(BytesIO(data), validate=validate)
-    except (EntrezParser.CorruptedXMLError, EntrezParser.NotXMLError) as exc:
-        line = getattr(getattr(exc, "msg", None), "lineno", None)
-        raise InputError(name, f"malformed PubMed XML: {exc.msg}", line=line, expected=_ROOT) from exc
+        parsed = entrez_read(rewritten, validate=validate)
+    except EntrezXMLError as exc:
+        line, column = _position(data, rewrite.user_offset(exc.byte_index))
+        raise InputError(
+            name, f"malformed PubMed XML ({exc.message}, column {column})", line=line, expected=_ROOT
+        ) from None
     except EntrezParser.ValidationError as exc:
         raise InputError(name, f"element <{exc.name}> is not in the PubMed DTD", expected=_ROOT) from exc
     except (RuntimeError, ValueError) as exc:
         raise InputError(name, f"cannot be read as PubMed XML: {exc}", expected=_ROOT) from exc
     records: list[dict[str, str]] = []
-    for article in parsed.get("PubmedArticle", []):
+    for index, article in enumerate(parsed.get("PubmedArticle", []), start=1):
+        _require(article, "MedlineCitation", f"PubmedArticle {index}", name)
         records.append(_article_record(article, source=source, search_id=search_id))
-    for book in parsed.get("PubmedBookArticle", []):
+    for index, book in enumerate(parsed.get("PubmedBookArticle", []), start=1):
+        _require(book, "BookDocument", f"PubmedBookArticle {index}", name)
         records.append(_book_record(book, source=source, search_id=search_id))
     return records
+
+
+def _require(element: Mapping[str, Any], child: str, what: str, name: str) -> None:
+    if child not in element:
+        raise InputError(name, f"{what} has no <{child}>", expected=f"<{child}> in every article")
+
+
+# ---------------------------------------------------------------------------
+# Reading with Bio.Entrez, in one expat call
+# ---------------------------------------------------------------------------
+class EntrezXMLError(Exception):
+    """expat stopped inside :func:`entrez_read`: its message and the byte offset it stopped at."""
+
+    def __init__(self, message: str, byte_index: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.byte_index = byte_index
+
+
+def entrez_read(data: bytes, *, validate: bool = True) -> Any:
+    """``Bio.Entrez.read`` of an in-memory document, parsed by expat in a single call.
+
+    Same result and errors as ``Entrez.read(BytesIO(data), validate=validate)``, except
+    that an expat error is :class:`EntrezXMLError` (with the byte offset), and that the
+    time is linear in the size of the largest token (see the module docstring).
+    """
+    handler = EntrezParser.DataHandler(validate, False, False)
+    try:
+        handler.parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        message = expat.errors.messages[exc.code] if exc.code else str(exc)
+        raise EntrezXMLError(message, handler.parser.ErrorByteIndex) from None
+    try:
+        record = handler.record
+    except AttributeError:  # Bio.Entrez: no XML declaration seen, or no element stored
+        raise EntrezParser.NotXMLError("XML declaration not found") from None
+    del record.key
+    return record
 
 
 # ---------------------------------------------------------------------------
@@ -87,7 +137,18 @@ def _check_well_formed(data: bytes, name: str) -> str:
         if not roots:
             roots.append(tag)
 
+    def doctype(_name: str, _system: str | None, _public: str | None, internal_subset: int) -> None:
+        if internal_subset:
+            raise InputError(
+                name,
+                "the DOCTYPE declares an internal DTD subset ('[...]': entity or element "
+                "declarations), which PubMed XML never has; it is not read",
+                line=parser.CurrentLineNumber,
+                expected='no DOCTYPE, or PubMed\'s <!DOCTYPE PubmedArticleSet PUBLIC ... "...dtd">',
+            )
+
     parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
@@ -112,30 +173,57 @@ def _bundled_pubmed_dtds() -> set[str]:
     return found
 
 
-def _offline_doctype(data: bytes) -> tuple[bytes, bool]:
+@dataclass(frozen=True)
+class _Rewrite:
+    """Bytes [start, start + removed) of the user's file were replaced by ``added`` bytes."""
+
+    start: int = 0
+    removed: int = 0
+    added: int = 0
+
+    def user_offset(self, offset: int) -> int:
+        """The offset in the user's file of ``offset`` in the rewritten data."""
+        if offset < self.start:
+            return offset
+        if offset < self.start + self.added:
+            return self.start  # inside the inserted DOCTYPE: report where it was put
+        return offset - self.added + self.removed
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a byte offset; the column counts characters."""
+    offset = max(0, min(offset, len(data)))
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+def _offline_doctype(data: bytes) -> tuple[bytes, bool, _Rewrite]:
     """Point the DOCTYPE at a bundled DTD so Bio.Entrez never goes online.
 
-    Returns the (possibly rewritten) data and whether strict validation is safe.
+    Returns the (possibly rewritten) data, whether strict validation is safe, and the
+    rewrite (to report error positions in the user's file).
     """
     bundled = _bundled_pubmed_dtds()
     match = _DOCTYPE.search(data[:4096])
     if match and match.group(1) == b"PubmedArticleSet":
         dtd = match.group(2).decode("ascii", "replace").rsplit("/", 1)[-1]
         if dtd in bundled:
-            return data, True
+            return data, True, _Rewrite()
     newest = max((n for n in bundled if _DTD_NAME.fullmatch(n)), key=lambda n: n[7:13])
     doctype = (
         b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle//EN" '
         b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/' + newest.encode() + b'">'
     )
     if match:
-        data = data[: match.start()] + doctype + data[match.end() :]
+        rewrite = _Rewrite(match.start(), match.end() - match.start(), len(doctype))
+        return data[: match.start()] + doctype + data[match.end() :], False, rewrite
+    decl = _XML_DECL.match(data)
+    if decl:  # Bio.Entrez needs the XML declaration: the DOCTYPE goes right after it
+        insert, at = b"\n" + doctype + b"\n", decl.end()
     else:
-        decl = _XML_DECL.match(data)
-        head = decl.group(0) if decl else b'<?xml version="1.0"?>'
-        rest = data[decl.end() :] if decl else data
-        data = head + b"\n" + doctype + b"\n" + rest
-    return data, False
+        insert, at = b'<?xml version="1.0"?>\n' + doctype + b"\n", len(_BOM) if data.startswith(_BOM) else 0
+    return data[:at] + insert + data[at:], False, _Rewrite(at, 0, len(insert))
 
 
 def _ncbi_errors(data: bytes) -> list[str]:

@@ -18,7 +18,8 @@ import rispy
 from ohevidence.errors import InputError
 from ohevidence.ingest import reports_problems
 from ohevidence.schema import clean_text, content_hash, find_registry_ids, join_multi, make_record
-from ohevidence.text import first_year, normalise_author, read_text, split_lines
+from ohevidence.text import first_year, normalise_author, split_lines
+from ohevidence.textfile import read_decoded
 
 __all__ = ["TYPE_LABELS", "parse_ris"]
 
@@ -85,11 +86,14 @@ def _is_wos(lines: list[str]) -> bool:
     return False
 
 
-def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -> tuple[list[str], list[int]]:
+def _check_structure(
+    lines: list[str], path: Path, *, start: str, tag_of: Any, encoding: str = "UTF-8"
+) -> tuple[list[str], list[int]]:
     """Every record opens with ``start`` and closes with ``ER``; no fields outside records.
 
     Returns the lines inside records (export banners between records are dropped) and the
-    line number where each record starts.
+    line number where each record starts. ``encoding`` (how the file was decoded) is named
+    when no record is found.
     """
     opened: int | None = None
     starts: list[int] = []
@@ -126,7 +130,10 @@ def _check_structure(lines: list[str], path: Path, *, start: str, tag_of: Any) -
         )
     if not starts:
         raise InputError(
-            path, "no RIS records found", line=1, expected=f"records starting with a '{start}' line"
+            path,
+            f"no RIS records found (file read as {encoding})",
+            line=1,
+            expected=f"records starting with a '{start}' line in UTF-8, UTF-16 (with BOM) or Windows-1252",
         )
     return kept, starts
 
@@ -233,15 +240,18 @@ def _wos_record(rec: Mapping[str, Any], *, source: str, search_id: str, line: in
 def parse_ris(path: str | Path, *, source: str, search_id: str) -> list[dict[str, str]]:
     """Records from a RIS (or Web of Science tagged) export; source_id is AN/ID/UT or a hash."""
     path = Path(path)
-    lines = split_lines(read_text(path))
+    decoded = read_decoded(path)
+    lines = split_lines(decoded.text)
     if _is_wos(lines):
-        lines, starts = _check_structure(lines, path, start="PT", tag_of=_wos_tag)
+        lines, starts = _check_structure(lines, path, start="PT", tag_of=_wos_tag, encoding=decoded.encoding)
         entries = rispy.loads("\n".join(lines), implementation=rispy.WokParser, skip_unknown_tags=True)
         return [
             _wos_record(e, source=source, search_id=search_id, line=n)
             for e, n in zip(entries, starts, strict=True)
         ]
-    lines, starts = _check_structure(_normalise_ris_lines(lines), path, start="TY", tag_of=_ris_tag)
+    lines, starts = _check_structure(
+        _normalise_ris_lines(lines), path, start="TY", tag_of=_ris_tag, encoding=decoded.encoding
+    )
     entries = rispy.loads("\n".join(lines), mapping=_SameName(), enforce_list_tags=False)
     return [
         _ris_record(e, source=source, search_id=search_id, line=n)
