@@ -26,7 +26,10 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# Snakemake loads profiles/default/ itself (rerun-incomplete...); unlock-stale first removes the
+# locks a killed run left (only when no Snakemake runs here), so `make run` also resumes it.
 run: install
+	$(BIN)/ohevidence unlock-stale
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html $(SNAKEMAKE_ARGS)
 

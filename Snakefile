@@ -22,6 +22,8 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
+        # each live search's raw folder: deleting it runs that search again
+        rules.live_searches.input.raw,
         "results/records/records.csv",
         "results/search/search_log.csv",
         "results/dedup/clusters.csv",

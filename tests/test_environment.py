@@ -26,8 +26,9 @@ def test_environment_yml_matches_pyproject() -> None:
 
 def test_rule_env_has_the_runtime_dependencies() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    # snakemake and pygments (for --report) belong to the driver, not to the jobs.
-    runtime = {_name(r) for r in project["dependencies"]} - {"snakemake", "pygments"}
+    # snakemake, pygments (for --report) and psutil (ohevidence unlock-stale, before snakemake starts)
+    # belong to the driver, not to the jobs.
+    runtime = {_name(r) for r in project["dependencies"]} - {"snakemake", "pygments", "psutil"}
     env = yaml.safe_load((ROOT / "workflow/envs/ohevidence.yaml").read_text())
     conda_names = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
     assert conda_names == runtime

@@ -566,3 +566,70 @@ def test_api_key_in_error_bodies_is_redacted_from_the_cli_output(tmp_path: Path)
     assert "HTTP 404: Invalid key <redacted> for this tool" in output
     assert "retry 1/1" in output  # the retried 503 was logged, redacted
     assert KEY not in output
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    project = tmp_path / "review"
+    ignore = shutil.ignore_patterns(".venv", ".git", "results", ".snakemake", "logs", "__pycache__")
+    shutil.copytree(root, project, ignore=ignore)
+    return project
+
+
+def _snakemake(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = [sys.executable, "-m", "snakemake", *args]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+
+def test_documented_live_searches_command_works_in_a_dry_run(tmp_path: Path) -> None:
+    """The README's command for running only the live searches names a real, wildcard-free target."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    documented = re.findall(r"`(snakemake [^`]*--config mode=live[^`]*)`", readme)
+    assert documented, "README gives no command for the live searches"
+    for command in documented:
+        args = shlex.split(command)[1:]
+        result = _snakemake(_copy_project(tmp_path / str(len(command))), "--dry-run", *args)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert {"search_pubmed", "search_nihr", "search_live"} <= set(result.stdout.split())
+
+
+@pytest.mark.workflow
+def test_deleting_a_search_folder_reruns_the_search(tmp_path: Path) -> None:
+    """rm -rf data/raw/searches/<id>: the next run queries again and rebuilds results/search/<id>/."""
+    import shutil
+
+    import yaml
+
+    project = _copy_project(tmp_path)
+    config_path = project / "config/config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    pubmed = next(s for s in config["live_searches"] if s["source"] == "pubmed")
+    config.update(mode="live", live_searches=[pubmed])
+    with EutilsStub(synthetic_corpus(20), query=pubmed["query"]) as stub:
+        config["pubmed"]["eutils_url"] = stub.url
+        config_path.write_text(yaml.safe_dump(config))
+        first = _snakemake(project, "--cores", "2", "live_searches")
+        assert first.returncode == 0, first.stderr[-4000:]
+        raw = project / "data/raw/searches" / pubmed["search_id"]
+        loaded = project / "results/search" / pubmed["search_id"] / "records.csv"
+        assert loaded.read_text() == (raw / "records.csv").read_text()
+        queried = stub.count("efetch")
+        assert queried > 0
+
+        shutil.rmtree(raw)
+        loaded.write_text("stale\n")  # what is left must not survive the rerun
+        planned = _snakemake(project, "--dry-run", "--quiet", "rules")  # the default target (make run)
+        assert planned.returncode == 0, planned.stdout + planned.stderr
+        assert {"search_pubmed", "search_live", "merge_records"} <= set(planned.stdout.split())
+
+        again = _snakemake(project, "--cores", "2", "live_searches")
+        assert again.returncode == 0, again.stderr[-4000:]
+        assert stub.count("efetch") > queried  # the search really ran again
+    assert (raw / "search.json").exists()
+    assert loaded.read_text() == (raw / "records.csv").read_text()

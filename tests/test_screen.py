@@ -629,3 +629,59 @@ def test_schema_defaults_of_the_model_match_the_ranking_defaults() -> None:
     assert model  # the section exists
     for key, spec in model.items():
         assert spec["default"] == defaults[key], key
+
+
+# ---------------------------------------------------------------------------
+# Decision paths: a typo is an error, not a review with no decisions.
+# ---------------------------------------------------------------------------
+def _config_with_screening(tmp_path: Path, **screening: object) -> str:
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config["screening"].update(screening)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def _validate(config: str) -> int:
+    return main(["validate", "--config", config, "--curated", str(ROOT / "data/curated")])
+
+
+def _screen_run(config: str, tmp_path: Path) -> int:
+    records = tmp_path / "unique_records.csv"
+    records_frame(
+        [make_record(record_id="s:1", search_id="s", source="other", title="A synthetic trial")]
+    ).to_csv(records, index=False)
+    return main(
+        ["screen", "run", "--records", str(records), "--out", str(tmp_path / "out"), "--config", config]
+    )
+
+
+def test_decision_path_typo_is_an_error_unless_no_decisions_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)  # the config's relative paths
+    typo = {"decisions": "data/curated/screening/decisons.csv", "sheets_dir": "data/curated/screeening"}
+    config = _config_with_screening(tmp_path, **typo)
+    for run in (lambda: _validate(config), lambda: _screen_run(config, tmp_path)):
+        assert run() == 2
+        error = capsys.readouterr().err
+        assert "screening.decisions: data/curated/screening/decisons.csv not found" in error
+        assert "no_decisions_yet" in error
+    assert not (tmp_path / "out").exists()  # nothing screened, no PRISMA counts
+
+    config = _config_with_screening(tmp_path, sheets_dir=typo["sheets_dir"])  # the decision file is right
+    assert _validate(config) == 2
+    assert "screening.sheets_dir: data/curated/screeening not found" in capsys.readouterr().err
+
+    # Said explicitly: the paths may be missing, and the sheets are written.
+    config = _config_with_screening(tmp_path, no_decisions_yet=True, **typo)
+    assert _validate(config) == 0
+    assert _screen_run(config, tmp_path) == 0
+    assert (tmp_path / "out/prisma_counts.json").exists()
+
+    # ... but not once decisions exist: they would be read while the config says there are none.
+    config = _config_with_screening(tmp_path, no_decisions_yet=True)
+    assert _validate(config) == 2
+    assert (
+        "no_decisions_yet is true but data/curated/screening/decisions.csv exists" in capsys.readouterr().err
+    )

@@ -1,6 +1,7 @@
 """Command-line interface: one subcommand per stage, so every step runs outside Snakemake.
 
     ohevidence validate [--config config/config.yaml] [--curated data/curated] [--report FILE]
+    ohevidence unlock-stale [--directory .]
     ohevidence search file FILE --search-id ID --source SRC --platform P --run-at T --out DIR
     ohevidence search merge DIR [DIR ...] --records-out FILE --log-out FILE
 
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ohevidence import __version__
-from ohevidence.config import DEFAULT_SCHEMA, load_config
+from ohevidence.config import DEFAULT_SCHEMA, check_decision_paths, load_config
 from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
 from ohevidence.redaction import install_log_filter, redact
@@ -36,6 +37,8 @@ STAGE_MODULES: dict[str, str] = {
     "meta": "ohevidence.meta.cli",
     "report": "ohevidence.report.cli",
 }
+# Commands defined here, not by a stage module.
+OWN_COMMANDS = ("validate", "unlock-stale")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -48,6 +51,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             raise OhevidenceError(
                 f"{args.config}: search {entry['search_id']!r}: file {entry['file']} not found"
             )
+    screening = config["screening"]
+    check_decision_paths(
+        Path(screening["decisions"]),
+        Path(screening["sheets_dir"]),
+        no_decisions_yet=screening["no_decisions_yet"],
+        source=args.config,
+    )
     log.info(
         "%s is valid (mode %s, %d file searches)",
         args.config,
@@ -69,6 +79,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_unlock_stale(args: argparse.Namespace) -> int:
+    from ohevidence.workflow_locks import remove_stale_locks
+
+    remove_stale_locks(Path(args.directory))
+    return 0
+
+
 def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     """The CLI parser; with ``stage``, only that stage's module is imported.
 
@@ -87,7 +104,16 @@ def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     validate.add_argument("--report", default=None, help="write the result here (only when valid)")
     validate.set_defaults(func=_cmd_validate)
 
-    modules = [STAGE_MODULES[stage]] if stage in STAGE_MODULES else list(STAGE_MODULES.values())
+    unlock = stages.add_parser(
+        "unlock-stale", help="remove Snakemake locks left by a killed run (none while Snakemake runs here)"
+    )
+    unlock.add_argument("--directory", default=".", help="the project folder (default: .)")
+    unlock.set_defaults(func=_cmd_unlock_stale)
+
+    if stage in STAGE_MODULES:
+        modules = [STAGE_MODULES[stage]]
+    else:  # the commands above need no stage; only a full help lists every stage
+        modules = [] if stage in OWN_COMMANDS else list(STAGE_MODULES.values())
     for module in modules:
         importlib.import_module(module).register(stages)
     return parser

@@ -117,6 +117,40 @@ def _check_unique_search_ids(config: dict[str, Any], source: str) -> None:
             seen[search_id] = where
 
 
+def check_decision_paths(
+    decisions_file: Path,
+    sheets_dir: Path,
+    *,
+    no_decisions_yet: bool,
+    source: str = "config",
+    keys: tuple[str, str] = ("screening.decisions", "screening.sheets_dir"),
+) -> None:
+    """Raise :class:`ConfigError` when a configured decision path is missing (a typo screens nothing).
+
+    Missing paths are allowed only with ``screening.no_decisions_yet: true``, which in turn must
+    not stand beside a decision file or a filled sheet (it would outlive the first decisions).
+    """
+    if no_decisions_yet:
+        present = [decisions_file] if decisions_file.is_file() else []
+        if sheets_dir.is_dir():
+            present += sorted(p for p in sheets_dir.glob("*.csv") if p.resolve() != decisions_file.resolve())
+        if present:
+            raise ConfigError(
+                f"{source}: screening.no_decisions_yet is true but {present[0]} exists "
+                "(set it to false so the decisions there are read)"
+            )
+        return
+    for key, path, kind, found in (
+        (keys[0], decisions_file, "file", decisions_file.is_file()),
+        (keys[1], sheets_dir, "folder", sheets_dir.is_dir()),
+    ):
+        if not found:
+            raise ConfigError(
+                f"{source}: {key}: {path} not found (expected an existing {kind}; set "
+                "screening.no_decisions_yet: true if nothing has been screened yet)"
+            )
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML config file, read strictly (:func:`ohevidence.yamlio.load_yaml`).
 

@@ -208,8 +208,6 @@ def doi_problem(value: object) -> str:
     return ""
 
 
-
-
 def find_registry_ids(*texts: object) -> list[str]:
     """Trial registrations (ISRCTN, NCT, EudraCT) mentioned in free text, in order, unique."""
     found: list[str] = []

@@ -114,4 +114,3 @@ def split_lines(text: str) -> list[str]:
     """
     lines = _LINE_BREAK.split(text)
     return lines[:-1] if lines and lines[-1] == "" else lines
-

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from snakemake.utils import update_config
 
-from ohevidence.config import read_config_file, validate_config
+from ohevidence.config import check_decision_paths, read_config_file, validate_config
 from ohevidence.errors import OhevidenceError
 from ohevidence.search.searches import load_manifest
 
@@ -41,6 +41,13 @@ def load_workflow_config(overrides):
 
 try:
     config.update(load_workflow_config(dict(config)))
+    # A decision path typo would screen nothing: stop before any job runs (not only in screen run).
+    check_decision_paths(
+        Path(config["screening"]["decisions"]),
+        Path(config["screening"]["sheets_dir"]),
+        no_decisions_yet=config["screening"]["no_decisions_yet"],
+        source=CONFIG_FILE,
+    )
 except OhevidenceError as error:
     sys.exit(f"ohevidence: error: {error}")
 

@@ -131,6 +131,24 @@ rule search_live:
         " --source={params.source:q} > {log:q} 2>&1"
 
 
+# Every live search, raw folder and results (`snakemake --cores 2 live_searches --config mode=live`).
+# The raw files are targets (here and in `all`), not only inputs of search_live: Snakemake does
+# not rerun a job for a deleted intermediate file, but it does make a missing target, so deleting
+# data/raw/searches/<search_id>/ runs that search again and rebuilds everything after it.
+rule live_searches:
+    input:
+        raw=expand(
+            f"{LIVE_DIR}/{{search_id}}/{{name}}",
+            search_id=LIVE_SEARCHES,
+            name=["records.csv", "search.json"],
+        ),
+        results=expand(
+            "results/search/{search_id}/{name}",
+            search_id=LIVE_SEARCHES,
+            name=["records.csv", "search.json"],
+        ),
+
+
 rule merge_records:
     input:
         records=expand("results/search/{search_id}/records.csv", search_id=SEARCH_IDS),

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ohevidence.config import DEFAULT_SCHEMA, load_config
+from ohevidence.config import DEFAULT_SCHEMA, check_decision_paths, load_config
 from ohevidence.csvio import write_csv
 from ohevidence.errors import InputError
 from ohevidence.schema import RECORD_COLUMNS, read_table
@@ -28,6 +28,18 @@ log = logging.getLogger("ohevidence.screen")
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.schema)
     section = config["screening"]
+    decisions_file = Path(args.decisions if args.decisions is not None else section["decisions"])
+    sheets_dir = Path(args.sheets_dir if args.sheets_dir is not None else section["sheets_dir"])
+    check_decision_paths(
+        decisions_file,
+        sheets_dir,
+        no_decisions_yet=section["no_decisions_yet"],
+        source=args.config,
+        keys=(
+            "--decisions" if args.decisions is not None else "screening.decisions",
+            "--sheets-dir" if args.sheets_dir is not None else "screening.sheets_dir",
+        ),
+    )
     settings = ScreeningSettings.from_config(section)
     records = read_table(args.records, RECORD_COLUMNS)
     unknown_seeds = [s for s in settings.seed_records if s not in set(alias_map(records))]
@@ -36,8 +48,6 @@ def _run(args: argparse.Namespace) -> int:
             args.config, f"screening.seed_records: unknown record id(s) {', '.join(unknown_seeds)}"
         )
     rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
-    decisions_file = Path(args.decisions if args.decisions is not None else section["decisions"])
-    sheets_dir = Path(args.sheets_dir if args.sheets_dir is not None else section["sheets_dir"])
     decisions = load_decisions(decisions_file, sheets_dir, rules)
     result = screen(records, settings, decisions)
     write_outputs(result, records, args.out)
