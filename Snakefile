@@ -43,6 +43,12 @@ rule all:
             ext=["svg", "png", "pdf"],
         ),
         expand("results/figures/funnel/{analysis}.txt", analysis=ANALYSIS_IDS),
+        expand(
+            "results/meta/sensitivity/{analysis}.{ext}",
+            analysis=ANALYSIS_IDS,
+            ext=["json", "csv"],
+        ),
+        expand("results/figures/sensitivity/{analysis}", analysis=ANALYSIS_IDS),
         expand("results/figures/prisma.{ext}", ext=["svg", "png", "pdf"]),
         "results/prisma/prisma_counts.csv",
         "results/tables/summary_of_findings.csv",

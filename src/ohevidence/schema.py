@@ -719,6 +719,33 @@ META_RESULT_COLUMNS: tuple[Column, ...] = (
     Column("from", "Study rows: how the effect was derived; excluded rows: why; models: method or notes."),
 )
 
+SENSITIVITY_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "check",
+        "main | leave_one_out | fixed_vs_random | exclude_flagged | exclude_high_rob | crude_vs_adjusted | "
+        "cluster_adjustment | mh_peto | meta_regression | note",
+        True,
+        r"main|leave_one_out|fixed_vs_random|exclude_flagged|exclude_high_rob|crude_vs_adjusted|"
+        r"cluster_adjustment|mh_peto|meta_regression|note",
+    ),
+    Column("label", "What was varied ('without <study>', 'fixed effect'), a coefficient, or a note's check.",
+           True),
+    Column("k", "Studies in the refitted model (0 when none is left).", pattern=r"\d+"),
+    Column("method", "Model: FE, a τ² estimator, MH-<measure>, Peto-OR."),
+    Column("yi", "Estimate (or meta-regression coefficient) on the analysis scale.", pattern=_FLOAT),
+    Column("se", "Standard error on the analysis scale.", pattern=_FLOAT),
+    Column("estimate", "Estimate on the reporting scale (ratios back-transformed).", pattern=_FLOAT),
+    Column("ci_low", "Lower CI limit (reporting scale; coefficients: analysis scale).", pattern=_FLOAT),
+    Column("ci_high", "Upper CI limit (reporting scale; coefficients: analysis scale).", pattern=_FLOAT),
+    Column("p", "p-value of the estimate or coefficient.", pattern=_FLOAT),
+    Column("tau2", "τ² (residual τ² for meta-regression).", pattern=_FLOAT),
+    Column("i2", "I² (%).", pattern=_FLOAT),
+    Column("q", "Cochran's Q.", pattern=_FLOAT),
+    Column("q_p", "p-value of Q.", pattern=_FLOAT),
+    Column("omitted", "'; '-joined study:outcome labels left out of this model."),
+    Column("note", "Why rows were left out, what was substituted, a meta-regression's QM, or why a check "
+           "did not run."),
+)  # fmt: skip
 
 # ---------------------------------------------------------------------------
 # Report (issue 8): PRISMA counts, included reports, risk of bias, report tables.

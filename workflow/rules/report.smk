@@ -68,6 +68,30 @@ rule funnel_plot:
         " --min-k {params.min_k} --dpi {params.dpi} > {log:q} 2>&1"
 
 
+rule sensitivity_plot:
+    input:
+        sensitivity="results/meta/sensitivity/{analysis}.json",
+    output:
+        plots=report(
+            directory("results/figures/sensitivity/{analysis}"),
+            patterns=["{name}.png"],
+            caption="../report/sensitivity_plot.rst",
+            category="5. Figures",
+            subcategory="Forest plots",
+        ),
+    log:
+        "logs/sensitivity_plot/{analysis}.log",
+    wildcard_constraints:
+        analysis="[A-Za-z0-9_.-]+",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+    shell:
+        "ohevidence report sensitivity --sensitivity {input.sensitivity:q} --out-dir {output.plots:q}"
+        " --dpi {params.dpi} > {log:q} 2>&1"
+
+
 rule prisma_diagram:
     input:
         search_log="results/search/search_log.csv",

@@ -148,6 +148,25 @@ def _tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sensitivity(args: argparse.Namespace) -> int:
+    from ohevidence.report.common import read_json, save_figure
+    from ohevidence.report.sensitivity import draw_bubble, draw_sensitivity
+
+    report = read_json(args.sensitivity)
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    drawn = []
+    if report["variants"]:
+        save_figure(draw_sensitivity(report), out_dir / "sensitivity", dpi=args.dpi)
+        drawn.append("sensitivity")
+    bubble = draw_bubble(report)
+    if bubble is not None:
+        save_figure(bubble, out_dir / "meta_regression_bubble", dpi=args.dpi)
+        drawn.append("meta_regression_bubble")
+    log.info("%s: %s -> %s", report["analysis_id"], ", ".join(drawn) or "nothing to plot", out_dir)
+    return 0
+
+
 def register(stages: Any) -> None:
     """Add `report` and its subcommands to the top-level parser's subparsers."""
     report = stages.add_parser("report", help="figures and tables: forest, funnel, prisma, rob, tables")
@@ -189,6 +208,14 @@ def register(stages: Any) -> None:
     prisma.add_argument("--figure-stem", required=True)
     prisma.add_argument("--dpi", type=int, default=300)
     prisma.set_defaults(func=_prisma)
+
+    sens = commands.add_parser(
+        "sensitivity", help="sensitivity forest and meta-regression bubble plot of one analysis"
+    )
+    sens.add_argument("--sensitivity", required=True, help="results/meta/sensitivity/<id>.json")
+    sens.add_argument("--out-dir", required=True, help="results/figures/sensitivity/<id>")
+    sens.add_argument("--dpi", type=int, default=300)
+    sens.set_defaults(func=_sensitivity)
 
     rob = commands.add_parser("rob", help="RoB 2 traffic-light and summary plots (robvis conventions)")
     rob.add_argument("--rob", default=f"{curated}/rob.csv")
