@@ -207,3 +207,16 @@ def test_sensitivity_plots_are_written(tmp_path: Path, rtw_sensitivity: tuple[di
     assert _cli("report", "sensitivity", "--sensitivity", source, "--out-dir", out, "--dpi", "50") == 0
     assert sorted(p.name for p in out.iterdir()) == ["sensitivity.pdf", "sensitivity.png", "sensitivity.svg"]
     shutil.rmtree(out)
+
+
+def test_refit_that_differs_from_the_analysis_is_reported() -> None:
+    rows = [StudyInput("a", "a", "", 0.1, 0.04), StudyInput("b", "b", "", 0.3, 0.05)]
+    fe = 0.1 * (1 / 0.04) / (1 / 0.04 + 1 / 0.05) + 0.3 * (1 / 0.05) / (1 / 0.04 + 1 / 0.05)  # 0.18889
+    half = 1.959963984540054 / math.sqrt(1 / 0.04 + 1 / 0.05)
+    same = {"estimate": fe, "ci_low": fe - half, "ci_high": fe + half}
+    meta = {"analysis_id": "x", "measure": "MD", "overall": same}
+    analysis = {"id": "x", "method": "FE", "sensitivity": []}
+    assert sensitivity_report(analysis, meta, rows, {}, rob_recorded=False)["notes"] == []
+    meta["overall"] = {**same, "ci_high": fe + 2 * half}  # e.g. a CI option the refit does not apply
+    notes = sensitivity_report(analysis, meta, rows, {}, rob_recorded=False)["notes"]
+    assert len(notes) == 1 and notes[0].startswith("main: the refitted model differs")

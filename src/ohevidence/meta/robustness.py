@@ -506,6 +506,25 @@ def model_summary(model: MetaResult | None, ratio: bool) -> dict[str, Any]:
     }
 
 
+def _drift(meta: Mapping[str, Any], main: MetaResult | None) -> list[str]:
+    """A note when the refitted main model is not the analysis's own (an option not passed through)."""
+    overall = meta.get("overall") or {}
+    if main is None or not main.pooled or overall.get("estimate") is None:
+        return []
+    ours = (main.estimate, main.ci_low, main.ci_high)
+    theirs = (overall.get("estimate"), overall.get("ci_low"), overall.get("ci_high"))
+    if all(
+        t is not None and math.isclose(o, t, rel_tol=1e-9, abs_tol=1e-12)
+        for o, t in zip(ours, theirs, strict=True)
+    ):
+        return []
+    return [
+        "main: the refitted model differs from results/meta/"
+        f"{meta.get('analysis_id')}.json ({ours[0]:.6g} [{ours[1]:.6g}, {ours[2]:.6g}] vs "
+        f"{theirs[0]} [{theirs[1]}, {theirs[2]}], analysis scale): an analysis option is not applied here"
+    ]
+
+
 def sensitivity_report(
     analysis: Mapping[str, Any],
     meta: Mapping[str, Any],
@@ -530,6 +549,7 @@ def sensitivity_report(
     variants, notes = run_checks(
         rows, measure, checks, method=method, ci_method=ci_method, exclude=exclude, rob_recorded=rob_recorded
     )
+    notes.extend(_drift(meta, main))
     regression = None
     mods = list(analysis.get("mods") or [])
     if mods and len(rows) >= 2:
