@@ -44,6 +44,18 @@ rule all:
             ext=["svg", "png", "pdf"],
         ),
         expand("results/figures/funnel/{analysis}.txt", analysis=ANALYSIS_IDS),
+        expand(
+            "results/meta/sensitivity/{analysis}.{ext}",
+            analysis=ANALYSIS_IDS,
+            ext=["json", "csv"],
+        ),
+        expand("results/figures/sensitivity/{analysis}", analysis=ANALYSIS_IDS),
+        expand(
+            "results/figures/swim/{name}.{ext}",
+            name=["effect_direction", "albatross"],
+            ext=["svg", "png", "pdf"],
+        ),
+        "results/tables/swim_vote_counting.csv",
         expand("results/figures/prisma.{ext}", ext=["svg", "png", "pdf"]),
         "results/prisma/prisma_counts.csv",
         "results/tables/summary_of_findings.csv",

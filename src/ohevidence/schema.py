@@ -811,6 +811,77 @@ META_RESULT_COLUMNS: tuple[Column, ...] = (
     Column("from", "Study rows: how the effect was derived; excluded rows: why; models: method or notes."),
 )
 
+SENSITIVITY_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "check",
+        "main | leave_one_out | fixed_vs_random | exclude_flagged | exclude_high_rob | crude_vs_adjusted | "
+        "cluster_adjustment | mh_peto | meta_regression | note",
+        True,
+        r"main|leave_one_out|fixed_vs_random|exclude_flagged|exclude_high_rob|crude_vs_adjusted|"
+        r"cluster_adjustment|mh_peto|meta_regression|note",
+    ),
+    Column("label", "What was varied ('without <study>', 'fixed effect'), a coefficient, or a note's check.",
+           True),
+    Column("k", "Studies in the refitted model (0 when none is left).", pattern=r"\d+"),
+    Column("method", "Model: FE, a τ² estimator, MH-<measure>, Peto-OR."),
+    Column("yi", "Estimate (or meta-regression coefficient) on the analysis scale.", pattern=_FLOAT),
+    Column("se", "Standard error on the analysis scale.", pattern=_FLOAT),
+    Column("estimate", "Estimate on the reporting scale (ratios back-transformed).", pattern=_FLOAT),
+    Column("ci_low", "Lower CI limit (reporting scale; coefficients: analysis scale).", pattern=_FLOAT),
+    Column("ci_high", "Upper CI limit (reporting scale; coefficients: analysis scale).", pattern=_FLOAT),
+    Column("p", "p-value of the estimate or coefficient.", pattern=_FLOAT),
+    Column("tau2", "τ² (residual τ² for meta-regression).", pattern=_FLOAT),
+    Column("i2", "I² (%).", pattern=_FLOAT),
+    Column("q", "Cochran's Q.", pattern=_FLOAT),
+    Column("q_p", "p-value of Q.", pattern=_FLOAT),
+    Column("omitted", "'; '-joined study:outcome labels left out of this model."),
+    Column("note", "Why rows were left out, what was substituted, a meta-regression's QM, or why a check "
+           "did not run."),
+)  # fmt: skip
+# Synthesis without meta-analysis (SWiM) by job role: results/tables/swim_*.csv.
+_DIRECTIONS = r"benefit|harm|no clear change|mixed|no direction"
+SWIM_DIRECTION_COLUMNS: tuple[Column, ...] = (
+    Column("job_role", "Job role that delivered the comparison (effects.csv job_role), or 'not reported'.",
+           True),
+    Column("study_id", "studies.csv study_id.", True),
+    Column("study", "The study as the report names it (acronym, first author, year)."),
+    Column("design", "studies.csv design."),
+    Column("status", "studies.csv status."),
+    Column("domain", "Outcome domain.", True),
+    Column("outcomes", "'; '-joined outcome_ids of the study in this domain."),
+    Column("n", "Participants (n_int + n_ctl, else n_randomised); the largest of the outcomes.",
+           pattern=_FLOAT),
+    Column("size", "Arrow size: large (n >= 300), medium (50-299), small (< 50), unknown.", True,
+           r"large|medium|small|unknown"),
+    Column("direction", "Point estimate favours the intervention (benefit) or control (harm), combined over "
+           "the domain's outcomes (>= 70% agree, else mixed).", True, _DIRECTIONS),
+    Column("category", "benefit / harm when the 95% CI excludes the null, no clear change when it crosses.",
+           True, _DIRECTIONS),
+    Column("rob_overall", "Overall RoB 2 judgement (rob.csv) or 'not assessed'.", True),
+    Column("pooled_in", "'; '-joined analyses that pooled one of these outcomes; empty: narrative only."),
+    Column("basis", "How the direction was read (estimate with 95% CI, direction only, or why none)."),
+)  # fmt: skip
+SWIM_VOTE_COLUMNS: tuple[Column, ...] = (
+    Column("domain", "Outcome domain.", True),
+    Column("job_role", "'all roles' or one job role.", True),
+    Column("studies", "Study x role rows in the cell.", True, r"\d+"),
+    Column("favours_intervention", "Rows whose direction favours the intervention.", True, r"\d+"),
+    Column("favours_control", "Rows whose direction favours the control.", True, r"\d+"),
+    Column("mixed", "Rows with mixed directions across outcomes.", True, r"\d+"),
+    Column("no_direction", "Rows without a direction.", True, r"\d+"),
+    Column("clear_benefit", "Rows whose 95% CI excludes the null favouring the intervention.", True, r"\d+"),
+    Column("clear_harm", "Rows whose 95% CI excludes the null favouring the control.", True, r"\d+"),
+    Column("proportion_favouring", "favours_intervention / (favours_intervention + favours_control).",
+           pattern=_FLOAT),
+    Column("proportion_ci_low", "Exact (Clopper-Pearson) 95% CI, lower limit.", pattern=_FLOAT),
+    Column("proportion_ci_high", "Exact 95% CI, upper limit.", pattern=_FLOAT),
+    Column("sign_test_p", "Two-sided sign test (binomial, p = 0.5) p-value.", pattern=_FLOAT),
+)  # fmt: skip
+SWIM_ITEM_COLUMNS: tuple[Column, ...] = (
+    Column("item", "SWiM reporting item number (Campbell et al. 2020).", True, r"\d"),
+    Column("swim_item", "The item.", True),
+    Column("this_synthesis", "How this synthesis meets it, with its numbers.", True),
+)
 
 # ---------------------------------------------------------------------------
 # Report (issue 8): PRISMA counts, included reports, risk of bias, report tables.

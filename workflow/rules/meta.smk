@@ -52,3 +52,43 @@ rule meta_analysis:
         "ohevidence meta run {wildcards.analysis:q} --config {input.config:q} --effects {input.effects:q}"
         " --studies {input.studies:q} --job-roles {input.job_roles:q}"
         " --json {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"
+
+
+rule meta_sensitivity:
+    input:
+        meta="results/meta/{analysis}.json",
+        effects="results/extraction/effects.csv",
+        outcomes=f"{config['extraction']['curated_dir']}/outcomes.csv",
+        studies=f"{config['extraction']['curated_dir']}/studies.csv",
+        job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
+        config="config/config.yaml",
+        # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
+        rob=lambda w: (
+            [config["report"]["rob"]]
+            if Path(config["report"]["rob"]).is_file()
+            else []
+        ),
+    output:
+        json=report(
+            "results/meta/sensitivity/{analysis}.json",
+            caption="../report/sensitivity.rst",
+            category="4. Synthesis",
+        ),
+        csv=report(
+            "results/meta/sensitivity/{analysis}.csv",
+            caption="../report/sensitivity.rst",
+            category="4. Synthesis",
+        ),
+    log:
+        "logs/meta_sensitivity/{analysis}.log",
+    wildcard_constraints:
+        analysis="[A-Za-z0-9_.-]+",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        rob=lambda w, input: f"--rob {input.rob[0]}" if input.rob else "",
+    shell:
+        "ohevidence meta sensitivity {wildcards.analysis:q} --config {input.config:q}"
+        " --meta {input.meta:q} --effects {input.effects:q} --outcomes {input.outcomes:q}"
+        " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob}"
+        " --json {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"

@@ -68,6 +68,86 @@ rule funnel_plot:
         " --min-k={params.min_k:q} --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
+rule sensitivity_plot:
+    input:
+        sensitivity="results/meta/sensitivity/{analysis}.json",
+    output:
+        plots=report(
+            directory("results/figures/sensitivity/{analysis}"),
+            patterns=["{name}.png"],
+            caption="../report/sensitivity_plot.rst",
+            category="5. Figures",
+            subcategory="Forest plots",
+        ),
+    log:
+        "logs/sensitivity_plot/{analysis}.log",
+    wildcard_constraints:
+        analysis="[A-Za-z0-9_.-]+",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+    shell:
+        "ohevidence report sensitivity --sensitivity {input.sensitivity:q} --out-dir {output.plots:q}"
+        " --dpi {params.dpi} > {log:q} 2>&1"
+
+
+rule synthesis_without_meta_analysis:
+    input:
+        effects="results/extraction/effects.csv",
+        outcomes=f"{CURATED}/outcomes.csv",
+        studies=f"{CURATED}/studies.csv",
+        job_roles=f"{CURATED}/job_roles.yaml",
+        meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
+        rob=lambda w: [REPORT["rob"]] if Path(REPORT["rob"]).is_file() else [],
+    output:
+        direction=report(
+            "results/tables/swim_effect_direction.csv",
+            caption="../report/swim_tables.rst",
+            category="6. Tables",
+        ),
+        votes=report(
+            "results/tables/swim_vote_counting.csv",
+            caption="../report/swim_tables.rst",
+            category="6. Tables",
+        ),
+        swim_items=report(
+            "results/tables/swim_items.csv",
+            caption="../report/swim_tables.rst",
+            category="6. Tables",
+        ),
+        svg="results/figures/swim/effect_direction.svg",
+        png=report(
+            "results/figures/swim/effect_direction.png",
+            caption="../report/swim_effect_direction.rst",
+            category="5. Figures",
+            subcategory="Forest plots",
+        ),
+        pdf="results/figures/swim/effect_direction.pdf",
+        albatross_svg="results/figures/swim/albatross.svg",
+        albatross_png=report(
+            "results/figures/swim/albatross.png",
+            caption="../report/swim_albatross.rst",
+            category="5. Figures",
+            subcategory="Forest plots",
+        ),
+        albatross_pdf="results/figures/swim/albatross.pdf",
+    log:
+        "logs/synthesis_without_meta_analysis.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+        figure_dir=lambda w, output: str(Path(output.png).parent),
+        rob=lambda w, input: f"--rob {input.rob[0]}" if input.rob else "",
+    shell:
+        "ohevidence report swim --effects {input.effects:q} --outcomes {input.outcomes:q}"
+        " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob} --meta {input.meta:q}"
+        " --direction-out {output.direction:q} --votes-out {output.votes:q} --items-out {output.swim_items:q}"
+        " --figure-dir {params.figure_dir:q} --dpi {params.dpi} > {log:q} 2>&1"
+
+
 rule prisma_diagram:
     input:
         search_log="results/search/search_log.csv",

@@ -100,6 +100,38 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sensitivity(args: argparse.Namespace) -> int:
+    from ohevidence.config import load_config
+    from ohevidence.meta.pipeline import find_analysis, read_job_roles
+    from ohevidence.meta.robustness import read_rob_rows, sensitivity_report, sensitivity_table, study_inputs
+    from ohevidence.report.common import read_csv_rows, read_json
+    from ohevidence.schema import SENSITIVITY_COLUMNS, write_table
+
+    config = load_config(args.config, args.schema) if args.schema else load_config(args.config)
+    analysis = find_analysis(config, args.analysis, args.config)
+    meta = read_json(args.meta)
+    rob, rob_recorded = read_rob_rows(args.rob)
+    rows = study_inputs(
+        meta, read_csv_rows(args.effects), read_csv_rows(args.outcomes), read_csv_rows(args.studies), rob
+    )
+    report = sensitivity_report(
+        analysis, meta, rows, read_job_roles(args.job_roles), rob_recorded=rob_recorded
+    )
+    write_json(report, args.json)
+    write_table(sensitivity_table(report), args.csv, SENSITIVITY_COLUMNS)
+    log.info(
+        "%s: %d sensitivity model(s), meta-regression %s -> %s, %s",
+        args.analysis,
+        len(report["variants"]),
+        "fitted" if report["meta_regression"] else "not fitted",
+        args.json,
+        args.csv,
+    )
+    for note in report["notes"]:
+        log.info("%s: %s", args.analysis, note)
+    return 0
+
+
 def register(stages: Any) -> None:
     """Add `meta` and its subcommands to the top-level parser's subparsers."""
     meta = stages.add_parser("meta", help="effect sizes and meta-analysis (pool, effects, run)")
@@ -138,3 +170,20 @@ def register(stages: Any) -> None:
     run.add_argument("--json", required=True)
     run.add_argument("--csv", required=True)
     run.set_defaults(func=_run)
+
+    sens = commands.add_parser(
+        "sensitivity",
+        help="sensitivity analyses and meta-regression of one analysis (config sensitivity:, mods:)",
+    )
+    sens.add_argument("analysis", help="analysis id")
+    sens.add_argument("--config", default="config/config.yaml")
+    sens.add_argument("--schema", default=None)
+    sens.add_argument("--meta", required=True, help="results/meta/<id>.json (the studies it pooled)")
+    sens.add_argument("--effects", required=True, help="results/extraction/effects.csv")
+    sens.add_argument("--outcomes", default="data/curated/outcomes.csv")
+    sens.add_argument("--studies", default="data/curated/studies.csv")
+    sens.add_argument("--job-roles", default="data/curated/job_roles.yaml")
+    sens.add_argument("--rob", default=None, help="data/curated/rob.csv (optional: absent = not assessed)")
+    sens.add_argument("--json", required=True, help="results/meta/sensitivity/<id>.json")
+    sens.add_argument("--csv", required=True, help="results/meta/sensitivity/<id>.csv")
+    sens.set_defaults(func=_sensitivity)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,113 @@ def _tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sensitivity(args: argparse.Namespace) -> int:
+    from ohevidence.report.common import read_json, save_figure
+    from ohevidence.report.sensitivity import draw_bubble, draw_sensitivity
+
+    report = read_json(args.sensitivity)
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    drawn = []
+    if report["variants"]:
+        save_figure(draw_sensitivity(report), out_dir / "sensitivity", dpi=args.dpi)
+        drawn.append("sensitivity")
+    bubble = draw_bubble(report)
+    if bubble is not None:
+        save_figure(bubble, out_dir / "meta_regression_bubble", dpi=args.dpi)
+        drawn.append("meta_regression_bubble")
+    log.info("%s: %s -> %s", report["analysis_id"], ", ".join(drawn) or "nothing to plot", out_dir)
+    return 0
+
+
+def _swim(args: argparse.Namespace) -> int:
+    from ohevidence.meta import swim
+    from ohevidence.meta.robustness import read_rob_rows
+    from ohevidence.report import swim as plots
+    from ohevidence.report.common import (
+        index_by,
+        read_csv_rows,
+        read_json,
+        read_role_taxonomy,
+        role_label,
+        save_figure,
+        study_label,
+    )
+    from ohevidence.schema import (
+        SWIM_DIRECTION_COLUMNS,
+        SWIM_ITEM_COLUMNS,
+        SWIM_VOTE_COLUMNS,
+        write_table,
+    )
+
+    effects, outcomes, studies = (read_csv_rows(p) for p in (args.effects, args.outcomes, args.studies))
+    roles = read_role_taxonomy(args.job_roles)
+    rob_rows, rob_recorded = read_rob_rows(args.rob)
+    rob = {r["study_id"]: r["overall"] for r in rob_rows if not r.get("outcome_id")}
+    pooled_in: dict[tuple[str, str], list[str]] = {}
+    for path in args.meta:
+        meta = read_json(path)
+        for study in meta.get("studies") or []:
+            key = (str(study["study_id"]), str(study.get("outcome_id") or ""))
+            pooled_in.setdefault(key, []).append(str(meta["analysis_id"]))
+    by_id = index_by(studies, "study_id")
+    directions = swim.trial_directions(effects, outcomes, studies)
+    table = swim.direction_table(
+        directions,
+        studies,
+        rob=rob,
+        pooled_in=pooled_in,
+        label_of={s: study_label(s, by_id) for s in by_id},
+    )
+    votes = swim.vote_counting(table)
+    with_data = set(table["study_id"]) if not table.empty else set()
+    primary = [s for s in studies if s.get("design") != "systematic review"]
+    items = swim.swim_items(
+        table,
+        votes,
+        n_without_data=sum(s["study_id"] not in with_data for s in primary),
+        rob_recorded=rob_recorded,
+    )
+    write_table(_strings(table, SWIM_DIRECTION_COLUMNS), args.direction_out, SWIM_DIRECTION_COLUMNS)
+    write_table(_strings(votes, SWIM_VOTE_COLUMNS), args.votes_out, SWIM_VOTE_COLUMNS)
+    write_table(_strings(items, SWIM_ITEM_COLUMNS), args.items_out, SWIM_ITEM_COLUMNS)
+    labels = {role: role_label(role, roles) for role in set(table["job_role"])} if not table.empty else {}
+    out_dir = Path(args.figure_dir)
+    save_figure(plots.draw_effect_direction(table, labels), out_dir / "effect_direction", dpi=args.dpi)
+    points = plots.albatross_points(directions)
+    save_figure(plots.draw_albatross(points, labels), out_dir / "albatross", dpi=args.dpi)
+    log.info(
+        "SWiM: %d study x role x domain rows (%d studies), %d vote-count rows, %d albatross points -> %s",
+        len(table),
+        len(with_data),
+        len(votes),
+        len(points),
+        out_dir,
+    )
+    return 0
+
+
+def _strings(frame: Any, columns: Any) -> Any:
+    """A frame as the contract's text: empty for missing, integers without '.0', floats in full."""
+    import pandas as pd
+
+    from ohevidence.schema import names
+
+    def cell(value: Any) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if isinstance(value, float):
+            return repr(value)
+        return str(value)
+
+    wanted = names(columns)
+    return pd.DataFrame(
+        [{c: cell(row.get(c)) for c in wanted} for row in frame.to_dict("records")],
+        columns=wanted,
+        dtype="string",
+    )
+
+
 def register(stages: Any) -> None:
     """Add `report` and its subcommands to the top-level parser's subparsers."""
     report = stages.add_parser("report", help="figures and tables: forest, funnel, prisma, rob, tables")
@@ -190,6 +298,32 @@ def register(stages: Any) -> None:
     prisma.add_argument("--figure-stem", required=True)
     prisma.add_argument("--dpi", type=int, default=300)
     prisma.set_defaults(func=_prisma)
+
+    sens = commands.add_parser(
+        "sensitivity", help="sensitivity forest and meta-regression bubble plot of one analysis"
+    )
+    sens.add_argument("--sensitivity", required=True, help="results/meta/sensitivity/<id>.json")
+    sens.add_argument("--out-dir", required=True, help="results/figures/sensitivity/<id>")
+    sens.add_argument("--dpi", type=int, default=300)
+    sens.set_defaults(func=_sensitivity)
+
+    swim = commands.add_parser(
+        "swim", help="synthesis without meta-analysis by job role: effect direction, albatross, vote counting"
+    )
+    swim.add_argument("--effects", required=True, help="results/extraction/effects.csv")
+    swim.add_argument("--outcomes", default=f"{curated}/outcomes.csv")
+    swim.add_argument("--studies", default=f"{curated}/studies.csv")
+    swim.add_argument("--job-roles", default=f"{curated}/job_roles.yaml")
+    swim.add_argument("--rob", default=None, help="data/curated/rob.csv (optional)")
+    swim.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json (which rows were pooled)")
+    swim.add_argument("--direction-out", required=True, help="results/tables/swim_effect_direction.csv")
+    swim.add_argument("--votes-out", required=True, help="results/tables/swim_vote_counting.csv")
+    swim.add_argument("--items-out", required=True, help="results/tables/swim_items.csv")
+    swim.add_argument(
+        "--figure-dir", required=True, help="results/figures/swim (effect_direction, albatross)"
+    )
+    swim.add_argument("--dpi", type=int, default=300)
+    swim.set_defaults(func=_swim)
 
     rob = commands.add_parser("rob", help="RoB 2 traffic-light and summary plots (robvis conventions)")
     rob.add_argument("--rob", default=f"{curated}/rob.csv")

@@ -1,0 +1,222 @@
+"""Sensitivity analyses and meta-regression of a configured analysis (ohevidence meta sensitivity).
+
+Reference values from R metafor 3.8-1 (Debian r-cran-metafor 3.8-1-1), on the invented tables of
+tests/data/meta_pipeline (rtw_or pools D, E, F; yi/vi as effects.csv derives them):
+
+    library(metafor)
+    yi <- c(0.47000362924573563, 0.5108256237659907, 0.22314355131420976)   # D, E, F
+    vi <- c(0.14483333333333334, 0.10333333333333335, 0.08944444444444445)
+    dl <- rma(yi, vi, method = "DL"); leave1out(dl)                 # LOO below
+    rma(yi, vi, method = "FE")                                      # 0.38482 [0.01284, 0.75680]
+    rma(yi[1:2], vi[1:2], method = "DL")                            # without F (flagged)
+    ai <- c(60, 40, 45); n1i <- c(120, 80, 90); ci <- c(50, 30, 40); n2i <- c(130, 80, 90)
+    rma.mh(ai = ai, n1i = n1i, ci = ci, n2i = n2i, measure = "OR") # 0.40433 [0.07819, 0.73048]
+    rma.peto(ai = ai, n1i = n1i, ci = ci, n2i = n2i)               # 0.40141 [0.07753, 0.72529]
+    y <- c(0.1, 0.3, -0.2, 0.5, 0.65); v <- c(0.04, 0.05, 0.03, 0.06, 0.05)
+    role <- factor(c(rep("occupational_physician", 3), rep("physiotherapist", 2)))
+    rma(y, v, mods = ~ role, method = "REML", control = list(threshold = 1e-12, maxiter = 1000))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from ohevidence.cli import main
+from ohevidence.errors import ConfigError
+from ohevidence.meta.robustness import (
+    StudyInput,
+    cluster_status,
+    moderator_level,
+    regression_on,
+    run_checks,
+    sensitivity_report,
+)
+from ohevidence.report.sensitivity import bubble_data, forest_rows
+
+DATA = Path(__file__).resolve().parent / "data" / "meta_pipeline"
+LOG = math.log
+
+# metafor leave1out(rma(yi, vi, method = "DL")): estimate, ci.lb, ci.ub per omitted study
+LOO = {
+    "D:rtw": (0.356621400492125, -0.0725359063166507, 0.785778707300901),
+    "E:rtw": (0.317391766981688, -0.1434942070022626, 0.778277740965639),
+    "F:rtw": (0.493827882595703, 0.0125112718195975, 0.975144493371809),
+}
+
+
+def _cli(*args: str) -> int:
+    return main([str(a) for a in args])
+
+
+@pytest.fixture
+def rtw_sensitivity(tmp_path: Path) -> tuple[dict, pd.DataFrame]:
+    """rtw_or of the invented tables run end to end (effects, analysis, sensitivity); rob.csv: F high."""
+    config = yaml.safe_load((DATA / "config.yaml").read_text())
+    for analysis in config["analyses"]:
+        if analysis["id"] == "rtw_or":
+            analysis["mods"] = ["professional_group"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "rob.csv").write_text(
+        "study_id,outcome_id,d1,d2,d3,d4,d5,overall,weight,source,assessed_by\n"
+        "F,,low,low,high,low,low,high,,invented,tester\n"
+        "D,,low,low,low,low,low,low,,invented,tester\n"
+    )
+    effects = tmp_path / "effects.csv"
+    curated = ["--studies", DATA / "studies.csv", "--job-roles", DATA / "job_roles.yaml"]
+    assert _cli("meta", "effects", "--outcomes", DATA / "outcomes.csv", *curated, "--out", effects) == 0
+    meta = tmp_path / "rtw_or.json"
+    assert (
+        _cli(
+            "meta", "run", "rtw_or", "--config", tmp_path / "config.yaml", "--effects", effects, *curated,
+            "--json", meta, "--csv", tmp_path / "rtw_or.csv",
+        )
+        == 0
+    )  # fmt: skip
+    out = tmp_path / "sens"
+    code = _cli(
+        "meta", "sensitivity", "rtw_or", "--config", tmp_path / "config.yaml", "--meta", meta,
+        "--effects", effects, "--outcomes", DATA / "outcomes.csv", *curated, "--rob", tmp_path / "rob.csv",
+        "--json", f"{out}.json", "--csv", f"{out}.csv",
+    )  # fmt: skip
+    assert code == 0
+    return json.loads(Path(f"{out}.json").read_text()), pd.read_csv(
+        f"{out}.csv", dtype=str, keep_default_na=False
+    )
+
+
+def _variant(report: dict, label: str) -> dict:
+    matches = [v for v in report["variants"] if v["label"] == label]
+    assert len(matches) == 1, [v["label"] for v in report["variants"]]
+    return matches[0]
+
+
+def test_leave_one_out_matches_metafor(rtw_sensitivity: tuple[dict, pd.DataFrame]) -> None:
+    report, _ = rtw_sensitivity
+    loo = [v for v in report["variants"] if v["check"] == "leave_one_out"]
+    assert [v["omitted"] for v in loo] == [["D:rtw"], ["E:rtw"], ["F:rtw"]]
+    for variant in loo:
+        est, low, high = LOO[variant["omitted"][0]]
+        assert variant["k"] == 2
+        assert variant["yi"] == pytest.approx(est, rel=1e-9)
+        assert variant["ci_low"] == pytest.approx(math.exp(low), rel=1e-9)
+        assert variant["ci_high"] == pytest.approx(math.exp(high), rel=1e-9)
+
+
+def test_fixed_vs_random_and_mh_peto_match_metafor(rtw_sensitivity: tuple[dict, pd.DataFrame]) -> None:
+    report, _ = rtw_sensitivity
+    fixed = _variant(report, "fixed effect (inverse variance)")
+    assert fixed["yi"] == pytest.approx(0.3848198494627215, rel=1e-9) and fixed["method"] == "FE"
+    assert fixed["ci_low"] == pytest.approx(math.exp(0.0128373829983076), rel=1e-9)
+    mh = _variant(report, "Mantel-Haenszel OR (fixed effect)")
+    assert mh["yi"] == pytest.approx(0.4043345257378784, rel=1e-9)
+    assert (mh["ci_low"], mh["ci_high"]) == pytest.approx(
+        (math.exp(0.0781885823710982), math.exp(0.7304804691046586))
+    )
+    assert "crude 2x2 counts" in mh["note"]
+    peto = _variant(report, "Peto OR (fixed effect)")
+    assert peto["yi"] == pytest.approx(0.4014122965618493, rel=1e-9)
+    assert peto["ci_high"] == pytest.approx(math.exp(0.7252927657537821), rel=1e-9)
+
+
+def test_exclude_flagged_rob_and_cluster_drop_the_right_rows(
+    rtw_sensitivity: tuple[dict, pd.DataFrame],
+) -> None:
+    report, table = rtw_sensitivity
+    flagged = _variant(report, "excluding flagged rows")
+    assert flagged["omitted"] == ["F:rtw"] and flagged["k"] == 2  # F: needs_fulltext_check
+    assert flagged["yi"] == pytest.approx(LOO["F:rtw"][0], rel=1e-9)  # metafor: rma(yi[1:2], vi[1:2], "DL")
+    assert _variant(report, "excluding high risk of bias")["omitted"] == ["F:rtw"]  # rob.csv overall high
+    # D: design effect applied (ICC known); E: cluster trial, no ICC, no design effect
+    assert _variant(report, "excluding cluster trials not adjusted for clustering")["omitted"] == ["E:rtw"]
+    everything = _variant(report, "excluding all cluster trials")
+    assert everything["omitted"] == ["D:rtw", "E:rtw"] and everything["k"] == 1 and not everything["pooled"]
+    # meta-regression on professional group: 3 levels in 3 studies cannot be estimated, and it says so
+    assert report["meta_regression"] is None
+    assert any("3 studies cannot support 3 coefficients" in n for n in report["notes"])
+    assert table.check.iloc[0] == "main" and set(table.check) >= {
+        "leave_one_out", "fixed_vs_random", "exclude_flagged", "exclude_high_rob", "cluster_adjustment",
+        "mh_peto", "note",
+    }  # fmt: skip
+    rows = forest_rows(report)
+    assert rows[0].kind == "main" and [r.label for r in rows if r.kind == "header"][:2] == [
+        "Leave one out",
+        "Fixed vs random effects",
+    ]
+
+
+def test_without_rob_file_the_rob_check_says_not_assessed() -> None:
+    rows = [StudyInput("a", "a", "", 0.1, 0.04), StudyInput("b", "b", "", 0.3, 0.05)]
+    variants, notes = run_checks(rows, "MD", ["exclude_high_rob", "mh_peto"], rob_recorded=False)
+    assert variants == []
+    assert any("rob.csv absent" in n for n in notes) and any("MD is not a 2x2 measure" in n for n in notes)
+
+
+def test_meta_regression_on_job_role_matches_metafor() -> None:
+    roles = ["occupational_physician"] * 3 + ["physiotherapist"] * 2 + [""]
+    y = [0.1, 0.3, -0.2, 0.5, 0.65, 2.0]
+    v = [0.04, 0.05, 0.03, 0.06, 0.05, 0.01]
+    rows = [StudyInput(f"s{i}:o", f"s{i}", "o", y[i], v[i], job_role=roles[i]) for i in range(6)]
+    result, notes = regression_on(rows, ["job_role"], {}, method="REML")
+    assert result is not None
+    assert any("s5:o" in n and "not reported" in n for n in notes)  # the row without a role is left out
+    assert result["reference"] == {"job_role": "occupational_physician"} and result["k"] == 5
+    coef = {c["term"]: c for c in result["coefficients"]}
+    assert coef["intercept"]["estimate"] == pytest.approx(0.033621540034734, rel=1e-6)
+    slope = coef["job_role=physiotherapist"]
+    assert slope["estimate"] == pytest.approx(0.546998084867793, rel=1e-6)
+    assert slope["se"] == pytest.approx(0.223576334004015, rel=1e-6)
+    assert slope["p"] == pytest.approx(0.0144217539257042, rel=1e-6)
+    assert result["tau2"] == pytest.approx(0.0117304324584724, rel=1e-5)
+    assert result["qm"] == pytest.approx(5.9857689644277912, rel=1e-6)
+    levels, bubbles, fitted = bubble_data({"meta_regression": result})  # type: ignore[misc]
+    assert levels == ["occupational_physician", "physiotherapist"] and len(bubbles) == 5
+    assert fitted["physiotherapist"] == pytest.approx(0.033621540034734 + 0.546998084867793, rel=1e-6)
+
+
+def test_moderator_levels_and_cluster_status() -> None:
+    groups = {"physiotherapist": "allied health", "oh_nurse": "nursing"}
+    assert moderator_level("physiotherapist; oh_nurse", "professional_group", groups) == "multidisciplinary"
+    assert moderator_level("", "job_role", groups) == "not reported"
+    assert cluster_status("RCT", "anything") is None
+    assert cluster_status(
+        "cluster RCT", "reported HR 0.5; the trial's own estimate, which accounts for clustering"
+    )
+    assert cluster_status("cluster RCT", "cluster trial: no design effect applied") is False
+    # an explicit cluster_adjusted column (the other flag of issue 15) wins over the text
+    assert cluster_status("cluster RCT", "accounts for clustering", "false") is False
+
+
+def test_unknown_sensitivity_check_is_a_config_error() -> None:
+    meta = {"analysis_id": "x", "measure": "MD", "studies": []}
+    with pytest.raises(ConfigError, match="'jackknife' is not one of"):
+        sensitivity_report({"id": "x", "sensitivity": ["jackknife"]}, meta, [], {}, rob_recorded=False)
+
+
+def test_sensitivity_plots_are_written(tmp_path: Path, rtw_sensitivity: tuple[dict, pd.DataFrame]) -> None:
+    report, _ = rtw_sensitivity
+    source = tmp_path / "s.json"
+    source.write_text(json.dumps(report))
+    out = tmp_path / "fig"
+    assert _cli("report", "sensitivity", "--sensitivity", source, "--out-dir", out, "--dpi", "50") == 0
+    assert sorted(p.name for p in out.iterdir()) == ["sensitivity.pdf", "sensitivity.png", "sensitivity.svg"]
+    shutil.rmtree(out)
+
+
+def test_refit_that_differs_from_the_analysis_is_reported() -> None:
+    rows = [StudyInput("a", "a", "", 0.1, 0.04), StudyInput("b", "b", "", 0.3, 0.05)]
+    fe = 0.1 * (1 / 0.04) / (1 / 0.04 + 1 / 0.05) + 0.3 * (1 / 0.05) / (1 / 0.04 + 1 / 0.05)  # 0.18889
+    half = 1.959963984540054 / math.sqrt(1 / 0.04 + 1 / 0.05)
+    same = {"estimate": fe, "ci_low": fe - half, "ci_high": fe + half}
+    meta = {"analysis_id": "x", "measure": "MD", "overall": same}
+    analysis = {"id": "x", "method": "FE", "sensitivity": []}
+    assert sensitivity_report(analysis, meta, rows, {}, rob_recorded=False)["notes"] == []
+    meta["overall"] = {**same, "ci_high": fe + 2 * half}  # e.g. a CI option the refit does not apply
+    notes = sensitivity_report(analysis, meta, rows, {}, rob_recorded=False)["notes"]
+    assert len(notes) == 1 and notes[0].startswith("main: the refitted model differs")
