@@ -16,13 +16,15 @@ rule meta_effects:
             caption="../report/effects.rst",
             category="4. Synthesis",
         ),
+    params:
+        multi_arm=config.get("synthesis", {}).get("multi_arm", "split_control"),
     log:
         "logs/meta_effects.log",
     conda:
         "../envs/ohevidence.yaml"
     shell:
         "ohevidence meta effects --outcomes {input.outcomes:q} --studies {input.studies:q}"
-        " --job-roles {input.job_roles:q} --out {output:q} > {log:q} 2>&1"
+        " --job-roles {input.job_roles:q} --multi-arm {params.multi_arm:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule meta_analysis:

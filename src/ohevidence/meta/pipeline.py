@@ -41,6 +41,7 @@ from ohevidence.meta.io import clean, write_json
 from ohevidence.meta.model import MetaResult, pool
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 from ohevidence.schema import (
+    COMPARABILITY,
     EFFECT_COLUMNS,
     META_RESULT_COLUMNS,
     MULTI_ARM_METHODS,
@@ -506,14 +507,22 @@ def find_analysis(config: Mapping[str, Any], analysis_id: str, where: str | Path
     raise ConfigError(f"{where}: analyses: no analysis with id {analysis_id!r}")
 
 
+SUBGROUP_TEST_EXCLUDES: tuple[str, ...] = ("not_reported", "combined")
+
+
 def _group_label(job_role: str, group_by: str, roles: Mapping[str, str]) -> str:
+    return _group(job_role, group_by, roles)[0]
+
+
+def _group(job_role: str, group_by: str, roles: Mapping[str, str]) -> tuple[str, str]:
+    """(subgroup label, kind): kind is single, combined (several roles or groups) or not_reported."""
     ids = split_multi(job_role)
     if not ids:
-        return "not reported"
+        return "not reported", "not_reported"
     if group_by == "professional_group":
         groups = list(dict.fromkeys(roles.get(r, "") or "not classified" for r in ids))
-        return groups[0] if len(groups) == 1 else "multidisciplinary"
-    return "; ".join(ids)
+        return (groups[0], "single") if len(groups) == 1 else ("multidisciplinary", "combined")
+    return "; ".join(ids), "single" if len(ids) == 1 else "combined"
 
 
 def _back(value: float | None, ratio: bool) -> float | None:
@@ -527,8 +536,114 @@ def _reported(model: MetaResult, ratio: bool) -> dict[str, Any]:
         key: _back(data[key], ratio) for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
     }
     data["pooled"] = model.pooled
+    data["ci_method"] = model.ci_method
+    data["pi_method"] = model.pi_method if model.pooled else None
     data["messages"] = list(model.messages)
     return data
+
+
+def _select(
+    effects: Sequence[_Row], analysis: Mapping[str, Any], measure: str
+) -> tuple[list[_Row], list[dict[str, str]]]:
+    """The rows an analysis pools, and the others of its domain and measure with the reason.
+
+    One row per study, except the comparisons of a multi-arm trial whose shared control was split
+    (``multi_arm`` split_control): those are independent comparisons and each enters.
+    """
+    excluded_ids = set(analysis.get("exclude_studies") or [])
+    chosen: list[_Row] = []
+    excluded: list[dict[str, str]] = []
+    seen: dict[str, list[_Row]] = {}
+    for row in effects:
+        if row.text("domain") != analysis["domain"] or row.text("measure").upper() != measure:
+            continue
+        study_id = row.text("study_id")
+        reason = ""
+        split = row.text("multi_arm").startswith("split_control")
+        if row.text("from").startswith(NONE):
+            reason = row.text("from")
+        elif study_id in excluded_ids:
+            reason = "excluded by the analysis (config exclude_studies)"
+        elif study_id in seen and not (
+            split and all(r.text("multi_arm").startswith("split_control") for r in seen[study_id])
+        ):
+            reason = "study already in this analysis (one row per study: no double counting)"
+        if reason:
+            excluded.append({"study_id": study_id, "outcome_id": row.text("outcome_id"), "reason": reason})
+            continue
+        seen.setdefault(study_id, []).append(row)
+        chosen.append(row)
+    return chosen, excluded
+
+
+def check_comparability(
+    analysis: Mapping[str, Any], chosen: Sequence[_Row], labels: Sequence[str]
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, list[str]], list[str]]:
+    """Mixed outcome definitions, time points, comparators or populations among the pooled rows.
+
+    Returns (mixed: dimension -> value -> labels, unknown: dimension -> labels, notes). Rows that
+    differ in a dimension the analysis does not list in ``allow_mixed`` raise :class:`ConfigError`;
+    an empty value is "not recorded", listed but not counted as a difference.
+    """
+    allowed = set(analysis.get("allow_mixed") or [])
+    unknown_keys = allowed - set(COMPARABILITY)
+    if unknown_keys:
+        raise ConfigError(
+            f"analyses: {analysis['id']}: allow_mixed: unknown {sorted(unknown_keys)}; "
+            f"expected some of {', '.join(COMPARABILITY)}"
+        )
+    mixed: dict[str, dict[str, list[str]]] = {}
+    unknown: dict[str, list[str]] = {}
+    notes: list[str] = []
+    undeclared: list[str] = []
+    for dimension, column in COMPARABILITY.items():
+        values: dict[str, list[str]] = {}
+        for row, label in zip(chosen, labels, strict=True):
+            value = row.text(column)
+            if value:
+                values.setdefault(value, []).append(label)
+            else:
+                unknown.setdefault(dimension, []).append(label)
+        if len(values) < 2:
+            continue
+        listing = "; ".join(f"{value}: {', '.join(members)}" for value, members in values.items())
+        if dimension not in allowed:
+            undeclared.append(f"{dimension} ({listing})")
+        mixed[dimension] = values
+        notes.append(f"mixed {dimension} (allowed by allow_mixed): {listing}")
+    if undeclared:
+        dimensions = ", ".join(item.split(" ", 1)[0] for item in undeclared)
+        raise ConfigError(
+            f"analyses: {analysis['id']}: the rows to pool differ in "
+            + " and in ".join(undeclared)
+            + f"; pool them only on purpose, with allow_mixed: [{dimensions}] in the analysis"
+        )
+    for dimension, members in unknown.items():
+        notes.append(f"{dimension} not recorded for {', '.join(members)}: comparability unchecked")
+    return mixed, unknown, notes
+
+
+def _model_notes(result: SubgroupResult) -> list[str]:
+    notes: list[str] = []
+    for name, model in [("overall", result.overall), *result.groups.items()]:
+        for message in model.messages:
+            if model.pooled:
+                notes.append(f"{name}: {message}")
+    return notes
+
+
+def _subgroup_notes(result: SubgroupResult | None, skipped: Mapping[str, str]) -> list[str]:
+    notes = [
+        f"test for subgroup differences leaves out subgroup {name!r} ({why})" for name, why in skipped.items()
+    ]
+    if result is not None and result.groups and result.test is None:
+        notes.append("test for subgroup differences not run: fewer than two subgroups left to compare")
+    if result is not None and result.test is not None and result.test.all_k1:
+        notes.append(
+            "every subgroup in the test has k = 1: Q-between is the heterogeneity Q among those studies "
+            "and says nothing about differences between roles"
+        )
+    return notes
 
 
 def run_analysis(
@@ -547,29 +662,22 @@ def run_analysis(
     group_by = analysis.get("group_by", "job_role")
     method = analysis.get("method", "REML")
     ci_method = analysis.get("ci", "z")
-    excluded_ids = set(analysis.get("exclude_studies") or [])
-    chosen: list[_Row] = []
-    excluded: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for row in effects:
-        if row.text("domain") != analysis["domain"] or row.text("measure").upper() != measure:
-            continue
-        study_id = row.text("study_id")
-        reason = ""
-        if row.text("from").startswith(NONE):
-            reason = row.text("from")
-        elif study_id in excluded_ids:
-            reason = "excluded by the analysis (config exclude_studies)"
-        elif study_id in seen:
-            reason = "study already in this analysis (one row per study: no double counting)"
-        if reason:
-            excluded.append({"study_id": study_id, "outcome_id": row.text("outcome_id"), "reason": reason})
-            continue
-        seen.add(study_id)
-        chosen.append(row)
+    options = {
+        "pi": analysis.get("pi", "t"),
+        "hksj_floor": bool(analysis.get("hksj_floor", True)),
+        "hksj_small_k": bool(analysis.get("hksj_small_k", False)),
+    }
+    test_excludes = set(analysis.get("subgroup_test_excludes", SUBGROUP_TEST_EXCLUDES))
+    chosen, excluded = _select(effects, analysis, measure)
     labels = [f"{r.text('study_id')}:{r.text('outcome_id')}" for r in chosen]
-    groups = [_group_label(r.text("job_role"), group_by, roles) for r in chosen]
-    notes: list[str] = []
+    kinds = [_group(r.text("job_role"), group_by, roles) for r in chosen]
+    groups = [label for label, _ in kinds]
+    skipped = {
+        label: "role not reported" if kind == "not_reported" else "combined roles"
+        for label, kind in kinds
+        if kind in test_excludes
+    }
+    mixed, unknown, notes = check_comparability(analysis, chosen, labels)
     result: SubgroupResult | None = None
     if chosen:
         yi = [r.number("yi") for r in chosen]
@@ -583,11 +691,18 @@ def run_analysis(
                 method=method,
                 ci_method=ci_method,
                 tau2_mode=analysis.get("subgroup_tau2", "separate"),
+                test_groups=[g for g in dict.fromkeys(groups) if g not in skipped],
+                **options,
             )
         else:
-            result = SubgroupResult(pool(yi, vi, labels, method=method, ci_method=ci_method), {}, None)
+            result = SubgroupResult(
+                pool(yi, vi, labels, method=method, ci_method=ci_method, **options), {}, None
+            )
         if len(chosen) == 1:
-            notes.append("fewer than two studies: the single study is reported as such, not pooled")
+            notes.insert(0, "a single study: reported as a single study, not pooled (not a meta-analysis)")
+        notes += _model_notes(result)
+        if group_by != "none":
+            notes += _subgroup_notes(result, skipped)
     else:
         notes.append("no study has a usable effect for this domain and measure: nothing to pool")
     data: dict[str, Any] = {
@@ -597,12 +712,19 @@ def run_analysis(
         "scale": "log" if ratio else "natural",
         "method": method,
         "ci_method": ci_method,
+        "pi_method": options["pi"],
+        "hksj_floor": options["hksj_floor"],
+        "hksj_small_k": options["hksj_small_k"],
         "group_by": group_by,
         "subgroup_tau2": analysis.get("subgroup_tau2", "separate"),
         "k": len(chosen),
+        "single_study": len(chosen) == 1,
         "overall": _reported(result.overall, ratio) if result else None,
         "groups": {g: _reported(m, ratio) for g, m in result.groups.items()} if result else {},
         "subgroup_test": result.test.to_dict() if result and result.test else None,
+        "subgroup_test_excluded": dict(skipped),
+        "mixed": mixed,
+        "not_recorded": unknown,
         "studies": [],
         "excluded": excluded,
         "notes": notes,
@@ -618,6 +740,7 @@ def run_analysis(
                 "study_id": r.text("study_id"),
                 "outcome_id": r.text("outcome_id"),
                 "group": group,
+                "job_role": r.text("job_role"),
                 "yi": y,
                 "vi": v,
                 "se": se,
@@ -627,7 +750,17 @@ def run_analysis(
                 "weight": float(weights[label]),
                 "from": r.text("from"),
             }
-            data["studies"].append(study)
+            extra = {
+                "published": r.text("published"),
+                "converted": r.text("converted"),
+                "multi_arm": r.text("multi_arm"),
+                "n_int": r.number("n_int"),
+                "n_ctl": r.number("n_ctl"),
+                "n_analysed": r.number("n_analysed"),
+                "adjusted": r.text("adjusted") == "true",
+                "cluster_adjusted": r.text("cluster_adjusted") == "true",
+            }
+            data["studies"].append({**study, **extra})
             rows.append({"row": "study", "label": label, **study})
         for name, model in [*result.groups.items(), ("overall", result.overall)]:
             rows.append(_model_row("subgroup" if name != "overall" else "overall", name, model, ratio))
@@ -639,6 +772,7 @@ def run_analysis(
                     "q": result.test.q,
                     "q_df": result.test.df,
                     "q_p": result.test.p,
+                    "from": "every tested subgroup has k = 1" if result.test.all_k1 else "",
                 }
             )
     for item in excluded:
@@ -647,7 +781,7 @@ def run_analysis(
         )
     write_json(data, json_out)
     table = pd.DataFrame(
-        [{key: _cell(value) for key, value in clean(r).items()} for r in rows],
+        [{key: _cell(value) for key, value in clean(r).items() if key != "job_role"} for r in rows],
         columns=names(META_RESULT_COLUMNS),
         dtype="string",
     )
