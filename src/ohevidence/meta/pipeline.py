@@ -618,8 +618,9 @@ def check_comparability(
             + " and in ".join(undeclared)
             + f"; pool them only on purpose, with allow_mixed: [{dimensions}] in the analysis"
         )
-    for dimension, members in unknown.items():
-        notes.append(f"{dimension} not recorded for {', '.join(members)}: comparability unchecked")
+    if unknown:
+        listing = "; ".join(f"{dimension} for {', '.join(members)}" for dimension, members in unknown.items())
+        notes.append(f"comparability unchecked where not recorded: {listing}")
     return mixed, unknown, notes
 
 
@@ -656,7 +657,9 @@ def run_analysis(
 ) -> str:
     """Run one configured analysis; write its JSON and CSV; return a one-line summary."""
     roles = read_job_roles(job_roles_path)
-    effects = _read_rows(effects_path, tuple(names(EFFECT_COLUMNS)))
+    # the first nine columns are the contract every effects.csv has; later ones (multi_arm,
+    # published, comparability ...) are read as empty when an older or hand-made file lacks them
+    effects = _read_rows(effects_path, tuple(names(EFFECT_COLUMNS))[:9])
     measure = str(analysis["measure"]).upper()
     ratio = measure in fx.RATIO_MEASURES
     group_by = analysis.get("group_by", "job_role")
