@@ -41,7 +41,17 @@ def effects(tmp_path: Path) -> pd.DataFrame:
 
 def test_effects_columns_and_counts_reconcile(effects: pd.DataFrame) -> None:
     assert list(effects.reset_index().columns) == names(EFFECT_COLUMNS)
-    assert names(EFFECT_COLUMNS)[:9] == ["study_id", "outcome_id", "domain", "measure", "job_role", "yi", "vi", "se", "from"]
+    assert names(EFFECT_COLUMNS)[:9] == [
+        "study_id",
+        "outcome_id",
+        "domain",
+        "measure",
+        "job_role",
+        "yi",
+        "vi",
+        "se",
+        "from",
+    ]
     assert len(effects) == 9 + 1  # every outcome row, plus study Z that has none
     assert effects.loc[("Z", ""), "from"] == "none: no outcome data extracted"
     assert effects.loc[("R", "pooled"), "from"].startswith("none: pooled review estimate")

@@ -26,6 +26,7 @@ import yaml
 from ohevidence.errors import InputError
 from ohevidence.schema import (
     CASE_STUDY_COLUMNS,
+    GRADE_COLUMNS,
     OUTCOME_COLUMNS,
     OUTCOME_FLAGS,
     PROFESSIONAL_GROUPS,
@@ -45,6 +46,8 @@ JOB_ROLES_FILE = "job_roles.yaml"
 CASE_STUDIES_FILE = "case_studies.csv"
 # Further reports of curated studies (process and economic evaluations, follow-ups): optional.
 STUDY_REPORTS_FILE = "study_reports.csv"
+# GRADE judgements per analysis for the summary of findings: optional (absent = not assessed).
+GRADE_FILE = "grade.csv"
 
 # A ratio CI whose estimate sits further than this share of the half-width from the CI's
 # log-scale midpoint is suspicious (rounding alone moves it a few per cent): e.g. RETAKE's
@@ -83,6 +86,7 @@ class CuratedTables:
     case_studies: list[Row]
     roles: dict[str, dict[str, Any]]  # id -> entry (with '_line')
     reports: list[Row] = field(default_factory=list)
+    grade: list[Row] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -212,6 +216,9 @@ def load_curated(curated_dir: str | Path, problems: list[Problem]) -> CuratedTab
         roles=read_job_roles(folder / JOB_ROLES_FILE, problems),
         reports=read_rows(folder / STUDY_REPORTS_FILE, STUDY_REPORT_COLUMNS, problems)
         if (folder / STUDY_REPORTS_FILE).exists()
+        else [],
+        grade=read_rows(folder / GRADE_FILE, GRADE_COLUMNS, problems)
+        if (folder / GRADE_FILE).exists()
         else [],
     )
 
@@ -482,6 +489,8 @@ def validate_curated(curated_dir: str | Path) -> list[Problem]:
     problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies, tables.roles)
     problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies)
     problems += check_reports(str(folder / STUDY_REPORTS_FILE), tables.reports, studies)
+    problems += check_cells(str(folder / GRADE_FILE), tables.grade, GRADE_COLUMNS)
+    problems += check_unique(str(folder / GRADE_FILE), tables.grade, ["analysis_id"])
     return sorted(problems, key=lambda p: (p.file, p.line))
 
 

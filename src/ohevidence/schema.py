@@ -848,6 +848,42 @@ PRISMA_REPORT_COLUMNS: tuple[Column, ...] = (
     Column("title", "Title of the report."),
     Column("year", "Year of the report."),
 )
+# data/curated/grade.csv (human-owned, optional): GRADE judgements per analysis for the summary of
+# findings. Absent (or no row for an analysis) = "not assessed"; nothing is inferred.
+GRADE_CONCERNS: tuple[str, ...] = ("not serious", "serious", "very serious")
+GRADE_PUBLICATION_BIAS: tuple[str, ...] = ("undetected", "strongly suspected")
+GRADE_CERTAINTY: tuple[str, ...] = ("high", "moderate", "low", "very low")
+GRADE_DOMAINS: tuple[str, ...] = (
+    "risk_of_bias",
+    "inconsistency",
+    "indirectness",
+    "imprecision",
+    "publication_bias",
+)
+GRADE_COLUMNS: tuple[Column, ...] = (
+    Column("analysis_id", "config analyses: id the judgements are for.", True, r"[A-Za-z0-9_.-]+"),
+    *(
+        Column(
+            domain,
+            f"GRADE {domain.replace('_', ' ')}: {', '.join(GRADE_CONCERNS)}.",
+            True,
+            _one_of(GRADE_CONCERNS),
+        )
+        for domain in GRADE_DOMAINS[:4]
+    ),
+    Column(
+        "publication_bias",
+        "GRADE publication bias: " + ", ".join(GRADE_PUBLICATION_BIAS) + ".",
+        True,
+        _one_of(GRADE_PUBLICATION_BIAS),
+    ),
+    Column(
+        "certainty", "Overall certainty: " + ", ".join(GRADE_CERTAINTY) + ".", True, _one_of(GRADE_CERTAINTY)
+    ),
+    Column("reasons", "Why each downgrade (footnotes of the summary of findings)."),
+    Column("source", "Who judged, or where the judgements were published.", True),
+    Column("assessed_by", "Reviewer(s) who made or copied the judgements.", True),
+)
 ROB_JUDGEMENTS: tuple[str, ...] = ("low", "some_concerns", "high", "no_information")
 ROB_DOMAINS: dict[str, str] = {
     "d1": "D1: Bias arising from the randomisation process",

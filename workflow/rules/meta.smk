@@ -16,12 +16,12 @@ rule meta_effects:
             caption="../report/effects.rst",
             category="4. Synthesis",
         ),
-    params:
-        multi_arm=config.get("synthesis", {}).get("multi_arm", "split_control"),
     log:
         "logs/meta_effects.log",
     conda:
         "../envs/ohevidence.yaml"
+    params:
+        multi_arm=config.get("synthesis", {}).get("multi_arm", "split_control"),
     shell:
         "ohevidence meta effects --outcomes {input.outcomes:q} --studies {input.studies:q}"
         " --job-roles {input.job_roles:q} --multi-arm {params.multi_arm:q} --out {output:q} > {log:q} 2>&1"

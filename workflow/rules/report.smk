@@ -154,6 +154,9 @@ rule report_tables:
         effects="results/extraction/effects.csv",
         agreement="results/screening/agreement.json",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        grade=lambda w: (
+            [f"{CURATED}/grade.csv"] if Path(f"{CURATED}/grade.csv").exists() else []
+        ),
     output:
         characteristics=report(
             "results/tables/characteristics_by_role.csv",
@@ -191,8 +194,10 @@ rule report_tables:
         "../envs/ohevidence.yaml"
     params:
         out_dir=lambda w, output: str(Path(output.findings).parent),
+        grade=f"{CURATED}/grade.csv",
     shell:
         "ohevidence report tables --studies {input.studies:q} --outcomes {input.outcomes:q}"
         " --case-studies {input.case_studies:q} --job-roles {input.job_roles:q} --effects {input.effects:q}"
-        " --agreement {input.agreement:q} --meta {input.meta:q} --out-dir {params.out_dir:q}"
+        " --agreement {input.agreement:q} --meta {input.meta:q} --grade {params.grade:q}"
+        " --out-dir {params.out_dir:q}"
         " > {log:q} 2>&1"
