@@ -724,7 +724,13 @@ def run_analysis(
         "single_study": len(chosen) == 1,
         "overall": _reported(result.overall, ratio) if result else None,
         "groups": {g: _reported(m, ratio) for g, m in result.groups.items()} if result else {},
-        "subgroup_test": result.test.to_dict() if result and result.test else None,
+        "subgroup_test": {
+            **result.test.to_dict(),
+            "groups": list(result.test.groups),
+            "all_k1": result.test.all_k1,
+        }
+        if result and result.test
+        else None,
         "subgroup_test_excluded": dict(skipped),
         "mixed": mixed,
         "not_recorded": unknown,

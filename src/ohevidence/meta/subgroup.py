@@ -45,14 +45,8 @@ class SubgroupTest:
     all_k1: bool = False  # every tested subgroup has a single study
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "q": self.q,
-            "df": self.df,
-            "p": self.p,
-            "tau2_mode": self.tau2_mode,
-            "groups": list(self.groups),
-            "all_k1": self.all_k1,
-        }
+        """The ``meta pool`` JSON contract (q, df, p, tau2_mode); analyses add groups and all_k1."""
+        return {"q": self.q, "df": self.df, "p": self.p, "tau2_mode": self.tau2_mode}
 
 
 @dataclass
