@@ -418,7 +418,13 @@ def build_forest_data(
                 f"Not shown: {study_label(study_id, studies)}, {item.get('outcome_id', '')}: {reason}."
             )
     for name, model in (meta.get("groups") or {}).items():
-        groups[name].subtotal = _pooled(model, ci_method)
+        subtotal = _pooled(model, ci_method)
+        members = groups[name].studies
+        if not subtotal.pooled and len(members) == 1 and members[0].published:
+            # a subgroup of one study is that study: print it as published, like its row
+            only = members[0]
+            subtotal = replace(subtotal, estimate=only.estimate, ci_low=only.ci_low, ci_high=only.ci_high)
+        groups[name].subtotal = subtotal
     overall = _pooled(meta["overall"], ci_method) if meta.get("overall") else None
     if overall is not None and not prediction_interval:
         overall = Pooled(**{**overall.__dict__, "pi_low": None, "pi_high": None})
