@@ -91,6 +91,20 @@ FAULTS = [
     ("outcomes.csv", {"study_id": "Noordik2013"}, "ci_low", "-0.33", "positive value"),
     ("outcomes.csv", {"study_id": "Noordik2013"}, "flags", "maybe_wrong", "one of pooled_review_estimate"),
     ("outcomes.csv", {"study_id": "Noordik2013"}, "higher_is_better", "yes", "true or false"),
+    # issue 15: comparison-level role, comparability vocabularies, cluster flag, shared control n
+    ("outcomes.csv", {"study_id": "Noordik2013"}, "job_role", "wizard", "role id from job_roles.yaml"),
+    ("outcomes.csv", {"study_id": "Noordik2013"}, "outcome_definition", "rtw_soonish", "one of"),
+    ("outcomes.csv", {"study_id": "Noordik2013"}, "comparator_type", "placebo", "one of"),
+    ("outcomes.csv", {"study_id": "Noordik2013"}, "cluster_adjusted", "yes", "true or false"),
+    (
+        "outcomes.csv",
+        {"study_id": "MINAV_Aanesen2023", "outcome_id": "sickness_absence_days_mi"},
+        "n_ctl",
+        "",
+        "arm sizes on a shared_control row",
+    ),
+    ("studies.csv", {"study_id": "Taimela2008"}, "population_type", "at_risk", "one of"),
+    ("studies.csv", {"study_id": "Vogel2017_Cochrane"}, "included_studies", "Lambeek2011", "study_id listed"),
     (
         "studies.csv",
         {"study_id": "SWAP_WynneJones2018"},

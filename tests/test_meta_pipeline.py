@@ -13,6 +13,7 @@ import pytest
 from ohevidence import effects as fx
 from ohevidence.cli import main
 from ohevidence.meta import pool
+from ohevidence.schema import EFFECT_COLUMNS, names
 
 DATA = Path(__file__).resolve().parent / "data" / "meta_pipeline"
 
@@ -39,7 +40,8 @@ def effects(tmp_path: Path) -> pd.DataFrame:
 
 
 def test_effects_columns_and_counts_reconcile(effects: pd.DataFrame) -> None:
-    assert list(effects.reset_index().columns) == [
+    assert list(effects.reset_index().columns) == names(EFFECT_COLUMNS)
+    assert names(EFFECT_COLUMNS)[:9] == [
         "study_id",
         "outcome_id",
         "domain",

@@ -220,3 +220,60 @@ def test_refit_that_differs_from_the_analysis_is_reported() -> None:
     meta["overall"] = {**same, "ci_high": fe + 2 * half}  # e.g. a CI option the refit does not apply
     notes = sensitivity_report(analysis, meta, rows, {}, rob_recorded=False)["notes"]
     assert len(notes) == 1 and notes[0].startswith("main: the refitted model differs")
+
+
+def _row(study: str, outcome: str, yi: float, vi: float) -> StudyInput:
+    return StudyInput(label=f"{study}:{outcome}", study_id=study, outcome_id=outcome, yi=yi, vi=vi)
+
+
+def test_leave_one_out_leaves_a_multi_arm_study_out_whole() -> None:
+    """Both split comparisons of a multi-arm trial leave together (leaving one arm in is not 'without it')."""
+    rows = [_row("M", "arm_a", -0.5, 0.04), _row("M", "arm_b", -0.4, 0.05), _row("T", "x", 0.1, 0.03)]
+    rows.append(_row("U", "x", -0.2, 0.06))
+    variants, _ = run_checks(rows, "MD", ["leave_one_out"], method="DL", ci_method="z")
+    assert [v.label for v in variants] == ["without M", "without T", "without U"]
+    assert variants[0].omitted == ["M:arm_a", "M:arm_b"]
+    assert variants[0].model is not None and variants[0].model.k == 2
+
+
+def test_sensitivity_refits_apply_the_analysis_hksj_guardrails() -> None:
+    """With ci: hksj, a k = 2 refit falls back to z (HKSJ refused below 3 studies), as the main analysis does."""
+    rows = [_row("A", "x", 0.2, 0.04), _row("B", "x", 0.9, 0.05), _row("C", "x", 0.3, 0.03)]
+    variants, _ = run_checks(rows, "MD", ["leave_one_out"], method="DL", ci_method="hksj", options={})
+    loose = variants[0].model
+    guarded, _ = run_checks(
+        rows,
+        "MD",
+        ["leave_one_out"],
+        method="DL",
+        ci_method="hksj",
+        options={"hksj_floor": True, "hksj_small_k": False},
+    )
+    model = guarded[0].model
+    assert loose is not None and model is not None and model.k == 2
+    # z-based: estimate +- 1.96 se; HKSJ with 1 df would be ~6.5 times as wide (t_0.975,1 = 12.71)
+    assert model.ci_high - model.ci_low == pytest.approx(2 * 1.959964 * model.se, rel=1e-4)
+    assert (loose.ci_high - loose.ci_low) > 3 * (model.ci_high - model.ci_low)
+
+
+def test_mh_counts_of_a_split_control_are_split_too() -> None:
+    """A shared control split between two arms (effects.csv n_ctl 50 of 100) gives MH/Peto half its events."""
+    from ohevidence.meta.robustness import study_inputs
+
+    meta = {
+        "measure": "OR",
+        "studies": [{"study_id": "M", "outcome_id": "arm_a", "yi": 0.1, "vi": 0.1, "from": "reported"}],
+    }
+    effects = [{"study_id": "M", "outcome_id": "arm_a", "n_ctl": "50", "n_int": "60"}]
+    outcomes = [
+        {
+            "study_id": "M",
+            "outcome_id": "arm_a",
+            "events_int": "30",
+            "n_int": "60",
+            "events_ctl": "40",
+            "n_ctl": "100",
+        }
+    ]
+    (row,) = study_inputs(meta, effects, outcomes, [])
+    assert row.counts == (30.0, 60.0, 20.0, 50.0)

@@ -59,7 +59,8 @@ def test_forest_rows_diamonds_axis_and_lines(tmp_path: Path, k: int) -> None:
     groups = len(meta["groups"])
     assert layout.study_rows == k
     assert layout.no_estimate_rows == 1
-    assert layout.diamonds == groups + 1  # one subtotal per role (when roles differ) and the total
+    # one subtotal per role (when roles differ) and the total; a single study gets no total diamond
+    assert layout.diamonds == groups + (1 if k > 1 else 0)
     diamonds = [p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("diamond")]
     assert len(diamonds) == layout.diamonds
     squares = [c for c in fig.axes[0].collections if c.get_gid() == "study-square"]
@@ -71,7 +72,10 @@ def test_forest_rows_diamonds_axis_and_lines(tmp_path: Path, k: int) -> None:
     assert (
         "Favours control" in text and "Favours intervention" in text
     )  # higher is better: RR > 1 favours int
-    assert "Total (95% CI)" in text and "Test for overall effect: Z = " in text
+    if k > 1:
+        assert "Total (95% CI)" in text and "Test for overall effect: Z = " in text
+    else:  # issue 15: a "meta-analysis" of one study is reported as a single study
+        assert "Not pooled (single study)" in text and "reported as a single study" in text
     assert "no estimate (ongoing; no estimate printed)" in text
     if k >= 2:
         assert "Test for subgroup differences: Chi² = " in text

@@ -25,6 +25,7 @@ from typing import Any
 from ohevidence.errors import InputError
 from ohevidence.schema import (
     CASE_STUDY_COLUMNS,
+    GRADE_COLUMNS,
     JOB_ROLE_KEYS,
     OUTCOME_COLUMNS,
     OUTCOME_FLAGS,
@@ -47,6 +48,8 @@ JOB_ROLES_FILE = "job_roles.yaml"
 CASE_STUDIES_FILE = "case_studies.csv"
 # Further reports of curated studies (process and economic evaluations, follow-ups): optional.
 STUDY_REPORTS_FILE = "study_reports.csv"
+# GRADE judgements per analysis for the summary of findings: optional (absent = not assessed).
+GRADE_FILE = "grade.csv"
 
 # A ratio CI whose estimate sits further than this share of the half-width from the CI's
 # log-scale midpoint is suspicious (rounding alone moves it a few per cent): e.g. RETAKE's
@@ -85,6 +88,7 @@ class CuratedTables:
     case_studies: list[Row]
     roles: dict[str, dict[str, Any]]  # id -> entry (with '_line')
     reports: list[Row] = field(default_factory=list)
+    grade: list[Row] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -234,6 +238,9 @@ def load_curated(curated_dir: str | Path, problems: list[Problem]) -> CuratedTab
         reports=read_rows(folder / STUDY_REPORTS_FILE, STUDY_REPORT_COLUMNS, problems)
         if (folder / STUDY_REPORTS_FILE).exists()
         else [],
+        grade=read_rows(folder / GRADE_FILE, GRADE_COLUMNS, problems)
+        if (folder / GRADE_FILE).exists()
+        else [],
     )
 
 
@@ -318,14 +325,46 @@ def check_studies(label: str, rows: Sequence[Row], roles: dict[str, dict[str, An
         n = _num(row, "n_randomised")
         if n is not None and n <= 0:
             problems.append(Problem(label, row.line, "n_randomised", row.cells["n_randomised"], "n > 0"))
+    known = {row.cells.get("study_id", "").strip() for row in rows}
+    for row in rows:
+        for included in split_multi(row.cells.get("included_studies", "")):
+            if included not in known:
+                problems.append(
+                    Problem(
+                        label, row.line, "included_studies", included, f"a study_id listed in {STUDIES_FILE}"
+                    )
+                )
     return problems
 
 
-def check_outcomes(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> list[Problem]:
+def check_outcomes(
+    label: str,
+    rows: Sequence[Row],
+    studies: dict[str, Row],
+    roles: dict[str, dict[str, Any]] | None = None,
+) -> list[Problem]:
     problems = check_cells(label, rows, OUTCOME_COLUMNS)
     problems += check_unique(label, rows, ["study_id", "outcome_id", "timepoint_months"])
     for row in rows:
         problems += _check_outcome_row(label, row, studies)
+        for role in split_multi(row.cells.get("job_role", "")):
+            if roles is not None and role not in roles:
+                problems.append(
+                    Problem(label, row.line, "job_role", role, f"a role id from {JOB_ROLES_FILE}")
+                )
+        if "shared_control" in split_multi(row.cells.get("flags", "")):
+            for column in ("n_int", "n_ctl"):
+                if _num(row, column) is None:
+                    problems.append(
+                        Problem(
+                            label,
+                            row.line,
+                            column,
+                            "",
+                            "arm sizes on a shared_control row (the shared control is split or the arms "
+                            "combined by n)",
+                        )
+                    )
     return problems
 
 
@@ -468,9 +507,11 @@ def validate_curated(curated_dir: str | Path) -> list[Problem]:
     tables = load_curated(folder, problems)
     studies = {row.cells.get("study_id", "").strip(): row for row in tables.studies}
     problems += check_studies(str(folder / STUDIES_FILE), tables.studies, tables.roles)
-    problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies)
+    problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies, tables.roles)
     problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies)
     problems += check_reports(str(folder / STUDY_REPORTS_FILE), tables.reports, studies)
+    problems += check_cells(str(folder / GRADE_FILE), tables.grade, GRADE_COLUMNS)
+    problems += check_unique(str(folder / GRADE_FILE), tables.grade, ["analysis_id"])
     return sorted(problems, key=lambda p: (p.file, p.line))
 
 

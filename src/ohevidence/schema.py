@@ -490,6 +490,39 @@ OUTCOME_FLAGS: dict[str, str] = {
     "units_not_reported": "the publication does not state the outcome's units",
     "percentage_points": "a risk difference printed in percentage points, not as a proportion",
 }
+# Comparability of rows an analysis pools (issue 15 item 4): outcome definition, comparator and
+# population. An analysis that pools rows differing in any of these (or in timepoint_months) must
+# declare it (config analyses: allow_mixed); empty = not recorded.
+OUTCOME_DEFINITIONS: dict[str, str] = {
+    "rtw_any": "any return to work (e.g. >= 2 h/week), not necessarily full or sustained",
+    "rtw_partial": "partial return to work",
+    "rtw_full": "full return to work",
+    "rtw_sustained": "return to work sustained for a stated period",
+    "rtw_full_sustained": "full return to work sustained for a stated period",
+    "rtw_good_health": "return to work in good health",
+    "at_work": "at work at the end of follow-up",
+    "work_participation": "work participation score",
+    "sickness_absence_days": "days of sickness absence over the follow-up",
+    "recurrent_sickness_absence": "recurrence of sickness absence after return to work",
+    "productivity_loss": "work productivity loss",
+}
+COMPARATOR_TYPES: dict[str, str] = {
+    "usual_care": "usual care (usual primary, occupational health, case management or NHS care)",
+    "active": "another active programme (the intervention is added to or compared with it)",
+}
+POPULATION_TYPES: dict[str, str] = {
+    "sick_listed": "workers on sick leave",
+    "prevention": "workers not on sick leave, at risk of it (prevention)",
+    "returned_to_work": "workers back at work after sickness absence (preventing recurrence)",
+    "mixed": "workers at work and workers on sick leave",
+}
+# Dimensions an analysis checks before pooling, and the effects.csv column holding each.
+COMPARABILITY: dict[str, str] = {
+    "outcome_definition": "outcome_definition",
+    "timepoint": "timepoint_months",
+    "comparator_type": "comparator_type",
+    "population": "population_type",
+}
 PROFESSIONAL_GROUPS: tuple[str, ...] = (
     "allied health",
     "nursing",
@@ -531,6 +564,11 @@ STUDY_COLUMNS: tuple[Column, ...] = (
     Column("setting", "Where the intervention was delivered (primary care, OH service, ...)."),
     Column("condition", "Health condition of the population."),
     Column("population", "Who was studied, in a few words."),
+    Column(
+        "population_type",
+        "One of: " + ", ".join(POPULATION_TYPES) + "; empty when the evidence does not say.",
+        pattern=_one_of(POPULATION_TYPES),
+    ),
     Column("intervention", "What was delivered, in a few words."),
     Column("comparator", "What the control arm received; empty when not printed."),
     Column(
@@ -546,6 +584,11 @@ STUDY_COLUMNS: tuple[Column, ...] = (
     Column("funder", "Funder and grant number, as printed."),
     Column(
         "n_randomised", "Participants randomised (or enrolled, see notes); empty if unknown.", pattern=_INT
+    ),
+    Column(
+        "included_studies",
+        "Reviews: '; '-joined study_ids of this table that the review includes (its pooled rows are "
+        "never pooled with them); empty otherwise.",
     ),
     Column("notes", "Anything a reviewer must know: caveats, secondary publications, what was NOT FOUND."),
     Column("source", "URL(s) printed in the evidence + evidence file and section.", True),
@@ -570,6 +613,12 @@ OUTCOME_COLUMNS: tuple[Column, ...] = (
     ),
     Column("n_int", "Participants in the intervention arm (analysed or randomised; notes).", pattern=_INT),
     Column("n_ctl", "Participants in the control arm.", pattern=_INT),
+    Column(
+        "n_analysed",
+        "Participants analysed in total (both arms) when the source states it and the arm n are not "
+        "the analysed n; empty otherwise.",
+        pattern=_INT,
+    ),
     Column("events_int", "Events in the intervention arm (binary outcomes).", pattern=_INT),
     Column("events_ctl", "Events in the control arm.", pattern=_INT),
     Column("mean_int", "Mean in the intervention arm.", pattern=_NUM),
@@ -585,9 +634,30 @@ OUTCOME_COLUMNS: tuple[Column, ...] = (
         pattern=_NUM,
     ),
     Column("adjusted", "true if the estimate is covariate-adjusted; empty when not stated.", pattern=_BOOL),
+    Column(
+        "cluster_adjusted",
+        "true if the estimate accounts for clustering (multilevel model, robust SE, ...); empty when "
+        "the source does not say so. 'adjusted' alone never means cluster-adjusted.",
+        pattern=_BOOL,
+    ),
     Column("clusters", "Number of clusters analysed (cluster trials).", pattern=_INT),
     Column("icc", "Intra-cluster correlation, 0-1, when reported.", pattern=_NUM),
     Column("flags", "'; '-joined flags: " + ", ".join(OUTCOME_FLAGS) + "."),
+    Column(
+        "job_role",
+        "Who delivered THIS comparison's intervention arm (job_roles.yaml id), when it differs from the "
+        "study's job_role (multi-arm trials: one role per arm); empty = the study's job_role.",
+    ),
+    Column(
+        "outcome_definition",
+        "One of: " + ", ".join(OUTCOME_DEFINITIONS) + "; empty when not clear from the evidence.",
+        pattern=_one_of(OUTCOME_DEFINITIONS),
+    ),
+    Column(
+        "comparator_type",
+        "One of: " + ", ".join(COMPARATOR_TYPES) + "; empty when the evidence does not name the comparator.",
+        pattern=_one_of(COMPARATOR_TYPES),
+    ),
     Column("notes", "Outcome definition as printed, n basis, caveats."),
     Column("source", "URL printed in the evidence + evidence file, table row / section.", True),
     Column("extracted_by", "Who copied the numbers.", True),
@@ -765,12 +835,21 @@ INCLUDED_COLUMNS: tuple[Column, ...] = RECORD_COLUMNS + INCLUDED_EXTRA_COLUMNS
 # (results/meta/<analysis_id>.csv). See ohevidence.meta.pipeline for how each effect is derived.
 # ---------------------------------------------------------------------------
 _FLOAT = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+MULTI_ARM_METHODS: tuple[str, ...] = ("split_control", "combine")
 EFFECT_COLUMNS: tuple[Column, ...] = (
     Column("study_id", "studies.csv study_id.", True),
-    Column("outcome_id", "outcomes.csv outcome_id; empty for a study with no outcome row."),
+    Column(
+        "outcome_id",
+        "outcomes.csv outcome_id ('+'-joined for arms combined into one); empty for a study with no "
+        "outcome row.",
+    ),
     Column("domain", "Outcome domain (outcomes.csv)."),
     Column("measure", "Effect measure (RR, OR, HR, IRR, ROM on the log scale; MD, SMD, RD as they are)."),
-    Column("job_role", "Who delivered the intervention: studies.csv job_role ('; '-joined ids)."),
+    Column(
+        "job_role",
+        "Who delivered this comparison's intervention: outcomes.csv job_role (the arm's role), else "
+        "studies.csv job_role ('; '-joined ids).",
+    ),
     Column("yi", "Effect on the analysis scale (log for ratios); empty when not estimable.", pattern=_FLOAT),
     Column("vi", "Sampling variance of yi; empty when not estimable.", pattern=_FLOAT),
     Column("se", "Standard error, √vi.", pattern=_FLOAT),
@@ -780,6 +859,31 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
         "or 'none: <reason>' when the row gives no effect.",
         True,
     ),
+    Column(
+        "multi_arm",
+        "Multi-arm trial handling of this row (" + " | ".join(MULTI_ARM_METHODS) + ": what was divided "
+        "or pooled); empty for a two-arm comparison.",
+    ),
+    Column("n_int", "Intervention n behind the effect (after combining arms).", pattern=_FLOAT),
+    Column("n_ctl", "Control n behind the effect (after splitting a shared control).", pattern=_FLOAT),
+    Column("n_analysed", "outcomes.csv n_analysed (total analysed, when stated).", pattern=_INT),
+    Column("adjusted", "outcomes.csv adjusted (covariate-adjusted estimate).", pattern=r"true|false"),
+    Column(
+        "cluster_adjusted", "outcomes.csv cluster_adjusted (accounts for clustering).", pattern=r"true|false"
+    ),
+    Column(
+        "published",
+        "The estimate and CI as published ('1.9 [1.2, 2.8] (95% CI)') when the effect came from them.",
+    ),
+    Column(
+        "converted",
+        "Empty when the 95% CI on yi reproduces the published one; otherwise what was converted and from "
+        "what (80% CI to 95%, re-signed, shared control split, design effect).",
+    ),
+    Column("timepoint_months", "outcomes.csv timepoint_months."),
+    Column("outcome_definition", "outcomes.csv outcome_definition."),
+    Column("comparator_type", "outcomes.csv comparator_type."),
+    Column("population_type", "studies.csv population_type."),
 )
 META_RESULT_COLUMNS: tuple[Column, ...] = (
     Column(
@@ -906,6 +1010,42 @@ PRISMA_REPORT_COLUMNS: tuple[Column, ...] = (
     Column("basis", "How the report was matched to its study.", True),
     Column("title", "Title of the report."),
     Column("year", "Year of the report."),
+)
+# data/curated/grade.csv (human-owned, optional): GRADE judgements per analysis for the summary of
+# findings. Absent (or no row for an analysis) = "not assessed"; nothing is inferred.
+GRADE_CONCERNS: tuple[str, ...] = ("not serious", "serious", "very serious")
+GRADE_PUBLICATION_BIAS: tuple[str, ...] = ("undetected", "strongly suspected")
+GRADE_CERTAINTY: tuple[str, ...] = ("high", "moderate", "low", "very low")
+GRADE_DOMAINS: tuple[str, ...] = (
+    "risk_of_bias",
+    "inconsistency",
+    "indirectness",
+    "imprecision",
+    "publication_bias",
+)
+GRADE_COLUMNS: tuple[Column, ...] = (
+    Column("analysis_id", "config analyses: id the judgements are for.", True, r"[A-Za-z0-9_.-]+"),
+    *(
+        Column(
+            domain,
+            f"GRADE {domain.replace('_', ' ')}: {', '.join(GRADE_CONCERNS)}.",
+            True,
+            _one_of(GRADE_CONCERNS),
+        )
+        for domain in GRADE_DOMAINS[:4]
+    ),
+    Column(
+        "publication_bias",
+        "GRADE publication bias: " + ", ".join(GRADE_PUBLICATION_BIAS) + ".",
+        True,
+        _one_of(GRADE_PUBLICATION_BIAS),
+    ),
+    Column(
+        "certainty", "Overall certainty: " + ", ".join(GRADE_CERTAINTY) + ".", True, _one_of(GRADE_CERTAINTY)
+    ),
+    Column("reasons", "Why each downgrade (footnotes of the summary of findings)."),
+    Column("source", "Who judged, or where the judgements were published.", True),
+    Column("assessed_by", "Reviewer(s) who made or copied the judgements.", True),
 )
 ROB_JUDGEMENTS: tuple[str, ...] = ("low", "some_concerns", "high", "no_information")
 ROB_DOMAINS: dict[str, str] = {

@@ -20,9 +20,11 @@ rule meta_effects:
         "logs/meta_effects.log",
     conda:
         "../envs/ohevidence.yaml"
+    params:
+        multi_arm=config.get("synthesis", {}).get("multi_arm", "split_control"),
     shell:
         "ohevidence meta effects --outcomes {input.outcomes:q} --studies {input.studies:q}"
-        " --job-roles {input.job_roles:q} --out {output:q} > {log:q} 2>&1"
+        " --job-roles {input.job_roles:q} --multi-arm {params.multi_arm:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule meta_analysis:
@@ -82,13 +84,13 @@ rule meta_sensitivity:
     log:
         "logs/meta_sensitivity/{analysis}.log",
     wildcard_constraints:
-        analysis="[A-Za-z0-9_.-]+",
+        analysis=one_of(ANALYSIS_IDS),
     conda:
         "../envs/ohevidence.yaml"
     params:
-        rob=lambda w, input: f"--rob {input.rob[0]}" if input.rob else "",
+        rob=lambda w, input: ["--rob", input.rob[0]] if input.rob else [],
     shell:
         "ohevidence meta sensitivity {wildcards.analysis:q} --config {input.config:q}"
         " --meta {input.meta:q} --effects {input.effects:q} --outcomes {input.outcomes:q}"
-        " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob}"
+        " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob:q}"
         " --json {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"

@@ -82,14 +82,14 @@ rule sensitivity_plot:
     log:
         "logs/sensitivity_plot/{analysis}.log",
     wildcard_constraints:
-        analysis="[A-Za-z0-9_.-]+",
+        analysis=one_of(ANALYSIS_IDS),
     conda:
         "../envs/ohevidence.yaml"
     params:
         dpi=REPORT["png_dpi"],
     shell:
         "ohevidence report sensitivity --sensitivity {input.sensitivity:q} --out-dir {output.plots:q}"
-        " --dpi {params.dpi} > {log:q} 2>&1"
+        " --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
 rule synthesis_without_meta_analysis:
@@ -140,12 +140,12 @@ rule synthesis_without_meta_analysis:
     params:
         dpi=REPORT["png_dpi"],
         figure_dir=lambda w, output: str(Path(output.png).parent),
-        rob=lambda w, input: f"--rob {input.rob[0]}" if input.rob else "",
+        rob=lambda w, input: ["--rob", input.rob[0]] if input.rob else [],
     shell:
         "ohevidence report swim --effects {input.effects:q} --outcomes {input.outcomes:q}"
-        " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob} --meta {input.meta:q}"
+        " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob:q} --meta {input.meta:q}"
         " --direction-out {output.direction:q} --votes-out {output.votes:q} --items-out {output.swim_items:q}"
-        " --figure-dir {params.figure_dir:q} --dpi {params.dpi} > {log:q} 2>&1"
+        " --figure-dir {params.figure_dir:q} --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
 rule prisma_diagram:
@@ -234,6 +234,9 @@ rule report_tables:
         effects="results/extraction/effects.csv",
         agreement="results/screening/agreement.json",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        grade=lambda w: (
+            [f"{CURATED}/grade.csv"] if Path(f"{CURATED}/grade.csv").exists() else []
+        ),
     output:
         characteristics=report(
             "results/tables/characteristics_by_role.csv",
@@ -271,8 +274,10 @@ rule report_tables:
         "../envs/ohevidence.yaml"
     params:
         out_dir=lambda w, output: str(Path(output.findings).parent),
+        grade=f"{CURATED}/grade.csv",
     shell:
         "ohevidence report tables --studies {input.studies:q} --outcomes {input.outcomes:q}"
         " --case-studies {input.case_studies:q} --job-roles {input.job_roles:q} --effects {input.effects:q}"
-        " --agreement {input.agreement:q} --meta {input.meta:q} --out-dir {params.out_dir:q}"
+        " --agreement {input.agreement:q} --meta {input.meta:q} --grade {params.grade:q}"
+        " --out-dir {params.out_dir:q}"
         " > {log:q} 2>&1"

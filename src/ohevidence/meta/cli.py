@@ -8,8 +8,9 @@ from typing import Any
 
 from ohevidence.errors import InputError
 from ohevidence.meta.io import pool_json, read_effects_csv, write_json
-from ohevidence.meta.model import CI_METHODS, ESTIMATORS, MetaInputError, MetaResult, pool
+from ohevidence.meta.model import CI_METHODS, ESTIMATORS, PI_METHODS, MetaInputError, MetaResult, pool
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
+from ohevidence.schema import MULTI_ARM_METHODS
 
 log = logging.getLogger("ohevidence.meta")
 
@@ -39,6 +40,8 @@ def _pool(args: argparse.Namespace) -> int:
                 ci_method=args.ci,
                 tau2_mode=args.subgroup_tau2,
                 level=args.level,
+                pi=args.pi,
+                hksj_floor=args.hksj_floor,
             )
         else:
             overall = pool(
@@ -49,6 +52,7 @@ def _pool(args: argparse.Namespace) -> int:
                 ci_method=args.ci,
                 hksj_floor=args.hksj_floor,
                 level=args.level,
+                pi=args.pi,
             )
             result = SubgroupResult(overall=overall, groups={}, test=None)
     except MetaInputError as exc:
@@ -76,7 +80,7 @@ def _pool(args: argparse.Namespace) -> int:
 def _effects(args: argparse.Namespace) -> int:
     from ohevidence.meta.pipeline import build_effects, write_effects
 
-    effects = build_effects(args.outcomes, args.studies, args.job_roles)
+    effects = build_effects(args.outcomes, args.studies, args.job_roles, multi_arm=args.multi_arm)
     write_effects(effects, args.out)
     pooled = effects[~effects["from"].str.startswith("none")]
     log.info(
@@ -142,6 +146,13 @@ def register(stages: Any) -> None:
     pool_.add_argument("--method", choices=ESTIMATORS, default="REML", help="FE or the τ² estimator")
     pool_.add_argument("--ci", choices=CI_METHODS, default="z", help="z or Hartung-Knapp-Sidik-Jonkman")
     pool_.add_argument("--hksj-floor", action="store_true", help="HKSJ ad-hoc floor (never narrower than z)")
+    pool_.add_argument(
+        "--pi",
+        choices=PI_METHODS,
+        default="z",
+        help="prediction interval: z (metafor's predict.rma default) or t (t on k-2 df, none for k < 3; "
+        "Cochrane Handbook 10.10.4.3)",
+    )
     pool_.add_argument("--by", default=None, help="column holding subgroups (e.g. job_role)")
     pool_.add_argument(
         "--subgroup-tau2",
@@ -157,6 +168,12 @@ def register(stages: Any) -> None:
     effects.add_argument("--outcomes", default="data/curated/outcomes.csv")
     effects.add_argument("--studies", default="data/curated/studies.csv")
     effects.add_argument("--job-roles", default="data/curated/job_roles.yaml")
+    effects.add_argument(
+        "--multi-arm",
+        choices=MULTI_ARM_METHODS,
+        default="split_control",
+        help="multi-arm trials: split the shared control (default) or combine the arms",
+    )
     effects.add_argument("--out", required=True, help="results/extraction/effects.csv")
     effects.set_defaults(func=_effects)
 

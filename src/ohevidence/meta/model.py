@@ -13,8 +13,14 @@ meta-regression. The conventions are metafor's (``rma.uni``) so the numbers agre
 * CI by ``z`` (normal) or ``hksj`` (Hartung–Knapp–Sidik–Jonkman: variance scaled by
   Q_gen/(k−p), t with k−p df), optionally with the ad-hoc floor ``hksj_floor`` (scale ≥ 1,
   Knapp & Hartung 2003, Röver et al. 2015).
-* Prediction interval μ ± c·√(SE² + τ²) with c the CI method's critical value (z, or t(k−p)
-  for HKSJ) and SE the CI method's SE, as ``predict.rma`` does; none for a fixed-effect model.
+* Prediction interval μ ± c·√(SE² + τ²) with SE the CI method's SE and c chosen by ``pi``:
+  ``"t"`` (Cochrane Handbook 10.10.4.3, RevMan, Higgins et al. 2009): t with k − 2 df and no
+  interval for k < 3, = metafor ``predict(res, pi.type="riley")``; ``"z"`` (metafor's default
+  ``predict.rma``, the engine's default for parity): the CI method's critical value (z, or t(k−1)
+  for HKSJ). None for a fixed-effect model. The pipeline's analyses default to ``"t"``.
+* Small k: with ``hksj_small_k=False`` HKSJ is refused for k < 3 (t with 1 df gives absurd
+  intervals) and the z-based CI is used, with a message; with k = 2 a random-effects model says
+  that τ² is not estimable and gives its Q-profile interval.
 * PM is solved to full precision; metafor's default ``uniroot`` tolerance (≈1.2e-4) leaves its
   PM τ² off in the 5th digit (``control=list(tol=1e-12)`` reproduces ours; EB already agrees).
 * Q and its test always use the fixed-effect weights 1/vi. For a fixed-effect model
@@ -40,6 +46,9 @@ from ohevidence.errors import OhevidenceError
 ESTIMATORS: tuple[str, ...] = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "PM", "EB")
 CI_METHODS: tuple[str, ...] = ("z", "hksj")
 CiMethod = Literal["z", "hksj"]
+PI_METHODS: tuple[str, ...] = ("t", "z")
+PiMethod = Literal["t", "z"]
+HKSJ_MIN_K = 3
 
 # Keys of a model's JSON form (the `ohevidence meta pool` contract).
 RESULT_KEYS: tuple[str, ...] = (
@@ -252,6 +261,7 @@ class MetaResult:
     pooled: bool = True
     converged: bool = True
     messages: list[str] = field(default_factory=list)
+    pi_method: str = "z"
 
     def to_dict(self) -> dict[str, Any]:
         """The model's JSON form: exactly :data:`RESULT_KEYS`, NaN/None as null."""
@@ -355,25 +365,38 @@ def pool(
     hksj_floor: bool = False,
     level: float = 0.95,
     tau2_fixed: float | None = None,
+    pi: PiMethod = "z",
+    hksj_small_k: bool = True,
 ) -> MetaResult:
     """Inverse-variance meta-analysis with τ² by ``method`` (``FE`` for a fixed effect).
 
     ``tau2_fixed`` pools with a given τ² instead of estimating one (a subgroup under a common τ²).
+    ``pi`` chooses the prediction interval (module notes); ``hksj_small_k=False`` refuses HKSJ for
+    k < 3 (z-based CI instead, with a message).
     """
     method = method.upper()
     if method not in ESTIMATORS:
         raise MetaInputError(f"unknown method {method!r}; choose from {', '.join(ESTIMATORS)}")
     if ci_method not in CI_METHODS:
         raise MetaInputError(f"unknown CI method {ci_method!r}; choose from {', '.join(CI_METHODS)}")
+    if pi not in PI_METHODS:
+        raise MetaInputError(f"unknown prediction interval {pi!r}; choose from {', '.join(PI_METHODS)}")
     y, v, names = check_inputs(yi, vi, labels)
     k = len(y)
     if k == 1:
         return single_study(float(y[0]), float(v[0]), names[0], level=level)
+    refused: list[str] = []
+    if ci_method == "hksj" and k < HKSJ_MIN_K and not hksj_small_k:
+        ci_method = "z"
+        refused.append(
+            f"HKSJ refused with k = {k} (t with {k - 1} df): z-based CI instead "
+            "(set hksj_small_k to use HKSJ)"
+        )
     x = np.ones((k, 1))
     tau2 = estimate_tau2(y, v, x, method) if tau2_fixed is None else Tau2(tau2_fixed)
     fe = _wls(y, x, 1 / v)
     q, q_df = fe.q, k - 1
-    messages = [tau2.message] if tau2.message else []
+    messages = refused + ([tau2.message] if tau2.message else [])
     if not tau2.converged:
         nan = float("nan")
         return MetaResult(
@@ -419,7 +442,12 @@ def pool(
     crit = _critical(ci_method, k - 1, level)
     stat = estimate / se
     p_value = float(2 * (stats.t.sf(abs(stat), k - 1) if ci_method == "hksj" else stats.norm.sf(abs(stat))))
-    half_pi = crit * math.sqrt(variance + tau2.value)
+    pi_crit: float | None = crit
+    if pi == "t":
+        pi_crit = float(stats.t.ppf(1 - (1 - level) / 2, k - 2)) if k >= 3 else None
+        if pi_crit is None and method != "FE":
+            messages.append(f"no prediction interval with k = {k} (t on k - 2 df needs k >= 3)")
+    half_pi = None if pi_crit is None else pi_crit * math.sqrt(variance + tau2.value)
     typical_v = q_df / fe.tr_p  # Higgins & Thompson's typical within-study variance
     if method == "FE":
         i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0
@@ -429,6 +457,16 @@ def pool(
         i2 = 100 * tau2.value / (tau2.value + typical_v)
         h2 = (tau2.value + typical_v) / typical_v
         tau2_ci = q_profile_ci(y, v, x, level)
+        if k == 2 and tau2_fixed is None:
+            interval = (
+                ""
+                if tau2_ci is None
+                else f"; Q-profile {100 * level:g}% CI [{tau2_ci[0]:.4g}, {tau2_ci[1]:.4g}]"
+            )
+            messages.append(
+                f"random effects with k = 2: τ² is not estimable (estimate {tau2.value:.4g}{interval}); "
+                "the pooled CI rests on that estimate"
+            )
 
     def to_i2(t2: float) -> float:
         return 100 * t2 / (t2 + typical_v)
@@ -444,8 +482,8 @@ def pool(
         stat=stat,
         p=p_value,
         # metafor gives no prediction interval for a fixed-effect model: there is no τ² to predict over.
-        pi_low=None if method == "FE" else estimate - half_pi,
-        pi_high=None if method == "FE" else estimate + half_pi,
+        pi_low=None if method == "FE" or half_pi is None else estimate - half_pi,
+        pi_high=None if method == "FE" or half_pi is None else estimate + half_pi,
         tau2=tau2.value,
         tau2_ci_low=tau2_ci[0] if tau2_ci else None,
         tau2_ci_high=tau2_ci[1] if tau2_ci else None,
@@ -462,6 +500,7 @@ def pool(
         weights=100 * fit.w / np.sum(fit.w),
         level=level,
         messages=messages,
+        pi_method=pi,
     )
 
 

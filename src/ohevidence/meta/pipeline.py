@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,15 @@ from ohevidence.errors import ConfigError, InputError, require_columns
 from ohevidence.meta.io import clean, write_json
 from ohevidence.meta.model import MetaResult, pool
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
-from ohevidence.schema import EFFECT_COLUMNS, META_RESULT_COLUMNS, names, split_multi, write_table
+from ohevidence.schema import (
+    COMPARABILITY,
+    EFFECT_COLUMNS,
+    META_RESULT_COLUMNS,
+    MULTI_ARM_METHODS,
+    names,
+    split_multi,
+    write_table,
+)
 from ohevidence.textfile import read_text
 
 NONE = "none"
@@ -91,34 +99,94 @@ def read_job_roles(path: str | Path) -> dict[str, str]:
 # ---------------------------------------------------------------------------
 # Effects.
 # ---------------------------------------------------------------------------
-def derive_effect(row: _Row, design: str) -> tuple[float | None, float | None, str]:
-    """(yi, vi, from) for one outcome row; yi/vi None with ``from`` = 'none: reason'."""
+@dataclass(frozen=True)
+class Derived:
+    """One effect row's numbers and how they were obtained (see EFFECT_COLUMNS)."""
+
+    yi: float | None
+    vi: float | None
+    source: str
+    n_int: float | None = None
+    n_ctl: float | None = None
+    published: str = ""
+    converted: tuple[str, ...] = ()
+
+
+def _uses_reported_ci(row: _Row) -> bool:
+    """Whether :func:`derive_effect` takes this row's effect from its printed estimate and CI."""
+    flags = split_multi(row.text("flags"))
+    return (
+        "pooled_review_estimate" not in flags
+        and "needs_fulltext_check" not in flags
+        and None not in (row.number("estimate"), row.number("ci_low"), row.number("ci_high"))
+        and row.number("ci_level") is not None
+    )
+
+
+def _published(row: _Row) -> str:
+    level = row.number("ci_level") or 0.95
+    return f"{row.text('estimate')} [{row.text('ci_low')}, {row.text('ci_high')}] ({level * 100:g}% CI)"
+
+
+def split_control_scale(n_int: float, n_ctl: float, share: int) -> float:
+    """Variance factor for a comparison whose control arm (n_ctl) is split among ``share`` comparisons.
+
+    The published SE is read as SE = SD·√(1/n_int + 1/n_ctl) (pooled SD), so the SD is backed out
+    and the SE recomputed with n_ctl/share: vi' = vi·(1/n_int + share/n_ctl)/(1/n_int + 1/n_ctl)
+    (Cochrane Handbook 23.3.4: split the shared group; means and SDs are kept, only n changes).
+    """
+    return (1 / n_int + share / n_ctl) / (1 / n_int + 1 / n_ctl)
+
+
+def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
+    """The effect of one outcome row; ``yi``/``vi`` None with ``source`` = 'none: reason'.
+
+    ``control_share`` > 1 splits the row's control arm among that many comparisons (multi-arm
+    trial): events and n of the control arm are divided for arm data; a printed CI is widened by
+    :func:`split_control_scale`.
+    """
     measure = row.text("measure").upper()
     flags = split_multi(row.text("flags"))
+    n1, n2 = row.number("n_int"), row.number("n_ctl")
     if "pooled_review_estimate" in flags:
-        return None, None, f"{NONE}: pooled review estimate (never pooled with trials)"
+        return Derived(None, None, f"{NONE}: pooled review estimate (never pooled with trials)", n1, n2)
     estimate, low, high = row.number("estimate"), row.number("ci_low"), row.number("ci_high")
     level = row.number("ci_level")
-    n1, n2 = row.number("n_int"), row.number("n_ctl")
     e1, e2 = row.number("events_int"), row.number("events_ctl")
     m1, s1, m2, s2 = (row.number(c) for c in ("mean_int", "sd_int", "mean_ctl", "sd_ctl"))
+    n2_used, e2_used = n2, e2
+    if control_share > 1:
+        if n1 is None or n2 is None:
+            raise InputError(
+                row.file,
+                "a shared control can only be split with both arm sizes known",
+                line=row.line,
+                column="n_ctl" if n2 is None else "n_int",
+            )
+        n2_used = n2 / control_share
+        e2_used = None if e2 is None else e2 / control_share
     effect: fx.Effect | None = None
     from_arms = False
     reasons: list[str] = []
+    converted: list[str] = []
+    published = ""
     try:
         if None not in (estimate, low, high) and "needs_fulltext_check" not in flags:
             if level is None:
                 reasons.append("reported CI without its level (ci_level)")
             else:
                 assert estimate is not None and low is not None and high is not None
+                published = _published(row)
                 if "percentage_points" in flags:
                     estimate, low, high = estimate / 100, low / 100, high / 100
                 effect = fx.from_confidence_interval(measure, estimate, low, high, level=level)
+                if abs(level - 0.95) > 1e-9:
+                    converted.append(f"95% CI converted from the published {published}")
         if effect is None and measure in {"RR", "OR", "RD"} and None not in (n1, n2, e1, e2):
-            effect = fx.two_by_two(measure, e1, n1, e2, n2)  # type: ignore[arg-type]
+            effect = fx.two_by_two(measure, e1, n1, e2_used, n2_used)  # type: ignore[arg-type]
             from_arms = True
         if effect is None and measure in {"MD", "SMD", "ROM"} and None not in (n1, n2, m1, s1, m2, s2):
-            arms = (m1, s1, n1, m2, s2, n2)
+            arms = (m1, s1, n1, m2, s2, n2_used)
             if measure == "MD":
                 effect = fx.mean_difference(*arms)  # type: ignore[arg-type]
             elif measure == "SMD":
@@ -127,7 +195,7 @@ def derive_effect(row: _Row, design: str) -> tuple[float | None, float | None, s
                 effect = fx.log_ratio_of_means(*arms)  # type: ignore[arg-type]
             from_arms = True
     except fx.NotEstimable as exc:
-        return None, None, f"{NONE}: {exc}"
+        return Derived(None, None, f"{NONE}: {exc}", n1, n2_used)
     except ValueError as exc:
         raise InputError(
             row.file, str(exc), line=row.line, column="measure", expected="consistent numbers"
@@ -135,41 +203,202 @@ def derive_effect(row: _Row, design: str) -> tuple[float | None, float | None, s
     if effect is None:
         if "needs_fulltext_check" in flags and None not in (estimate, low, high):
             reasons.append("printed estimate awaits a full-text check and no arm data give this measure")
-        return (
-            None,
-            None,
-            f"{NONE}: " + ("; ".join(reasons) or f"no estimate with CI and no arm data for {measure}"),
-        )
+        why = "; ".join(reasons) or f"no estimate with CI and no arm data for {measure}"
+        return Derived(None, None, f"{NONE}: {why}", n1, n2_used)
+    if from_arms:
+        published = ""
     source = effect.source
+    if control_share > 1:
+        assert n1 is not None and n2 is not None
+        if from_arms:
+            source += f"; control arm shared by {control_share} comparisons: its n (and events) divided"
+        else:
+            scale = split_control_scale(n1, n2, control_share)
+            effect = fx.Effect(effect.yi, effect.vi * scale, effect.measure, effect.source)
+            source += (
+                f"; control arm (n {n2:g}) shared by {control_share} comparisons: SE recomputed with "
+                f"n_ctl {n2 / control_share:g} from the SD backed out of the published SE "
+                f"(variance x {scale:.4g})"
+            )
+            converted.append(f"CI widened for the split shared control (published {published})")
     if "reversed_direction" in flags:
         effect = fx.Effect(-effect.yi, effect.vi, effect.measure, effect.source)
         source += "; re-signed to intervention vs control (printed as control vs intervention)"
+        if published:
+            converted.append(
+                f"re-signed to intervention vs control (published as control vs intervention: {published})"
+            )
     if "percentage_points" in flags and not from_arms:
         source += "; percentage points converted to a proportion"
-    clustered = design == "cluster RCT"
-    accounts_for_clusters = row.text("adjusted") == "true" or "cluster_adjusted_estimate_crude_arms" in flags
-    if clustered and not from_arms and accounts_for_clusters:
-        source += "; the trial's own estimate, which accounts for clustering"
-    if clustered and (from_arms or not accounts_for_clusters):
-        icc, clusters = row.number("icc"), row.number("clusters")
-        if icc is not None and clusters and n1 and n2:
-            effect = fx.cluster_adjusted(effect, (n1 + n2) / clusters, icc)
-            source = effect.source
-        else:
-            source += (
-                "; cluster trial: no design effect applied (the row does not mark the estimate as "
-                "accounting for clustering, and ICC or number of clusters is missing)"
+        converted.append(f"percentage points converted to a proportion (published {published})")
+    effect, source, clustering = _clustering(row, design, effect, source, from_arms, n1, n2)
+    if clustering and published:
+        converted.append(f"{clustering} (published {published})")
+    return Derived(effect.yi, effect.vi, source, n1, n2_used, published, tuple(converted))
+
+
+def _clustering(
+    row: _Row,
+    design: str,
+    effect: fx.Effect,
+    source: str,
+    from_arms: bool,
+    n1: float | None,
+    n2: float | None,
+) -> tuple[fx.Effect, str, str]:
+    """Cluster RCTs (Handbook 23.1.4): the trial's cluster-aware estimate, or a design effect, or a note.
+
+    Only ``cluster_adjusted`` (or the flag ``cluster_adjusted_estimate_crude_arms``) says that an
+    estimate accounts for clustering; ``adjusted`` (covariates) does not.
+    """
+    if design != "cluster RCT":
+        return effect, source, ""
+    flags = split_multi(row.text("flags"))
+    accounts = row.text("cluster_adjusted") == "true" or "cluster_adjusted_estimate_crude_arms" in flags
+    if accounts and not from_arms:
+        return effect, source + "; the trial's own estimate, which accounts for clustering", ""
+    icc, clusters = row.number("icc"), row.number("clusters")
+    if icc is not None and clusters and n1 and n2:
+        adjusted = fx.cluster_adjusted(effect, (n1 + n2) / clusters, icc)
+        return adjusted, adjusted.source, "design effect applied for clustering"
+    adjusted_only = (
+        " (it is covariate-adjusted, which is not the same)" if row.text("adjusted") == "true" else ""
+    )
+    return (
+        effect,
+        source
+        + f"; cluster trial: no design effect applied (the source does not say the estimate accounts for "
+        f"clustering{adjusted_only}, and ICC or number of clusters is missing)",
+        "",
+    )
+
+
+def combine_arms(rows: Sequence[_Row], design: str) -> Derived:
+    """One comparison from several intervention arms against their shared control (Handbook 23.3.4).
+
+    Arm data: events and n are summed; means and SDs are pooled with the Handbook's formula
+    (Table 6.5.2.a): N = N1 + N2, M = (N1·M1 + N2·M2)/N,
+    SD² = [(N1−1)SD1² + (N2−1)SD2² + N1·N2/(N1+N2)·(M1² + M2² − 2·M1·M2)] / (N − 1).
+    Printed estimates with CIs: the estimate is the n-weighted mean of the arms' estimates (exact
+    for a mean difference); each arm's SD is backed out of its SE as SD² = vi/(1/n_j + 1/n_ctl),
+    pooled as Σ n_j SD_j² / Σ n_j, and vi = SD²·(1/Σn_j + 1/n_ctl). For ratios this treats the log
+    ratio like a mean difference (an approximation, said in ``from``).
+    """
+    first = rows[0]
+    ids = "+".join(r.text("outcome_id") for r in rows)
+    kinds = {_uses_reported_ci(r) for r in rows}
+    if len(kinds) > 1:
+        raise InputError(
+            first.file,
+            f"arms {ids} cannot be combined: some give a printed estimate with CI and some only arm data",
+            line=first.line,
+            column="estimate",
+        )
+    n_ctl = first.number("n_ctl")
+    if kinds == {True}:
+        parts = [derive_effect(r, design) for r in rows]
+        ns = [r.number("n_int") for r in rows]
+        if n_ctl is None or any(n is None for n in ns):
+            raise InputError(
+                first.file, "arms need n_int and n_ctl to be combined", line=first.line, column="n_int"
             )
-    return effect.yi, effect.vi, source
+        total = float(sum(ns))  # type: ignore[arg-type]
+        sd2 = [p.vi / (1 / n + 1 / n_ctl) for p, n in zip(parts, ns, strict=True)]  # type: ignore[operator]
+        pooled_sd2 = sum(n * v for n, v in zip(ns, sd2, strict=True)) / total  # type: ignore[operator]
+        yi = sum(n * p.yi for n, p in zip(ns, parts, strict=True)) / total  # type: ignore[operator]
+        vi = pooled_sd2 * (1 / total + 1 / n_ctl)
+        scale = (
+            " (log scale: log ratio treated like a mean difference, an approximation)"
+            if first.text("measure").upper() in fx.RATIO_MEASURES
+            else ""
+        )
+        source = (
+            f"arms {ids} combined against their shared control: n-weighted mean of the printed estimates, "
+            f"SD backed out of each SE and pooled{scale}; " + " | ".join(p.source for p in parts)
+        )
+        published = "; ".join(
+            f"{r.text('outcome_id')}: {p.published}" for r, p in zip(rows, parts, strict=True)
+        )
+        return Derived(yi, vi, source, total, n_ctl, "", (f"arms combined (published {published})",))
+    cells = dict(first.cells)
+    n_total = [r.number("n_int") for r in rows]
+    events = [r.number("events_int") for r in rows]
+    if None not in n_total and None not in events:
+        cells["events_int"] = repr(float(sum(events)))  # type: ignore[arg-type]
+    means, sds = [r.number("mean_int") for r in rows], [r.number("sd_int") for r in rows]
+    if None not in n_total and None not in means and None not in sds:
+        n, m, sd = n_total[0], means[0], sds[0]
+        for n_j, m_j, sd_j in zip(n_total[1:], means[1:], sds[1:], strict=True):
+            n, m, sd = combine_groups(n, m, sd, n_j, m_j, sd_j)  # type: ignore[arg-type]
+        cells["mean_int"], cells["sd_int"] = repr(m), repr(sd)
+    if None not in n_total:
+        cells["n_int"] = repr(float(sum(n_total)))  # type: ignore[arg-type]
+    cells["outcome_id"] = ids
+    derived = derive_effect(_Row(first.file, first.line, cells), design)
+    if derived.yi is None:
+        return derived
+    return Derived(
+        derived.yi,
+        derived.vi,
+        f"arms {ids} combined into one intervention arm (Handbook 23.3.4); " + derived.source,
+        derived.n_int,
+        derived.n_ctl,
+    )
 
 
-def build_effects(outcomes: str | Path, studies: str | Path, job_roles: str | Path) -> pd.DataFrame:
-    """The effects table (schema EFFECT_COLUMNS) for every outcome row and every study without one."""
+def combine_groups(
+    n1: float, m1: float, sd1: float, n2: float, m2: float, sd2: float
+) -> tuple[float, float, float]:
+    """(N, mean, SD) of two groups merged into one (Cochrane Handbook Table 6.5.2.a)."""
+    n = n1 + n2
+    mean = (n1 * m1 + n2 * m2) / n
+    var = ((n1 - 1) * sd1**2 + (n2 - 1) * sd2**2 + n1 * n2 / n * (m1**2 + m2**2 - 2 * m1 * m2)) / (n - 1)
+    return n, mean, math.sqrt(var)
+
+
+def multi_arm_sets(rows: Sequence[_Row]) -> list[list[_Row]]:
+    """Rows flagged ``shared_control`` that compare arms with one control on the same outcome.
+
+    Rows of one study with the same domain, measure and time point form a set; a set of one row
+    (its sibling has another measure) is an ordinary comparison.
+    """
+    sets: dict[tuple[str, str, str, str], list[_Row]] = {}
+    for row in rows:
+        if "shared_control" in split_multi(row.text("flags")):
+            key = (
+                row.text("study_id"),
+                row.text("domain"),
+                row.text("measure").upper(),
+                row.text("timepoint_months"),
+            )
+            sets.setdefault(key, []).append(row)
+    return [members for members in sets.values() if len(members) > 1]
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def build_effects(
+    outcomes: str | Path,
+    studies: str | Path,
+    job_roles: str | Path,
+    *,
+    multi_arm: str = "split_control",
+) -> pd.DataFrame:
+    """The effects table (schema EFFECT_COLUMNS) for every outcome row and every study without one.
+
+    ``multi_arm`` (config ``synthesis.multi_arm``): ``split_control`` keeps each arm of a multi-arm
+    trial as its own comparison with the shared control divided among them; ``combine`` pools the
+    arms into one comparison (see :func:`combine_arms`).
+    """
+    if multi_arm not in MULTI_ARM_METHODS:
+        raise ConfigError(f"multi_arm must be one of {', '.join(MULTI_ARM_METHODS)}, not {multi_arm!r}")
     roles = read_job_roles(job_roles)
     study_rows = _read_rows(studies, ("study_id", "design", "job_role"))
     outcome_rows = _read_rows(outcomes, ("study_id", "outcome_id", "domain", "measure", "flags"))
     study_of = {row.text("study_id"): row for row in study_rows}
-    for row in study_rows:
+    for row in [*study_rows, *outcome_rows]:
         for role in split_multi(row.text("job_role")):
             if role not in roles:
                 raise InputError(
@@ -179,29 +408,65 @@ def build_effects(outcomes: str | Path, studies: str | Path, job_roles: str | Pa
                     column="job_role",
                     expected="an id in job_roles.yaml",
                 )
-    records = []
     for row in outcome_rows:
-        study_id = row.text("study_id")
-        study = study_of.get(study_id)
-        if study is None:
+        if row.text("study_id") not in study_of:
             raise InputError(
                 row.file,
-                f"study {study_id!r} is not in {Path(studies).name}",
+                f"study {row.text('study_id')!r} is not in {Path(studies).name}",
                 line=row.line,
                 column="study_id",
             )
-        yi, vi, source = derive_effect(row, study.text("design"))
+    set_of: dict[int, list[_Row]] = {}
+    for members in multi_arm_sets(outcome_rows):
+        for member in members:
+            set_of[id(member)] = members
+    records = []
+    for row in outcome_rows:
+        study = study_of[row.text("study_id")]
+        members = set_of.get(id(row))
+        role = row.text("job_role") or study.text("job_role")
+        outcome_id = row.text("outcome_id")
+        handling = ""
+        if members is None:
+            derived = derive_effect(row, study.text("design"))
+        elif multi_arm == "split_control":
+            derived = derive_effect(row, study.text("design"), control_share=len(members))
+            others = ", ".join(m.text("outcome_id") for m in members)
+            handling = (
+                f"split_control: control arm shared by {len(members)} comparisons ({others}); "
+                f"control n {row.text('n_ctl')} -> {_fmt(derived.n_ctl)}"
+            )
+        else:
+            if row is not members[0]:
+                continue
+            derived = combine_arms(members, study.text("design"))
+            outcome_id = "+".join(m.text("outcome_id") for m in members)
+            member_roles = [m.text("job_role") or study.text("job_role") for m in members]
+            role = "; ".join(dict.fromkeys(r for mr in member_roles for r in split_multi(mr)))
+            handling = f"combine: arms {', '.join(m.text('outcome_id') for m in members)} pooled into one"
         records.append(
             {
-                "study_id": study_id,
-                "outcome_id": row.text("outcome_id"),
+                "study_id": row.text("study_id"),
+                "outcome_id": outcome_id,
                 "domain": row.text("domain"),
                 "measure": row.text("measure").upper(),
-                "job_role": study.text("job_role"),
-                "yi": "" if yi is None else repr(float(yi)),
-                "vi": "" if vi is None else repr(float(vi)),
-                "se": "" if vi is None else repr(math.sqrt(vi)),
-                "from": source,
+                "job_role": role,
+                "yi": "" if derived.yi is None else repr(float(derived.yi)),
+                "vi": "" if derived.vi is None else repr(float(derived.vi)),
+                "se": "" if derived.vi is None else repr(math.sqrt(derived.vi)),
+                "from": _with_includes(derived.source, study),
+                "multi_arm": handling,
+                "n_int": _fmt(derived.n_int),
+                "n_ctl": _fmt(derived.n_ctl),
+                "n_analysed": row.text("n_analysed"),
+                "adjusted": row.text("adjusted"),
+                "cluster_adjusted": row.text("cluster_adjusted"),
+                "published": derived.published,
+                "converted": "; ".join(derived.converted),
+                "timepoint_months": row.text("timepoint_months"),
+                "outcome_definition": row.text("outcome_definition"),
+                "comparator_type": row.text("comparator_type"),
+                "population_type": study.text("population_type"),
             }
         )
     with_outcomes = {row.text("study_id") for row in outcome_rows}
@@ -210,17 +475,21 @@ def build_effects(outcomes: str | Path, studies: str | Path, job_roles: str | Pa
             records.append(
                 {
                     "study_id": row.text("study_id"),
-                    "outcome_id": "",
-                    "domain": "",
-                    "measure": "",
                     "job_role": row.text("job_role"),
-                    "yi": "",
-                    "vi": "",
-                    "se": "",
                     "from": f"{NONE}: no outcome data extracted",
+                    "population_type": row.text("population_type"),
                 }
             )
     return pd.DataFrame(records, columns=names(EFFECT_COLUMNS), dtype="string").fillna("")
+
+
+def _with_includes(source: str, study: _Row) -> str:
+    """A review's pooled row names the trials of this table it includes (why it is not pooled)."""
+    included = split_multi(study.text("included_studies"))
+    if source.startswith(f"{NONE}: pooled review estimate") and included:
+        names_ = ", ".join(included)
+        return f"{NONE}: pooled review estimate; includes {names_} (never pooled with its own trials)"
+    return source
 
 
 def write_effects(effects: pd.DataFrame, path: str | Path) -> None:
@@ -237,14 +506,22 @@ def find_analysis(config: Mapping[str, Any], analysis_id: str, where: str | Path
     raise ConfigError(f"{where}: analyses: no analysis with id {analysis_id!r}")
 
 
+SUBGROUP_TEST_EXCLUDES: tuple[str, ...] = ("not_reported", "combined")
+
+
 def _group_label(job_role: str, group_by: str, roles: Mapping[str, str]) -> str:
+    return _group(job_role, group_by, roles)[0]
+
+
+def _group(job_role: str, group_by: str, roles: Mapping[str, str]) -> tuple[str, str]:
+    """(subgroup label, kind): kind is single, combined (several roles or groups) or not_reported."""
     ids = split_multi(job_role)
     if not ids:
-        return "not reported"
+        return "not reported", "not_reported"
     if group_by == "professional_group":
         groups = list(dict.fromkeys(roles.get(r, "") or "not classified" for r in ids))
-        return groups[0] if len(groups) == 1 else "multidisciplinary"
-    return "; ".join(ids)
+        return (groups[0], "single") if len(groups) == 1 else ("multidisciplinary", "combined")
+    return "; ".join(ids), "single" if len(ids) == 1 else "combined"
 
 
 def _back(value: float | None, ratio: bool) -> float | None:
@@ -258,8 +535,115 @@ def _reported(model: MetaResult, ratio: bool) -> dict[str, Any]:
         key: _back(data[key], ratio) for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
     }
     data["pooled"] = model.pooled
+    data["ci_method"] = model.ci_method
+    data["pi_method"] = model.pi_method if model.pooled else None
     data["messages"] = list(model.messages)
     return data
+
+
+def _select(
+    effects: Sequence[_Row], analysis: Mapping[str, Any], measure: str
+) -> tuple[list[_Row], list[dict[str, str]]]:
+    """The rows an analysis pools, and the others of its domain and measure with the reason.
+
+    One row per study, except the comparisons of a multi-arm trial whose shared control was split
+    (``multi_arm`` split_control): those are independent comparisons and each enters.
+    """
+    excluded_ids = set(analysis.get("exclude_studies") or [])
+    chosen: list[_Row] = []
+    excluded: list[dict[str, str]] = []
+    seen: dict[str, list[_Row]] = {}
+    for row in effects:
+        if row.text("domain") != analysis["domain"] or row.text("measure").upper() != measure:
+            continue
+        study_id = row.text("study_id")
+        reason = ""
+        split = row.text("multi_arm").startswith("split_control")
+        if row.text("from").startswith(NONE):
+            reason = row.text("from")
+        elif study_id in excluded_ids:
+            reason = "excluded by the analysis (config exclude_studies)"
+        elif study_id in seen and not (
+            split and all(r.text("multi_arm").startswith("split_control") for r in seen[study_id])
+        ):
+            reason = "study already in this analysis (one row per study: no double counting)"
+        if reason:
+            excluded.append({"study_id": study_id, "outcome_id": row.text("outcome_id"), "reason": reason})
+            continue
+        seen.setdefault(study_id, []).append(row)
+        chosen.append(row)
+    return chosen, excluded
+
+
+def check_comparability(
+    analysis: Mapping[str, Any], chosen: Sequence[_Row], labels: Sequence[str]
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, list[str]], list[str]]:
+    """Mixed outcome definitions, time points, comparators or populations among the pooled rows.
+
+    Returns (mixed: dimension -> value -> labels, unknown: dimension -> labels, notes). Rows that
+    differ in a dimension the analysis does not list in ``allow_mixed`` raise :class:`ConfigError`;
+    an empty value is "not recorded", listed but not counted as a difference.
+    """
+    allowed = set(analysis.get("allow_mixed") or [])
+    unknown_keys = allowed - set(COMPARABILITY)
+    if unknown_keys:
+        raise ConfigError(
+            f"analyses: {analysis['id']}: allow_mixed: unknown {sorted(unknown_keys)}; "
+            f"expected some of {', '.join(COMPARABILITY)}"
+        )
+    mixed: dict[str, dict[str, list[str]]] = {}
+    unknown: dict[str, list[str]] = {}
+    notes: list[str] = []
+    undeclared: list[str] = []
+    for dimension, column in COMPARABILITY.items():
+        values: dict[str, list[str]] = {}
+        for row, label in zip(chosen, labels, strict=True):
+            value = row.text(column)
+            if value:
+                values.setdefault(value, []).append(label)
+            else:
+                unknown.setdefault(dimension, []).append(label)
+        if len(values) < 2:
+            continue
+        listing = "; ".join(f"{value}: {', '.join(members)}" for value, members in values.items())
+        if dimension not in allowed:
+            undeclared.append(f"{dimension} ({listing})")
+        mixed[dimension] = values
+        notes.append(f"mixed {dimension} (allowed by allow_mixed): {listing}")
+    if undeclared:
+        dimensions = ", ".join(item.split(" ", 1)[0] for item in undeclared)
+        raise ConfigError(
+            f"analyses: {analysis['id']}: the rows to pool differ in "
+            + " and in ".join(undeclared)
+            + f"; pool them only on purpose, with allow_mixed: [{dimensions}] in the analysis"
+        )
+    if unknown:
+        listing = "; ".join(f"{dimension} for {', '.join(members)}" for dimension, members in unknown.items())
+        notes.append(f"comparability unchecked where not recorded: {listing}")
+    return mixed, unknown, notes
+
+
+def _model_notes(result: SubgroupResult) -> list[str]:
+    notes: list[str] = []
+    for name, model in [("overall", result.overall), *result.groups.items()]:
+        for message in model.messages:
+            if model.pooled:
+                notes.append(f"{name}: {message}")
+    return notes
+
+
+def _subgroup_notes(result: SubgroupResult | None, skipped: Mapping[str, str]) -> list[str]:
+    notes = [
+        f"test for subgroup differences leaves out subgroup {name!r} ({why})" for name, why in skipped.items()
+    ]
+    if result is not None and result.groups and result.test is None:
+        notes.append("test for subgroup differences not run: fewer than two subgroups left to compare")
+    if result is not None and result.test is not None and result.test.all_k1:
+        notes.append(
+            "every subgroup in the test has k = 1: Q-between is the heterogeneity Q among those studies "
+            "and says nothing about differences between roles"
+        )
+    return notes
 
 
 def run_analysis(
@@ -272,35 +656,30 @@ def run_analysis(
 ) -> str:
     """Run one configured analysis; write its JSON and CSV; return a one-line summary."""
     roles = read_job_roles(job_roles_path)
-    effects = _read_rows(effects_path, tuple(names(EFFECT_COLUMNS)))
+    # the first nine columns are the contract every effects.csv has; later ones (multi_arm,
+    # published, comparability ...) are read as empty when an older or hand-made file lacks them
+    effects = _read_rows(effects_path, tuple(names(EFFECT_COLUMNS))[:9])
     measure = str(analysis["measure"]).upper()
     ratio = measure in fx.RATIO_MEASURES
     group_by = analysis.get("group_by", "job_role")
     method = analysis.get("method", "REML")
     ci_method = analysis.get("ci", "z")
-    excluded_ids = set(analysis.get("exclude_studies") or [])
-    chosen: list[_Row] = []
-    excluded: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for row in effects:
-        if row.text("domain") != analysis["domain"] or row.text("measure").upper() != measure:
-            continue
-        study_id = row.text("study_id")
-        reason = ""
-        if row.text("from").startswith(NONE):
-            reason = row.text("from")
-        elif study_id in excluded_ids:
-            reason = "excluded by the analysis (config exclude_studies)"
-        elif study_id in seen:
-            reason = "study already in this analysis (one row per study: no double counting)"
-        if reason:
-            excluded.append({"study_id": study_id, "outcome_id": row.text("outcome_id"), "reason": reason})
-            continue
-        seen.add(study_id)
-        chosen.append(row)
+    options = {
+        "pi": analysis.get("pi", "t"),
+        "hksj_floor": bool(analysis.get("hksj_floor", True)),
+        "hksj_small_k": bool(analysis.get("hksj_small_k", False)),
+    }
+    test_excludes = set(analysis.get("subgroup_test_excludes", SUBGROUP_TEST_EXCLUDES))
+    chosen, excluded = _select(effects, analysis, measure)
     labels = [f"{r.text('study_id')}:{r.text('outcome_id')}" for r in chosen]
-    groups = [_group_label(r.text("job_role"), group_by, roles) for r in chosen]
-    notes: list[str] = []
+    kinds = [_group(r.text("job_role"), group_by, roles) for r in chosen]
+    groups = [label for label, _ in kinds]
+    skipped = {
+        label: "role not reported" if kind == "not_reported" else "combined roles"
+        for label, kind in kinds
+        if kind in test_excludes
+    }
+    mixed, unknown, notes = check_comparability(analysis, chosen, labels)
     result: SubgroupResult | None = None
     if chosen:
         yi = [r.number("yi") for r in chosen]
@@ -314,11 +693,18 @@ def run_analysis(
                 method=method,
                 ci_method=ci_method,
                 tau2_mode=analysis.get("subgroup_tau2", "separate"),
+                test_groups=[g for g in dict.fromkeys(groups) if g not in skipped],
+                **options,
             )
         else:
-            result = SubgroupResult(pool(yi, vi, labels, method=method, ci_method=ci_method), {}, None)
+            result = SubgroupResult(
+                pool(yi, vi, labels, method=method, ci_method=ci_method, **options), {}, None
+            )
         if len(chosen) == 1:
-            notes.append("fewer than two studies: the single study is reported as such, not pooled")
+            notes.insert(0, "a single study: reported as a single study, not pooled (not a meta-analysis)")
+        notes += _model_notes(result)
+        if group_by != "none":
+            notes += _subgroup_notes(result, skipped)
     else:
         notes.append("no study has a usable effect for this domain and measure: nothing to pool")
     data: dict[str, Any] = {
@@ -328,12 +714,25 @@ def run_analysis(
         "scale": "log" if ratio else "natural",
         "method": method,
         "ci_method": ci_method,
+        "pi_method": options["pi"],
+        "hksj_floor": options["hksj_floor"],
+        "hksj_small_k": options["hksj_small_k"],
         "group_by": group_by,
         "subgroup_tau2": analysis.get("subgroup_tau2", "separate"),
         "k": len(chosen),
+        "single_study": len(chosen) == 1,
         "overall": _reported(result.overall, ratio) if result else None,
         "groups": {g: _reported(m, ratio) for g, m in result.groups.items()} if result else {},
-        "subgroup_test": result.test.to_dict() if result and result.test else None,
+        "subgroup_test": {
+            **result.test.to_dict(),
+            "groups": list(result.test.groups),
+            "all_k1": result.test.all_k1,
+        }
+        if result and result.test
+        else None,
+        "subgroup_test_excluded": dict(skipped),
+        "mixed": mixed,
+        "not_recorded": unknown,
         "studies": [],
         "excluded": excluded,
         "notes": notes,
@@ -349,6 +748,7 @@ def run_analysis(
                 "study_id": r.text("study_id"),
                 "outcome_id": r.text("outcome_id"),
                 "group": group,
+                "job_role": r.text("job_role"),
                 "yi": y,
                 "vi": v,
                 "se": se,
@@ -358,7 +758,17 @@ def run_analysis(
                 "weight": float(weights[label]),
                 "from": r.text("from"),
             }
-            data["studies"].append(study)
+            extra = {
+                "published": r.text("published"),
+                "converted": r.text("converted"),
+                "multi_arm": r.text("multi_arm"),
+                "n_int": r.number("n_int"),
+                "n_ctl": r.number("n_ctl"),
+                "n_analysed": r.number("n_analysed"),
+                "adjusted": r.text("adjusted") == "true",
+                "cluster_adjusted": r.text("cluster_adjusted") == "true",
+            }
+            data["studies"].append({**study, **extra})
             rows.append({"row": "study", "label": label, **study})
         for name, model in [*result.groups.items(), ("overall", result.overall)]:
             rows.append(_model_row("subgroup" if name != "overall" else "overall", name, model, ratio))
@@ -370,6 +780,7 @@ def run_analysis(
                     "q": result.test.q,
                     "q_df": result.test.df,
                     "q_p": result.test.p,
+                    "from": "every tested subgroup has k = 1" if result.test.all_k1 else "",
                 }
             )
     for item in excluded:
@@ -378,7 +789,7 @@ def run_analysis(
         )
     write_json(data, json_out)
     table = pd.DataFrame(
-        [{key: _cell(value) for key, value in clean(r).items()} for r in rows],
+        [{key: _cell(value) for key, value in clean(r).items() if key != "job_role"} for r in rows],
         columns=names(META_RESULT_COLUMNS),
         dtype="string",
     )

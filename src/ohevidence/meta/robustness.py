@@ -39,7 +39,6 @@ from ohevidence import effects as fx
 from ohevidence.errors import ConfigError
 from ohevidence.meta.mh import mantel_haenszel, peto
 from ohevidence.meta.model import MetaInputError, MetaResult, meta_regression, pool
-from ohevidence.meta.sensitivity import leave_one_out
 from ohevidence.schema import ROB_COLUMNS, SENSITIVITY_COLUMNS, names, read_table, split_multi
 
 CHECKS: tuple[str, ...] = (
@@ -185,6 +184,9 @@ def study_inputs(
         arms = from_arm_data(source)
         n1, n2 = _number(outcome, "n_int"), _number(outcome, "n_ctl")
         e1, e2 = _number(outcome, "events_int"), _number(outcome, "events_ctl")
+        split_n = _number(effect, "n_ctl")
+        if None not in (e2, n2, split_n) and split_n != n2:  # a shared control split among the arms
+            e2, n2 = e2 * split_n / n2, split_n  # type: ignore[operator]
         counts = (e1, n1, e2, n2) if None not in (e1, n1, e2, n2) else None
         rows.append(
             StudyInput(
@@ -213,13 +215,33 @@ def study_inputs(
     return rows
 
 
+def hksj_options(analysis: Mapping[str, Any]) -> dict[str, bool]:
+    """The analysis's HKSJ guardrails (floor, small k), with the defaults the main analysis uses."""
+    return {
+        "hksj_floor": bool(analysis.get("hksj_floor", True)),
+        "hksj_small_k": bool(analysis.get("hksj_small_k", False)),
+    }
+
+
 def _fit(
-    rows: Sequence[StudyInput], method: str, ci_method: str, yi: Sequence[float] | None = None
+    rows: Sequence[StudyInput],
+    method: str,
+    ci_method: str,
+    yi: Sequence[float] | None = None,
+    options: Mapping[str, bool] | None = None,
 ) -> MetaResult | None:
+    """Pool ``rows`` with the analysis's CI rules (``options``: :func:`hksj_options`)."""
     if not rows:
         return None
     values = [r.yi for r in rows] if yi is None else list(yi)
-    return pool(values, [r.vi for r in rows], [r.label for r in rows], method=method, ci_method=ci_method)  # type: ignore[arg-type]
+    return pool(
+        values,
+        [r.vi for r in rows],
+        [r.label for r in rows],
+        method=method,
+        ci_method=ci_method,  # type: ignore[arg-type]
+        **(options or {}),
+    )
 
 
 @dataclass
@@ -231,11 +253,12 @@ class _Context:
     exclude: Sequence[str]
     rob_recorded: bool
     notes: list[str]
+    options: Mapping[str, bool] = field(default_factory=dict)
 
     def fit(
         self, rows: Sequence[StudyInput], method: str | None = None, ci: str | None = None
     ) -> MetaResult | None:
-        return _fit(rows, method or self.method, ci or self.ci_method)
+        return _fit(rows, method or self.method, ci or self.ci_method, options=self.options)
 
     def subset(self, check: str, label: str, drop: Sequence[bool], why: str) -> list[Variant]:
         """The model without the rows marked in ``drop``; none (and a note) when no row is marked."""
@@ -249,19 +272,17 @@ class _Context:
 
 
 def _leave_one_out(c: _Context) -> list[Variant]:
-    table = leave_one_out(
-        [r.yi for r in c.rows],
-        [r.vi for r in c.rows],
-        [r.label for r in c.rows],
-        method=c.method,
-        ci_method=c.ci_method,  # type: ignore[arg-type]
-    )
-    return [
-        Variant(
-            "leave_one_out", f"without {omitted}", c.fit([r for r in c.rows if r.label != omitted]), [omitted]
-        )
-        for omitted in table["omitted"]
-    ]
+    """The analysis without each study in turn: every row of a multi-arm study leaves together."""
+    studies = list(dict.fromkeys(r.study_id for r in c.rows))
+    if len(studies) < 2:
+        c.notes.append("leave_one_out: not run, the pooled rows come from one study")
+        return []
+    out = []
+    for study in studies:
+        omitted = [r.label for r in c.rows if r.study_id == study]
+        kept = [r for r in c.rows if r.study_id != study]
+        out.append(Variant("leave_one_out", f"without {study}", c.fit(kept), omitted))
+    return out
 
 
 def _fixed_vs_random(c: _Context) -> list[Variant]:
@@ -315,6 +336,7 @@ def _crude_vs_adjusted(c: _Context) -> list[Variant]:
         [r.label for r in c.rows],
         method=c.method,
         ci_method=c.ci_method,  # type: ignore[arg-type]
+        **c.options,
     )
     note = "adjusted estimate replaced by the crude one from arm data: " + ", ".join(r.label for r in swapped)
     return [*out, Variant(check, "crude estimates from arm data", model, [], note)]
@@ -348,11 +370,17 @@ def run_checks(
     ci_method: str = "z",
     exclude: Sequence[str] = DEFAULT_EXCLUDE,
     rob_recorded: bool = False,
+    options: Mapping[str, bool] | None = None,
 ) -> tuple[list[Variant], list[str]]:
-    """Every configured check (in ``CHECKS`` order) as variants, and notes for checks that could not run."""
+    """Every configured check (in ``CHECKS`` order) as variants, and notes for checks that could not run.
+
+    ``options`` are the analysis's HKSJ guardrails (:func:`hksj_options`), applied to every refit.
+    """
     if len(rows) < 2:
         return [], [f"k = {len(rows)}: no sensitivity analysis (nothing was pooled)"]
-    context = _Context(rows, measure.upper(), method, ci_method, exclude, rob_recorded, [])
+    context = _Context(
+        rows, measure.upper(), method, ci_method, exclude, rob_recorded, [], dict(options or {})
+    )
     runners = {
         "leave_one_out": _leave_one_out,
         "fixed_vs_random": _fixed_vs_random,
@@ -545,9 +573,17 @@ def sensitivity_report(
             f"analyses: {analysis.get('id')}: sensitivity: {unknown[0]!r} is not one of {', '.join(CHECKS)}"
         )
     exclude = list(analysis.get("sensitivity_exclude", DEFAULT_EXCLUDE))
-    main = _fit(rows, method, ci_method)
+    options = hksj_options(analysis)
+    main = _fit(rows, method, ci_method, options=options)
     variants, notes = run_checks(
-        rows, measure, checks, method=method, ci_method=ci_method, exclude=exclude, rob_recorded=rob_recorded
+        rows,
+        measure,
+        checks,
+        method=method,
+        ci_method=ci_method,
+        exclude=exclude,
+        rob_recorded=rob_recorded,
+        options=options,
     )
     notes.extend(_drift(meta, main))
     regression = None

@@ -135,7 +135,7 @@ def _tables(args: argparse.Namespace) -> int:
     outputs = {
         "characteristics_by_role.csv": tables.characteristics(studies, roles),
         "summary_of_findings.csv": tables.summary_of_findings(
-            args.meta, index_by(outcomes, "study_id", "outcome_id")
+            args.meta, index_by(outcomes, "study_id", "outcome_id"), tables.read_grade(args.grade)
         ),
         "economic_evidence.csv": tables.economic_evidence(
             outcomes, index_by(effects, "study_id", "outcome_id"), index_by(studies, "study_id")
@@ -341,6 +341,11 @@ def register(stages: Any) -> None:
     tab.add_argument("--case-studies", default=f"{curated}/case_studies.csv")
     tab.add_argument("--job-roles", default=f"{curated}/job_roles.yaml")
     tab.add_argument("--agreement", required=True, help="results/screening/agreement.json")
+    tab.add_argument(
+        "--grade",
+        default=f"{curated}/grade.csv",
+        help="GRADE judgements per analysis (optional; absent = 'not assessed')",
+    )
     tab.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json")
     tab.add_argument("--out-dir", required=True)
     tab.set_defaults(func=_tables)

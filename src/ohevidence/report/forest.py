@@ -5,9 +5,18 @@ on the right under a header such as "Hazard Ratio / IV, Random, 95% CI". Squares
 (area ∝ weight), whiskers end in arrows when the CI runs off the axis, ratios sit on a log axis, and
 "Favours intervention" / "Favours control" are placed by the outcome's direction (``higher_is_better``
 in outcomes.csv). Each job role gets its subtotal diamond with RevMan's heterogeneity and overall-effect
-lines; then the total diamond, an optional prediction-interval bar and the test for subgroup
-differences. Studies of the analysis' domain and measure with no usable estimate are listed under their
-role as "no estimate (status; reason)" so the gap is visible.
+lines; then the total diamond, an optional prediction-interval bar (the engine's: t on k − 2 df and
+none below three studies by default, or metafor's z-based one when the analysis asks for ``pi: z``;
+the bar is drawn from three studies up either way) and the test for subgroup differences. Studies
+of the analysis' domain and measure with no usable estimate are listed under their role as "no
+estimate (status; reason)" so the gap is visible; a review's pooled estimate as "not pooled:
+includes <its trials in this table>" with the review's printed estimate.
+
+A study's effect and CI are printed as published when the engine used them unchanged; rows whose
+CI was converted (an 80% CI, a re-signed estimate, a split shared control, a design effect) print
+the 95% CI the engine used and a footnote says from what. Arm data beside a trial's own (adjusted)
+estimate are footnoted as descriptive. The analysis' notes (small-k cautions, mixed outcome
+definitions, subgroups left out of the test) are printed as footnotes.
 
 Every number comes from the meta-analysis outputs (results/meta/<id>.json); nothing is re-estimated.
 The one derived quantity is I² of the test for subgroup differences, (Q − df)/Q (Higgins 2003), which
@@ -22,9 +31,10 @@ rows lay out without overlaps.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +103,7 @@ class StudyEstimate:
     ci_high: float
     weight: float  # % in the overall model
     arms: ArmData = ArmData()
+    published: bool = False  # estimate and CI printed as published
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,7 @@ class SubgroupTest:
     q: float
     df: int
     p: float
+    all_k1: bool = False
 
     @property
     def i2(self) -> float:
@@ -159,7 +171,7 @@ class SubgroupTest:
     def line(self) -> str:
         return (
             f"Test for subgroup differences: Chi² = {self.q:.2f}, df = {self.df} ({format_p(self.p)}), "
-            f"I² = {self.i2:.1f}%"
+            f"I² = {self.i2:.1f}%" + (" (every subgroup k = 1: not informative)" if self.all_k1 else "")
         )
 
 
@@ -194,14 +206,23 @@ class ForestData:
 
     @property
     def arm_kind(self) -> str:
-        if self.measure in BINARY_MEASURES:
-            return "binary"
-        if self.measure in CONTINUOUS_MEASURES:
-            return "continuous"
-        return "total"
+        return _arm_kind(self.measure)
 
     def all_studies(self) -> list[StudyEstimate]:
         return [s for g in self.subgroups for s in g.studies]
+
+
+def _arm_kind(measure: str) -> str:
+    if measure in BINARY_MEASURES:
+        return "binary"
+    if measure in CONTINUOUS_MEASURES:
+        return "continuous"
+    return "total"
+
+
+def _count(value: Any) -> str:
+    number = _num(value)
+    return "" if number is None else f"{number:g}"
 
 
 def _num(value: Any) -> float | None:
@@ -228,8 +249,54 @@ def _pooled(model: Mapping[str, Any], ci_method: str) -> Pooled:
         i2=_num(model.get("i2")),
         stat=_num(model.get("stat")),
         p=_num(model.get("p")),
-        stat_name="t" if ci_method == "hksj" and bool(model.get("pooled", True)) else "Z",
+        stat_name="t"
+        if str(model.get("ci_method") or ci_method) == "hksj" and bool(model.get("pooled", True))
+        else "Z",
     )
+
+
+_PUBLISHED = re.compile(r"^(\S+) \[(\S+), (\S+)\] \((\d+(?:\.\d+)?)% CI\)$")
+
+
+def published_ci(text: str) -> tuple[float, float, float] | None:
+    """(estimate, low, high) of effects.csv ``published`` when it is a 95% CI; None otherwise."""
+    match = _PUBLISHED.match(text.strip())
+    if not match or abs(float(match.group(4)) - 95) > 1e-9:
+        return None
+    return float(match.group(1)), float(match.group(2)), float(match.group(3))
+
+
+def _from_arm_data(source: str) -> bool:
+    return source.startswith(("2x2 counts", "arm means", "Hedges' g", "ratio of arm means", "events/"))
+
+
+def _arms_shown(arms: ArmData, kind: str) -> bool:
+    if kind == "binary":
+        return bool(arms.events_int or arms.events_ctl)
+    if kind == "continuous":
+        return bool(arms.mean_int or arms.mean_ctl)
+    return False
+
+
+def _study_notes(label: str, study: Mapping[str, Any], arms: ArmData, kind: str) -> list[str]:
+    """Footnotes for one study row: a converted CI, crude arm data beside the trial's own estimate."""
+    notes = []
+    if study.get("converted"):
+        notes.append(f"{label}: {study['converted']}.")
+    if _arms_shown(arms, kind) and not _from_arm_data(str(study.get("from", ""))):
+        which = " and ".join(
+            word
+            for word, on in (
+                ("adjusted", study.get("adjusted")),
+                ("cluster-adjusted", study.get("cluster_adjusted")),
+            )
+            if on
+        )
+        notes.append(
+            f"{label}: arm data shown are crude (descriptive); the effect is the trial's own "
+            f"{which + ' ' if which else ''}estimate, not computed from them."
+        )
+    return notes
 
 
 def group_of(job_role: str, group_by: str, roles: Mapping[str, Mapping[str, str]]) -> str:
@@ -287,25 +354,58 @@ def build_forest_data(
     for name in meta.get("groups") or {}:
         subgroup(name)
     used_outcomes = []
-    for study in meta.get("studies") or []:
-        outcome = outcomes.get((study["study_id"], study["outcome_id"]))
+    footnotes: list[str] = []
+    entries = meta.get("studies") or []
+    repeated = {s["study_id"] for s in entries if sum(t["study_id"] == s["study_id"] for t in entries) > 1}
+    for study in entries:
+        outcome_ids = str(study["outcome_id"]).split("+")
+        outcome = outcomes.get((study["study_id"], outcome_ids[0]))
         used_outcomes.append(outcome or {})
+        label = study_label(study["study_id"], studies)
+        if study["study_id"] in repeated:  # arms of a multi-arm trial: name the arm by its role
+            arm_roles = split_multi(study.get("job_role", ""))
+            label += (
+                " — " + (" + ".join(role_label(r, roles) for r in arm_roles) or study["outcome_id"]) + " arm"
+            )
+        arms = _arms(outcome if len(outcome_ids) == 1 else None)
+        if study.get("multi_arm"):  # the n behind the effect: split control or combined arms
+            arms = replace(arms, n_int=_count(study.get("n_int")), n_ctl=_count(study.get("n_ctl")))
+        shown = published_ci(str(study.get("published") or "")) if not study.get("converted") else None
+        estimate, low, high = shown or (
+            float(study["estimate"]),
+            float(study["ci_low"]),
+            float(study["ci_high"]),
+        )
         subgroup(study.get("group") or "not reported").studies.append(
             StudyEstimate(
-                label=study_label(study["study_id"], studies),
-                estimate=float(study["estimate"]),
-                ci_low=float(study["ci_low"]),
-                ci_high=float(study["ci_high"]),
+                label=label,
+                estimate=estimate,
+                ci_low=low,
+                ci_high=high,
                 weight=float(study["weight"]),
-                arms=_arms(outcome),
+                arms=arms,
+                published=shown is not None,
             )
         )
-    footnotes: list[str] = []
+        footnotes += _study_notes(label, study, arms, _arm_kind(measure))
     for item in meta.get("excluded") or []:
         reason = str(item.get("reason", ""))
         study_id = str(item.get("study_id", ""))
         row = studies.get(study_id) or {}
-        if reason.startswith("none"):
+        if reason.startswith("none: pooled review estimate"):
+            # a review's pooled estimate has numbers: say why it is not pooled, and show them
+            outcome = outcomes.get((study_id, str(item.get("outcome_id", "")))) or {}
+            included = [study_label(s, studies) for s in split_multi(row.get("included_studies", ""))]
+            text = "not pooled: " + (
+                f"includes {', '.join(included)}" if included else "a review's pooled estimate"
+            )
+            if outcome.get("estimate") and outcome.get("ci_low") and outcome.get("ci_high"):
+                text += (
+                    f" (review estimate {outcome['estimate']} [{outcome['ci_low']}, {outcome['ci_high']}])"
+                )
+            name = group_of(row.get("job_role", ""), group_by, roles)
+            subgroup(name).no_estimate.append(NoEstimate(study_label(study_id, studies), text))
+        elif reason.startswith("none"):
             # no usable estimate: listed under its role so the gap shows
             why = reason.split(":", 1)[1].split("(")[0].strip() if ":" in reason else reason
             status = row.get("status", "") or "status unknown"
@@ -318,12 +418,22 @@ def build_forest_data(
                 f"Not shown: {study_label(study_id, studies)}, {item.get('outcome_id', '')}: {reason}."
             )
     for name, model in (meta.get("groups") or {}).items():
-        groups[name].subtotal = _pooled(model, ci_method)
+        subtotal = _pooled(model, ci_method)
+        members = groups[name].studies
+        if not subtotal.pooled and len(members) == 1 and members[0].published:
+            # a subgroup of one study is that study: print it as published, like its row
+            only = members[0]
+            subtotal = replace(subtotal, estimate=only.estimate, ci_low=only.ci_low, ci_high=only.ci_high)
+        groups[name].subtotal = subtotal
     overall = _pooled(meta["overall"], ci_method) if meta.get("overall") else None
     if overall is not None and not prediction_interval:
         overall = Pooled(**{**overall.__dict__, "pi_low": None, "pi_high": None})
     test = meta.get("subgroup_test")
-    subgroup_test = SubgroupTest(float(test["q"]), int(test["df"]), float(test["p"])) if test else None
+    subgroup_test = (
+        SubgroupTest(float(test["q"]), int(test["df"]), float(test["p"]), bool(test.get("all_k1")))
+        if test
+        else None
+    )
     left, right, notes = _favours(used_outcomes)
     method = str(meta.get("method", "REML"))
     model_note = (
@@ -331,11 +441,23 @@ def build_forest_data(
         if method.upper() in FIXED_METHODS
         else f"Random-effects model: τ² by {method}; "
         + (
-            "Hartung-Knapp-Sidik-Jonkman (t) CIs for pooled estimates."
+            "Hartung-Knapp-Sidik-Jonkman (t) CIs for pooled estimates"
+            + (", variance scale floored at 1" if meta.get("hksj_floor") else "")
+            + ("" if meta.get("hksj_small_k") else "; z-based CIs for totals of fewer than 3 studies")
+            + "."
             if ci_method == "hksj"
             else "z-based CIs."
         )
+        + (
+            " Prediction interval: t with k − 2 df (none below 3 studies)."
+            if meta.get("pi_method", "z") == "t"
+            else " Prediction interval: metafor's z-based interval."
+        )
     )
+    if any(s.published for g in groups.values() for s in g.studies):
+        footnotes.insert(
+            0, "Study effects and CIs are printed as published unless a footnote says otherwise."
+        )
     footnotes = [
         model_note,
         "Weights are from the overall model.",
@@ -343,6 +465,8 @@ def build_forest_data(
         *footnotes,
         *map(str, meta.get("notes") or []),
     ]
+    if meta.get("single_study"):
+        footnotes.insert(0, "A single study: reported as a single study, not a meta-analysis.")
     return ForestData(
         analysis_id=str(meta["analysis_id"]),
         measure=measure,
@@ -473,7 +597,7 @@ def _total(values: Sequence[str]) -> str:
     if not values or any(not v for v in values):
         return ""
     try:
-        return str(sum(int(v) for v in values))
+        return f"{sum(float(v) for v in values):g}"
     except ValueError:
         return ""
 
@@ -541,13 +665,19 @@ def _build_rows(data: ForestData) -> tuple[list[_Row], list[_Row]]:
                 )
             rows.append(_Row("blank"))
     tail: list[_Row] = []
-    if data.overall is not None:
+    if data.overall is not None and not data.overall.pooled:
+        if rows and rows[-1].kind != "blank":
+            rows.append(_Row("blank"))
+        rows.append(_Row("total", {"study": "Total", "effect": "Not pooled (single study)"}, bold=True))
+        tail.append(_Row("stat", span="Test for overall effect: Not applicable (single study, not pooled)"))
+    elif data.overall is not None:
         if rows and rows[-1].kind != "blank":
             rows.append(_Row("blank"))
         cells = {"study": "Total (95% CI)", **totals(data.all_studies())}
         cells["effect"] = _effect_text(data.overall.estimate, data.overall.ci_low, data.overall.ci_high)
         rows.append(_Row("total", cells, bold=True, pooled=data.overall))
-        # a prediction interval needs t on k - 2 df: drawn from three studies up
+        # the engine gives a t(k - 2) interval only from three studies up; a z-based one (pi: z)
+        # exists for k = 2 but is not drawn either
         if (
             data.overall.pi_low is not None
             and data.overall.pi_high is not None

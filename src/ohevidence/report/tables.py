@@ -2,8 +2,10 @@
 
 * characteristics of included studies by job role (a study delivered by two professions is listed
   under each);
-* summary of findings per analysis (k, participants, pooled effect with CI and PI, heterogeneity,
-  subgroup test, GRADE certainty when the curated outcomes give one);
+* summary of findings per analysis (k, participants analysed where known, pooled effect with CI and
+  PI, heterogeneity, subgroup test, the analysis' cautions (small k, mixed definitions), and the GRADE
+  judgements of data/curated/grade.csv: risk of bias, inconsistency, indirectness, imprecision,
+  publication bias and certainty; "not assessed" when no judgement is recorded, never inferred);
 * economic evidence: curated outcomes of domain ``cost`` with their effect from effects.csv;
 * workforce strategies: the network case studies grouped by the roles they name;
 * the brief's trials (studies whose ``job_role_detail`` quotes the brief) with status and what the
@@ -21,13 +23,33 @@ from typing import Any
 
 import pandas as pd
 
+from ohevidence.curated import Problem, check_cells, check_unique, read_rows
+from ohevidence.errors import InputError
 from ohevidence.report.common import format_number, read_json, role_label, study_label
 from ohevidence.report.forest import MEASURE_NAMES
-from ohevidence.schema import split_multi
+from ohevidence.schema import GRADE_COLUMNS, GRADE_DOMAINS, split_multi
 
-# GRADE certainty columns read from outcomes.csv when a reviewer adds one (first found wins).
-GRADE_COLUMNS: tuple[str, ...] = ("grade_certainty", "certainty", "grade")
 BRIEF_MARK = "brief:"
+NOT_ASSESSED = "not assessed"
+
+
+def read_grade(path: str | Path | None) -> dict[str, dict[str, str]]:
+    """GRADE judgements by analysis_id from the optional grade.csv; {} when the file is absent."""
+    if path is None or not Path(path).exists():
+        return {}
+    problems: list[Problem] = []
+    rows = read_rows(Path(path), GRADE_COLUMNS, problems)
+    problems += check_cells(str(path), rows, GRADE_COLUMNS) + check_unique(str(path), rows, ["analysis_id"])
+    if problems:
+        first = problems[0]
+        raise InputError(
+            path,
+            f"{first.value!r}",
+            line=first.line or None,
+            column=None if first.column == "-" else first.column,
+            expected=f"{first.expected} ({len(problems)} problem(s) in all)",
+        )
+    return {row.cells["analysis_id"].strip(): row.cells for row in rows}
 
 
 def characteristics(
@@ -65,29 +87,55 @@ def characteristics(
     return frame.sort_values(["job_role", "study_id"], kind="stable").reset_index(drop=True)
 
 
-def _participants(meta: Mapping[str, Any], outcomes: Mapping[tuple[str, str], Mapping[str, str]]) -> str:
-    total, missing = 0, 0
-    for study in meta.get("studies") or []:
-        row = outcomes.get((study["study_id"], study["outcome_id"])) or {}
-        try:
-            total += int(row.get("n_int", "")) + int(row.get("n_ctl", ""))
-        except ValueError:
+def _participants(
+    meta: Mapping[str, Any], outcomes: Mapping[tuple[str, str], Mapping[str, str]]
+) -> tuple[str, str]:
+    """(participants, basis): analysed n where the source states it, else the arm n behind the effect.
+
+    The arm n come from the analysis JSON (after splitting a shared control, so a multi-arm trial's
+    control is counted once), else from outcomes.csv; a study's n_analysed is counted once.
+    """
+    total, missing = 0.0, 0
+    analysed: list[str] = []
+    counted: set[str] = set()
+    studies = meta.get("studies") or []
+    for study in studies:
+        sid = study["study_id"]
+        if study.get("n_analysed") is not None:
+            if sid not in counted:
+                total += float(study["n_analysed"])
+                analysed.append(sid)
+            counted.add(sid)
+            continue
+        n_int, n_ctl = study.get("n_int"), study.get("n_ctl")
+        if n_int is None or n_ctl is None:
+            row = outcomes.get((sid, str(study["outcome_id"]).split("+")[0])) or {}
+            n_int, n_ctl = row.get("n_int") or None, row.get("n_ctl") or None
+        if n_int is None or n_ctl is None:
             missing += 1
+            continue
+        total += float(n_int) + float(n_ctl)
+    text = f"{total:g}"
     if missing:
-        return f"{total} (n not reported by {missing} of {len(meta.get('studies') or [])} studies)"
-    return str(total)
+        text += f" (n not reported by {missing} of {len(studies)} studies)"
+    basis = "arm n as extracted (analysed or randomised: see outcomes.csv notes)"
+    if analysed:
+        basis = f"analysed n for {', '.join(analysed)}; " + basis + " for the others"
+    return text, basis
 
 
 def summary_of_findings(
-    meta_files: Sequence[str | Path], outcomes: Mapping[tuple[str, str], Mapping[str, str]]
+    meta_files: Sequence[str | Path],
+    outcomes: Mapping[tuple[str, str], Mapping[str, str]],
+    grade: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     rows = []
     for path in meta_files:
         meta = read_json(path)
         overall = meta.get("overall") or {}
         reported = overall.get("reported") or {}
-        used = [outcomes.get((s["study_id"], s["outcome_id"])) or {} for s in meta.get("studies") or []]
-        grades = sorted({row.get(c, "") for row in used for c in GRADE_COLUMNS if row.get(c)})
+        judged = (grade or {}).get(str(meta["analysis_id"])) or {}
+        participants, basis = _participants(meta, outcomes) if meta.get("studies") else ("0", "")
         test = meta.get("subgroup_test") or {}
         heterogeneity = ""
         if overall.get("pooled") and overall.get("q") is not None:
@@ -108,7 +156,8 @@ def summary_of_findings(
                 "analysis_id": meta["analysis_id"],
                 "outcome": f"{meta['domain'].replace('_', ' ')} ({meta['measure']})",
                 "k": str(meta.get("k", 0)),
-                "participants": _participants(meta, outcomes) if meta.get("studies") else "0",
+                "participants": participants,
+                "participants_basis": basis,
                 "effect": effect
                 + ("" if overall.get("pooled", False) or not effect else " (single study, not pooled)"),
                 "estimate": format_number(reported.get("estimate"), 4),
@@ -116,14 +165,18 @@ def summary_of_findings(
                 "ci_high": format_number(reported.get("ci_high"), 4),
                 "pi": ""
                 if reported.get("pi_low") is None or int(meta.get("k", 0)) < 3
-                else f"[{format_number(reported['pi_low'])}, {format_number(reported['pi_high'])}]",
+                else f"[{format_number(reported['pi_low'])}, {format_number(reported['pi_high'])}]"
+                + (" (t, k - 2 df)" if meta.get("pi_method") == "t" else " (z)"),
                 "heterogeneity": heterogeneity,
                 "subgroup_test": ""
                 if not test
                 else f"Q = {format_number(test.get('q'))}, df = {test.get('df')}, "
                 f"P = {format_number(test.get('p'), 3)}",
                 "model": f"{meta.get('method')}, CI {meta.get('ci_method')}",
-                "certainty": "; ".join(grades) or "not assessed",
+                **{domain: judged.get(domain, "") or NOT_ASSESSED for domain in GRADE_DOMAINS},
+                "certainty": judged.get("certainty", "") or NOT_ASSESSED,
+                "grade_reasons": judged.get("reasons", ""),
+                "cautions": " | ".join(map(str, meta.get("notes") or [])),
                 "excluded": "; ".join(
                     f"{e['study_id']}:{e['outcome_id']} ({e['reason']})" for e in meta.get("excluded") or []
                 ),
