@@ -237,7 +237,7 @@ def test_leave_one_out_leaves_a_multi_arm_study_out_whole() -> None:
 
 
 def test_sensitivity_refits_apply_the_analysis_hksj_guardrails() -> None:
-    """With ci: hksj, a k = 2 refit falls back to z (HKSJ refused below 3 studies), as the main analysis does."""
+    """With ci: hksj, a k = 2 refit uses z (HKSJ refused below 3 studies), as the main analysis does."""
     rows = [_row("A", "x", 0.2, 0.04), _row("B", "x", 0.9, 0.05), _row("C", "x", 0.3, 0.03)]
     variants, _ = run_checks(rows, "MD", ["leave_one_out"], method="DL", ci_method="hksj", options={})
     loose = variants[0].model
