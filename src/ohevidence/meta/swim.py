@@ -31,18 +31,9 @@ import pandas as pd
 from scipy import stats
 
 from ohevidence import effects as fx
-from ohevidence.schema import split_multi
+from ohevidence.schema import OUTCOME_DOMAINS, split_multi
 
-DOMAIN_ORDER: tuple[str, ...] = (
-    "return_to_work",
-    "sickness_absence",
-    "work_ability",
-    "presenteeism",
-    "job_retention",
-    "pain",
-    "function",
-    "cost",
-)
+DOMAIN_ORDER: tuple[str, ...] = OUTCOME_DOMAINS  # columns of the effect direction plot
 BENEFIT, HARM, NO_CLEAR, MIXED, NONE = "benefit", "harm", "no clear change", "mixed", "no direction"
 AGREEMENT = 0.70  # Thomson & Thomas: a direction when >= 70% of a study's outcomes in a domain share it
 NOT_REPORTED = "not reported"
