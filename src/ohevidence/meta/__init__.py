@@ -1,4 +1,4 @@
-"""Meta-analysis: pooling, heterogeneity, subgroups, meta-regression, sensitivity and small-study tests.
+"""Meta-analysis: pooling, heterogeneity, subgroups, meta-regression, three-level models, sensitivity, bias.
 
 See :mod:`ohevidence.meta.model` for the conventions (metafor's) the numbers follow.
 """
@@ -16,6 +16,7 @@ from ohevidence.meta.model import (
     pool,
     single_study,
 )
+from ohevidence.meta.multilevel import ThreeLevelResult, three_level
 from ohevidence.meta.sensitivity import cumulative, leave_one_out
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 
@@ -27,6 +28,7 @@ __all__ = [
     "MetaResult",
     "RegressionResult",
     "SubgroupResult",
+    "ThreeLevelResult",
     "begg_test",
     "cumulative",
     "egger_test",
@@ -37,5 +39,6 @@ __all__ = [
     "pool",
     "single_study",
     "subgroup_analysis",
+    "three_level",
     "trim_and_fill",
 ]

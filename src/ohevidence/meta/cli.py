@@ -9,6 +9,7 @@ from typing import Any
 from ohevidence.errors import InputError
 from ohevidence.meta.io import pool_json, read_effects_csv, write_json
 from ohevidence.meta.model import CI_METHODS, ESTIMATORS, PI_METHODS, MetaInputError, MetaResult, pool
+from ohevidence.meta.multilevel import TESTS, three_level
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 from ohevidence.schema import MULTI_ARM_METHODS
 
@@ -27,7 +28,45 @@ def _warnings(result: SubgroupResult) -> list[str]:
     return seen
 
 
+def _pool_three_level(args: argparse.Namespace) -> int:
+    """`meta pool --three-level`: effects within clusters (the --cluster column) by REML."""
+    if args.by or args.method != "REML" or args.ci != "z":
+        raise InputError(
+            args.input,
+            "--three-level fits one REML model with z or t tests (--test): "
+            "it takes no --by, --method other than REML or --ci hksj",
+        )
+    rows = read_effects_csv(args.input, by=None, cluster=args.cluster)
+    assert rows.clusters is not None
+    try:
+        result = three_level(rows.yi, rows.vi, rows.clusters, rows.labels, test=args.test, level=args.level)
+    except MetaInputError as exc:
+        raise InputError(args.input, str(exc)) from exc
+    data = result.to_dict()
+    data["warnings"] = list(result.messages)
+    write_json(data, args.json)
+    log.info(
+        "%s (three-level REML, clusters = %s): k = %d in %d clusters, estimate %.4f [%.4f, %.4f], "
+        "σ²_between %s, σ²_within %s -> %s",
+        args.input,
+        args.cluster,
+        result.k,
+        result.clusters,
+        result.estimate,
+        result.ci_low[0],
+        result.ci_high[0],
+        "n/a" if result.sigma2_between is None else f"{result.sigma2_between:.4f}",
+        "n/a" if result.sigma2_within is None else f"{result.sigma2_within:.4f}",
+        args.json,
+    )
+    for message in result.messages:
+        log.warning("%s", message)
+    return 0
+
+
 def _pool(args: argparse.Namespace) -> int:
+    if args.three_level:
+        return _pool_three_level(args)
     rows = read_effects_csv(args.input, by=args.by)
     try:
         if rows.groups is not None:
@@ -159,6 +198,18 @@ def register(stages: Any) -> None:
         choices=["separate", "common"],
         default="separate",
         help="separate τ² per subgroup + Q-between (RevMan/meta) or one common τ² + QM (metafor)",
+    )
+    pool_.add_argument(
+        "--three-level",
+        action="store_true",
+        help="dependent effects: three-level REML model, effects within the --cluster column's clusters "
+        "(metafor rma.mv(yi, vi, random = ~ 1 | cluster/effect)), with CR1 and CR2 cluster-robust SEs",
+    )
+    pool_.add_argument(
+        "--cluster", default="study", help="with --three-level: column naming each effect's cluster (study)"
+    )
+    pool_.add_argument(
+        "--test", choices=TESTS, default="z", help="with --three-level: z (default) or t on k - p df"
     )
     pool_.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     pool_.add_argument("--json", required=True, help="output JSON")

@@ -28,6 +28,7 @@ class EffectRows:
     vi: np.ndarray
     groups: list[str] | None
     lines: list[int]
+    clusters: list[str] | None = None
 
 
 def _number(path: Path, line: int, column: str, text: str, *, positive: bool = False) -> float:
@@ -53,16 +54,27 @@ def _number(path: Path, line: int, column: str, text: str, *, positive: bool = F
 
 
 def read_effects_csv(
-    path: str | Path, *, study: str = "study", yi: str = "yi", vi: str = "vi", by: str | None = None
+    path: str | Path,
+    *,
+    study: str = "study",
+    yi: str = "yi",
+    vi: str = "vi",
+    by: str | None = None,
+    cluster: str | None = None,
 ) -> EffectRows:
-    """Read ``study, yi, vi`` (and the grouping column) from a CSV; bad cells name file, line, column."""
+    """Read ``study, yi, vi`` (and grouping/cluster columns) from a CSV; bad cells name file, line, column.
+
+    ``cluster`` names the column whose rows share a cluster (several effects of one study, for the
+    three-level model); it may be ``study`` itself.
+    """
     path = Path(path)
     handle = io.StringIO(read_text(path), newline="")  # UTF-8/UTF-16 with BOM, or Windows-1252
-    labels, ys, vs, groups, lines = [], [], [], [], []
+    labels, ys, vs, groups, lines, clusters = [], [], [], [], [], []
     with handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
-        required = [study, yi, vi] + ([by] if by else [])
+        extra = ([by] if by else []) + ([cluster] if cluster else [])
+        required = list(dict.fromkeys([study, yi, vi, *extra]))
         require_columns(path, header, required)
         for raw in reader:
             line = reader.line_num
@@ -82,10 +94,19 @@ def read_effects_csv(
                         path, "empty subgroup", line=line, column=by, expected="a subgroup label"
                     )
                 groups.append(group)
+            if cluster:
+                name = (row[cluster] or "").strip()
+                if not name:
+                    raise InputError(
+                        path, "empty cluster", line=line, column=cluster, expected="a cluster (study) label"
+                    )
+                clusters.append(name)
             lines.append(line)
     if not labels:
         raise InputError(path, "no studies", line=2, expected="at least one data row")
-    return EffectRows(labels, np.array(ys), np.array(vs), groups if by else None, lines)
+    return EffectRows(
+        labels, np.array(ys), np.array(vs), groups if by else None, lines, clusters if cluster else None
+    )
 
 
 def clean(value: Any) -> Any:
