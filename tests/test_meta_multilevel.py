@@ -186,3 +186,65 @@ def test_multilevel_oracle_script_is_recorded() -> None:
     ref = oracle("konstantopoulos2011")
     assert ref["metafor"] == "3.8.1" and "rma.mv(yi, vi, random = ~ 1 | district/school" in ref["code"]
     assert (META / "multilevel_oracle.R").is_file()
+
+
+def _effects_with_dependent_rows(path: Path) -> Path:
+    """Invented effects.csv: studies S1 and S2 report two outcomes each of one domain and measure."""
+    from ohevidence.schema import EFFECT_COLUMNS, names
+
+    rows = [
+        ("S1", "o1", 0.30, 0.02),
+        ("S1", "o2", 0.45, 0.03),
+        ("S2", "o1", -0.05, 0.04),
+        ("S2", "o2", 0.10, 0.02),
+        ("S3", "o1", 0.60, 0.05),
+        ("S4", "o1", 0.20, 0.03),
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                "study_id": s,
+                "outcome_id": o,
+                "domain": "work_ability",
+                "measure": "SMD",
+                "job_role": "physiotherapist",
+                "yi": y,
+                "vi": v,
+                "se": v**0.5,
+                "from": "reported estimate",
+            }
+            for s, o, y, v in rows
+        ],
+        columns=names(EFFECT_COLUMNS),
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("dependent", ["one_per_study", "three_level"])
+def test_dependent_three_level_analysis_reports_the_multilevel_model(tmp_path: Path, dependent: str) -> None:
+    """`dependent: three_level` adds the three-level fit of every row; the main analysis stays one per study."""
+    from ohevidence.meta.pipeline import run_analysis
+
+    effects = _effects_with_dependent_rows(tmp_path / "effects.csv")
+    roles = Path(__file__).resolve().parent / "data" / "meta_pipeline" / "job_roles.yaml"
+    analysis = {"id": "wa", "domain": "work_ability", "measure": "SMD", "dependent": dependent}
+    run_analysis(
+        analysis, effects, tmp_path / "studies.csv", roles, tmp_path / "wa.json", tmp_path / "wa.csv"
+    )
+    data = json.loads((tmp_path / "wa.json").read_text())
+    assert data["k"] == 4  # one row per study in the main model
+    if dependent == "one_per_study":
+        assert data["three_level"] is None
+        return
+    expected = three_level(
+        [0.30, 0.45, -0.05, 0.10, 0.60, 0.20],
+        [0.02, 0.03, 0.04, 0.02, 0.05, 0.03],
+        ["S1", "S1", "S2", "S2", "S3", "S4"],
+    )
+    block = data["three_level"]
+    assert block["k"] == 6 and block["clusters"] == 4
+    assert block["estimate"] == pytest.approx(expected.estimate, rel=1e-9)
+    assert block["se"] == pytest.approx(float(expected.se[0]), rel=1e-9)
+    assert set(block["robust"]) == {"CR1", "CR2"}
+    assert any(n.startswith("three-level model (REML, 6 effects within 4 studies)") for n in data["notes"])

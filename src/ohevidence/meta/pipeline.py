@@ -39,7 +39,8 @@ from ohevidence import effects as fx
 from ohevidence.curated import load_job_roles
 from ohevidence.errors import ConfigError, InputError, require_columns
 from ohevidence.meta.io import clean, write_json
-from ohevidence.meta.model import MetaResult, pool
+from ohevidence.meta.model import MetaInputError, MetaResult, pool
+from ohevidence.meta.multilevel import three_level
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 from ohevidence.schema import (
     COMPARABILITY,
@@ -575,6 +576,69 @@ def _select(
     return chosen, excluded
 
 
+def _dependent_rows(effects: Sequence[_Row], analysis: Mapping[str, Any], measure: str) -> list[_Row]:
+    """Every usable row of the analysis's domain and measure, several per study allowed (three-level)."""
+    excluded_ids = set(analysis.get("exclude_studies") or [])
+    return [
+        row
+        for row in effects
+        if row.text("domain") == analysis["domain"]
+        and row.text("measure").upper() == measure
+        and not row.text("from").startswith(NONE)
+        and row.text("study_id") not in excluded_ids
+    ]
+
+
+def three_level_block(
+    effects: Sequence[_Row], analysis: Mapping[str, Any], measure: str
+) -> tuple[dict[str, Any] | None, str]:
+    """``dependent: three_level``: the three-level model over all rows (effects within studies).
+
+    Returns (the model's JSON block with the back-transformed estimate, a one-line note). The main
+    analysis stays one row per study; this model lets every row of a study in and models their
+    dependence (Cochrane Handbook 10.4.4.4 / 23.3.6; metafor ``rma.mv(random = ~ 1 | study/effect)``).
+    """
+    rows = _dependent_rows(effects, analysis, measure)
+    studies = list(dict.fromkeys(r.text("study_id") for r in rows))
+    if len(rows) < 3 or len(studies) < 2:
+        return None, (
+            f"three-level model not fitted: {len(rows)} effect(s) from {len(studies)} study(ies) "
+            "(needs at least 3 effects from 2 studies)"
+        )
+    yi = [r.number("yi") for r in rows]
+    vi = [r.number("vi") for r in rows]
+    labels = [f"{r.text('study_id')}:{r.text('outcome_id')}" for r in rows]
+    try:
+        model = three_level(
+            yi,  # type: ignore[arg-type]
+            vi,  # type: ignore[arg-type]
+            [r.text("study_id") for r in rows],
+            labels,
+            robust=("CR1", "CR2") if len(studies) > 2 else (),
+        )
+    except MetaInputError as exc:
+        return None, f"three-level model not fitted: {exc}"
+    ratio = measure in fx.RATIO_MEASURES
+    block = model.to_dict()
+    block["effects"] = labels
+    block["reported"] = {
+        "estimate": _back(model.estimate, ratio),
+        "ci_low": _back(float(model.ci_low[0]), ratio),
+        "ci_high": _back(float(model.ci_high[0]), ratio),
+    }
+    components = (
+        f"σ²between {model.sigma2_between:.4g}, σ²within {model.sigma2_within:.4g}"
+        if model.identifiable
+        else f"σ² total {model.sigma2_total:.4g} (one effect per study: components not identifiable)"
+    )
+    note = (
+        f"three-level model (REML, {model.k} effects within {model.clusters} studies): "
+        f"{block['reported']['estimate']:.3g} [{block['reported']['ci_low']:.3g}, "
+        f"{block['reported']['ci_high']:.3g}]; {components}"
+    )
+    return block, note
+
+
 def check_comparability(
     analysis: Mapping[str, Any], chosen: Sequence[_Row], labels: Sequence[str]
 ) -> tuple[dict[str, dict[str, list[str]]], dict[str, list[str]], list[str]]:
@@ -707,6 +771,11 @@ def run_analysis(
             notes += _subgroup_notes(result, skipped)
     else:
         notes.append("no study has a usable effect for this domain and measure: nothing to pool")
+    dependent = analysis.get("dependent", "one_per_study")
+    multilevel: dict[str, Any] | None = None
+    if dependent == "three_level":
+        multilevel, note = three_level_block(effects, analysis, measure)
+        notes.append(note)
     data: dict[str, Any] = {
         "analysis_id": analysis["id"],
         "domain": analysis["domain"],
@@ -731,6 +800,8 @@ def run_analysis(
         if result and result.test
         else None,
         "subgroup_test_excluded": dict(skipped),
+        "dependent": dependent,
+        "three_level": multilevel,
         "mixed": mixed,
         "not_recorded": unknown,
         "studies": [],
