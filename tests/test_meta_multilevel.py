@@ -223,7 +223,7 @@ def _effects_with_dependent_rows(path: Path) -> Path:
 
 @pytest.mark.parametrize("dependent", ["one_per_study", "three_level"])
 def test_dependent_three_level_analysis_reports_the_multilevel_model(tmp_path: Path, dependent: str) -> None:
-    """`dependent: three_level` adds the three-level fit of every row; the main analysis stays one per study."""
+    """`dependent: three_level` adds the three-level fit of every row; the main model stays one per study."""
     from ohevidence.meta.pipeline import run_analysis
 
     effects = _effects_with_dependent_rows(tmp_path / "effects.csv")
