@@ -477,3 +477,19 @@ def test_summary_of_findings_uses_analysed_n_and_grade_columns(tmp_path: Path) -
     grade.write_text(grade.read_text().replace("very low", "dreadful"), encoding="utf-8")
     with pytest.raises(InputError, match=r"line 2.*certainty"):
         read_grade(grade)
+
+
+def test_summary_of_findings_counts_studies_not_comparisons(tmp_path: Path) -> None:
+    """MI-NAV's two split comparisons are one study: k reads '2 (3 comparisons)', not 3 studies."""
+    analyse(
+        tmp_path,
+        shipped_effects(tmp_path),
+        id="md",
+        domain="sickness_absence",
+        measure="MD",
+        allow_mixed=["timepoint", "population"],
+    )
+    outcomes = index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id")
+    row = summary_of_findings([tmp_path / "md.json"], outcomes).iloc[0]
+    assert row.k == "2 (3 comparisons)"
+    assert row.participants.endswith("(n not reported by 1 of 3 comparisons)")

@@ -117,11 +117,18 @@ def _participants(
         total += float(n_int) + float(n_ctl)
     text = f"{total:g}"
     if missing:
-        text += f" (n not reported by {missing} of {len(studies)} studies)"
+        text += f" (n not reported by {missing} of {len(studies)} comparisons)"
     basis = "arm n as extracted (analysed or randomised: see outcomes.csv notes)"
     if analysed:
         basis = f"analysed n for {', '.join(analysed)}; " + basis + " for the others"
     return text, basis
+
+
+def _studies_and_comparisons(meta: Mapping[str, Any]) -> str:
+    """Studies pooled, plus the comparisons when a multi-arm trial enters twice ("2 (3 comparisons)")."""
+    comparisons = int(meta.get("k", 0))
+    studies = len({str(s["study_id"]) for s in meta.get("studies") or []}) or comparisons
+    return str(studies) if studies == comparisons else f"{studies} ({comparisons} comparisons)"
 
 
 def summary_of_findings(
@@ -155,7 +162,7 @@ def summary_of_findings(
             {
                 "analysis_id": meta["analysis_id"],
                 "outcome": f"{meta['domain'].replace('_', ' ')} ({meta['measure']})",
-                "k": str(meta.get("k", 0)),
+                "k": _studies_and_comparisons(meta),
                 "participants": participants,
                 "participants_basis": basis,
                 "effect": effect
