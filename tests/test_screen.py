@@ -629,3 +629,37 @@ def test_schema_defaults_of_the_model_match_the_ranking_defaults() -> None:
     assert model  # the section exists
     for key, spec in model.items():
         assert spec["default"] == defaults[key], key
+
+
+# ---------------------------------------------------------------------------
+# Stopping guidance in the pipeline's outputs (the rule's arithmetic: tests/test_screen_stopping.py).
+# ---------------------------------------------------------------------------
+def test_stopping_guidance_is_written_from_the_screening_state(tmp_path: Path, records: pd.DataFrame) -> None:
+    rules = [dict(r, action="exclude") if r["name"] == "protocol" else r for r in RULES]
+    settings = _settings(rules=tuple(rules))
+    text = (
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n"
+        "s:4,title_abstract,ana,exclude,,,\ns:4,title_abstract,ben,exclude,,,\n"
+        "s:6,title_abstract,ana,maybe,,,\n"  # one maybe vote: counted as an include, as the model does
+        "s:5,title_abstract,ana,exclude,,,\n"
+    )
+    result = screen(records, settings, _decisions(tmp_path, text, records, settings))
+    stop = result.stopping
+    # 7 records, s:3 removed by the protocol rule: 6 to screen, 4 screened, includes s:1 and s:6
+    assert (stop["records_to_screen"], stop["records_screened"], stop["records_remaining"]) == (6, 4, 2)
+    assert stop["includes_found"] == 2 and not stop["safe_to_stop"]
+    # decisions in file order [1, 0, 1, 0]: m = 1, U = 2; the smallest p is the last window (n = 1,
+    # k = 0): P(X = 0) = 2/3
+    assert stop["p_value_recall_below_target"] == pytest.approx(2 / 3, abs=1e-6)
+    written = json.loads((write_outputs(result, records, tmp_path / "out")["stopping"]).read_text())
+    assert written == stop and written["verdict"].startswith("not yet")
+
+
+def test_stopping_settings_come_from_the_config(tmp_path: Path) -> None:
+    section = {"stopping": {"recall_target": 0.9, "confidence": 0.99}}
+    stopping = ScreeningSettings.from_config(section).stopping
+    assert (stopping.recall_target, stopping.confidence) == (0.9, 0.99)
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    spec = schema["properties"]["screening"]["properties"]["stopping"]["properties"]
+    defaults = dataclasses.asdict(ScreeningSettings().stopping)
+    assert {key: value["default"] for key, value in spec.items()} == defaults

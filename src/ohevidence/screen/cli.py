@@ -54,6 +54,19 @@ def _run(args: argparse.Namespace) -> int:
         counts["reports_included"],
         counts["reports_excluded"],
     )
+    stop = result.stopping
+    log.info(
+        "stopping (%s recall, %s confidence): %d of %d records screened, %d remaining, %d includes found, "
+        "recall at least %s; %s",
+        f"{stop['recall_target']:.0%}",
+        f"{stop['confidence']:.0%}",
+        stop["records_screened"],
+        stop["records_to_screen"],
+        stop["records_remaining"],
+        stop["includes_found"],
+        "unknown" if stop["recall_lower_bound"] is None else f"{stop['recall_lower_bound']:.0%}",
+        stop["verdict"],
+    )
     for stage, pairs in result.agreement.items():
         for pair in pairs:
             log.info(
