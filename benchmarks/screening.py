@@ -48,6 +48,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from ohevidence.csvio import write_csv  # noqa: E402
 from ohevidence.screen.evaluation import atd, rrf, wss  # noqa: E402
 from ohevidence.screen.ranking import RankingSettings  # noqa: E402
 from ohevidence.screen.rules import apply_rules, compile_rules  # noqa: E402
@@ -149,8 +150,7 @@ def run_or_reuse(
         frame = pd.read_csv(saved)
         return frame["label"].to_numpy(dtype=int), float(frame["seconds"].iloc[0])
     order, seconds = simulate_once(SHARED / file, label, id_column, seed, [*CANDIDATES[candidate], *extra])
-    saved.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"label": order["label"], "seconds": seconds}).to_csv(saved, index=False)
+    write_csv(pd.DataFrame({"label": order["label"], "seconds": seconds}), saved)
     return order["label"].to_numpy(dtype=int), seconds
 
 
