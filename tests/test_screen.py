@@ -422,6 +422,32 @@ def test_a_long_run_of_excludes_switches_to_the_character_weighted_view() -> Non
     assert (default.stall_after, default.stall_fraction) == (40, 0.25)
 
 
+def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> None:
+    texts = [
+        "randomised trial of vocational advice for back pain",
+        "randomized trials of vocational advisers",
+        "statins in cardiology",
+        "statin dosing in heart failure",
+        "qualitative interviews with managers",
+        "lipid lowering in cardiology clinics",
+    ]
+    settings = RankingSettings(min_df=1, stall_after=2, stall_mode="average")
+    views = feature_views(texts, settings)
+    labelled, labels = [0, 2, 3], [1, 0, 0]  # include, two excludes: a stall
+    words = relevance_scores(views.default, labelled, labels, settings)
+    chars = relevance_scores(views.stalled, labelled, labels, settings)
+    # e.g. a record ranked 6th of 6 by one view and 4th by the other scores (6 + 4) / 12
+    expected = (np.argsort(np.argsort(words)) + 1 + np.argsort(np.argsort(chars)) + 1) / 12
+    assert np.allclose(score_records(views, labelled, labels, settings), expected)
+    # not in a stall: the default view alone, as with the switch
+    assert np.allclose(
+        score_records(views, [0, 2], [1, 0], settings),
+        relevance_scores(views.default, [0, 2], [1, 0], settings),
+    )
+    with pytest.raises(ValueError, match="stall_mode"):
+        score_records(views, labelled, labels, RankingSettings(min_df=1, stall_after=2, stall_mode="vote"))
+
+
 def test_a_stall_must_be_long_beside_the_decisions_before_it() -> None:
     settings = RankingSettings(stall_after=3, stall_fraction=0.25)
     assert not stalled([1, 0, 0], settings)  # shorter than stall_after

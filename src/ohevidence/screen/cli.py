@@ -87,6 +87,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("growth", args.growth),
         ("stall_after", args.stall_after),
         ("stall_fraction", args.stall_fraction),
+        ("stall_mode", args.stall_mode),
     )
     settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
     try:
@@ -145,4 +146,5 @@ def register(stages: Any) -> None:
         default=None,
         help="the run must also be this fraction of the decisions before it (default: 0.25)",
     )
+    sim.add_argument("--stall-mode", choices=["switch", "average"], default=None, help=argparse.SUPPRESS)
     sim.set_defaults(func=_simulate)
