@@ -358,8 +358,9 @@ def main() -> int:
         "lodo_seeds": lodo_seeds,
     }
     if len(candidates) > 1:
-        for candidate, tasks in lodo_runs.items():
-            print_table(f"{candidate}, seeds {args.lodo_seeds or args.seeds}", tasks)
+        if lodo_seeds != seeds:
+            for candidate, tasks in lodo_runs.items():
+                print_table(f"{candidate}, seeds {args.lodo_seeds}", tasks)
         result["lodo"] = lodo(lodo_runs)
         print_table("leave one dataset out (setting chosen on the other datasets)", result["lodo"]["tasks"])
     default = by_candidate[candidates[0]]
