@@ -1,6 +1,7 @@
 """Screening benchmark: the ranking against ASReview LAB's default model (elas_u4) on labelled sets.
 
     .venv/bin/python benchmarks/screening.py [--tasks nudging_ferdinands2023,...] [--seeds 1,2,3,4,5]
+        [--candidates default,no_stall] [--reuse]
 
 Reads ../shared/benchmarks/screening/ beside the checkout (skips cleanly when absent). Each task runs
 `ohevidence screen simulate` (a fresh process, so the seconds include start-up and features) with
@@ -9,6 +10,19 @@ ANCHORS.md defines them (ranks count the priors): WSS@95, RRF@10, ATD, seconds. 
 sets it also checks that no final include (`label_included`) would be removed by an eligibility
 rule: as configured (config/config.yaml) and with every exclude-type rule switched to
 `action: exclude`. Table on stdout; JSON in results/benchmarks/screening.json.
+
+Honest evaluation (issue 16): per task the mean, worst seed and spread (SD) over the seeds; over the
+tasks the mean and the WORST difference from elas_u4. With more than one candidate setting
+(CANDIDATES), the setting scored on a dataset is chosen leave-one-dataset-out: on the other datasets
+only (the Cohen TA and FT tasks share a file, so they are held out together), by the best worst-case
+difference from elas_u4 over tasks with >= 20 relevant records, then the best mean difference.
+
+Stopping rule (ohevidence.screen.stopping): each simulated order is replayed record by record; the
+benchmark reports where the rule first says it is safe to stop (records screened), the recall
+actually reached there, and whether it fired before the last record.
+
+Each simulation's order is saved under results/benchmarks/screening_runs/<candidate>/ (label and
+seconds); `--reuse` reads them instead of simulating again (to redo the analysis).
 
 Targets (issue 5): mean WSS@95 over the tasks >= elas_u4 + 2 points; never more than 1 point
 below elas_u4 on a task with >= 20 relevant records; a ~2,500-record simulation < 60 s.
@@ -20,6 +34,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -33,9 +48,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from ohevidence.csvio import write_csv  # noqa: E402
 from ohevidence.screen.evaluation import atd, rrf, wss  # noqa: E402
 from ohevidence.screen.ranking import RankingSettings  # noqa: E402
 from ohevidence.screen.rules import apply_rules, compile_rules  # noqa: E402
+from ohevidence.screen.stopping import StoppingSettings, first_safe_stop  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "benchmarks" / "screening"
 OUT = ROOT / "results" / "benchmarks" / "screening.json"
@@ -96,6 +113,17 @@ TASKS: dict[str, tuple[str, str, str | None, float, float, float, float]] = {
 ANCHOR_MEAN_WSS = 46.6
 
 
+# Candidate settings the benchmark can compare (extra `screen simulate` options). Whenever more than
+# one is run, the setting for each dataset is chosen leave-one-dataset-out (see `lodo`).
+CANDIDATES: dict[str, list[str]] = {
+    "default": [],
+    "no_stall": ["--stall-after", "0"],  # the stall switch off (it was tuned on the Wilson set)
+    # in a stall, average the word-weighted and character-weighted views' rank scores
+    "stall_average": ["--stall-mode", "average"],
+}
+RUNS = ROOT / "results" / "benchmarks" / "screening_runs"
+
+
 def simulate_once(
     path: Path, label: str, id_column: str | None, seed: int, extra: list[str]
 ) -> tuple[pd.DataFrame, float]:
@@ -112,6 +140,20 @@ def simulate_once(
         subprocess.run(command, check=True, cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         return pd.read_csv(out, dtype={"record_id": str}), seconds
+
+
+def run_or_reuse(
+    candidate: str, task: str, seed: int, extra: list[str], reuse: bool
+) -> tuple[np.ndarray, float]:
+    """(labels in screening order, seconds) of one simulation; saved under RUNS so analysis can be redone."""
+    file, label, id_column, *_ = TASKS[task]
+    saved = RUNS / candidate / f"{task}_seed{seed}.csv"
+    if reuse and saved.exists():
+        frame = pd.read_csv(saved)
+        return frame["label"].to_numpy(dtype=int), float(frame["seconds"].iloc[0])
+    order, seconds = simulate_once(SHARED / file, label, id_column, seed, [*CANDIDATES[candidate], *extra])
+    write_csv(pd.DataFrame({"label": order["label"], "seconds": seconds}), saved)
+    return order["label"].to_numpy(dtype=int), seconds
 
 
 def rule_check(path: Path) -> dict[str, int]:
@@ -142,97 +184,225 @@ def fmt(value: float) -> str:
     return "nan" if value is None or math.isnan(value) else f"{value:.1f}"
 
 
+def run_metrics(labels: np.ndarray, seconds: float, seed: int, stopping: StoppingSettings) -> dict:
+    """WSS@95, RRF@10, ATD, seconds and where the stopping rule fired, for one simulated order."""
+    stop = first_safe_stop(labels, stopping)
+    found = int(labels[:stop].sum()) if stop is not None else int(labels.sum())
+    return {
+        "seed": seed,
+        "wss95": wss(labels),
+        "rrf10": rrf(labels),
+        "atd": atd(labels),
+        "seconds": seconds,
+        "stop_fired": stop is not None,
+        "stop_screened": stop if stop is not None else len(labels),
+        "stop_recall": found / int(labels.sum()),
+        "stop_work_saved": 100 * (len(labels) - (stop or len(labels))) / len(labels),
+    }
+
+
+def task_summary(task: str, runs: list[dict], n: int, relevant: int, stopping: StoppingSettings) -> dict:
+    file, label, _id, a_wss, a_rrf, a_atd, a_sec = TASKS[task]
+    values = np.array([r["wss95"] for r in runs])
+    mean = {k: float(np.mean([r[k] for r in runs])) for k in ("wss95", "rrf10", "atd", "seconds")}
+    fired = [r for r in runs if r["stop_fired"]]
+    return {
+        "file": file,
+        "label_column": label,
+        "n": n,
+        "relevant": relevant,
+        "runs": runs,
+        "mean": mean,
+        "wss95_min": float(values.min()),  # the worst seed
+        "wss95_max": float(values.max()),
+        "wss95_sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+        "anchor_elas_u4": {"wss95": a_wss, "rrf10": a_rrf, "atd": a_atd, "seconds": a_sec},
+        "wss95_minus_anchor": mean["wss95"] - a_wss,
+        "stopping": {
+            "runs_fired": len(fired),
+            "runs": len(runs),
+            "min_recall_when_fired": min((r["stop_recall"] for r in fired), default=None),
+            "mean_recall_when_fired": float(np.mean([r["stop_recall"] for r in fired])) if fired else None,
+            "mean_records_screened": float(np.mean([r["stop_screened"] for r in runs])),
+            "mean_work_saved_percent": float(np.mean([r["stop_work_saved"] for r in runs])),
+            "runs_below_target": sum(r["stop_recall"] < stopping.recall_target for r in fired),
+        },
+    }
+
+
+def overall(tasks: dict[str, dict]) -> dict:
+    """Mean and worst cases over the tasks of one setting."""
+    diffs = {t: r["wss95_minus_anchor"] for t, r in tasks.items()}
+    big = {t: d for t, d in diffs.items() if tasks[t]["relevant"] >= 20}
+    seed_diffs = {
+        (t, run["seed"]): run["wss95"] - r["anchor_elas_u4"]["wss95"]
+        for t, r in tasks.items()
+        for run in r["runs"]
+    }
+    worst_seed = min(seed_diffs, key=lambda key: seed_diffs[key])
+    return {
+        "mean_wss95": float(np.mean([r["mean"]["wss95"] for r in tasks.values()])),
+        "anchor_mean_wss95": float(np.mean([r["anchor_elas_u4"]["wss95"] for r in tasks.values()])),
+        "mean_diff": float(np.mean(list(diffs.values()))),
+        "worst_task": min(diffs, key=lambda t: diffs[t]),
+        "worst_task_diff": min(diffs.values()),
+        "worst_task_20plus": min(big, key=lambda t: big[t]) if big else None,
+        "worst_task_20plus_diff": min(big.values()) if big else None,
+        "worst_seed": {"task": worst_seed[0], "seed": worst_seed[1], "diff": seed_diffs[worst_seed]},
+        "tasks_with_20_plus_relevant_more_than_1_point_below": [t for t, d in big.items() if d < -1],
+    }
+
+
+def choice_key(tasks: dict[str, dict]) -> tuple[float, float]:
+    """How a setting is chosen on training tasks: best worst case (>= 20 relevant), then best mean."""
+    diffs = [r["wss95_minus_anchor"] for r in tasks.values()]
+    big = [r["wss95_minus_anchor"] for r in tasks.values() if r["relevant"] >= 20] or diffs
+    return (min(big), float(np.mean(diffs)))
+
+
+def lodo(by_candidate: dict[str, dict[str, dict]]) -> dict:
+    """Leave one dataset (file) out: the setting for a held-out dataset is chosen on the others."""
+    common = set.intersection(*(set(tasks) for tasks in by_candidate.values()))
+    datasets = sorted({TASKS[t][0] for t in common})
+    chosen: dict[str, dict] = {}
+    for held_out in datasets:
+        training = [t for t in common if TASKS[t][0] != held_out]
+        if not training:
+            continue
+        pick = max(by_candidate, key=lambda c: choice_key({t: by_candidate[c][t] for t in training}))
+        for task in sorted(t for t in common if TASKS[t][0] == held_out):
+            chosen[task] = {**by_candidate[pick][task], "chosen": pick}
+    return {"tasks": chosen, **(overall(chosen) if chosen else {})}
+
+
+def print_table(name: str, tasks: dict[str, dict]) -> None:
+    header = (
+        f"{'task':26} {'N':>5} {'R':>4}  {'WSS@95 (worst-best)':>19} {'sd':>4} {'elas':>5} {'diff':>5}  "
+        f"{'RRF':>5} {'ATD':>5} {'s':>5}  {'stop fired':>10} {'screened':>8} {'saved%':>6} {'recall min':>10}"
+    )
+    print(f"== {name}")
+    print(header)
+    for task, r in tasks.items():
+        stop = r["stopping"]
+        spread = f"{fmt(r['mean']['wss95'])} ({fmt(r['wss95_min'])}-{fmt(r['wss95_max'])})"
+        recall = (
+            "-" if stop["min_recall_when_fired"] is None else f"{100 * stop['min_recall_when_fired']:.1f}"
+        )
+        print(
+            f"{task:26} {r['n']:5d} {r['relevant']:4d}  {spread:>19} {r['wss95_sd']:4.1f} "
+            f"{r['anchor_elas_u4']['wss95']:5.1f} {r['wss95_minus_anchor']:+5.1f}  "
+            f"{fmt(r['mean']['rrf10']):>5} {fmt(r['mean']['atd']):>5} {r['mean']['seconds']:5.1f}  "
+            f"{stop['runs_fired']:>4}/{stop['runs']:<5} {stop['mean_records_screened']:8.0f} "
+            f"{stop['mean_work_saved_percent']:6.1f} {recall:>10}"
+            + (f"  [{r['chosen']}]" if "chosen" in r else ""),
+            flush=True,
+        )
+    summary = overall(tasks)
+    print(
+        f"mean {summary['mean_wss95']:.1f} (elas_u4 {summary['anchor_mean_wss95']:.1f}, diff "
+        f"{summary['mean_diff']:+.1f}); worst task {summary['worst_task']} "
+        f"{summary['worst_task_diff']:+.1f}; "
+        f"worst with >= 20 relevant {summary['worst_task_20plus']} {summary['worst_task_20plus_diff']:+.1f}; "
+        f"worst seed {summary['worst_seed']['task']} seed {summary['worst_seed']['seed']} "
+        f"{summary['worst_seed']['diff']:+.1f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument(
+        "--candidates", default="default", help=f"comma-separated, of: {', '.join(CANDIDATES)}"
+    )
     parser.add_argument("--extra", default="", help="extra options passed to `screen simulate` (experiments)")
+    parser.add_argument(
+        "--lodo-seeds", default=None, help="seeds on which candidates are compared (default: --seeds)"
+    )
+    parser.add_argument("--reuse", action="store_true", help="read saved orders instead of simulating again")
     args = parser.parse_args()
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not present")
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
-    results: dict[str, dict] = {}
-    header = (
-        f"{'task':26} {'N':>5} {'R':>4}  {'WSS@95 (min-max)':>19} {'anchor':>6} {'diff':>5}  "
-        f"{'RRF@10':>6} {'anchor':>6}  {'ATD':>5} {'anchor':>6}  {'s':>5} {'anchor':>6}"
-    )
-    print(header)
-    print("-" * len(header))
-    for task in args.tasks.split(","):
-        file, label, id_column, a_wss, a_rrf, a_atd, a_sec = TASKS[task]
-        path = SHARED / file
-        if not path.exists():
-            print(f"{task:26} skipped: {path} not present")
-            continue
-        runs = []
-        for seed in seeds:
-            order, seconds = simulate_once(path, label, id_column, seed, args.extra.split())
-            labels = order["label"].to_numpy()
-            runs.append(
-                {
-                    "seed": seed,
-                    "wss95": wss(labels),
-                    "rrf10": rrf(labels),
-                    "atd": atd(labels),
-                    "seconds": seconds,
-                }
+    lodo_seeds = [int(s) for s in (args.lodo_seeds or args.seeds).split(",")]
+    candidates = args.candidates.split(",")
+    stopping = StoppingSettings()
+    load = {"start": os.getloadavg()}
+    by_candidate: dict[str, dict[str, dict]] = {}
+    lodo_runs: dict[str, dict[str, dict]] = {}  # every candidate on the LODO seeds
+    for candidate in candidates:
+        by_candidate[candidate], lodo_runs[candidate] = {}, {}
+        for task in args.tasks.split(","):
+            if not (SHARED / TASKS[task][0]).exists():
+                print(f"{task:26} skipped: {SHARED / TASKS[task][0]} not present")
+                continue
+            runs = []
+            for seed in seeds if candidate == candidates[0] else lodo_seeds:
+                labels, seconds = run_or_reuse(candidate, task, seed, args.extra.split(), args.reuse)
+                runs.append(run_metrics(labels, seconds, seed, stopping))
+            size = (len(labels), int(labels.sum()))
+            by_candidate[candidate][task] = task_summary(task, runs, *size, stopping)
+            lodo_runs[candidate][task] = task_summary(
+                task, [r for r in runs if r["seed"] in lodo_seeds], *size, stopping
             )
-        mean = {k: float(np.mean([r[k] for r in runs])) for k in ("wss95", "rrf10", "atd", "seconds")}
-        n, relevant = len(order), int(order["label"].sum())
-        results[task] = {
-            "file": file,
-            "label_column": label,
-            "n": n,
-            "relevant": relevant,
-            "runs": runs,
-            "mean": mean,
-            "wss95_min": min(r["wss95"] for r in runs),
-            "wss95_max": max(r["wss95"] for r in runs),
-            "anchor_elas_u4": {"wss95": a_wss, "rrf10": a_rrf, "atd": a_atd, "seconds": a_sec},
-            "wss95_minus_anchor": mean["wss95"] - a_wss,
-        }
-        if label in ("label_abstract_screening", "label_included") and "cohen2006" in file:
-            results[task]["rule_check"] = rule_check(path)
-        spread = f"{fmt(mean['wss95'])} ({fmt(results[task]['wss95_min'])}-{fmt(results[task]['wss95_max'])})"
-        print(
-            f"{task:26} {n:5d} {relevant:4d}  {spread:>19} {a_wss:6.1f} {mean['wss95'] - a_wss:+5.1f}  "
-            f"{fmt(mean['rrf10']):>6} {a_rrf:6.1f}  {fmt(mean['atd']):>5} {a_atd:6.1f}  "
-            f"{mean['seconds']:5.1f} {a_sec:6.0f}",
-            flush=True,
-        )
-    if results:
-        mean_wss = float(np.mean([r["mean"]["wss95"] for r in results.values()]))
-        anchor = float(np.mean([r["anchor_elas_u4"]["wss95"] for r in results.values()]))
-        worst = {t: r["wss95_minus_anchor"] for t, r in results.items() if r["relevant"] >= 20}
-        summary = {
-            "mean_wss95": mean_wss,
-            "anchor_mean_wss95": anchor,
-            "target_mean_met": mean_wss >= anchor + 2,
-            "tasks_with_20_plus_relevant_more_than_1_point_below": [t for t, d in worst.items() if d < -1],
-            "max_seconds_per_simulation": max(r["seconds"] for t in results.values() for r in t["runs"]),
-            "final_includes_lost_to_rules_as_configured": sum(
-                r.get("rule_check", {}).get("lost_as_configured", 0) for r in results.values()
-            ),
-            "retraining": "batched: at once after every include, otherwise after every "
-            f"1 + {RankingSettings().growth} x (records screened) excludes",
-            "model": "ohevidence.screen.ranking with these settings (described in config/README.md, Ranking)",
-            "settings": dataclasses.asdict(RankingSettings()),
-        }
-        print("-" * len(header))
-        print(
-            f"mean WSS@95 over {len(results)} tasks: {mean_wss:.1f} (elas_u4 {anchor:.1f}; "
-            f"target >= {anchor + 2:.1f}: {'met' if summary['target_mean_met'] else 'NOT met'}); "
-            "tasks >= 20 relevant more than 1 point below: "
-            f"{summary['tasks_with_20_plus_relevant_more_than_1_point_below'] or 'none'}; slowest run "
-            f"{summary['max_seconds_per_simulation']:.1f} s"
-        )
-        for task, result in results.items():
-            if "rule_check" in result:
-                print(f"rules on {task}: {result['rule_check']}")
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps({"summary": summary, "tasks": results}, indent=2) + "\n")
-        print(f"-> {OUT}")
+            if "cohen2006" in TASKS[task][0] and candidate == candidates[0]:
+                by_candidate[candidate][task]["rule_check"] = rule_check(SHARED / TASKS[task][0])
+    load["end"] = os.getloadavg()
+    if not any(by_candidate.values()):
+        return 0
+    for candidate, tasks in by_candidate.items():
+        print_table(candidate, tasks)
+    result: dict = {
+        "candidates": {c: {"extra": CANDIDATES[c], **overall(t)} for c, t in lodo_runs.items()},
+        "lodo_seeds": lodo_seeds,
+    }
+    if len(candidates) > 1:
+        if lodo_seeds != seeds:
+            for candidate, tasks in lodo_runs.items():
+                print_table(f"{candidate}, seeds {args.lodo_seeds}", tasks)
+        result["lodo"] = lodo(lodo_runs)
+        print_table("leave one dataset out (setting chosen on the other datasets)", result["lodo"]["tasks"])
+    default = by_candidate[candidates[0]]
+    fired = [run for r in default.values() for run in r["runs"] if run["stop_fired"]]
+    runs = [run for r in default.values() for run in r["runs"]]
+    result["stopping"] = {
+        "method": "Callaghan & Mueller-Hansen 2020, ranked quasi-sampling (ohevidence.screen.stopping)",
+        "recall_target": stopping.recall_target,
+        "confidence": stopping.confidence,
+        "runs": len(runs),
+        "runs_fired_before_the_end": len(fired),
+        "worst_recall_when_fired": min((run["stop_recall"] for run in fired), default=None),
+        "runs_below_target": sum(run["stop_recall"] < stopping.recall_target for run in fired),
+    }
+    stop = result["stopping"]
+    print(
+        f"stopping rule ({candidates[0]}): fired before the end in {stop['runs_fired_before_the_end']}/"
+        f"{stop['runs']} runs; worst recall when fired {100 * (stop['worst_recall_when_fired'] or 0):.1f}%; "
+        f"runs below {stopping.recall_target:.0%}: {stop['runs_below_target']}"
+    )
+    sizes = [(r["n"], run["seconds"]) for r in default.values() for run in r["runs"]]
+    result["summary"] = {
+        **overall(default),
+        "target_mean_met": overall(default)["mean_diff"] >= 2,
+        "max_seconds_per_simulation": max(s for _, s in sizes),
+        "max_seconds_2500_records": max((s for n, s in sizes if n >= 2500), default=None),
+        "load_average_1_5_15_min": load,
+        "final_includes_lost_to_rules_as_configured": sum(
+            r.get("rule_check", {}).get("lost_as_configured", 0) for r in default.values()
+        ),
+        "retraining": "batched: at once after every include, otherwise after every "
+        f"1 + {RankingSettings().growth} x (records screened) excludes",
+        "model": "ohevidence.screen.ranking with these settings (described in config/README.md, Ranking)",
+        "settings": dataclasses.asdict(RankingSettings()),
+    }
+    print(
+        f"slowest run {result['summary']['max_seconds_per_simulation']:.1f} s (load average {load}); "
+        f"rules: {result['summary']['final_includes_lost_to_rules_as_configured']} final includes lost"
+    )
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps({**result, "tasks": default}, indent=2) + "\n")
+    print(f"-> {OUT}")
     return 0
 
 

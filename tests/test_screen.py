@@ -422,6 +422,32 @@ def test_a_long_run_of_excludes_switches_to_the_character_weighted_view() -> Non
     assert (default.stall_after, default.stall_fraction) == (40, 0.25)
 
 
+def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> None:
+    texts = [
+        "randomised trial of vocational advice for back pain",
+        "randomized trials of vocational advisers",
+        "statins in cardiology",
+        "statin dosing in heart failure",
+        "qualitative interviews with managers",
+        "lipid lowering in cardiology clinics",
+    ]
+    settings = RankingSettings(min_df=1, stall_after=2, stall_mode="average")
+    views = feature_views(texts, settings)
+    labelled, labels = [0, 2, 3], [1, 0, 0]  # include, two excludes: a stall
+    words = relevance_scores(views.default, labelled, labels, settings)
+    chars = relevance_scores(views.stalled, labelled, labels, settings)
+    # e.g. a record ranked 6th of 6 by one view and 4th by the other scores (6 + 4) / 12
+    expected = (np.argsort(np.argsort(words)) + 1 + np.argsort(np.argsort(chars)) + 1) / 12
+    assert np.allclose(score_records(views, labelled, labels, settings), expected)
+    # not in a stall: the default view alone, as with the switch
+    assert np.allclose(
+        score_records(views, [0, 2], [1, 0], settings),
+        relevance_scores(views.default, [0, 2], [1, 0], settings),
+    )
+    with pytest.raises(ValueError, match="stall_mode"):
+        score_records(views, labelled, labels, RankingSettings(min_df=1, stall_after=2, stall_mode="vote"))
+
+
 def test_a_stall_must_be_long_beside_the_decisions_before_it() -> None:
     settings = RankingSettings(stall_after=3, stall_fraction=0.25)
     assert not stalled([1, 0, 0], settings)  # shorter than stall_after
@@ -685,3 +711,36 @@ def test_decision_path_typo_is_an_error_unless_no_decisions_yet(
     assert (
         "no_decisions_yet is true but data/curated/screening/decisions.csv exists" in capsys.readouterr().err
     )
+
+
+# Stopping guidance in the pipeline's outputs (the rule's arithmetic: tests/test_screen_stopping.py).
+# ---------------------------------------------------------------------------
+def test_stopping_guidance_is_written_from_the_screening_state(tmp_path: Path, records: pd.DataFrame) -> None:
+    rules = [dict(r, action="exclude") if r["name"] == "protocol" else r for r in RULES]
+    settings = _settings(rules=tuple(rules))
+    text = (
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n"
+        "s:4,title_abstract,ana,exclude,,,\ns:4,title_abstract,ben,exclude,,,\n"
+        "s:6,title_abstract,ana,maybe,,,\n"  # one maybe vote: counted as an include, as the model does
+        "s:5,title_abstract,ana,exclude,,,\n"
+    )
+    result = screen(records, settings, _decisions(tmp_path, text, records, settings))
+    stop = result.stopping
+    # 7 records, s:3 removed by the protocol rule: 6 to screen, 4 screened, includes s:1 and s:6
+    assert (stop["records_to_screen"], stop["records_screened"], stop["records_remaining"]) == (6, 4, 2)
+    assert stop["includes_found"] == 2 and not stop["safe_to_stop"]
+    # decisions in file order [1, 0, 1, 0]: m = 1, U = 2; the smallest p is the last window (n = 1,
+    # k = 0): P(X = 0) = 2/3
+    assert stop["p_value_recall_below_target"] == pytest.approx(2 / 3, abs=1e-6)
+    written = json.loads((write_outputs(result, records, tmp_path / "out")["stopping"]).read_text())
+    assert written == stop and written["verdict"].startswith("not yet")
+
+
+def test_stopping_settings_come_from_the_config(tmp_path: Path) -> None:
+    section = {"stopping": {"recall_target": 0.9, "confidence": 0.99}}
+    stopping = ScreeningSettings.from_config(section).stopping
+    assert (stopping.recall_target, stopping.confidence) == (0.9, 0.99)
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+    spec = schema["properties"]["screening"]["properties"]["stopping"]["properties"]
+    defaults = dataclasses.asdict(ScreeningSettings().stopping)
+    assert {key: value["default"] for key, value in spec.items()} == defaults

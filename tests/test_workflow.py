@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -105,6 +106,10 @@ def test_full_offline_run(project: Path) -> None:
     assert records.loc[records.source == "nihr", "doi"].str.startswith("10.3310/").all()
     assert (records["abstract"] == "").all()  # the snapshot holds no abstract text
     assert (project / "logs/merge_records.log").exists()
+    # Stopping guidance from the shipped decisions: counts that add up and a verdict (issue 16).
+    stopping = json.loads((project / "results/screening/stopping.json").read_text())
+    assert stopping["records_screened"] + stopping["records_remaining"] == stopping["records_to_screen"] > 0
+    assert stopping["verdict"] and "stopping (95% recall" in (project / "logs/screen_records.log").read_text()
 
     # Record ids are stable: re-running the search stage (forced) gives the same ids in the same order.
     first_ids = records["record_id"].tolist()

@@ -48,6 +48,11 @@ rule screen_records:
             caption="../report/screening_prisma.rst",
             category="2. Screening",
         ),
+        stopping=report(
+            "results/screening/stopping.json",
+            caption="../report/screening_stopping.rst",
+            category="2. Screening",
+        ),
         ris="results/screening/screening.ris",
         asreview="results/screening/asreview.csv",
         to_screen=expand(

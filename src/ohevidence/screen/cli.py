@@ -64,6 +64,19 @@ def _run(args: argparse.Namespace) -> int:
         counts["reports_included"],
         counts["reports_excluded"],
     )
+    stop = result.stopping
+    log.info(
+        "stopping (%s recall, %s confidence): %d of %d records screened, %d remaining, %d includes found, "
+        "recall at least %s; %s",
+        f"{stop['recall_target']:.0%}",
+        f"{stop['confidence']:.0%}",
+        stop["records_screened"],
+        stop["records_to_screen"],
+        stop["records_remaining"],
+        stop["includes_found"],
+        "unknown" if stop["recall_lower_bound"] is None else f"{stop['recall_lower_bound']:.0%}",
+        stop["verdict"],
+    )
     for stage, pairs in result.agreement.items():
         for pair in pairs:
             log.info(
@@ -84,6 +97,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("growth", args.growth),
         ("stall_after", args.stall_after),
         ("stall_fraction", args.stall_fraction),
+        ("stall_mode", args.stall_mode),
     )
     settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
     try:
@@ -142,4 +156,5 @@ def register(stages: Any) -> None:
         default=None,
         help="the run must also be this fraction of the decisions before it (default: 0.25)",
     )
+    sim.add_argument("--stall-mode", choices=["switch", "average"], default=None, help=argparse.SUPPRESS)
     sim.set_defaults(func=_simulate)

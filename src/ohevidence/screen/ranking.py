@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.stats import rankdata
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
@@ -63,6 +64,9 @@ class RankingSettings:
     stall_after: int = 40
     stall_fraction: float = 0.25
     stall_char_weight: float = 2.0
+    # What a stall does: "switch" scores with the stall view alone; "average" averages the
+    # percentile ranks of both views' scores (an experiment: benchmarks/screening.py candidates).
+    stall_mode: str = "switch"
 
 
 @dataclass(frozen=True)
@@ -187,8 +191,18 @@ def score_records(
     (:func:`stalled`) the stall view is used, otherwise the default one.
     """
     settings = settings or RankingSettings()
-    view = views.stalled if stalled(labels, settings) else views.default
-    return relevance_scores(view, labelled, labels, settings, seed)
+    if not stalled(labels, settings):
+        return relevance_scores(views.default, labelled, labels, settings, seed)
+    if settings.stall_mode == "switch":
+        return relevance_scores(views.stalled, labelled, labels, settings, seed)
+    if settings.stall_mode != "average":
+        raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
+    both = [
+        relevance_scores(view, labelled, labels, settings, seed) for view in (views.default, views.stalled)
+    ]
+    if both[0] is None or both[1] is None:
+        return None
+    return (rankdata(both[0]) + rankdata(both[1])) / (2 * len(both[0]))
 
 
 def tie_breaker(n: int, seed: int) -> np.ndarray:

@@ -46,6 +46,7 @@ from ohevidence.screen.ranking import (
     tie_breaker,
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
+from ohevidence.screen.stopping import StoppingSettings, stopping_report
 
 log = logging.getLogger("ohevidence.screen")
 
@@ -64,6 +65,7 @@ class ScreeningSettings:
     exclusion_reasons: tuple[str, ...] = ()
     rules: tuple[Mapping[str, Any], ...] = ()
     ranking: RankingSettings = field(default_factory=RankingSettings)
+    stopping: StoppingSettings = field(default_factory=StoppingSettings)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> ScreeningSettings:
@@ -77,6 +79,7 @@ class ScreeningSettings:
             exclusion_reasons=tuple(r["code"] for r in section.get("exclusion_reasons", ())),
             rules=tuple(section.get("rules", ())),
             ranking=RankingSettings(**model),
+            stopping=StoppingSettings(**(section.get("stopping") or {})),
         )
 
     @property
@@ -93,6 +96,7 @@ class ScreeningResult:
     agreement: dict[str, Any]
     prisma: dict[str, Any]
     decision_columns: list[str]
+    stopping: dict[str, Any]
 
 
 # ---------------------------------------------------------------------------
@@ -253,7 +257,13 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     }
     prisma = _prisma(records, included, settings)
     prisma["ranking"] = how
-    return ScreeningResult(title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns)
+    # Stopping guidance: the records reviewers screen are those no automation tool excluded.
+    stopping = stopping_report(
+        [labels[r] for r in labels], len(records) - int(automated.sum()), settings.stopping
+    )
+    return ScreeningResult(
+        title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns, stopping
+    )
 
 
 def _rows(frame: pd.DataFrame, mask: Sequence[bool]) -> pd.DataFrame:
@@ -388,6 +398,7 @@ def write_outputs(result: ScreeningResult, records: pd.DataFrame, out_dir: str |
         "included": out / "included.csv",
         "agreement": out / "agreement.json",
         "prisma": out / "prisma_counts.json",
+        "stopping": out / "stopping.json",
         "ris": out / "screening.ris",
         "asreview": out / "asreview.csv",
     }
@@ -398,8 +409,11 @@ def write_outputs(result: ScreeningResult, records: pd.DataFrame, out_dir: str |
         name = f"to_screen_{reviewer}.csv" if stage == "title_abstract" else f"full_text_{reviewer}.csv"
         paths[f"{stage}:{reviewer}"] = out / name
         write_sheet(sheet, out / name, names(SCREENING_SHEET_COLUMNS))
-    for key in ("agreement", "prisma"):
-        value = result.agreement if key == "agreement" else result.prisma
+    for key, value in (
+        ("agreement", result.agreement),
+        ("prisma", result.prisma),
+        ("stopping", result.stopping),
+    ):
         paths[key].write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     labelled = records.loc[:, [c for c in RECORD_FIELDS]].merge(
         result.title_abstract[["record_id", "rank", "consensus"]], on="record_id"
