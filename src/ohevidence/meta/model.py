@@ -504,6 +504,31 @@ def pool(
     )
 
 
+def back_transform(value: float | None, ratio: bool) -> float | None:
+    """A value on the reporting scale: exponentiated for ratio measures; None when missing or not finite."""
+    if value is None or not math.isfinite(value):
+        return None
+    return math.exp(value) if ratio else value
+
+
+def summary_fields(model: MetaResult, ratio: bool) -> dict[str, Any]:
+    """What every results table shows of a pooled model: k, estimate on both scales, CI, p, τ², I², Q."""
+    data = model.to_dict()
+    return {
+        "k": model.k,
+        "yi": data["estimate"],
+        "se": data["se"],
+        "estimate": back_transform(data["estimate"], ratio),
+        "ci_low": back_transform(data["ci_low"], ratio),
+        "ci_high": back_transform(data["ci_high"], ratio),
+        "p": data["p"],
+        "tau2": data["tau2"],
+        "i2": data["i2"],
+        "q": data["q"],
+        "q_p": data["q_p"],
+    }
+
+
 # ---------------------------------------------------------------------------
 # Meta-regression.
 # ---------------------------------------------------------------------------

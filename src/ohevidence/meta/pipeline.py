@@ -38,8 +38,8 @@ import pandas as pd
 from ohevidence import effects as fx
 from ohevidence.curated import load_job_roles
 from ohevidence.errors import ConfigError, InputError, require_columns
-from ohevidence.meta.io import clean, write_json
-from ohevidence.meta.model import MetaInputError, MetaResult, pool
+from ohevidence.meta.io import clean, csv_cell, write_json
+from ohevidence.meta.model import MetaInputError, MetaResult, pool, summary_fields
 from ohevidence.meta.multilevel import three_level
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 from ohevidence.schema import (
@@ -860,7 +860,7 @@ def run_analysis(
         )
     write_json(data, json_out)
     table = pd.DataFrame(
-        [{key: _cell(value) for key, value in clean(r).items() if key != "job_role"} for r in rows],
+        [{key: csv_cell(value) for key, value in clean(r).items() if key != "job_role"} for r in rows],
         columns=names(META_RESULT_COLUMNS),
         dtype="string",
     )
@@ -874,37 +874,16 @@ def run_analysis(
     )
 
 
-def _cell(value: Any) -> str:
-    """CSV text: empty for unknown, integers without a decimal point, floats at full precision."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 def _model_row(kind: str, name: str, model: MetaResult, ratio: bool) -> dict[str, Any]:
     data = model.to_dict()
     return {
         "row": kind,
         "label": name,
         "group": name if kind == "subgroup" else "",
-        "k": model.k,
-        "yi": data["estimate"],
-        "se": data["se"],
-        "estimate": _back(data["estimate"], ratio),
-        "ci_low": _back(data["ci_low"], ratio),
-        "ci_high": _back(data["ci_high"], ratio),
+        **summary_fields(model, ratio),
         "pi_low": _back(data["pi_low"], ratio),
         "pi_high": _back(data["pi_high"], ratio),
-        "p": data["p"],
-        "tau2": data["tau2"],
-        "i2": data["i2"],
-        "q": data["q"],
         "q_df": data["q_df"],
-        "q_p": data["q_p"],
         "weight": 100.0 if kind == "overall" else None,
         "from": "; ".join(model.messages)
         or (f"{model.method}, CI {model.ci_method}" if model.pooled else ""),

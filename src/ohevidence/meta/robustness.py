@@ -37,8 +37,16 @@ import pandas as pd
 
 from ohevidence import effects as fx
 from ohevidence.errors import ConfigError
+from ohevidence.meta.io import csv_cell
 from ohevidence.meta.mh import mantel_haenszel, peto
-from ohevidence.meta.model import MetaInputError, MetaResult, meta_regression, pool
+from ohevidence.meta.model import (
+    MetaInputError,
+    MetaResult,
+    back_transform,
+    meta_regression,
+    pool,
+    summary_fields,
+)
 from ohevidence.schema import ROB_COLUMNS, SENSITIVITY_COLUMNS, names, read_table, split_multi
 
 CHECKS: tuple[str, ...] = (
@@ -506,32 +514,11 @@ def regression_on(
 # ---------------------------------------------------------------------------
 # The whole thing, as JSON and as a table.
 # ---------------------------------------------------------------------------
-def _back(value: float | None, ratio: bool) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return math.exp(value) if ratio else value
-
-
 def model_summary(model: MetaResult | None, ratio: bool) -> dict[str, Any]:
     """k, estimate and CI (analysis and reporting scale), p, τ², I², Q of a model; empty when None."""
     if model is None:
         return {"k": 0}
-    data = model.to_dict()
-    return {
-        "k": model.k,
-        "method": model.method,
-        "pooled": model.pooled,
-        "yi": data["estimate"],
-        "se": data["se"],
-        "estimate": _back(data["estimate"], ratio),
-        "ci_low": _back(data["ci_low"], ratio),
-        "ci_high": _back(data["ci_high"], ratio),
-        "p": data["p"],
-        "tau2": data["tau2"],
-        "i2": data["i2"],
-        "q": data["q"],
-        "q_p": data["q_p"],
-    }
+    return {"method": model.method, "pooled": model.pooled, **summary_fields(model, ratio)}
 
 
 def _drift(meta: Mapping[str, Any], main: MetaResult | None) -> list[str]:
@@ -607,9 +594,9 @@ def sensitivity_report(
                 "label": r.label,
                 "yi": r.yi,
                 "vi": r.vi,
-                "estimate": _back(r.yi, ratio),
-                "ci_low": _back(r.yi - _Z95 * math.sqrt(r.vi), ratio),
-                "ci_high": _back(r.yi + _Z95 * math.sqrt(r.vi), ratio),
+                "estimate": back_transform(r.yi, ratio),
+                "ci_low": back_transform(r.yi - _Z95 * math.sqrt(r.vi), ratio),
+                "ci_high": back_transform(r.yi + _Z95 * math.sqrt(r.vi), ratio),
                 "flags": sorted(r.flags),
                 "status": r.status,
                 "adjusted": r.adjusted,
@@ -663,18 +650,9 @@ def sensitivity_table(report: Mapping[str, Any]) -> pd.DataFrame:
     for text in report["notes"]:
         records.append({"check": "note", "label": text.split(":", 1)[0], "note": text})
 
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, float):
-            return repr(value)
-        return str(value)
-
     columns = names(SENSITIVITY_COLUMNS)
     return pd.DataFrame(
-        [{c: cell(r.get(c)) for c in columns} for r in records], columns=columns, dtype="string"
+        [{c: csv_cell(r.get(c)) for c in columns} for r in records], columns=columns, dtype="string"
     ).fillna("")
 
 
