@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ohevidence import __version__
-from ohevidence.config import DEFAULT_SCHEMA, check_decision_paths, load_config
+from ohevidence.config import DEFAULT_SCHEMA, check_configured_decision_paths, load_config
 from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
 from ohevidence.redaction import install_log_filter, redact
@@ -51,13 +51,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             raise OhevidenceError(
                 f"{args.config}: search {entry['search_id']!r}: file {entry['file']} not found"
             )
-    screening = config["screening"]
-    check_decision_paths(
-        Path(screening["decisions"]),
-        Path(screening["sheets_dir"]),
-        no_decisions_yet=screening["no_decisions_yet"],
-        source=args.config,
-    )
+    check_configured_decision_paths(config, args.config)
     log.info(
         "%s is valid (mode %s, %d file searches)",
         args.config,

@@ -53,7 +53,7 @@ def describe(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
-def schema_validator(schema_path: str | Path) -> Draft202012Validator:
+def schema_validator(schema_path: str | Path, validator_class: type[Any] = Draft202012Validator) -> Any:
     """A validator of the schema file whose relative ``$ref`` s (``config.schema.yaml#/$defs/...``)
     resolve to the schema files beside it, as ``snakemake.utils.validate`` resolves them."""
     path = Path(schema_path).resolve()
@@ -65,7 +65,13 @@ def schema_validator(schema_path: str | Path) -> Draft202012Validator:
     registry: Registry[Any] = Registry(retrieve=retrieve).with_resource(
         path.as_uri(), Resource.from_contents(schema)
     )
-    return Draft202012Validator(schema, registry=registry)
+    return validator_class(schema, registry=registry)
+
+
+def best_error(validator: Any, instance: Any) -> jsonschema.ValidationError | None:
+    """The most relevant error of ``instance`` (jsonschema's best match, in key-path order); None if valid."""
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    return jsonschema.exceptions.best_match(errors)
 
 
 def key_path(error: jsonschema.ValidationError) -> str:
@@ -89,16 +95,8 @@ def validate_config(
     config: dict[str, Any], schema_path: str | Path = DEFAULT_SCHEMA, *, source: str = "config"
 ) -> dict[str, Any]:
     """Fill defaults in place and validate; raise :class:`ConfigError` naming the key path."""
-    schema = load_schema(schema_path)
-    registry: Registry[Any] = Registry().with_resource(
-        Path(schema_path).resolve().as_uri(), Resource.from_contents(schema)
-    )
-    validator = _with_defaults(Draft202012Validator)(schema, registry=registry)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        error = jsonschema.exceptions.best_match(errors)
-        if error is None:  # pragma: no cover - best_match returns one when errors exist
-            error = errors[0]
+    error = best_error(schema_validator(schema_path, _with_defaults(Draft202012Validator)), config)
+    if error is not None:
         raise ConfigError(f"{source}: {key_path(error)}: {describe(error)}")
     _check_unique_search_ids(config, source)
     return config
@@ -149,6 +147,17 @@ def check_decision_paths(
                 f"{source}: {key}: {path} not found (expected an existing {kind}; set "
                 "screening.no_decisions_yet: true if nothing has been screened yet)"
             )
+
+
+def check_configured_decision_paths(config: dict[str, Any], source: str) -> None:
+    """:func:`check_decision_paths` on a validated config's ``screening`` paths (validate, workflow)."""
+    screening = config["screening"]
+    check_decision_paths(
+        Path(screening["decisions"]),
+        Path(screening["sheets_dir"]),
+        no_decisions_yet=screening["no_decisions_yet"],
+        source=source,
+    )
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

@@ -6,7 +6,11 @@ from dataclasses import asdict
 from pathlib import Path
 from snakemake.utils import update_config
 
-from ohevidence.config import check_decision_paths, read_config_file, validate_config
+from ohevidence.config import (
+    check_configured_decision_paths,
+    read_config_file,
+    validate_config,
+)
 from ohevidence.errors import OhevidenceError
 from ohevidence.search.searches import load_manifest
 
@@ -42,12 +46,7 @@ def load_workflow_config(overrides):
 try:
     config.update(load_workflow_config(dict(config)))
     # A decision path typo would screen nothing: stop before any job runs (not only in screen run).
-    check_decision_paths(
-        Path(config["screening"]["decisions"]),
-        Path(config["screening"]["sheets_dir"]),
-        no_decisions_yet=config["screening"]["no_decisions_yet"],
-        source=CONFIG_FILE,
-    )
+    check_configured_decision_paths(config, CONFIG_FILE)
 except OhevidenceError as error:
     sys.exit(f"ohevidence: error: {error}")
 
@@ -145,3 +144,8 @@ def n_hits_option(wildcards):
     """["--n-hits=<n>"] or []: a list, so `{params.n_hits:q}` quotes it and an empty one vanishes."""
     n_hits = file_search(wildcards).get("n_hits")
     return [] if n_hits is None else [f"--n-hits={int(n_hits)}"]
+
+
+def optional_file(path):
+    """[path] when the optional human-owned file (rob.csv, grade.csv) exists, else no input."""
+    return [path] if Path(path).is_file() else []

@@ -21,7 +21,7 @@ rule meta_effects:
     conda:
         "../envs/ohevidence.yaml"
     params:
-        multi_arm=config.get("synthesis", {}).get("multi_arm", "split_control"),
+        multi_arm=config["synthesis"]["multi_arm"],
     shell:
         "ohevidence meta effects --outcomes {input.outcomes:q} --studies {input.studies:q}"
         " --job-roles {input.job_roles:q} --multi-arm {params.multi_arm:q} --out {output:q} > {log:q} 2>&1"
@@ -65,11 +65,7 @@ rule meta_sensitivity:
         job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
         config="config/config.yaml",
         # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
-        rob=lambda w: (
-            [config["report"]["rob"]]
-            if Path(config["report"]["rob"]).is_file()
-            else []
-        ),
+        rob=lambda w: optional_file(config["report"]["rob"]),
     output:
         json=report(
             "results/meta/sensitivity/{analysis}.json",

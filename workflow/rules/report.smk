@@ -100,7 +100,7 @@ rule synthesis_without_meta_analysis:
         job_roles=f"{CURATED}/job_roles.yaml",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
         # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
-        rob=lambda w: [REPORT["rob"]] if Path(REPORT["rob"]).is_file() else [],
+        rob=lambda w: optional_file(REPORT["rob"]),
     output:
         direction=report(
             "results/tables/swim_effect_direction.csv",
@@ -199,7 +199,7 @@ rule prisma_diagram:
 rule risk_of_bias:
     input:
         # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
-        rob=lambda w: [REPORT["rob"]] if Path(REPORT["rob"]).is_file() else [],
+        rob=lambda w: optional_file(REPORT["rob"]),
     output:
         note=report(
             "results/tables/risk_of_bias.txt",
@@ -234,9 +234,7 @@ rule report_tables:
         effects="results/extraction/effects.csv",
         agreement="results/screening/agreement.json",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
-        grade=lambda w: (
-            [f"{CURATED}/grade.csv"] if Path(f"{CURATED}/grade.csv").exists() else []
-        ),
+        grade=lambda w: optional_file(f"{CURATED}/grade.csv"),
     output:
         characteristics=report(
             "results/tables/characteristics_by_role.csv",

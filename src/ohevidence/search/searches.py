@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pandas as pd
 
-from ohevidence.config import DEFAULT_SCHEMA, describe, key_path, schema_validator
+from ohevidence.config import DEFAULT_SCHEMA, best_error, describe, key_path, schema_validator
 from ohevidence.errors import InputError
 from ohevidence.schema import (
     MULTI_SEP,
@@ -77,9 +76,7 @@ def load_manifest(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) ->
     if not isinstance(entries, list) or not entries:
         raise InputError(path, "no searches listed", expected="a top-level 'searches:' list")
     validator = schema_validator(Path(schema_path).with_name(MANIFEST_SCHEMA_NAME))
-    error = jsonschema.exceptions.best_match(
-        sorted(validator.iter_errors(manifest), key=lambda e: list(map(str, e.absolute_path)))
-    )
+    error = best_error(validator, manifest)
     if error is not None:
         raise InputError(path, describe(error), column=key_path(error))
     searches = [FileSearch.from_mapping(entry) for entry in entries]
