@@ -134,3 +134,16 @@ def test_cluster_design_effect() -> None:
     assert round(adjusted.se, 2) == 0.24  # Cochrane Handbook 5.1 §16.3.6
     with pytest.raises(ValueError, match="ICC"):
         fx.design_effect(10, 1.5)
+
+
+def test_is_from_arm_data_knows_every_arm_data_source() -> None:
+    """One classifier of effects.csv `from` (forest footnotes and sensitivity analyses share it)."""
+    smd = fx.standardised_mean_difference(10.0, 2.0, 30, 12.0, 2.5, 30)
+    assert fx.is_from_arm_data(smd.source)  # Hedges' g from arm means
+    assert fx.is_from_arm_data(fx.two_by_two("OR", 5, 20, 8, 20).source)
+    assert fx.is_from_arm_data(
+        "arms a+b combined into one intervention arm (Handbook 23.3.4); "
+        + fx.two_by_two("RR", 5, 20, 8, 20).source
+    )
+    reported = fx.from_confidence_interval("HR", 1.9, 1.2, 2.8, level=0.95)
+    assert not fx.is_from_arm_data(reported.source)

@@ -269,6 +269,44 @@ def log_incidence_rate_ratio(
 # ---------------------------------------------------------------------------
 # Generic inverse variance: a reported estimate with a CI or a p-value (Handbook 6.3).
 # ---------------------------------------------------------------------------
+# How an Effect's ``source`` begins when it was computed from arm data (the functions above).
+ARM_DATA_SOURCES: tuple[str, ...] = ("2x2 counts", "arm means", "Hedges' g", "ratio of arm means", "events/")
+
+
+def is_from_arm_data(source: str) -> bool:
+    """Whether an effects.csv ``from`` says the effect was computed from arm data, not reported.
+
+    Arms combined into one (``multi_arm: combine``) keep the arm-data source after a '; '.
+    """
+    return any(part.strip().startswith(ARM_DATA_SOURCES) for part in source.split("; "))
+
+
+def from_arm_data(
+    measure: str,
+    n_int: float | None,
+    n_ctl: float | None,
+    *,
+    events_int: float | None = None,
+    events_ctl: float | None = None,
+    mean_int: float | None = None,
+    sd_int: float | None = None,
+    mean_ctl: float | None = None,
+    sd_ctl: float | None = None,
+) -> Effect | None:
+    """The effect from arm data: 2×2 counts for RR, OR, RD; means, SDs and n for MD, SMD, ROM.
+
+    None when the arms do not give this measure (a value missing, or another measure);
+    :class:`NotEstimable` or ``ValueError`` as the functions above raise them.
+    """
+    if measure in {"RR", "OR", "RD"} and None not in (n_int, n_ctl, events_int, events_ctl):
+        return two_by_two(measure, events_int, n_int, events_ctl, n_ctl)  # type: ignore[arg-type]
+    arms = (mean_int, sd_int, n_int, mean_ctl, sd_ctl, n_ctl)
+    if measure in {"MD", "SMD", "ROM"} and None not in arms:
+        func = {"MD": mean_difference, "SMD": standardised_mean_difference, "ROM": log_ratio_of_means}
+        return func[measure](*arms)  # type: ignore[arg-type]
+    return None
+
+
 def _critical(level: float, df: float | None) -> float:
     if not 0 < level < 1:
         raise ValueError(f"confidence level must be between 0 and 1 (e.g. 0.95), got {level}")
@@ -357,8 +395,9 @@ def cluster_adjusted(effect: Effect, mean_cluster_size: float, icc: float) -> Ef
     )
 
 
-def back_transform(value: float | None, measure: str) -> float | None:
-    """Ratio measures come back from the log scale for reporting; differences stay as they are."""
-    if value is None or measure not in RATIO_MEASURES:
-        return value
-    return math.exp(value)
+def back_transform(value: float | None, ratio: bool) -> float | None:
+    """A value on the reporting scale: ratios (``ratio``, a measure in :data:`RATIO_MEASURES`) come back
+    from the log scale, differences stay as they are; None when missing or not finite."""
+    if value is None or not math.isfinite(value):
+        return None
+    return math.exp(value) if ratio else value

@@ -6,12 +6,13 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ohevidence.csvio import unneutralise
 from ohevidence.errors import InputError, require_columns
@@ -143,11 +144,18 @@ def write_json(data: Any, path: str | Path) -> None:
 
 
 def csv_cell(value: Any) -> str:
-    """CSV text of a result value: empty for unknown, booleans as true/false, floats at full precision."""
-    if value is None:
+    """CSV text of a result value: empty for unknown (None, NaN), booleans as true/false, floats in full."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def text_frame(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """Result rows as a table of text in ``columns`` order (:func:`csv_cell`; a missing key is empty)."""
+    return pd.DataFrame(
+        [{c: csv_cell(r.get(c)) for c in columns} for r in records], columns=list(columns), dtype="string"
+    ).fillna("")

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ohevidence.effects import back_transform
 from ohevidence.errors import OhevidenceError
 
 ESTIMATORS: tuple[str, ...] = ("FE", "DL", "HE", "HS", "SJ", "ML", "REML", "PM", "EB")
@@ -502,13 +503,6 @@ def pool(
         messages=messages,
         pi_method=pi,
     )
-
-
-def back_transform(value: float | None, ratio: bool) -> float | None:
-    """A value on the reporting scale: exponentiated for ratio measures; None when missing or not finite."""
-    if value is None or not math.isfinite(value):
-        return None
-    return math.exp(value) if ratio else value
 
 
 def summary_fields(model: MetaResult, ratio: bool) -> dict[str, Any]:

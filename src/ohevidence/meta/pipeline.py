@@ -183,18 +183,19 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
                 effect = fx.from_confidence_interval(measure, estimate, low, high, level=level)
                 if abs(level - 0.95) > 1e-9:
                     converted.append(f"95% CI converted from the published {published}")
-        if effect is None and measure in {"RR", "OR", "RD"} and None not in (n1, n2, e1, e2):
-            effect = fx.two_by_two(measure, e1, n1, e2_used, n2_used)  # type: ignore[arg-type]
-            from_arms = True
-        if effect is None and measure in {"MD", "SMD", "ROM"} and None not in (n1, n2, m1, s1, m2, s2):
-            arms = (m1, s1, n1, m2, s2, n2_used)
-            if measure == "MD":
-                effect = fx.mean_difference(*arms)  # type: ignore[arg-type]
-            elif measure == "SMD":
-                effect = fx.standardised_mean_difference(*arms)  # type: ignore[arg-type]
-            else:
-                effect = fx.log_ratio_of_means(*arms)  # type: ignore[arg-type]
-            from_arms = True
+        if effect is None:
+            effect = fx.from_arm_data(
+                measure,
+                n1,
+                n2_used,
+                events_int=e1,
+                events_ctl=e2_used,
+                mean_int=m1,
+                sd_int=s1,
+                mean_ctl=m2,
+                sd_ctl=s2,
+            )
+            from_arms = effect is not None
     except fx.NotEstimable as exc:
         return Derived(None, None, f"{NONE}: {exc}", n1, n2_used)
     except ValueError as exc:
@@ -525,15 +526,12 @@ def _group(job_role: str, group_by: str, roles: Mapping[str, str]) -> tuple[str,
     return "; ".join(ids), "single" if len(ids) == 1 else "combined"
 
 
-def _back(value: float | None, ratio: bool) -> float | None:
-    return None if value is None else (math.exp(value) if ratio else value)
-
-
 def _reported(model: MetaResult, ratio: bool) -> dict[str, Any]:
     """A model's contract keys, plus its estimate, CI and PI on the reporting scale (ratios exponentiated)."""
     data = model.to_dict()
     data["reported"] = {
-        key: _back(data[key], ratio) for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+        key: fx.back_transform(data[key], ratio)
+        for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
     }
     data["pooled"] = model.pooled
     data["ci_method"] = model.ci_method
@@ -622,9 +620,9 @@ def three_level_block(
     block = model.to_dict()
     block["effects"] = labels
     block["reported"] = {
-        "estimate": _back(model.estimate, ratio),
-        "ci_low": _back(float(model.ci_low[0]), ratio),
-        "ci_high": _back(float(model.ci_high[0]), ratio),
+        "estimate": fx.back_transform(model.estimate, ratio),
+        "ci_low": fx.back_transform(float(model.ci_low[0]), ratio),
+        "ci_high": fx.back_transform(float(model.ci_high[0]), ratio),
     }
     components = (
         f"σ²between {model.sigma2_between:.4g}, σ²within {model.sigma2_within:.4g}"
@@ -710,6 +708,18 @@ def _subgroup_notes(result: SubgroupResult | None, skipped: Mapping[str, str]) -
     return notes
 
 
+def pool_options(analysis: Mapping[str, Any]) -> dict[str, Any]:
+    """The analysis's prediction interval and HKSJ guardrails, as keyword arguments of ``pool``.
+
+    Defaults as the config schema's: t-based PI (k - 2 df), HKSJ floor on, HKSJ refused below 3 studies.
+    """
+    return {
+        "pi": analysis.get("pi", "t"),
+        "hksj_floor": bool(analysis.get("hksj_floor", True)),
+        "hksj_small_k": bool(analysis.get("hksj_small_k", False)),
+    }
+
+
 def run_analysis(
     analysis: Mapping[str, Any],
     effects_path: str | Path,
@@ -728,11 +738,7 @@ def run_analysis(
     group_by = analysis.get("group_by", "job_role")
     method = analysis.get("method", "REML")
     ci_method = analysis.get("ci", "z")
-    options = {
-        "pi": analysis.get("pi", "t"),
-        "hksj_floor": bool(analysis.get("hksj_floor", True)),
-        "hksj_small_k": bool(analysis.get("hksj_small_k", False)),
-    }
+    options = pool_options(analysis)
     test_excludes = set(analysis.get("subgroup_test_excludes", SUBGROUP_TEST_EXCLUDES))
     chosen, excluded = _select(effects, analysis, measure)
     labels = [f"{r.text('study_id')}:{r.text('outcome_id')}" for r in chosen]
@@ -823,9 +829,9 @@ def run_analysis(
                 "yi": y,
                 "vi": v,
                 "se": se,
-                "estimate": _back(y, ratio),
-                "ci_low": _back(y - 1.959963984540054 * se, ratio),
-                "ci_high": _back(y + 1.959963984540054 * se, ratio),
+                "estimate": fx.back_transform(y, ratio),
+                "ci_low": fx.back_transform(y - 1.959963984540054 * se, ratio),
+                "ci_high": fx.back_transform(y + 1.959963984540054 * se, ratio),
                 "weight": float(weights[label]),
                 "from": r.text("from"),
             }
@@ -869,8 +875,9 @@ def run_analysis(
         return "k = 0: nothing pooled"
     o = result.overall
     return (
-        f"k = {o.k}, {measure} {_back(o.estimate, ratio):.3g} [{_back(o.ci_low, ratio):.3g}, "
-        f"{_back(o.ci_high, ratio):.3g}]" + ("" if o.pooled else " (single study, not pooled)")
+        f"k = {o.k}, {measure} {fx.back_transform(o.estimate, ratio):.3g} "
+        f"[{fx.back_transform(o.ci_low, ratio):.3g}, {fx.back_transform(o.ci_high, ratio):.3g}]"
+        + ("" if o.pooled else " (single study, not pooled)")
     )
 
 
@@ -881,8 +888,8 @@ def _model_row(kind: str, name: str, model: MetaResult, ratio: bool) -> dict[str
         "label": name,
         "group": name if kind == "subgroup" else "",
         **summary_fields(model, ratio),
-        "pi_low": _back(data["pi_low"], ratio),
-        "pi_high": _back(data["pi_high"], ratio),
+        "pi_low": fx.back_transform(data["pi_low"], ratio),
+        "pi_high": fx.back_transform(data["pi_high"], ratio),
         "q_df": data["q_df"],
         "weight": 100.0 if kind == "overall" else None,
         "from": "; ".join(model.messages)

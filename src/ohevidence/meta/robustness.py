@@ -37,16 +37,16 @@ import pandas as pd
 
 from ohevidence import effects as fx
 from ohevidence.errors import ConfigError
-from ohevidence.meta.io import csv_cell
+from ohevidence.meta.io import text_frame
 from ohevidence.meta.mh import mantel_haenszel, peto
 from ohevidence.meta.model import (
     MetaInputError,
     MetaResult,
-    back_transform,
     meta_regression,
     pool,
     summary_fields,
 )
+from ohevidence.meta.pipeline import pool_options
 from ohevidence.schema import ROB_COLUMNS, SENSITIVITY_COLUMNS, names, read_table, split_multi
 
 CHECKS: tuple[str, ...] = (
@@ -116,11 +116,6 @@ def _number(row: Mapping[str, str], column: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def from_arm_data(source: str) -> bool:
-    """True when an effects.csv ``from`` says the effect was computed from arm data, not reported."""
-    return source.startswith(("2x2 counts", "arm means", "ratio of arm means"))
-
-
 def cluster_status(design: str, source: str, *columns: str) -> bool | None:
     """Whether a cluster trial's effect accounts for clustering; None for an individually randomised one.
 
@@ -140,24 +135,23 @@ def cluster_status(design: str, source: str, *columns: str) -> bool | None:
 
 
 def _crude_effect(measure: str, row: Mapping[str, str]) -> tuple[float, float] | None:
-    n1, n2 = _number(row, "n_int"), _number(row, "n_ctl")
-    e1, e2 = _number(row, "events_int"), _number(row, "events_ctl")
-    arms = [_number(row, c) for c in ("mean_int", "sd_int", "mean_ctl", "sd_ctl")]
+    """(yi, vi) from the outcome row's arm data (:func:`ohevidence.effects.from_arm_data`), re-signed
+    like the main effect; None when the arms do not give the measure."""
     try:
-        if measure in {"RR", "OR", "RD"} and None not in (n1, n2, e1, e2):
-            effect = fx.two_by_two(measure, e1, n1, e2, n2)  # type: ignore[arg-type]
-        elif measure in {"MD", "SMD", "ROM"} and None not in (n1, n2, *arms):
-            m1, s1, m2, s2 = arms
-            args = (m1, s1, n1, m2, s2, n2)
-            func = {
-                "MD": fx.mean_difference,
-                "SMD": fx.standardised_mean_difference,
-                "ROM": fx.log_ratio_of_means,
-            }[measure]
-            effect = func(*args)  # type: ignore[arg-type]
-        else:
-            return None
+        effect = fx.from_arm_data(
+            measure,
+            _number(row, "n_int"),
+            _number(row, "n_ctl"),
+            events_int=_number(row, "events_int"),
+            events_ctl=_number(row, "events_ctl"),
+            mean_int=_number(row, "mean_int"),
+            sd_int=_number(row, "sd_int"),
+            mean_ctl=_number(row, "mean_ctl"),
+            sd_ctl=_number(row, "sd_ctl"),
+        )
     except (fx.NotEstimable, ValueError):
+        return None
+    if effect is None:
         return None
     yi = -effect.yi if "reversed_direction" in split_multi(row.get("flags", "")) else effect.yi
     return float(yi), float(effect.vi)
@@ -189,7 +183,7 @@ def study_inputs(
         source = str(item.get("from") or effect.get("from", ""))
         flags = frozenset(split_multi(outcome.get("flags", "")) + split_multi(effect.get("flags", "")))
         adjusted_cell = effect.get("adjusted", "") or outcome.get("adjusted", "")
-        arms = from_arm_data(source)
+        arms = fx.is_from_arm_data(source)
         n1, n2 = _number(outcome, "n_int"), _number(outcome, "n_ctl")
         e1, e2 = _number(outcome, "events_int"), _number(outcome, "events_ctl")
         split_n = _number(effect, "n_ctl")
@@ -223,22 +217,14 @@ def study_inputs(
     return rows
 
 
-def hksj_options(analysis: Mapping[str, Any]) -> dict[str, bool]:
-    """The analysis's HKSJ guardrails (floor, small k), with the defaults the main analysis uses."""
-    return {
-        "hksj_floor": bool(analysis.get("hksj_floor", True)),
-        "hksj_small_k": bool(analysis.get("hksj_small_k", False)),
-    }
-
-
 def _fit(
     rows: Sequence[StudyInput],
     method: str,
     ci_method: str,
     yi: Sequence[float] | None = None,
-    options: Mapping[str, bool] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> MetaResult | None:
-    """Pool ``rows`` with the analysis's CI rules (``options``: :func:`hksj_options`)."""
+    """Pool ``rows`` with the analysis's CI rules (``options``: ``pipeline.pool_options``)."""
     if not rows:
         return None
     values = [r.yi for r in rows] if yi is None else list(yi)
@@ -261,7 +247,7 @@ class _Context:
     exclude: Sequence[str]
     rob_recorded: bool
     notes: list[str]
-    options: Mapping[str, bool] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def fit(
         self, rows: Sequence[StudyInput], method: str | None = None, ci: str | None = None
@@ -378,11 +364,12 @@ def run_checks(
     ci_method: str = "z",
     exclude: Sequence[str] = DEFAULT_EXCLUDE,
     rob_recorded: bool = False,
-    options: Mapping[str, bool] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[list[Variant], list[str]]:
     """Every configured check (in ``CHECKS`` order) as variants, and notes for checks that could not run.
 
-    ``options`` are the analysis's HKSJ guardrails (:func:`hksj_options`), applied to every refit.
+    ``options`` are the analysis's PI and HKSJ guardrails (``pipeline.pool_options``), applied to
+    every refit.
     """
     if len(rows) < 2:
         return [], [f"k = {len(rows)}: no sensitivity analysis (nothing was pooled)"]
@@ -560,7 +547,7 @@ def sensitivity_report(
             f"analyses: {analysis.get('id')}: sensitivity: {unknown[0]!r} is not one of {', '.join(CHECKS)}"
         )
     exclude = list(analysis.get("sensitivity_exclude", DEFAULT_EXCLUDE))
-    options = hksj_options(analysis)
+    options = pool_options(analysis)
     main = _fit(rows, method, ci_method, options=options)
     variants, notes = run_checks(
         rows,
@@ -594,9 +581,9 @@ def sensitivity_report(
                 "label": r.label,
                 "yi": r.yi,
                 "vi": r.vi,
-                "estimate": back_transform(r.yi, ratio),
-                "ci_low": back_transform(r.yi - _Z95 * math.sqrt(r.vi), ratio),
-                "ci_high": back_transform(r.yi + _Z95 * math.sqrt(r.vi), ratio),
+                "estimate": fx.back_transform(r.yi, ratio),
+                "ci_low": fx.back_transform(r.yi - _Z95 * math.sqrt(r.vi), ratio),
+                "ci_high": fx.back_transform(r.yi + _Z95 * math.sqrt(r.vi), ratio),
                 "flags": sorted(r.flags),
                 "status": r.status,
                 "adjusted": r.adjusted,
@@ -650,10 +637,7 @@ def sensitivity_table(report: Mapping[str, Any]) -> pd.DataFrame:
     for text in report["notes"]:
         records.append({"check": "note", "label": text.split(":", 1)[0], "note": text})
 
-    columns = names(SENSITIVITY_COLUMNS)
-    return pd.DataFrame(
-        [{c: csv_cell(r.get(c)) for c in columns} for r in records], columns=columns, dtype="string"
-    ).fillna("")
+    return text_frame(records, names(SENSITIVITY_COLUMNS))
 
 
 def read_rob_rows(path: str | Path | None) -> tuple[list[dict[str, str]], bool]:

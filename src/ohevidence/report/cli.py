@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -237,24 +236,11 @@ def _swim(args: argparse.Namespace) -> int:
 
 
 def _strings(frame: Any, columns: Any) -> Any:
-    """A frame as the contract's text: empty for missing, integers without '.0', floats in full."""
-    import pandas as pd
-
+    """A frame as the contract's text (:func:`ohevidence.meta.io.text_frame`)."""
+    from ohevidence.meta.io import text_frame
     from ohevidence.schema import names
 
-    def cell(value: Any) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        if isinstance(value, float):
-            return repr(value)
-        return str(value)
-
-    wanted = names(columns)
-    return pd.DataFrame(
-        [{c: cell(row.get(c)) for c in wanted} for row in frame.to_dict("records")],
-        columns=wanted,
-        dtype="string",
-    )
+    return text_frame(frame.to_dict("records"), names(columns))
 
 
 def register(stages: Any) -> None:

@@ -46,6 +46,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, NullLocator
 
+from ohevidence import effects as fx
 from ohevidence.errors import InputError
 from ohevidence.report.common import (
     TextMeasurer,
@@ -266,10 +267,6 @@ def published_ci(text: str) -> tuple[float, float, float] | None:
     return float(match.group(1)), float(match.group(2)), float(match.group(3))
 
 
-def _from_arm_data(source: str) -> bool:
-    return source.startswith(("2x2 counts", "arm means", "Hedges' g", "ratio of arm means", "events/"))
-
-
 def _arms_shown(arms: ArmData, kind: str) -> bool:
     if kind == "binary":
         return bool(arms.events_int or arms.events_ctl)
@@ -283,7 +280,7 @@ def _study_notes(label: str, study: Mapping[str, Any], arms: ArmData, kind: str)
     notes = []
     if study.get("converted"):
         notes.append(f"{label}: {study['converted']}.")
-    if _arms_shown(arms, kind) and not _from_arm_data(str(study.get("from", ""))):
+    if _arms_shown(arms, kind) and not fx.is_from_arm_data(str(study.get("from", ""))):
         which = " and ".join(
             word
             for word, on in (

@@ -259,7 +259,7 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     prisma["ranking"] = how
     # Stopping guidance: the records reviewers screen are those no automation tool excluded.
     stopping = stopping_report(
-        [labels[r] for r in labels], len(records) - int(automated.sum()), settings.stopping
+        list(labels.values()), len(records) - int(automated.sum()), settings.stopping
     )
     return ScreeningResult(
         title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns, stopping
