@@ -54,6 +54,14 @@ def _number(path: Path, line: int, column: str, text: str, *, positive: bool = F
     return value
 
 
+def _label(path: Path, line: int, row: Mapping[str, Any], column: str, what: str, expected: str) -> str:
+    """The row's non-empty text in ``column`` (a study, subgroup or cluster label); else one InputError."""
+    text = (row[column] or "").strip()
+    if not text:
+        raise InputError(path, f"empty {what}", line=line, column=column, expected=expected)
+    return text
+
+
 def read_effects_csv(
     path: str | Path,
     *,
@@ -82,26 +90,13 @@ def read_effects_csv(
             row = {key: unneutralise(cell) if isinstance(cell, str) else cell for key, cell in raw.items()}
             if not any((value or "").strip() for value in row.values()):
                 continue
-            label = (row[study] or "").strip()
-            if not label:
-                raise InputError(path, "empty study label", line=line, column=study, expected="a study name")
-            labels.append(label)
+            labels.append(_label(path, line, row, study, "study label", "a study name"))
             ys.append(_number(path, line, yi, (row[yi] or "").strip()))
             vs.append(_number(path, line, vi, (row[vi] or "").strip(), positive=True))
             if by:
-                group = (row[by] or "").strip()
-                if not group:
-                    raise InputError(
-                        path, "empty subgroup", line=line, column=by, expected="a subgroup label"
-                    )
-                groups.append(group)
+                groups.append(_label(path, line, row, by, "subgroup", "a subgroup label"))
             if cluster:
-                name = (row[cluster] or "").strip()
-                if not name:
-                    raise InputError(
-                        path, "empty cluster", line=line, column=cluster, expected="a cluster (study) label"
-                    )
-                clusters.append(name)
+                clusters.append(_label(path, line, row, cluster, "cluster", "a cluster (study) label"))
             lines.append(line)
     if not labels:
         raise InputError(path, "no studies", line=2, expected="at least one data row")

@@ -258,9 +258,7 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     prisma = _prisma(records, included, settings)
     prisma["ranking"] = how
     # Stopping guidance: the records reviewers screen are those no automation tool excluded.
-    stopping = stopping_report(
-        list(labels.values()), len(records) - int(automated.sum()), settings.stopping
-    )
+    stopping = stopping_report(list(labels.values()), len(records) - int(automated.sum()), settings.stopping)
     return ScreeningResult(
         title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns, stopping
     )
