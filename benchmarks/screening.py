@@ -116,9 +116,10 @@ ANCHOR_MEAN_WSS = 46.6
 # Candidate settings the benchmark can compare (extra `screen simulate` options). Whenever more than
 # one is run, the setting for each dataset is chosen leave-one-dataset-out (see `lodo`).
 CANDIDATES: dict[str, list[str]] = {
-    "default": [],
-    "no_stall": ["--stall-after", "0"],  # the stall switch off (it was tuned on the Wilson set)
-    # in a stall, average the word-weighted and character-weighted views' rank scores
+    "default": [],  # in a stall: the ensemble of the character-weighted view and an include-weighted SVM
+    "switch": ["--stall-mode", "switch"],  # in a stall: the character-weighted view alone (until issue 16)
+    "no_stall": ["--stall-after", "0"],  # no stall handling at all
+    # in a stall, average the percentile ranks of the default and the character-weighted views
     "stall_average": ["--stall-mode", "average"],
 }
 RUNS = ROOT / "results" / "benchmarks" / "screening_runs"

@@ -24,6 +24,7 @@ from ohevidence.screen.ranking import (
     RankingSettings,
     excludes_since_last_include,
     feature_views,
+    include_weighted_svm_scores,
     relevance_scores,
     score_records,
     screening_text,
@@ -391,35 +392,99 @@ def test_excludes_since_last_include_counts_the_trailing_run() -> None:
     assert excludes_since_last_include([]) == 0
 
 
-def test_a_long_run_of_excludes_switches_to_the_character_weighted_view() -> None:
-    texts = [
-        "randomised trial of vocational advice for back pain",
-        "randomized trials of vocational advisers",
-        "statins in cardiology",
-        "statin dosing in heart failure",
-        "qualitative interviews with managers",
-        "lipid lowering in cardiology clinics",
-    ]
+STALL_TEXTS = [
+    "randomised trial of vocational advice for back pain",
+    "randomized trials of vocational advisers",
+    "statins in cardiology",
+    "statin dosing in heart failure",
+    "qualitative interviews with managers",
+    "lipid lowering in cardiology clinics",
+]
+
+
+def _percentile(scores: np.ndarray) -> np.ndarray:
+    return (np.argsort(np.argsort(scores)) + 1) / len(scores)  # no ties in these examples
+
+
+def test_a_long_run_of_excludes_switches_to_the_stall_ensemble() -> None:
     settings = RankingSettings(min_df=1, stall_after=2, stall_char_weight=2.0)
-    views = feature_views(texts, settings)
+    assert settings.stall_mode == "ensemble"  # the default
+    views = feature_views(STALL_TEXTS, settings)
     assert views.stalled.shape[1] == views.default.shape[1]
     assert (views.stalled != views.default).nnz > 0  # the stall view weighs characters more
     # include, then one exclude: not stalled, the default view scores
     flowing = score_records(views, [0, 2], [1, 0], settings)
     assert np.allclose(flowing, relevance_scores(views.default, [0, 2], [1, 0], settings))
-    # include, then two excludes in a row: the stall view scores
-    stall_scores = score_records(views, [0, 2, 3], [1, 0, 0], settings)
-    assert np.allclose(stall_scores, relevance_scores(views.stalled, [0, 2, 3], [1, 0, 0], settings))
-    assert not np.allclose(stall_scores, relevance_scores(views.default, [0, 2, 3], [1, 0, 0], settings))
-    # the switch can be turned off
+    # include, then two excludes in a row: the mean percentile rank of the character-weighted
+    # view's classifier and the include-weighted SVM on all words
+    labelled, labels = [0, 2, 3], [1, 0, 0]
+    chars = relevance_scores(views.stalled, labelled, labels, settings)
+    svm = include_weighted_svm_scores(views.words, labelled, labels, settings)
+    expected = (_percentile(chars) + _percentile(svm)) / 2
+    stall_scores = score_records(views, labelled, labels, settings)
+    assert np.allclose(stall_scores, expected)
+    assert stall_scores[1] > stall_scores[2:].max()  # the other vocational-advice record leads
+    # "switch": the character-weighted view alone
+    switch = dataclasses.replace(settings, stall_mode="switch")
+    assert np.allclose(score_records(views, labelled, labels, switch), chars)
+    # stall handling can be turned off
     off = RankingSettings(min_df=1, stall_after=0)
-    off_views = feature_views(texts, off)
-    assert off_views.stalled is off_views.default
+    off_views = feature_views(STALL_TEXTS, off)
+    assert off_views.stalled is off_views.default and off_views.words is off_views.default
     # The config's screening.model section reaches the ranker; on by default (40 and a quarter).
-    configured = ScreeningSettings.from_config({"model": {"stall_after": 80, "stall_fraction": 0.5}})
+    configured = ScreeningSettings.from_config(
+        {"model": {"stall_after": 80, "stall_fraction": 0.5, "stall_mode": "switch"}}
+    )
     assert (configured.ranking.stall_after, configured.ranking.stall_fraction) == (80, 0.5)
+    assert configured.ranking.stall_mode == "switch"
     default = ScreeningSettings.from_config({}).ranking
-    assert (default.stall_after, default.stall_fraction) == (40, 0.25)
+    assert (default.stall_after, default.stall_fraction, default.stall_mode) == (40, 0.25, "ensemble")
+    with pytest.raises(ValueError, match="stall_mode"):
+        feature_views(STALL_TEXTS, RankingSettings(stall_mode="vote"))
+
+
+def test_stall_ensemble_with_one_class_only_has_nothing_to_learn() -> None:
+    settings = RankingSettings(min_df=1, stall_after=2)
+    views = feature_views(STALL_TEXTS, settings)
+    # three excludes and no include: a "stall" by length, but no classifier can be trained
+    assert stalled([0, 0, 0], settings)
+    assert score_records(views, [2, 3, 4], [0, 0, 0], settings) is None
+    assert include_weighted_svm_scores(views.words, [2, 3, 4], [0, 0, 0], settings) is None
+
+
+def test_include_weighted_svm_weighs_includes_ratio_times_class_balance() -> None:
+    """ASReview LAB's balanced sample weights: include 1, exclude n1 / (ratio x n0), mean 1."""
+    from sklearn.svm import LinearSVC
+
+    settings = RankingSettings(min_df=1, stall_svm_c=0.11, stall_include_ratio=9.8)
+    views = feature_views(STALL_TEXTS, settings)
+    labelled, labels = [0, 2, 3, 4], [1, 0, 0, 0]
+    # one include, three excludes: raw weights 1 and 1 / (9.8 x 3), rescaled to a mean of 1
+    raw = np.array([1.0, 1 / 29.4, 1 / 29.4, 1 / 29.4])
+    weights = raw * 4 / raw.sum()
+    assert weights[0] / weights[1] == pytest.approx(29.4)
+    expected = LinearSVC(C=0.11, random_state=0).fit(views.words[labelled], labels, sample_weight=weights)
+    scores = include_weighted_svm_scores(views.words, labelled, labels, settings)
+    assert np.allclose(scores, expected.decision_function(views.words))
+    # weighting includes up moves every score towards "include"
+    plain = dataclasses.replace(settings, stall_include_ratio=1.0)
+    assert (scores > include_weighted_svm_scores(views.words, labelled, labels, plain)).all()
+
+
+def test_feature_views_default_words_equal_a_min_df_tfidf_and_the_words_view_keeps_rare_ngrams() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [f"{t} study" for t in (*STALL_TEXTS, "vocational advice in primary care", "statins advice")]
+    settings = RankingSettings(min_df=2, char_weight=0.0, stall_after=40)
+    views = feature_views(texts, settings)
+    reference = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit_transform(texts)
+    assert np.allclose(views.default.toarray(), reference.toarray())
+    # the words view: singletons kept, n-grams in more than 95% of records dropped
+    vectoriser = TfidfVectorizer(ngram_range=(1, 2), max_df=0.95, sublinear_tf=True)
+    every = vectoriser.fit_transform(texts)
+    assert "study" not in vectoriser.vocabulary_  # in every record
+    assert views.words.shape[1] == every.shape[1] > views.default.shape[1]
+    assert np.allclose(views.words.toarray(), every.toarray())
 
 
 def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> None:
@@ -446,6 +511,8 @@ def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> Non
     )
     with pytest.raises(ValueError, match="stall_mode"):
         score_records(views, labelled, labels, RankingSettings(min_df=1, stall_after=2, stall_mode="vote"))
+    with pytest.raises(ValueError, match="stall_mode"):
+        feature_views(texts, RankingSettings(min_df=1, stall_after=2, stall_mode="vote"))
 
 
 def test_a_stall_must_be_long_beside_the_decisions_before_it() -> None:

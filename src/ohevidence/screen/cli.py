@@ -156,5 +156,7 @@ def register(stages: Any) -> None:
         default=None,
         help="the run must also be this fraction of the decisions before it (default: 0.25)",
     )
-    sim.add_argument("--stall-mode", choices=["switch", "average"], default=None, help=argparse.SUPPRESS)
+    sim.add_argument(
+        "--stall-mode", choices=["ensemble", "switch", "average"], default=None, help=argparse.SUPPRESS
+    )
     sim.set_defaults(func=_simulate)

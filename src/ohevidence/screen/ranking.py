@@ -9,12 +9,15 @@ ASReview benchmark sets it raised mean WSS@95 by about 3.5 points over words alo
 The model is retrained on every human decision made so far (active learning), so the records
 most likely to be included rise to the top of each reviewer's list. When the includes dry up — a
 run of at least ``stall_after`` (40) excludes since the last include that is also at least
-``stall_fraction`` (a quarter) as long as everything decided before it — the model is trained on a
-character-weighted view of the same records (``stall_char_weight``) until the next include. A
-model that has found what its words can find keeps proposing near-misses of the known includes;
-character n-grams reach includes worded unlike them. Measuring the run against the decisions
-before it keeps the switch out of the ordinary gaps between includes, which grow as screening
-goes on (config/README.md, Ranking, gives the benchmark figures).
+``stall_fraction`` (a quarter) as long as everything decided before it — the records are ranked
+until the next include by an ensemble of two learners that err differently from the default model:
+the same classifier on a character-weighted view (``stall_char_weight``), whose n-grams reach
+includes worded unlike the known ones, and a strongly regularised linear SVM on all word 1–2-grams
+that weights includes well above class balance (ASReview LAB's default learner), which ranks
+anything resembling any include high. A model that has found what its words can find keeps
+proposing near-misses of the known includes; the ensemble looks elsewhere. Measuring the run
+against the decisions before it keeps this out of the ordinary gaps between includes, which grow
+as screening goes on (config/README.md, Ranking, gives the benchmark figures).
 
 Before any decision there is nothing to learn from: the eligibility rules' score and the
 configured seed records order the list instead. Everything is deterministic for a given seed
@@ -33,10 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
 
 from ohevidence.text import plain_text
 
@@ -59,22 +63,38 @@ class RankingSettings:
     # `1 + growth × records screened` excludes (0 = after every decision, as ASReview does).
     growth: float = 0.05
     # A stall: at least `stall_after` excludes in a row since the last include (0 = never), and at
-    # least `stall_fraction` × the decisions made before that run. In a stall the model scores with
-    # the character-weighted view (`stall_char_weight`) until the next include.
+    # least `stall_fraction` × the decisions made before that run.
     stall_after: int = 40
     stall_fraction: float = 0.25
     stall_char_weight: float = 2.0
-    # What a stall does: "switch" scores with the stall view alone; "average" averages the
-    # percentile ranks of both views' scores (an experiment: benchmarks/screening.py candidates).
-    stall_mode: str = "switch"
+    # What a stall does until the next include:
+    #   "ensemble" ranks by the mean percentile rank of two learners that err differently from the
+    #     default model and from each other: the same classifier on the character-weighted view
+    #     (`stall_char_weight`) and a strongly regularised linear SVM on all word 1–2-grams that
+    #     weights includes `stall_include_ratio` × more than class balance would (the learner of
+    #     ASReview LAB's default model);
+    #   "switch" scores with the character-weighted view alone; "average" averages the percentile
+    #     ranks of the default and character-weighted views (benchmark candidates).
+    stall_mode: str = "ensemble"
+    stall_svm_c: float = 0.11
+    stall_include_ratio: float = 9.8
+
+
+STALL_MODES = ("ensemble", "switch", "average")
 
 
 @dataclass(frozen=True)
 class FeatureViews:
-    """The records' feature matrices: the default view and the character-weighted one used in a stall."""
+    """The records' feature matrices.
+
+    ``default`` scores while includes keep coming; ``stalled`` is the character-weighted view and
+    ``words`` the word 1–2-gram view of every n-gram in fewer than 95% of records (singletons
+    kept), both used in a stall (``words`` only by the ensemble; otherwise it is ``default``).
+    """
 
     default: sp.csr_matrix
     stalled: sp.csr_matrix
+    words: sp.csr_matrix
 
 
 def screening_text(title: str, abstract: str, extra: str = "") -> str:
@@ -85,21 +105,22 @@ def screening_text(title: str, abstract: str, extra: str = "") -> str:
 def feature_views(texts: Sequence[str], settings: RankingSettings | None = None) -> FeatureViews:
     """Word 1–2-gram TF-IDF joined with weighted character n-gram TF-IDF, rows L2-normalised.
 
-    Two views: the default one (``char_weight``) and the stall view (``stall_char_weight``).
+    Views: the default one (``char_weight``), the stall view (``stall_char_weight``) and, for the
+    stall ensemble, words alone with every n-gram kept but those in more than 95% of records.
+    The words are counted once; each view keeps its own columns and computes its own IDF.
     """
     settings = settings or RankingSettings()
+    if settings.stall_mode not in STALL_MODES:
+        raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
-    vectoriser = TfidfVectorizer(
-        ngram_range=(1, settings.ngram_max),
-        min_df=min_df,
-        sublinear_tf=settings.sublinear_tf,
-        dtype=np.float64,
-    )
     try:
-        words = vectoriser.fit_transform(texts).tocsr()
+        counts = CountVectorizer(ngram_range=(1, settings.ngram_max), dtype=np.float64).fit_transform(texts)
     except ValueError:  # no word at all (every title and abstract empty)
-        words = sp.csr_matrix((len(texts), 1))
-    needed = settings.char_weight > 0 or (settings.stall_after > 0 and settings.stall_char_weight > 0)
+        counts = sp.csr_matrix((len(texts), 1))
+    document_frequency = np.asarray((counts > 0).sum(axis=0)).ravel()
+    words = _tfidf(counts, document_frequency >= min_df, settings)
+    stall = settings.stall_after > 0
+    needed = settings.char_weight > 0 or (stall and settings.stall_char_weight > 0)
     chars = char_features(texts, settings, min_df) if needed else None
 
     def view(weight: float) -> sp.csr_matrix:
@@ -108,8 +129,19 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
         return normalize(sp.hstack([words, weight * chars]).tocsr())
 
     default = view(settings.char_weight)
-    stalled = view(settings.stall_char_weight) if settings.stall_after > 0 else default
-    return FeatureViews(default, stalled)
+    stalled = view(settings.stall_char_weight) if stall else default
+    every_word = default
+    if stall and settings.stall_mode == "ensemble":
+        every_word = _tfidf(counts, document_frequency <= 0.95 * len(texts), settings)
+    return FeatureViews(default, stalled, every_word)
+
+
+def _tfidf(counts: sp.spmatrix, keep: np.ndarray, settings: RankingSettings) -> sp.csr_matrix:
+    """TF-IDF (rows L2-normalised) of the kept columns of a count matrix."""
+    kept = np.flatnonzero(keep)
+    if kept.size == 0:
+        return sp.csr_matrix((counts.shape[0], 1))
+    return TfidfTransformer(sublinear_tf=settings.sublinear_tf).fit_transform(counts[:, kept]).tocsr()
 
 
 def char_features(texts: Sequence[str], settings: RankingSettings, min_df: int) -> sp.csr_matrix:
@@ -178,6 +210,36 @@ def stalled(labels_in_order: Sequence[int] | np.ndarray, settings: RankingSettin
     return run >= settings.stall_after and run >= settings.stall_fraction * before
 
 
+def include_weighted_svm_scores(
+    features: sp.csr_matrix,
+    labelled: Sequence[int] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    settings: RankingSettings,
+    seed: int = 0,
+) -> np.ndarray | None:
+    """Scores of a linear SVM (C ``stall_svm_c``), includes weighted ``stall_include_ratio`` × balance.
+
+    Each include weighs 1 and each exclude n_include / (ratio × n_exclude), rescaled to a mean
+    weight of 1 (ASReview LAB's "balanced" sample weights): a broad model that ranks anything
+    resembling any include high. None while the decisions hold only one class.
+    """
+    labelled = np.asarray(labelled, dtype=int)
+    y = np.asarray(labels, dtype=int)
+    if len(set(y.tolist())) < 2:
+        return None
+    n_include = int(y.sum())
+    weight = np.where(y == 1, 1.0, n_include / (settings.stall_include_ratio * (len(y) - n_include)))
+    weight *= len(y) / weight.sum()
+    model = LinearSVC(C=settings.stall_svm_c, random_state=seed)
+    model.fit(features[labelled], y, sample_weight=weight)
+    return np.asarray(model.decision_function(features), dtype=float)
+
+
+def percentile_ranks(scores: Sequence[np.ndarray]) -> np.ndarray:
+    """The mean over score vectors of each record's rank / n (ties share their mean rank)."""
+    return sum(rankdata(s) for s in scores) / (len(scores) * len(scores[0]))
+
+
 def score_records(
     views: FeatureViews,
     labelled: Sequence[int] | np.ndarray,
@@ -187,22 +249,38 @@ def score_records(
 ) -> np.ndarray | None:
     """:func:`relevance_scores` on the view the screening state calls for.
 
-    ``labelled`` and ``labels`` are in the order the decisions were made: in a stall
-    (:func:`stalled`) the stall view is used, otherwise the default one.
+    ``labelled`` and ``labels`` are in the order the decisions were made. Outside a stall
+    (:func:`stalled`) the default view scores; in one, what ``stall_mode`` says (see
+    :class:`RankingSettings`). None while the decisions hold only one class.
     """
     settings = settings or RankingSettings()
+    if settings.stall_mode not in STALL_MODES:
+        raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
+    if len(set(np.asarray(labels, dtype=int).tolist())) < 2:
+        return None
+    # One BLAS thread: these small fits gain nothing from more, and OpenBLAS's idle threads spin,
+    # which cost ~70% more CPU per simulation and slowed simulations run side by side threefold.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _score(views, labelled, labels, settings, seed)
+
+
+def _score(
+    views: FeatureViews,
+    labelled: Sequence[int] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    settings: RankingSettings,
+    seed: int,
+) -> np.ndarray | None:
     if not stalled(labels, settings):
         return relevance_scores(views.default, labelled, labels, settings, seed)
     if settings.stall_mode == "switch":
         return relevance_scores(views.stalled, labelled, labels, settings, seed)
-    if settings.stall_mode != "average":
-        raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
-    both = [
-        relevance_scores(view, labelled, labels, settings, seed) for view in (views.default, views.stalled)
-    ]
-    if both[0] is None or both[1] is None:
-        return None
-    return (rankdata(both[0]) + rankdata(both[1])) / (2 * len(both[0]))
+    members = [relevance_scores(views.stalled, labelled, labels, settings, seed)]
+    if settings.stall_mode == "ensemble":
+        members.append(include_weighted_svm_scores(views.words, labelled, labels, settings, seed))
+    else:  # average
+        members.append(relevance_scores(views.default, labelled, labels, settings, seed))
+    return percentile_ranks([m for m in members if m is not None])
 
 
 def tie_breaker(n: int, seed: int) -> np.ndarray:
