@@ -488,14 +488,7 @@ def test_feature_views_default_words_equal_a_min_df_tfidf_and_the_words_view_kee
 
 
 def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> None:
-    texts = [
-        "randomised trial of vocational advice for back pain",
-        "randomized trials of vocational advisers",
-        "statins in cardiology",
-        "statin dosing in heart failure",
-        "qualitative interviews with managers",
-        "lipid lowering in cardiology clinics",
-    ]
+    texts = STALL_TEXTS
     settings = RankingSettings(min_df=1, stall_after=2, stall_mode="average")
     views = feature_views(texts, settings)
     labelled, labels = [0, 2, 3], [1, 0, 0]  # include, two excludes: a stall
