@@ -155,10 +155,7 @@ def char_features(texts: Sequence[str], settings: RankingSettings, min_df: int) 
         dtype=np.float64,
     ).transform(texts)
     # As for words: an n-gram seen in fewer than min_df records carries nothing to another record.
-    kept = np.flatnonzero(np.asarray((counts > 0).sum(axis=0)).ravel() >= min_df)
-    if kept.size == 0:
-        return sp.csr_matrix((len(texts), 1))
-    return TfidfTransformer(sublinear_tf=settings.sublinear_tf).fit_transform(counts[:, kept]).tocsr()
+    return _tfidf(counts, np.asarray((counts > 0).sum(axis=0)).ravel() >= min_df, settings)
 
 
 def _classifier(settings: RankingSettings, seed: int) -> LogisticRegression | LinearSVC:
