@@ -796,6 +796,33 @@ def test_stopping_guidance_is_written_from_the_screening_state(tmp_path: Path, r
     assert written == stop and written["verdict"].startswith("not yet")
 
 
+def test_records_without_text_are_flagged_and_kept_out_of_the_stopping_estimate(
+    tmp_path: Path, records: pd.DataFrame
+) -> None:
+    records = records.copy()
+    blank = records["record_id"].isin(["s:2", "s:7"])
+    records.loc[blank, ["title", "abstract", "keywords"]] = ""
+    settings = _settings(rules=())
+    text = (
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n"
+        "s:4,title_abstract,ana,exclude,,,\ns:4,title_abstract,ben,exclude,,,\n"
+        "s:7,title_abstract,ana,exclude,,,\ns:7,title_abstract,ben,exclude,,,\n"
+    )
+    result = screen(records, settings, _decisions(tmp_path, text, records, settings))
+    flags = result.title_abstract.set_index("record_id")["rule_flags"]
+    assert flags["s:2"].startswith("[note] no title, abstract or keywords") and flags["s:7"] == flags["s:2"]
+    assert not flags.drop(["s:2", "s:7"]).str.contains("no title").any()
+    stop = result.stopping
+    # 5 readable records, 2 of them screened (s:1 include, s:4 exclude); s:7 was screened by hand and
+    # s:2, unscreened, is left to the reviewers whatever the rule says
+    assert (stop["records_to_screen"], stop["records_screened"], stop["includes_found"]) == (5, 2, 1)
+    assert stop["records_without_text_unscreened"] == 1
+    assert stop["verdict"].endswith(
+        "1 unscreened record(s) with no title, abstract or keywords are not "
+        "covered (the ranking cannot read them): screen them by hand"
+    )
+
+
 def test_stopping_settings_come_from_the_config(tmp_path: Path) -> None:
     section = {"stopping": {"recall_target": 0.9, "confidence": 0.99}}
     stopping = ScreeningSettings.from_config(section).stopping

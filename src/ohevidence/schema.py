@@ -784,7 +784,11 @@ TITLE_ABSTRACT_COLUMNS: tuple[Column, ...] = (
     Column("record_id", "The record (after deduplication when that stage ran).", True),
     Column("rank", "Screening priority, 1 = likeliest include.", True, r"\d+"),
     Column("score", "Model score (classifier decision value), or the rules' score before any decision."),
-    Column("rule_flags", "Eligibility rules that fired, with the matched text."),
+    Column(
+        "rule_flags",
+        "Eligibility rules that fired, with the matched text; '[note] no title, abstract or keywords: ...' "
+        "on a record the ranking cannot read (screen it by hand).",
+    ),
     *RECORD_DISPLAY_COLUMNS,
 )
 TITLE_ABSTRACT_TAIL: tuple[Column, ...] = (

@@ -51,6 +51,7 @@ from ohevidence.screen.stopping import StoppingSettings, stopping_report
 log = logging.getLogger("ohevidence.screen")
 
 STAGES = ("title_abstract", "full_text")
+NO_TEXT_FLAG = "[note] no title, abstract or keywords: the ranking cannot read this record, screen it by hand"
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,17 @@ def training_labels(
     return labels
 
 
+def record_texts(records: pd.DataFrame) -> list[str]:
+    """What the ranking reads of each record (title, abstract, keywords); '' when there is nothing."""
+    return [
+        screening_text(t, a, k)
+        for t, a, k in zip(records["title"], records["abstract"], records["keywords"], strict=True)
+    ]
+
+
 def rank_records(
     records: pd.DataFrame,
+    texts: Sequence[str],
     rule_scores: np.ndarray,
     labels: Mapping[str, int],
     settings: ScreeningSettings,
@@ -169,10 +179,6 @@ def rank_records(
     """
     n = len(records)
     ids = records["record_id"].tolist()
-    texts = [
-        screening_text(t, a, k)
-        for t, a, k in zip(records["title"], records["abstract"], records["keywords"], strict=True)
-    ]
     model_scores = None
     if n and len(set(labels.values())) == 2:
         views = feature_views(texts, settings.ranking)
@@ -215,7 +221,16 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     records.loc[automated, ["consensus", "status"]] = ["exclude", "excluded_by_automation"]
 
     labels = training_labels(ta_votes, records.set_index("record_id")["consensus"])
-    rank, score, how = rank_records(records, records["rule_score"].to_numpy(dtype=float), labels, settings)
+    texts = record_texts(records)
+    rank, score, how = rank_records(
+        records, texts, records["rule_score"].to_numpy(dtype=float), labels, settings
+    )
+    # Nothing to read: the model ranks these by chance, so reviewers are told to screen them by hand.
+    unreadable = np.array([not text.strip() for text in texts], dtype=bool)
+    records.loc[unreadable, "rule_flags"] = [
+        "; ".join(part for part in (NO_TEXT_FLAG, flags) if part)
+        for flags in records.loc[unreadable, "rule_flags"]
+    ]
     log.info("ranking: %s", how)
     records["rank"] = rank
     records["score"] = [f"{s:.4f}" for s in score]
@@ -257,8 +272,16 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     }
     prisma = _prisma(records, included, settings)
     prisma["ranking"] = how
-    # Stopping guidance: the records reviewers screen are those no automation tool excluded.
-    stopping = stopping_report(list(labels.values()), len(records) - int(automated.sum()), settings.stopping)
+    # Stopping guidance on the records reviewers screen (those no automation tool excluded) that the
+    # ranking can read; unscreened records without text are reported apart, to be screened by hand.
+    readable = dict(zip(records["record_id"], ~unreadable, strict=True))
+    screened = records["record_id"].isin(labels).to_numpy()
+    stopping = stopping_report(
+        [label for record_id, label in labels.items() if readable[record_id]],
+        int((~unreadable & ~automated.to_numpy()).sum()),
+        settings.stopping,
+        unreadable_unscreened=int((unreadable & ~automated.to_numpy() & ~screened).sum()),
+    )
     return ScreeningResult(
         title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns, stopping
     )

@@ -173,9 +173,19 @@ def first_safe_stop(
 
 
 def stopping_report(
-    labels_in_order: Sequence[int] | np.ndarray, pool: int, settings: StoppingSettings | None = None
+    labels_in_order: Sequence[int] | np.ndarray,
+    pool: int,
+    settings: StoppingSettings | None = None,
+    unreadable_unscreened: int = 0,
 ) -> dict[str, Any]:
-    """What reviewers need to decide whether to stop: counts, recall bound, p-value and the verdict."""
+    """What reviewers need to decide whether to stop: counts, recall bound, p-value and the verdict.
+
+    ``labels_in_order`` and ``pool`` cover the records the ranking can read. Records with no title,
+    abstract or keywords are ranked by nothing but chance, so the criterion's assumption (the
+    unscreened records are poorer in includes than the screened tail) does not hold for them:
+    ``unreadable_unscreened`` of them still unscreened are reported apart and must be screened by
+    hand whatever the verdict.
+    """
     settings = settings or StoppingSettings()
     labels = np.asarray(labels_in_order, dtype=int)
     found = int(np.sum(labels == 1))
@@ -196,6 +206,11 @@ def stopping_report(
             f"not yet: keep screening in rank order; if the next {more} records are all excludes "
             f"it becomes safe to stop at {target} recall"
         )
+    if unreadable_unscreened:
+        verdict += (
+            f"; {unreadable_unscreened} unscreened record(s) with no title, abstract or keywords are not "
+            "covered (the ranking cannot read them): screen them by hand"
+        )
     return {
         "method": "Callaghan & Müller-Hansen 2020 statistical stopping criterion (ranked quasi-sampling)",
         "assumption": "records were screened in the ranking's order (or at random), in the order the "
@@ -211,5 +226,6 @@ def stopping_report(
         "includes_that_may_remain": may_remain,
         "safe_to_stop": safe,
         "further_excludes_needed": more,
+        "records_without_text_unscreened": unreadable_unscreened,
         "verdict": verdict,
     }
