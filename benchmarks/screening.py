@@ -1,7 +1,12 @@
 """Screening benchmark: the ranking against ASReview LAB's default model (elas_u4) on labelled sets.
 
     .venv/bin/python benchmarks/screening.py [--tasks nudging_ferdinands2023,...] [--seeds 1,2,3,4,5]
-        [--candidates default,switch,no_stall,stall_average] [--lodo-seeds 1,2,3] [--reuse]
+        [--candidates default,switch,...] [--lodo-seeds 1,2,3] [--reuse]
+
+Every setting tried for issue 16 (all of CANDIDATES; see config/README.md "Ranking"):
+
+    .venv/bin/python benchmarks/screening.py --candidates \\
+        default,switch,no_stall,stall_average,stall_early,stall_late,ensemble_always
 
 Reads ../shared/benchmarks/screening/ beside the checkout (skips cleanly when absent). Each task runs
 `ohevidence screen simulate` (a fresh process, so the seconds include start-up and features) with
@@ -122,6 +127,11 @@ CANDIDATES: dict[str, list[str]] = {
     "no_stall": ["--stall-after", "0"],  # no stall handling at all
     # in a stall, average the percentile ranks of the default and the character-weighted views
     "stall_average": ["--stall-mode", "average"],
+    # the stall ensemble, firing earlier or later than the default (40 excludes and a quarter)
+    "stall_early": ["--stall-after", "20", "--stall-fraction", "0.15"],
+    "stall_late": ["--stall-after", "60", "--stall-fraction", "0.5"],
+    # the ensemble ranks after any exclude: the default view only straight after an include
+    "ensemble_always": ["--stall-after", "1", "--stall-fraction", "0"],
 }
 RUNS = ROOT / "results" / "benchmarks" / "screening_runs"
 
