@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/screening.py [--tasks nudging_ferdinands2023,...] [--seeds 1,2,3,4,5]
         [--candidates default,switch,...] [--lodo-seeds 1,2,3] [--reuse]
 
-Every setting tried for issue 16 (all of CANDIDATES; see config/README.md "Ranking"):
+Every setting tried for issue 16 (`--candidates all`: every entry of CANDIDATES; see config/README.md
+"Ranking"):
 
-    .venv/bin/python benchmarks/screening.py --candidates \\
-        default,switch,no_stall,stall_average,stall_early,stall_late,ensemble_always
+    .venv/bin/python benchmarks/screening.py --candidates all
 
 Reads ../shared/benchmarks/screening/ beside the checkout (skips cleanly when absent). Each task runs
 `ohevidence screen simulate` (a fresh process, so the seconds include start-up and features) with
@@ -325,7 +325,7 @@ def main() -> int:
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--seeds", default="1,2,3,4,5")
     parser.add_argument(
-        "--candidates", default="default", help=f"comma-separated, of: {', '.join(CANDIDATES)}"
+        "--candidates", default="default", help=f"'all' or comma-separated, of: {', '.join(CANDIDATES)}"
     )
     parser.add_argument("--extra", default="", help="extra options passed to `screen simulate` (experiments)")
     parser.add_argument(
@@ -338,7 +338,10 @@ def main() -> int:
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
     lodo_seeds = [int(s) for s in (args.lodo_seeds or args.seeds).split(",")]
-    candidates = args.candidates.split(",")
+    candidates = list(CANDIDATES) if args.candidates == "all" else args.candidates.split(",")
+    unknown = [c for c in candidates if c not in CANDIDATES]
+    if unknown:
+        parser.error(f"--candidates: unknown {', '.join(unknown)} (known: {', '.join(CANDIDATES)})")
     stopping = StoppingSettings()
     load = {"start": os.getloadavg()}
     by_candidate: dict[str, dict[str, dict]] = {}

@@ -34,6 +34,7 @@ from ohevidence.schema import (
     TITLE_ABSTRACT_COLUMNS,
     TITLE_ABSTRACT_TAIL,
     check_table,
+    join_multi,
     names,
 )
 from ohevidence.screen.agreement import pair_agreement
@@ -228,8 +229,7 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     # Nothing to read: the model ranks these by chance, so reviewers are told to screen them by hand.
     unreadable = np.array([not text.strip() for text in texts], dtype=bool)
     records.loc[unreadable, "rule_flags"] = [
-        "; ".join(part for part in (NO_TEXT_FLAG, flags) if part)
-        for flags in records.loc[unreadable, "rule_flags"]
+        join_multi((NO_TEXT_FLAG, flags)) for flags in records.loc[unreadable, "rule_flags"]
     ]
     log.info("ranking: %s", how)
     records["rank"] = rank
@@ -274,13 +274,14 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     prisma["ranking"] = how
     # Stopping guidance on the records reviewers screen (those no automation tool excluded) that the
     # ranking can read; unscreened records without text are reported apart, to be screened by hand.
-    readable = dict(zip(records["record_id"], ~unreadable, strict=True))
-    screened = records["record_id"].isin(labels).to_numpy()
+    without_text = set(records.loc[unreadable, "record_id"])
+    reviewed = ~automated.to_numpy()
+    unscreened = ~records["record_id"].isin(labels).to_numpy()
     stopping = stopping_report(
-        [label for record_id, label in labels.items() if readable[record_id]],
-        int((~unreadable & ~automated.to_numpy()).sum()),
+        [label for record_id, label in labels.items() if record_id not in without_text],
+        int((reviewed & ~unreadable).sum()),
         settings.stopping,
-        unreadable_unscreened=int((unreadable & ~automated.to_numpy() & ~screened).sum()),
+        unreadable_unscreened=int((reviewed & unreadable & unscreened).sum()),
     )
     return ScreeningResult(
         title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns, stopping
