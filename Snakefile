@@ -32,6 +32,8 @@ rule all:
         "results/dedup/study_links.csv",
         "results/extraction/auto_extracted.csv",
         "results/extraction/worklist.csv",
+        "results/extraction/included_studies.csv",
+        "results/extraction/curated_not_included.csv",
         "results/screening/title_abstract.csv",
         "results/screening/included.csv",
         "results/extraction/effects.csv",

@@ -286,9 +286,19 @@ def test_prisma_rule_stops_on_inconsistent_files_and_writes_nothing(tmp_path: Pa
             },
         ],
     )
-    studies = _write(tmp_path / "studies.csv", [{"study_id": "A1", "registry_ids": ""}])
-    links = _write(tmp_path / "links.csv", [{"record_id": "s1:9", "study_key": "x"}])
-    extracted = _write(tmp_path / "auto.csv", [{"record_id": "s1:0", "study_id": "A1"}])
+    chosen = _write(
+        tmp_path / "included_studies.csv",
+        [
+            {
+                "study": "A1",
+                "curated_study_id": "A1",
+                "included_by": "full-text screening",
+                "reports": "s1:0",
+                "n_reports": "1",
+                "note": "",
+            }
+        ],
+    )
     screening = {
         "records_in": 3,
         "records_excluded_by_automation_tools": 0,
@@ -310,16 +320,12 @@ def test_prisma_rule_stops_on_inconsistent_files_and_writes_nothing(tmp_path: Pa
         str(clusters),
         "--included",
         str(included),
-        "--studies",
-        str(studies),
-        "--study-links",
-        str(links),
-        "--auto-extracted",
-        str(extracted),
+        "--included-studies",
+        str(chosen),
+        "--settings",
+        "{}",
         "--counts-out",
         str(tmp_path / "out" / "prisma_counts.csv"),
-        "--reports-out",
-        str(tmp_path / "out" / "r.csv"),
         "--figure-stem",
         str(tmp_path / "out" / "prisma"),
         "--dpi",
@@ -339,6 +345,11 @@ def test_prisma_rule_stops_on_inconsistent_files_and_writes_nothing(tmp_path: Pa
     bad.write_text(json.dumps({**screening, "records_excluded": 0}), encoding="utf-8")  # 3 - 0 != 2 sought
     assert main([*args, str(bad)]) == 2
     assert not (tmp_path / "out").exists()  # no counts, no diagram from inconsistent counts
+    # a meta-analysis pooling a study the review does not include stops the rule (issue 22)
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"analysis_id": "a", "studies": [{"study_id": "B2"}]}), encoding="utf-8")
+    assert main([*args, str(good), "--meta", str(meta)]) == 2
+    assert not (tmp_path / "out").exists()
 
 
 def test_rob_traffic_light_and_weighted_summary() -> None:

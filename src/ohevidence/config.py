@@ -7,6 +7,7 @@ input with the same one line naming the key path (``imports[0].format``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,43 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 def load_config(path: str | Path, schema_path: str | Path = DEFAULT_SCHEMA) -> dict[str, Any]:
     """Read a YAML config file, fill defaults and validate it."""
     return validate_config(read_config_file(path), schema_path, source=str(path))
+
+
+# ---------------------------------------------------------------------------
+# Settings passed to one job. The workflow validates the merged config once (config/config.yaml
+# with any --configfile/--config overrides) and hands each job only the part it uses, as JSON on
+# its command line (Snakemake `params`): a job never re-reads config/config.yaml behind the
+# workflow's back, and Snakemake re-runs a job only when its own part changes. By hand, the same
+# subcommands take --config FILE and use that file's part.
+# ---------------------------------------------------------------------------
+def add_settings_arguments(parser: Any, what: str) -> None:
+    """``--settings JSON`` (as the workflow passes it) or ``--config FILE`` (by hand), one of them."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument(
+        "--settings", metavar="JSON", help=f"{what} as a JSON object (the workflow passes it from the config)"
+    )
+    group.add_argument("--config", metavar="FILE", help=f"a review config file: its {what} are used")
+    parser.add_argument("--schema", default=str(DEFAULT_SCHEMA), help="config schema (default: %(default)s)")
+
+
+def parse_settings_json(text: str, option: str = "--settings") -> Any:
+    """The JSON value of a settings option; invalid JSON is one ConfigError naming the option."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{option}: not valid JSON ({exc.msg} at character {exc.pos})") from exc
+
+
+def settings_config(args: Any) -> tuple[dict[str, Any], str]:
+    """(validated config with defaults filled, where it came from) from ``--settings`` or ``--config``.
+
+    ``--settings`` holds a partial config as JSON: the top-level keys this job uses (for one
+    analysis, ``{"analyses": [that analysis]}``); every key it leaves out takes its default. Both
+    paths are validated against the same schema, so both refuse the same input.
+    """
+    if getattr(args, "settings", None) is not None:
+        value = parse_settings_json(args.settings)
+        if not isinstance(value, dict):
+            raise ConfigError("--settings: expected a JSON object of config keys")
+        return validate_config(value, args.schema, source="--settings"), "--settings"
+    return load_config(args.config, args.schema), str(args.config)

@@ -1006,14 +1006,43 @@ PRISMA_COUNT_COLUMNS: tuple[Column, ...] = (
     Column("description", "What the number counts.", True),
     Column("source", "The pipeline output it was computed from.", True),
 )
-PRISMA_REPORT_COLUMNS: tuple[Column, ...] = (
+# results/extraction/ (ohevidence extract): the chain from screening to synthesis
+# (ohevidence.extract.included).
+INCLUDED_REPORT_COLUMNS: tuple[Column, ...] = (
     Column("record_id", "A report (record) included at full text.", True),
     Column(
         "study", "The study it reports: curated study_id, a dedupe study key, or the record itself.", True
     ),
+    Column("curated_study_id", "The curated study_id when the study is one; empty = awaiting extraction."),
     Column("basis", "How the report was matched to its study.", True),
     Column("title", "Title of the report."),
     Column("year", "Year of the report."),
+)
+INCLUDED_BY: tuple[str, ...] = ("full-text screening", "review team")
+INCLUDED_STUDY_COLUMNS: tuple[Column, ...] = (
+    Column("study", "Included study: curated study_id, a dedupe study key, or a record id.", True),
+    Column(
+        "curated_study_id",
+        "The curated study_id; only these studies' outcomes enter the synthesis. Empty = not yet extracted.",
+    ),
+    Column(
+        "included_by",
+        "full-text screening (a report's full-text consensus is include) or review team (declared in "
+        "config synthesis.include_without_screened_report, with its reason in note).",
+        True,
+        "|".join(re.escape(v) for v in INCLUDED_BY),
+    ),
+    Column("reports", "'; '-joined record ids of its included reports."),
+    Column("n_reports", "Number of included reports.", True, _INT),
+    Column("note", "The review team's reason, or what is still missing."),
+)
+CURATED_NOT_INCLUDED_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "Curated study (studies.csv) with no included report: never synthesised.", True),
+    Column("acronym", "Its acronym."),
+    Column("design", "Its design."),
+    Column("status", "Its status."),
+    Column("records", "'; '-joined unique records matched to it (none: no search found it)."),
+    Column("reason", "Why it is not included.", True),
 )
 # data/curated/grade.csv (human-owned, optional): GRADE judgements per analysis for the summary of
 # findings. Absent (or no row for an analysis) = "not assessed"; nothing is inferred.

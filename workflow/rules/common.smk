@@ -1,4 +1,5 @@
 # Helpers shared by every rule: loading and validating the config, and the list of searches.
+import json
 import os
 import re
 import sys
@@ -149,3 +150,20 @@ def n_hits_option(wildcards):
 def optional_file(path):
     """[path] when the optional human-owned file (rob.csv, grade.csv) exists, else no input."""
     return [path] if Path(path).is_file() else []
+
+
+def settings_json(**sections):
+    """The part of the validated config one job uses, as the JSON its `--settings` option takes.
+
+    Each job gets only its own part (through `params`, never by re-reading config/config.yaml),
+    so `--config`/`--configfile` overrides reach it and Snakemake's params trigger re-runs a job
+    only when its part changes. `sections` maps a top-level key to the value passed (a whole
+    section, or the few keys of it the job reads).
+    """
+    return json.dumps(sections, sort_keys=True, ensure_ascii=False)
+
+
+def analysis_settings(wildcards):
+    """`--settings` of one analysis: `{"analyses": [that analysis]}` (other analyses do not re-run it)."""
+    (analysis,) = [a for a in config["analyses"] if a["id"] == wildcards.analysis]
+    return settings_json(analyses=[analysis])

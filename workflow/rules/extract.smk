@@ -49,13 +49,39 @@ rule extract_records:
             caption="../report/worklist.rst",
             category="3. Extraction",
         ),
+        included_reports=report(
+            "results/extraction/included_reports.csv",
+            caption="../report/included_reports.rst",
+            category="3. Extraction",
+        ),
+        included_studies=report(
+            "results/extraction/included_studies.csv",
+            caption="../report/included_studies.rst",
+            category="3. Extraction",
+        ),
+        not_included=report(
+            "results/extraction/curated_not_included.csv",
+            caption="../report/curated_not_included.rst",
+            category="3. Extraction",
+        ),
     log:
         "logs/extract_records.log",
     conda:
         "../envs/ohevidence.yaml"
     params:
         curated=lambda w, input: str(Path(input.studies).parent),
+        settings=settings_json(
+            extraction=config["extraction"],
+            synthesis={
+                "include_without_screened_report": config["synthesis"][
+                    "include_without_screened_report"
+                ]
+            },
+        ),
     shell:
         "ohevidence extract --records {input.records:q} --study-links {input.study_links:q}"
-        " --included {input.included:q} --curated {params.curated:q}"
-        " --out {output.extracted:q} --worklist {output.worklist:q} > {log:q} 2>&1"
+        " --included {input.included:q} --curated {params.curated:q} --settings {params.settings:q}"
+        " --out {output.extracted:q} --worklist {output.worklist:q}"
+        " --included-reports-out {output.included_reports:q}"
+        " --included-studies-out {output.included_studies:q}"
+        " --not-included-out {output.not_included:q} > {log:q} 2>&1"

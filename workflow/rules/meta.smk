@@ -7,6 +7,7 @@ ANALYSIS_IDS = [analysis["id"] for analysis in config["analyses"]]
 rule meta_effects:
     input:
         validation="results/extraction/curated_validation.txt",
+        included_studies="results/extraction/included_studies.csv",
         outcomes=f"{config['extraction']['curated_dir']}/outcomes.csv",
         studies=f"{config['extraction']['curated_dir']}/studies.csv",
         job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
@@ -24,7 +25,8 @@ rule meta_effects:
         multi_arm=config["synthesis"]["multi_arm"],
     shell:
         "ohevidence meta effects --outcomes {input.outcomes:q} --studies {input.studies:q}"
-        " --job-roles {input.job_roles:q} --multi-arm {params.multi_arm:q} --out {output:q} > {log:q} 2>&1"
+        " --job-roles {input.job_roles:q} --multi-arm {params.multi_arm:q}"
+        " --included-studies {input.included_studies:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule meta_analysis:
@@ -32,7 +34,6 @@ rule meta_analysis:
         effects="results/extraction/effects.csv",
         studies=f"{config['extraction']['curated_dir']}/studies.csv",
         job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
-        config="config/config.yaml",
     output:
         json=report(
             "results/meta/{analysis}.json",
@@ -50,8 +51,10 @@ rule meta_analysis:
         analysis=one_of(ANALYSIS_IDS),
     conda:
         "../envs/ohevidence.yaml"
+    params:
+        settings=analysis_settings,
     shell:
-        "ohevidence meta run {wildcards.analysis:q} --config {input.config:q} --effects {input.effects:q}"
+        "ohevidence meta run {wildcards.analysis:q} --settings {params.settings:q} --effects {input.effects:q}"
         " --studies {input.studies:q} --job-roles {input.job_roles:q}"
         " --json {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"
 
@@ -63,7 +66,6 @@ rule meta_sensitivity:
         outcomes=f"{config['extraction']['curated_dir']}/outcomes.csv",
         studies=f"{config['extraction']['curated_dir']}/studies.csv",
         job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
-        config="config/config.yaml",
         # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
         rob=lambda w: optional_file(config["report"]["rob"]),
     output:
@@ -85,8 +87,9 @@ rule meta_sensitivity:
         "../envs/ohevidence.yaml"
     params:
         rob=lambda w, input: ["--rob", input.rob[0]] if input.rob else [],
+        settings=analysis_settings,
     shell:
-        "ohevidence meta sensitivity {wildcards.analysis:q} --config {input.config:q}"
+        "ohevidence meta sensitivity {wildcards.analysis:q} --settings {params.settings:q}"
         " --meta {input.meta:q} --effects {input.effects:q} --outcomes {input.outcomes:q}"
         " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob:q}"
         " --json {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"

@@ -95,6 +95,7 @@ rule sensitivity_plot:
 rule synthesis_without_meta_analysis:
     input:
         effects="results/extraction/effects.csv",
+        included_studies="results/extraction/included_studies.csv",
         outcomes=f"{CURATED}/outcomes.csv",
         studies=f"{CURATED}/studies.csv",
         job_roles=f"{CURATED}/job_roles.yaml",
@@ -143,6 +144,7 @@ rule synthesis_without_meta_analysis:
         rob=lambda w, input: ["--rob", input.rob[0]] if input.rob else [],
     shell:
         "ohevidence report swim --effects {input.effects:q} --outcomes {input.outcomes:q}"
+        " --included-studies {input.included_studies:q}"
         " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob:q} --meta {input.meta:q}"
         " --direction-out {output.direction:q} --votes-out {output.votes:q} --items-out {output.swim_items:q}"
         " --figure-dir {params.figure_dir:q} --dpi={params.dpi:q} > {log:q} 2>&1"
@@ -154,21 +156,12 @@ rule prisma_diagram:
         clusters="results/dedup/clusters.csv",
         screening="results/screening/prisma_counts.json",
         included="results/screening/included.csv",
-        studies=f"{CURATED}/studies.csv",
-        study_links="results/dedup/study_links.csv",
-        auto_extracted="results/extraction/auto_extracted.csv",
+        included_studies="results/extraction/included_studies.csv",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
-        config="config/config.yaml",
     output:
         counts=report(
             "results/prisma/prisma_counts.csv",
             caption="../report/prisma_counts.rst",
-            category="5. Figures",
-            subcategory="PRISMA 2020",
-        ),
-        reports=report(
-            "results/prisma/included_reports.csv",
-            caption="../report/prisma_reports.rst",
             category="5. Figures",
             subcategory="PRISMA 2020",
         ),
@@ -187,12 +180,15 @@ rule prisma_diagram:
     params:
         dpi=REPORT["png_dpi"],
         stem=lambda w, output: output.svg[: -len(".svg")],
+        settings=settings_json(
+            screening={"exclusion_reasons": config["screening"]["exclusion_reasons"]},
+            report={"not_retrieved_reasons": REPORT["not_retrieved_reasons"]},
+        ),
     shell:
-        "ohevidence report prisma --config {input.config:q} --search-log {input.search_log:q}"
+        "ohevidence report prisma --settings {params.settings:q} --search-log {input.search_log:q}"
         " --clusters {input.clusters:q} --screening-counts {input.screening:q} --included {input.included:q}"
-        " --studies {input.studies:q} --study-links {input.study_links:q}"
-        " --auto-extracted {input.auto_extracted:q} --meta {input.meta:q}"
-        " --counts-out {output.counts:q} --reports-out {output.reports:q} --figure-stem {params.stem:q}"
+        " --included-studies {input.included_studies:q} --meta {input.meta:q}"
+        " --counts-out {output.counts:q} --figure-stem {params.stem:q}"
         " --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
@@ -233,6 +229,8 @@ rule report_tables:
         job_roles=f"{CURATED}/job_roles.yaml",
         effects="results/extraction/effects.csv",
         agreement="results/screening/agreement.json",
+        included_studies="results/extraction/included_studies.csv",
+        not_included="results/extraction/curated_not_included.csv",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
         grade=lambda w: optional_file(f"{CURATED}/grade.csv"),
     output:
@@ -277,5 +275,6 @@ rule report_tables:
         "ohevidence report tables --studies {input.studies:q} --outcomes {input.outcomes:q}"
         " --case-studies {input.case_studies:q} --job-roles {input.job_roles:q} --effects {input.effects:q}"
         " --agreement {input.agreement:q} --meta {input.meta:q} --grade {params.grade:q}"
+        " --included-studies {input.included_studies:q} --not-included {input.not_included:q}"
         " --out-dir {params.out_dir:q}"
         " > {log:q} 2>&1"

@@ -21,7 +21,6 @@ rule screen_records:
                 if path.is_file()
             }
         ),
-        config="config/config.yaml",
     output:
         title_abstract=report(
             "results/screening/title_abstract.csv",
@@ -69,6 +68,7 @@ rule screen_records:
         "../envs/ohevidence.yaml"
     params:
         out_dir=lambda w, output: str(Path(output.title_abstract).parent),
+        settings=settings_json(screening=SCREENING),
     shell:
-        "ohevidence screen run --records {input.records:q} --config {input.config:q}"
+        "ohevidence screen run --records {input.records:q} --settings {params.settings:q}"
         " --out {params.out_dir:q} > {log:q} 2>&1"

@@ -7,12 +7,22 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ohevidence.config import DEFAULT_SCHEMA, load_config
+from ohevidence.config import add_settings_arguments, settings_config
 from ohevidence.curated import errors, load_curated, validate_curated
 from ohevidence.errors import OhevidenceError
-from ohevidence.extract.extract import ExtractionSettings, extract_records
+from ohevidence.extract.extract import ExtractionSettings, match_records, select_records
+from ohevidence.extract.included import (
+    DeclaredStudy,
+    check_declared,
+    curated_not_included,
+    included_reports,
+    included_studies,
+)
 from ohevidence.schema import (
     AUTO_EXTRACTED_COLUMNS,
+    CURATED_NOT_INCLUDED_COLUMNS,
+    INCLUDED_REPORT_COLUMNS,
+    INCLUDED_STUDY_COLUMNS,
     RECORD_COLUMNS,
     STUDY_LINK_COLUMNS,
     WORKLIST_COLUMNS,
@@ -22,44 +32,77 @@ from ohevidence.schema import (
 
 log = logging.getLogger("ohevidence.extract")
 
+STUDY_OUTPUTS = ("included_reports_out", "included_studies_out", "not_included_out")
+
 
 def _extract(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args.schema)
+    config, _ = settings_config(args)
+    chain = [getattr(args, name) for name in STUDY_OUTPUTS]
+    if any(chain) and not (all(chain) and args.included):
+        raise OhevidenceError(
+            "--included-reports-out, --included-studies-out and --not-included-out "
+            "go together, with --included"
+        )
     problems = validate_curated(args.curated)
     if errors(problems):
         raise OhevidenceError(f"{args.curated}: curated tables have errors; run `ohevidence validate`")
     tables = load_curated(args.curated, [])
-    settings = ExtractionSettings.from_config(config.get("extraction", {}), tables.roles)
+    settings = ExtractionSettings.from_config(config["extraction"], tables.roles)
+    declared = DeclaredStudy.from_config(config["synthesis"]["include_without_screened_report"])
+    studies = [row.cells for row in tables.studies]
+    check_declared(declared, studies)
     records = read_table(args.records, RECORD_COLUMNS)
     links = read_table(args.study_links, STUDY_LINK_COLUMNS) if args.study_links else None
     included = None
+    included_rows: list[dict[str, str]] = []
     if args.included:
-        included_ids = read_table(args.included, RECORD_COLUMNS)["record_id"]
-        unknown = sorted(set(included_ids) - set(records["record_id"]))
+        included_frame = read_table(args.included, RECORD_COLUMNS)
+        unknown = sorted(set(included_frame["record_id"]) - set(records["record_id"]))
         if unknown:
             raise OhevidenceError(f"{args.included}: record {unknown[0]!r} is not in {args.records}")
-        included = set(included_ids)
-    extracted, worklist = extract_records(
-        records, settings, tables.studies, reports=tables.reports, study_links=links, included=included
-    )
+        included = set(included_frame["record_id"])
+        included_rows = included_frame.to_dict("records")
+    matched = match_records(records, settings, tables.studies, reports=tables.reports, study_links=links)
+    extracted, worklist = select_records(matched, included)
     write_table(extracted, args.out, AUTO_EXTRACTED_COLUMNS)
     write_table(worklist, args.worklist, WORKLIST_COLUMNS)
-    matched = int((extracted["study_id"] != "").sum())
     log.info(
         "%d records: %d matched to a curated study, %d on the worklist -> %s, %s",
         len(extracted),
-        matched,
+        int((extracted["study_id"] != "").sum()),
         len(worklist),
         Path(args.out),
         Path(args.worklist),
     )
+    if args.included_studies_out:
+        links_rows = links.to_dict("records") if links is not None else []
+        reports = included_reports(included_rows, studies, links_rows, extracted.to_dict("records"))
+        chosen = included_studies(reports, declared)
+        left_out = curated_not_included(studies, chosen, matched, {r["record_id"]: r for r in included_rows})
+        write_table(reports, args.included_reports_out, INCLUDED_REPORT_COLUMNS)
+        write_table(chosen, args.included_studies_out, INCLUDED_STUDY_COLUMNS)
+        write_table(left_out, args.not_included_out, CURATED_NOT_INCLUDED_COLUMNS)
+        curated_in = int((chosen["curated_study_id"] != "").sum())
+        log.info(
+            "%d reports included at full text -> %d studies (%d curated, %d awaiting extraction, "
+            "%d declared by the review team); %d curated studies not included -> %s",
+            len(reports),
+            len(chosen),
+            curated_in,
+            len(chosen) - curated_in,
+            int((chosen["included_by"] == "review team").sum()),
+            len(left_out),
+            Path(args.not_included_out),
+        )
+        for row in left_out.to_dict("records"):
+            log.info("not synthesised: %s: %s", row["study_id"], row["reason"])
     return 0
 
 
 def register(stages: Any) -> None:
     """Add `extract` to the top-level parser's subparsers."""
     extract = stages.add_parser(
-        "extract", help="extract trial facts from records; list trials not yet curated"
+        "extract", help="extract trial facts from records; list trials not yet curated; the included studies"
     )
     extract.add_argument("--records", required=True, help="records table (records.csv or unique_records.csv)")
     extract.add_argument(
@@ -67,8 +110,19 @@ def register(stages: Any) -> None:
     )
     extract.add_argument("--included", help="screening's included.csv: extract and list only these records")
     extract.add_argument("--curated", default="data/curated", help="folder of the curated evidence tables")
-    extract.add_argument("--config", default="config/config.yaml")
-    extract.add_argument("--schema", default=str(DEFAULT_SCHEMA))
+    add_settings_arguments(
+        extract, "extraction settings (`extraction:`, `synthesis: include_without_screened_report`)"
+    )
     extract.add_argument("--out", required=True, help="auto_extracted.csv to write")
     extract.add_argument("--worklist", required=True, help="worklist.csv to write")
+    extract.add_argument(
+        "--included-reports-out", help="included_reports.csv: each report included at full text and its study"
+    )
+    extract.add_argument(
+        "--included-studies-out",
+        help="included_studies.csv: the studies the review includes (synthesis input)",
+    )
+    extract.add_argument(
+        "--not-included-out", help="curated_not_included.csv: curated studies not included, and why"
+    )
     extract.set_defaults(func=_extract)

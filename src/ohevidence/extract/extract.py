@@ -150,6 +150,41 @@ def extract_record(
     }
 
 
+def match_records(
+    records: pd.DataFrame,
+    settings: ExtractionSettings,
+    studies: Iterable[Row],
+    *,
+    reports: Iterable[Row] = (),
+    study_links: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One auto_extracted row per record, with the curated study it matches (links followed)."""
+    index = study_identifiers(studies, reports)
+    rows = [extract_record(record, settings, index) for record in records.fillna("").to_dict("records")]
+    extracted = pd.DataFrame(rows, columns=names(AUTO_EXTRACTED_COLUMNS), dtype="string").fillna("")
+    if study_links is not None:
+        extracted = inherit_linked_studies(extracted, study_links)
+    return extracted
+
+
+def select_records(extracted: pd.DataFrame, included: set[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(auto_extracted, worklist) restricted to the ``included`` records (None: all of them)."""
+    if included is not None:
+        unknown = included - set(extracted["record_id"])
+        if unknown:
+            raise ValueError(f"included record ids not among the records: {sorted(unknown)[:5]}")
+        extracted = extracted[extracted["record_id"].isin(included)].reset_index(drop=True)
+    unmatched = extracted["study_id"] == ""
+    if included is not None:
+        todo = extracted[unmatched].copy()
+        todo["reason"] = "included record with no curated study (add it to studies.csv or link it)"
+    else:
+        todo = extracted[(extracted["looks_like_trial_report"] == "true") & unmatched].copy()
+        todo["reason"] = "trial report with no curated study (add it to studies.csv or link it)"
+    worklist = todo.reindex(columns=names(WORKLIST_COLUMNS)).fillna("")
+    return extracted, worklist.reset_index(drop=True)
+
+
 def extract_records(
     records: pd.DataFrame,
     settings: ExtractionSettings,
@@ -168,25 +203,8 @@ def extract_records(
     followed over all records; every included record without a curated study is then on the
     worklist (the reviewers' to-do list), not only those that look like trial reports.
     """
-    index = study_identifiers(studies, reports)
-    rows = [extract_record(record, settings, index) for record in records.fillna("").to_dict("records")]
-    extracted = pd.DataFrame(rows, columns=names(AUTO_EXTRACTED_COLUMNS), dtype="string").fillna("")
-    if study_links is not None:
-        extracted = inherit_linked_studies(extracted, study_links)
-    if included is not None:
-        unknown = included - set(extracted["record_id"])
-        if unknown:
-            raise ValueError(f"included record ids not among the records: {sorted(unknown)[:5]}")
-        extracted = extracted[extracted["record_id"].isin(included)].reset_index(drop=True)
-    unmatched = extracted["study_id"] == ""
-    if included is not None:
-        todo = extracted[unmatched].copy()
-        todo["reason"] = "included record with no curated study (add it to studies.csv or link it)"
-    else:
-        todo = extracted[(extracted["looks_like_trial_report"] == "true") & unmatched].copy()
-        todo["reason"] = "trial report with no curated study (add it to studies.csv or link it)"
-    worklist = todo.reindex(columns=names(WORKLIST_COLUMNS)).fillna("")
-    return extracted, worklist.reset_index(drop=True)
+    extracted = match_records(records, settings, studies, reports=reports, study_links=study_links)
+    return select_records(extracted, included)
 
 
 def inherit_linked_studies(extracted: pd.DataFrame, study_links: pd.DataFrame) -> pd.DataFrame:

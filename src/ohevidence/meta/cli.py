@@ -6,6 +6,7 @@ import argparse
 import logging
 from typing import Any
 
+from ohevidence.config import add_settings_arguments
 from ohevidence.errors import InputError
 from ohevidence.meta.io import pool_json, read_effects_csv, write_json
 from ohevidence.meta.model import CI_METHODS, ESTIMATORS, PI_METHODS, MetaInputError, MetaResult, pool
@@ -117,14 +118,19 @@ def _pool(args: argparse.Namespace) -> int:
 
 
 def _effects(args: argparse.Namespace) -> int:
+    from ohevidence.extract.included import read_included_study_ids
     from ohevidence.meta.pipeline import build_effects, write_effects
 
-    effects = build_effects(args.outcomes, args.studies, args.job_roles, multi_arm=args.multi_arm)
+    included = read_included_study_ids(args.included_studies) if args.included_studies else None
+    effects = build_effects(
+        args.outcomes, args.studies, args.job_roles, multi_arm=args.multi_arm, included=included
+    )
     write_effects(effects, args.out)
     pooled = effects[~effects["from"].str.startswith("none")]
     log.info(
-        "%d effect rows (%d with numbers, %d listed as from=none) -> %s",
+        "%d effect rows of %s (%d with numbers, %d listed as from=none) -> %s",
         len(effects),
+        "every curated study" if included is None else f"the {len(included)} included curated studies",
         len(pooled),
         len(effects) - len(pooled),
         args.out,
@@ -133,25 +139,25 @@ def _effects(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ohevidence.config import load_config
+    from ohevidence.config import settings_config
     from ohevidence.meta.pipeline import find_analysis, run_analysis
 
-    config = load_config(args.config, args.schema) if args.schema else load_config(args.config)
-    analysis = find_analysis(config, args.analysis, args.config)
+    config, source = settings_config(args)
+    analysis = find_analysis(config, args.analysis, source)
     summary = run_analysis(analysis, args.effects, args.studies, args.job_roles, args.json, args.csv)
     log.info("%s: %s -> %s, %s", args.analysis, summary, args.json, args.csv)
     return 0
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from ohevidence.config import load_config
+    from ohevidence.config import settings_config
     from ohevidence.meta.pipeline import find_analysis, read_job_roles
     from ohevidence.meta.robustness import read_rob_rows, sensitivity_report, sensitivity_table, study_inputs
     from ohevidence.report.common import read_csv_rows, read_json
     from ohevidence.schema import SENSITIVITY_COLUMNS, write_table
 
-    config = load_config(args.config, args.schema) if args.schema else load_config(args.config)
-    analysis = find_analysis(config, args.analysis, args.config)
+    config, source = settings_config(args)
+    analysis = find_analysis(config, args.analysis, source)
     meta = read_json(args.meta)
     rob, rob_recorded = read_rob_rows(args.rob)
     rows = study_inputs(
@@ -225,13 +231,16 @@ def register(stages: Any) -> None:
         default="split_control",
         help="multi-arm trials: split the shared control (default) or combine the arms",
     )
+    effects.add_argument(
+        "--included-studies",
+        help="results/extraction/included_studies.csv: only these curated studies enter (default: all)",
+    )
     effects.add_argument("--out", required=True, help="results/extraction/effects.csv")
     effects.set_defaults(func=_effects)
 
     run = commands.add_parser("run", help="run one analysis declared in the config's `analyses:`")
     run.add_argument("analysis", help="analysis id")
-    run.add_argument("--config", default="config/config.yaml")
-    run.add_argument("--schema", default=None)
+    add_settings_arguments(run, 'settings of the analysis (`{"analyses": [{...}]}` with --settings)')
     run.add_argument("--effects", required=True, help="results/extraction/effects.csv")
     run.add_argument("--studies", default="data/curated/studies.csv")
     run.add_argument("--job-roles", default="data/curated/job_roles.yaml")
@@ -244,8 +253,7 @@ def register(stages: Any) -> None:
         help="sensitivity analyses and meta-regression of one analysis (config sensitivity:, mods:)",
     )
     sens.add_argument("analysis", help="analysis id")
-    sens.add_argument("--config", default="config/config.yaml")
-    sens.add_argument("--schema", default=None)
+    add_settings_arguments(sens, 'settings of the analysis (`{"analyses": [{...}]}` with --settings)')
     sens.add_argument("--meta", required=True, help="results/meta/<id>.json (the studies it pooled)")
     sens.add_argument("--effects", required=True, help="results/extraction/effects.csv")
     sens.add_argument("--outcomes", default="data/curated/outcomes.csv")

@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -387,8 +387,13 @@ def build_effects(
     job_roles: str | Path,
     *,
     multi_arm: str = "split_control",
+    included: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """The effects table (schema EFFECT_COLUMNS) for every outcome row and every study without one.
+
+    ``included`` (the curated study_ids of results/extraction/included_studies.csv): only these
+    studies' rows enter the table, so nothing is synthesised that screening did not include;
+    None takes every curated study (a by-hand run on curated tables alone).
 
     ``multi_arm`` (config ``synthesis.multi_arm``): ``split_control`` keeps each arm of a multi-arm
     trial as its own comparison with the shared control divided among them; ``combine`` pools the
@@ -418,6 +423,9 @@ def build_effects(
                 line=row.line,
                 column="study_id",
             )
+    if included is not None:
+        study_rows = [row for row in study_rows if row.text("study_id") in included]
+        outcome_rows = [row for row in outcome_rows if row.text("study_id") in included]
     set_of: dict[int, list[_Row]] = {}
     for members in multi_arm_sets(outcome_rows):
         for member in members:

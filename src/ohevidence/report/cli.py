@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ohevidence.config import add_settings_arguments
+
 log = logging.getLogger("ohevidence.report")
 
 
@@ -54,33 +56,29 @@ def _funnel(args: argparse.Namespace) -> int:
 
 
 def _prisma(args: argparse.Namespace) -> int:
-    from ohevidence.config import load_config
+    from ohevidence.config import settings_config
     from ohevidence.report.common import save_figure
     from ohevidence.report.prisma import compute_counts, draw_prisma, write_counts
-    from ohevidence.schema import PRISMA_REPORT_COLUMNS, write_table
 
-    config = load_config(args.config)
+    config, _ = settings_config(args)
     reasons = {r["code"]: r.get("description", "") for r in config["screening"]["exclusion_reasons"]}
-    counts, reports = compute_counts(
+    counts = compute_counts(
         search_log=args.search_log,
         clusters=args.clusters,
         screening_counts=args.screening_counts,
         included=args.included,
-        studies=args.studies,
-        study_links=args.study_links,
-        auto_extracted=args.auto_extracted,
+        included_studies=args.included_studies,
         meta_files=args.meta,
         not_retrieved_reasons=config["report"]["not_retrieved_reasons"],
         reason_labels={code: code.replace("_", " ") for code in reasons},
     )
     fig = draw_prisma(counts)  # checks the arithmetic first: nothing is written from bad counts
     write_counts(counts, args.counts_out)
-    write_table(reports.fillna(""), args.reports_out, PRISMA_REPORT_COLUMNS)
     save_figure(fig, args.figure_stem, dpi=args.dpi)
     log.info(
         "PRISMA: %d identified, %d duplicates, %d screened, %d excluded, %d sought, %d assessed, "
         "%d reports / %d "
-        "studies included, %d studies in meta-analyses",
+        "studies included (%d added by the review team), %d studies in meta-analyses",
         counts.identified,
         counts.duplicates,
         counts.records_screened,
@@ -88,7 +86,8 @@ def _prisma(args: argparse.Namespace) -> int:
         counts.reports_sought,
         counts.reports_assessed,
         counts.new_reports,
-        counts.new_studies,
+        counts.total_studies,
+        counts.declared_studies,
         counts.studies_in_meta,
     )
     return 0
@@ -122,13 +121,18 @@ def _rob(args: argparse.Namespace) -> int:
 
 def _tables(args: argparse.Namespace) -> int:
     from ohevidence.csvio import write_csv
+    from ohevidence.extract.included import read_included_study_ids
     from ohevidence.report import tables
     from ohevidence.report.common import index_by, read_csv_rows, read_role_taxonomy
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    studies = read_csv_rows(args.studies)
-    outcomes = read_csv_rows(args.outcomes)
+    all_studies = read_csv_rows(args.studies)
+    included = read_included_study_ids(args.included_studies)
+    # only the included studies are characterised and synthesised; the brief's trials table lists
+    # every trial of the brief and says which ones the review includes
+    studies = [s for s in all_studies if s["study_id"] in included]
+    outcomes = [o for o in read_csv_rows(args.outcomes) if o.get("study_id") in included]
     effects = read_csv_rows(args.effects)
     roles = read_role_taxonomy(args.job_roles)
     outputs = {
@@ -140,13 +144,23 @@ def _tables(args: argparse.Namespace) -> int:
             outcomes, index_by(effects, "study_id", "outcome_id"), index_by(studies, "study_id")
         ),
         "workforce_strategies.csv": tables.workforce_strategies(read_csv_rows(args.case_studies)),
-        "brief_trials.csv": tables.brief_trials(studies, effects, args.meta, roles),
+        "brief_trials.csv": tables.brief_trials(
+            all_studies, effects, args.meta, roles, not_included=_not_included(args.not_included)
+        ),
         "screening_agreement.csv": tables.agreement_table(args.agreement),
     }
     for name, frame in outputs.items():
         write_csv(frame.fillna(""), out / name)
         log.info("%s: %d rows", out / name, len(frame))
     return 0
+
+
+def _not_included(path: str) -> dict[str, str]:
+    """study_id -> why the review does not include it (results/extraction/curated_not_included.csv)."""
+    from ohevidence.schema import CURATED_NOT_INCLUDED_COLUMNS, read_table
+
+    frame = read_table(path, CURATED_NOT_INCLUDED_COLUMNS)
+    return dict(zip(frame["study_id"], frame["reason"], strict=True))
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -169,6 +183,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _swim(args: argparse.Namespace) -> int:
+    from ohevidence.extract.included import read_included_study_ids
     from ohevidence.meta import swim
     from ohevidence.meta.robustness import read_rob_rows
     from ohevidence.report import swim as plots
@@ -188,7 +203,13 @@ def _swim(args: argparse.Namespace) -> int:
         write_table,
     )
 
-    effects, outcomes, studies = (read_csv_rows(p) for p in (args.effects, args.outcomes, args.studies))
+    effects = read_csv_rows(args.effects)
+    outcomes = read_csv_rows(args.outcomes)
+    studies = read_csv_rows(args.studies)
+    if args.included_studies:
+        included = read_included_study_ids(args.included_studies)
+        outcomes = [o for o in outcomes if o.get("study_id") in included]
+        studies = [s for s in studies if s["study_id"] in included]
     roles = read_role_taxonomy(args.job_roles)
     rob_rows, rob_recorded = read_rob_rows(args.rob)
     rob = {r["study_id"]: r["overall"] for r in rob_rows if not r.get("outcome_id")}
@@ -270,17 +291,16 @@ def register(stages: Any) -> None:
     fun.set_defaults(func=_funnel)
 
     prisma = commands.add_parser("prisma", help="PRISMA 2020 counts (checked) and flow diagram")
-    prisma.add_argument("--config", default="config/config.yaml")
+    add_settings_arguments(
+        prisma, "exclusion reasons (`screening: exclusion_reasons`) and `report: not_retrieved_reasons`"
+    )
     prisma.add_argument("--search-log", required=True)
     prisma.add_argument("--clusters", required=True, help="results/dedup/clusters.csv")
     prisma.add_argument("--screening-counts", required=True, help="results/screening/prisma_counts.json")
     prisma.add_argument("--included", required=True, help="results/screening/included.csv")
-    prisma.add_argument("--studies", default=f"{curated}/studies.csv")
-    prisma.add_argument("--study-links", required=True, help="results/dedup/study_links.csv")
-    prisma.add_argument("--auto-extracted", required=True, help="results/extraction/auto_extracted.csv")
+    prisma.add_argument("--included-studies", required=True, help="results/extraction/included_studies.csv")
     prisma.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json")
     prisma.add_argument("--counts-out", required=True)
-    prisma.add_argument("--reports-out", required=True)
     prisma.add_argument("--figure-stem", required=True)
     prisma.add_argument("--dpi", type=int, default=300)
     prisma.set_defaults(func=_prisma)
@@ -300,6 +320,10 @@ def register(stages: Any) -> None:
     swim.add_argument("--outcomes", default=f"{curated}/outcomes.csv")
     swim.add_argument("--studies", default=f"{curated}/studies.csv")
     swim.add_argument("--job-roles", default=f"{curated}/job_roles.yaml")
+    swim.add_argument(
+        "--included-studies",
+        help="results/extraction/included_studies.csv: only these studies (default: every curated study)",
+    )
     swim.add_argument("--rob", default=None, help="data/curated/rob.csv (optional)")
     swim.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json (which rows were pooled)")
     swim.add_argument("--direction-out", required=True, help="results/tables/swim_effect_direction.csv")
@@ -327,6 +351,12 @@ def register(stages: Any) -> None:
     tab.add_argument("--case-studies", default=f"{curated}/case_studies.csv")
     tab.add_argument("--job-roles", default=f"{curated}/job_roles.yaml")
     tab.add_argument("--agreement", required=True, help="results/screening/agreement.json")
+    tab.add_argument(
+        "--included-studies", required=True, help="results/extraction/included_studies.csv (the synthesis)"
+    )
+    tab.add_argument(
+        "--not-included", required=True, help="results/extraction/curated_not_included.csv (and why)"
+    )
     tab.add_argument(
         "--grade",
         default=f"{curated}/grade.csv",

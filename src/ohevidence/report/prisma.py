@@ -9,9 +9,12 @@ Where each number comes from:
   results/screening/prisma_counts.json (built from the decision file);
 * not retrieved: full-text exclusions whose reason code is listed in ``report.prisma.not_retrieved_reasons``
   (a report that could not be obtained is not assessed, PRISMA counts it apart);
-* studies included: the included reports grouped into studies (curated study by identifier, else the
-  deduplication's study link, else the report is its own study): results/prisma/included_reports.csv;
-* studies in meta-analyses: distinct studies pooled in any results/meta/<id>.json.
+* studies included: the included reports grouped into studies by the extraction stage (curated study
+  by identifier, else the deduplication's study link, else the report is its own study):
+  results/extraction/included_studies.csv, plus any study the review team declared in config
+  (``synthesis.include_without_screened_report``), counted apart;
+* studies in meta-analyses: distinct studies pooled in any results/meta/<id>.json, each of which
+  must be an included study (a pooled study that screening did not include stops the rule).
 
 All searches sit in PRISMA's "databases and registers" branch because one screening covers them all;
 hand searching is named as such in the per-search counts. Counts that do not add up stop the rule with
@@ -20,7 +23,6 @@ every failed equation listed (:class:`PrismaCountError`): a wrong diagram is nev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +37,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ohevidence.errors import InputError, OhevidenceError
+from ohevidence.extract.included import BY_SCREENING
 from ohevidence.report.common import TextMeasurer, read_csv_rows, read_json
-from ohevidence.schema import PRISMA_COUNT_COLUMNS, PRISMA_REPORT_COLUMNS, split_multi, write_table
+from ohevidence.schema import INCLUDED_STUDY_COLUMNS, PRISMA_COUNT_COLUMNS, read_table, write_table
 
 
 class PrismaCountError(OhevidenceError):
@@ -65,6 +68,16 @@ class PrismaCounts:
     unique_records_in_screening: int = -1
     included_reports_in_file: int = -1
     reason_labels: dict[str, str] = field(default_factory=dict)
+    # studies the review team declared in config (no screened report): counted in the total
+    declared_studies: int = 0
+    # pooled studies that are not among the included studies (must be none)
+    pooled_not_included: list[str] = field(default_factory=list)
+    # reports that included_studies.csv assigns to a study (must equal reports included)
+    reports_in_studies: int = -1
+
+    @property
+    def total_studies(self) -> int:
+        return self.new_studies + self.declared_studies
 
     @property
     def identified(self) -> int:
@@ -124,10 +137,25 @@ class PrismaCounts:
                 self.new_reports,
                 self.included_reports_in_file,
             )
+        if self.reports_in_studies >= 0:
+            check(
+                "reports included = reports grouped into included studies (included_studies.csv)",
+                self.new_reports,
+                self.reports_in_studies,
+            )
         if self.new_studies > self.new_reports:
             out.append(f"studies included ({self.new_studies}) > reports included ({self.new_reports})")
         if self.new_reports and not self.new_studies:
             out.append("reports included but no study")
+        if self.studies_in_meta > self.total_studies:
+            out.append(
+                f"studies in meta-analyses ({self.studies_in_meta}) > studies included ({self.total_studies})"
+            )
+        if self.pooled_not_included:
+            out.append(
+                "studies pooled in a meta-analysis but not included in the review: "
+                + ", ".join(self.pooled_not_included)
+            )
         return out
 
     def check(self, where: str = "PRISMA counts") -> None:
@@ -180,7 +208,7 @@ class PrismaCounts:
                 "new_studies",
                 self.new_studies,
                 "New studies included in review",
-                "results/prisma/included_reports.csv",
+                "results/extraction/included_studies.csv",
             ),
             row(
                 "new_reports",
@@ -190,9 +218,9 @@ class PrismaCounts:
             ),
             row(
                 "total_studies",
-                self.new_studies,
-                "Total studies included in review",
-                "results/prisma/included_reports.csv",
+                self.total_studies,
+                "Total studies included in review (screened, plus any added by the review team)",
+                "results/extraction/included_studies.csv",
             ),
             row(
                 "total_reports",
@@ -213,6 +241,12 @@ class PrismaCounts:
                 sum(self.reports_awaiting.values()),
                 "Reports awaiting a full-text decision: " + _parts(self.reports_awaiting),
                 screen,
+            ),
+            row(
+                "ohevidence_studies_added_by_review_team",
+                self.declared_studies,
+                "Studies included without a screened report, declared by the review team (with reasons)",
+                "results/extraction/included_studies.csv",
             ),
             row(
                 "ohevidence_studies_in_meta_analyses",
@@ -242,62 +276,12 @@ def _int_map(path: str | Path, data: Mapping[str, Any], key: str) -> dict[str, i
     return {str(k): int(v) for k, v in value.items()}
 
 
-def included_reports(
-    included: Sequence[Mapping[str, str]],
-    studies: Sequence[Mapping[str, str]],
-    study_links: Sequence[Mapping[str, str]],
-    auto_extracted: Sequence[Mapping[str, str]],
-) -> pd.DataFrame:
-    """Reports included at full text, each with the study it reports and how that was matched."""
-    by_record = {r["record_id"]: r.get("study_id", "") for r in auto_extracted}
-    links = {r["record_id"]: r["study_key"] for r in study_links}
-    registry = {rid: s["study_id"] for s in studies for rid in split_multi(s.get("registry_ids", ""))}
-    text = {s["study_id"]: " ".join(str(v) for v in s.values()) for s in studies}
-    rows = []
-    for record in included:
-        if record.get("full_text") != "include":
-            continue
-        ids = [record["record_id"], *split_multi(record.get("origin", ""))]
-        study, basis = "", ""
-        curated = {by_record[i] for i in ids if by_record.get(i) and ";" not in by_record[i]}
-        if len(curated) == 1:
-            study, basis = (
-                curated.pop(),
-                "curated study (ohevidence extract: PMID, DOI, registration or acronym)",
-            )
-        if not study:
-            for key in (record.get("pmid", ""), record.get("doi", "")):
-                hits = [
-                    sid
-                    for sid, t in text.items()
-                    if key and re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", t)
-                ]
-                if len(hits) == 1:
-                    study, basis = hits[0], f"curated study row names {key}"
-                    break
-        if not study:
-            key = next((links[i] for i in ids if i in links), "")
-            if key:
-                study, basis = registry.get(key, key), "deduplication study link " + key
-        if not study:
-            study, basis = record["record_id"], "no link found: counted as its own study"
-        rows.append(
-            {
-                "record_id": record["record_id"],
-                "study": study,
-                "basis": basis,
-                "title": record.get("title", ""),
-                "year": record.get("year", ""),
-            }
-        )
-    return pd.DataFrame(rows, columns=[c.name for c in PRISMA_REPORT_COLUMNS], dtype="string")
-
-
-def studies_in_meta(meta_files: Iterable[str | Path]) -> int:
+def studies_in_meta(meta_files: Iterable[str | Path]) -> set[str]:
+    """Distinct study ids pooled in any of the analyses' JSON files."""
     pooled: set[str] = set()
     for path in meta_files:
         pooled.update(str(s["study_id"]) for s in read_json(path).get("studies") or [])
-    return len(pooled)
+    return pooled
 
 
 def compute_counts(
@@ -306,14 +290,12 @@ def compute_counts(
     clusters: str | Path,
     screening_counts: str | Path,
     included: str | Path,
-    studies: str | Path,
-    study_links: str | Path,
-    auto_extracted: str | Path,
+    included_studies: str | Path,
     meta_files: Sequence[str | Path],
     not_retrieved_reasons: Sequence[str] = (),
     reason_labels: Mapping[str, str] | None = None,
-) -> tuple[PrismaCounts, pd.DataFrame]:
-    """Counts from the files (not yet checked) and the included-report → study table."""
+) -> PrismaCounts:
+    """Counts from the files (not yet checked: :meth:`PrismaCounts.check`)."""
     searches = []
     for line, row in enumerate(read_csv_rows(search_log), start=2):
         n = row.get("n_retrieved", "")
@@ -330,10 +312,11 @@ def compute_counts(
     included_rows = read_csv_rows(included)
     excluded = _int_map(screening_counts, screen, "reports_excluded")
     not_retrieved = sum(excluded.pop(code, 0) for code in not_retrieved_reasons)
-    reports = included_reports(
-        included_rows, read_csv_rows(studies), read_csv_rows(study_links), read_csv_rows(auto_extracted)
-    )
-    counts = PrismaCounts(
+    chosen = read_table(included_studies, INCLUDED_STUDY_COLUMNS)
+    screened = chosen[chosen["included_by"] == BY_SCREENING]
+    declared = chosen[chosen["included_by"] != BY_SCREENING]
+    pooled = studies_in_meta(meta_files)
+    return PrismaCounts(
         searches=searches,
         duplicates=sum(1 for r in cluster_rows if r.get("kept") == "no"),
         excluded_automatic=_int(screening_counts, screen, "records_excluded_by_automation_tools"),
@@ -347,14 +330,16 @@ def compute_counts(
         reports_excluded=excluded,
         reports_awaiting=_int_map(screening_counts, screen, "reports_awaiting_full_text"),
         new_reports=_int(screening_counts, screen, "reports_included"),
-        new_studies=int(reports["study"].nunique()),
-        studies_in_meta=studies_in_meta(meta_files),
+        new_studies=len(screened),
+        studies_in_meta=len(pooled),
+        declared_studies=len(declared),
+        pooled_not_included=sorted(pooled - set(chosen["curated_study_id"])),
         records_in_file=len(cluster_rows),
         unique_records_in_screening=_int(screening_counts, screen, "records_in"),
         included_reports_in_file=sum(1 for r in included_rows if r.get("full_text") == "include"),
         reason_labels=dict(reason_labels or {}),
+        reports_in_studies=int(screened["n_reports"].astype(int).sum()),
     )
-    return counts, reports
 
 
 def write_counts(counts: PrismaCounts, path: str | Path) -> None:
@@ -392,7 +377,12 @@ def draw_prisma(counts: PrismaCounts, *, fontsize: float = 8.0) -> Figure:
         ["Reports sought for retrieval", f"({n(counts.reports_sought)})"],
         ["Reports assessed for eligibility", f"({n(counts.reports_assessed)})"],
         [
-            f"Studies included in review ({n(counts.new_studies)})",
+            f"Studies included in review ({n(counts.total_studies)})",
+            *(
+                [f"  of which added by the review team ({n(counts.declared_studies)})"]
+                if counts.declared_studies
+                else []
+            ),
             f"Reports of included studies ({n(counts.new_reports)})",
             f"Studies in meta-analyses ({n(counts.studies_in_meta)})",
         ],

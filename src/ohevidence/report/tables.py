@@ -52,9 +52,27 @@ def read_grade(path: str | Path | None) -> dict[str, dict[str, str]]:
     return {row.cells["analysis_id"].strip(): row.cells for row in rows}
 
 
+CHARACTERISTIC_FIELDS: tuple[str, ...] = (
+    "design",
+    "status",
+    "country",
+    "setting",
+    "condition",
+    "population",
+    "intervention",
+    "comparator",
+    "n_randomised",
+    "job_role_detail",
+    "registry_ids",
+    "pmid",
+    "doi",
+)
+
+
 def characteristics(
     studies: Sequence[Mapping[str, str]], roles: Mapping[str, Mapping[str, str]]
 ) -> pd.DataFrame:
+    """Characteristics of the ``studies`` (the included ones), one row per study and job role."""
     rows = []
     for study in studies:
         for role in split_multi(study.get("job_role", "")) or [""]:
@@ -63,27 +81,10 @@ def characteristics(
                     "job_role": role_label(role, roles),
                     "study_id": study["study_id"],
                     "study": study_label(study["study_id"], {study["study_id"]: study}),
-                    **{
-                        c: study.get(c, "")
-                        for c in (
-                            "design",
-                            "status",
-                            "country",
-                            "setting",
-                            "condition",
-                            "population",
-                            "intervention",
-                            "comparator",
-                            "n_randomised",
-                            "job_role_detail",
-                            "registry_ids",
-                            "pmid",
-                            "doi",
-                        )
-                    },
+                    **{c: study.get(c, "") for c in CHARACTERISTIC_FIELDS},
                 }
             )
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=["job_role", "study_id", "study", *CHARACTERISTIC_FIELDS])
     return frame.sort_values(["job_role", "study_id"], kind="stable").reset_index(drop=True)
 
 
@@ -294,7 +295,14 @@ def brief_trials(
     effects: Sequence[Mapping[str, str]],
     meta_files: Sequence[str | Path],
     roles: Mapping[str, Mapping[str, str]],
+    *,
+    not_included: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
+    """The brief's trials, each with whether the review includes it and what estimate it gives.
+
+    ``not_included``: study_id -> why the review does not include it (curated_not_included.csv).
+    """
+    not_included = not_included or {}
     in_analyses: dict[str, list[str]] = {}
     for path in meta_files:
         meta = read_json(path)
@@ -321,9 +329,12 @@ def brief_trials(
                 or "Not reported",
                 "n_randomised": study.get("n_randomised", ""),
                 "registry_ids": study.get("registry_ids", ""),
+                "in_review": "no" if sid in not_included else "yes",
                 "in_meta_analyses": "; ".join(analyses),
                 "estimate_status": "pooled"
                 if analyses
+                else f"not included in the review: {not_included[sid]}"
+                if sid in not_included
                 else f"no estimate: {why_none.get(sid, 'not in any analysis')}",
             }
         )

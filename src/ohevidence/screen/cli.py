@@ -1,6 +1,6 @@
 """`ohevidence screen ...` subcommands.
 
-ohevidence screen run --records FILE --out DIR [--config config/config.yaml]
+ohevidence screen run --records FILE --out DIR (--settings JSON | --config FILE)
     [--decisions FILE] [--sheets-dir DIR]
 ohevidence screen simulate --data FILE --label-column COL [--id-column COL]
     --prior-included 1 --prior-excluded 1 --seed S --out FILE
@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ohevidence.config import DEFAULT_SCHEMA, check_decision_paths, load_config
+from ohevidence.config import add_settings_arguments, check_decision_paths, settings_config
 from ohevidence.csvio import write_csv
 from ohevidence.errors import InputError
 from ohevidence.schema import RECORD_COLUMNS, read_table
@@ -26,7 +26,7 @@ log = logging.getLogger("ohevidence.screen")
 
 
 def _run(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args.schema)
+    config, source = settings_config(args)
     section = config["screening"]
     decisions_file = Path(args.decisions if args.decisions is not None else section["decisions"])
     sheets_dir = Path(args.sheets_dir if args.sheets_dir is not None else section["sheets_dir"])
@@ -34,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
         decisions_file,
         sheets_dir,
         no_decisions_yet=section["no_decisions_yet"],
-        source=args.config,
+        source=source,
         keys=(
             "--decisions" if args.decisions is not None else "screening.decisions",
             "--sheets-dir" if args.sheets_dir is not None else "screening.sheets_dir",
@@ -44,9 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     records = read_table(args.records, RECORD_COLUMNS)
     unknown_seeds = [s for s in settings.seed_records if s not in set(alias_map(records))]
     if unknown_seeds:
-        raise InputError(
-            args.config, f"screening.seed_records: unknown record id(s) {', '.join(unknown_seeds)}"
-        )
+        raise InputError(source, f"screening.seed_records: unknown record id(s) {', '.join(unknown_seeds)}")
     rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
     decisions = load_decisions(decisions_file, sheets_dir, rules)
     result = screen(records, settings, decisions)
@@ -126,8 +124,7 @@ def register(stages: Any) -> None:
     run = commands.add_parser("run", help="rank records, apply rules, read decisions, write the sheets")
     run.add_argument("--records", required=True, help="records to screen (unique_records.csv or records.csv)")
     run.add_argument("--out", required=True, help="output directory (results/screening)")
-    run.add_argument("--config", default="config/config.yaml")
-    run.add_argument("--schema", default=str(DEFAULT_SCHEMA))
+    add_settings_arguments(run, "screening settings (`screening:`)")
     run.add_argument("--decisions", default=None, help="decision file (default: config screening.decisions)")
     run.add_argument(
         "--sheets-dir", default=None, help="filled sheets (default: config screening.sheets_dir)"
