@@ -111,6 +111,9 @@ def test_full_offline_run(project: Path) -> None:
     assert stopping["records_screened"] + stopping["records_remaining"] == stopping["records_to_screen"] > 0
     assert stopping["verdict"] and "stopping (95% recall" in (project / "logs/screen_records.log").read_text()
 
+    _assert_synthesis_follows_screening(project)
+    _assert_settings_reach_their_jobs_only(project)
+
     # Record ids are stable: re-running the search stage (forced) gives the same ids in the same order.
     first_ids = records["record_id"].tolist()
     rerun = snakemake("--cores", "2", "--forceall", "results/records/records.csv", cwd=project)
@@ -118,6 +121,95 @@ def test_full_offline_run(project: Path) -> None:
     assert "rule merge_records" in rerun.stdout + rerun.stderr  # the records really were rebuilt
     again = pd.read_csv(project / "results/records/records.csv", dtype=str, keep_default_na=False)
     assert again["record_id"].tolist() == first_ids
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    return unneutralise_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
+def _assert_synthesis_follows_screening(project: Path) -> None:
+    """Every synthesised study has a report included at full text; nothing else is characterised."""
+    chosen = _csv(project / "results/extraction/included_studies.csv")
+    included = set(chosen["curated_study_id"]) - {""}
+    reports = _csv(project / "results/extraction/included_reports.csv")
+    ft = _csv(project / "results/screening/included.csv")
+    assert set(reports["record_id"]) == set(ft.loc[ft["full_text"] == "include", "record_id"])
+    assert set(chosen.loc[chosen["included_by"] == "full-text screening", "study"]) == set(reports["study"])
+    pooled = {
+        str(s["study_id"])
+        for path in (project / "results/meta").glob("*.json")
+        for s in json.loads(path.read_text())["studies"]
+    }
+    assert pooled and pooled <= included
+    assert set(_csv(project / "results/extraction/effects.csv")["study_id"]) <= included
+    assert set(_csv(project / "results/tables/characteristics_by_role.csv")["study_id"]) == included
+    assert set(_csv(project / "results/tables/swim_effect_direction.csv")["study_id"]) <= included
+    left_out = _csv(project / "results/extraction/curated_not_included.csv")
+    studies = _csv(project / "data/curated/studies.csv")
+    assert set(left_out["study_id"]) == set(studies["study_id"]) - included  # every study accounted for
+    assert (left_out["reason"] != "").all()
+    counts = dict(_csv(project / "results/prisma/prisma_counts.csv")[["data", "n"]].values)
+    assert int(counts["total_studies"]) == len(chosen)
+    assert int(counts["ohevidence_studies_in_meta_analyses"]) == len(pooled) <= int(counts["total_studies"])
+
+
+def _jobs(dry_run: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """Rule -> job count from a dry run's job stats table."""
+    assert dry_run.returncode == 0, dry_run.stderr[-3000:]
+    table = dry_run.stdout.split("Job stats:", 1)[1] if "Job stats:" in dry_run.stdout else ""
+    jobs: dict[str, int] = {}
+    for line in table.splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit() or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def _assert_settings_reach_their_jobs_only(project: Path) -> None:
+    """A setting reaches its job (and only re-runs what depends on it) through params, however given."""
+    assert _jobs(snakemake("--dry-run", cwd=project)) == {}
+    report = project / "report_setting.yaml"
+    report.write_text("report:\n  png_dpi: 150\n")
+    rerun = _jobs(snakemake("--dry-run", "--configfile", str(report), cwd=project))
+    assert rerun.get("forest_plot") and not {"meta_effects", "meta_analysis", "meta_sensitivity"} & set(rerun)
+    config = yaml.safe_load((project / "config/config.yaml").read_text())
+    analysis = dict(config["analyses"][0], method="DL")
+    changed = project / "analysis_setting.yaml"
+    changed.write_text(yaml.safe_dump({"analyses": [analysis, *config["analyses"][1:]]}))
+    rerun = _jobs(snakemake("--dry-run", "--configfile", str(changed), cwd=project))
+    assert rerun["meta_analysis"] == rerun["meta_sensitivity"] == rerun["forest_plot"] == 1
+    assert "meta_effects" not in rerun and "screen_records" not in rerun
+    target = f"results/meta/{analysis['id']}.json"
+    for how in (
+        ["--configfile", str(changed)],
+        ["--config", "analyses=" + json.dumps([analysis, *config["analyses"][1:]])],
+    ):
+        (project / target).unlink()
+        result = snakemake("--cores", "2", target, *how, cwd=project)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert json.loads((project / target).read_text())["method"] == "DL"
+
+
+@pytest.mark.workflow
+def test_nothing_is_synthesised_before_screening_includes_it(project: Path) -> None:
+    """With the decision file emptied, no study is synthesised and every count says 0 (issue 22)."""
+    decisions = project / "data/curated/screening/decisions.csv"
+    decisions.write_text(decisions.read_text(encoding="utf-8-sig").splitlines()[0] + "\n", encoding="utf-8")
+    result = snakemake("--cores", "2", cwd=project)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert _csv(project / "results/extraction/included_studies.csv").empty
+    assert _csv(project / "results/extraction/effects.csv").empty
+    for path in (project / "results/meta").glob("*.json"):
+        assert json.loads(path.read_text())["studies"] == []
+    assert _csv(project / "results/tables/characteristics_by_role.csv").empty
+    assert _csv(project / "results/tables/swim_vote_counting.csv").empty
+    counts = dict(_csv(project / "results/prisma/prisma_counts.csv")[["data", "n"]].values)
+    assert counts["total_studies"] == counts["new_studies"] == "0"
+    assert counts["ohevidence_studies_in_meta_analyses"] == "0"
+    studies = _csv(project / "data/curated/studies.csv")
+    left_out = _csv(project / "results/extraction/curated_not_included.csv")
+    assert set(left_out["study_id"]) == set(studies["study_id"])
 
 
 @pytest.mark.workflow

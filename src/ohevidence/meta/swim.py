@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from ohevidence import effects as fx
-from ohevidence.schema import OUTCOME_DOMAINS, split_multi
+from ohevidence.schema import OUTCOME_DOMAINS, SWIM_DIRECTION_COLUMNS, SWIM_VOTE_COLUMNS, names, split_multi
 
 DOMAIN_ORDER: tuple[str, ...] = OUTCOME_DOMAINS  # columns of the effect direction plot
 BENEFIT, HARM, NO_CLEAR, MIXED, NONE = "benefit", "harm", "no clear change", "mixed", "no direction"
@@ -192,7 +192,7 @@ def direction_table(
                 "basis": "; ".join(dict.fromkeys(i.basis for i in items)),
             }
         )
-    frame = pd.DataFrame(records)
+    frame = pd.DataFrame(records, columns=[*names(SWIM_DIRECTION_COLUMNS), "basis"])
     if frame.empty:
         return frame
     frame["_d"] = frame["domain"].map(lambda d: order.get(d, len(order)))
@@ -214,7 +214,7 @@ def vote_counting(table: pd.DataFrame) -> pd.DataFrame:
     """Per domain, for all roles and per role: studies favouring intervention / control, sign test."""
     records: list[dict[str, Any]] = []
     if table.empty:
-        return pd.DataFrame(records)
+        return pd.DataFrame(records, columns=names(SWIM_VOTE_COLUMNS))
     order = {d: i for i, d in enumerate(DOMAIN_ORDER)}
     for domain in sorted(table["domain"].unique(), key=lambda d: order.get(d, len(order))):
         rows = table[table["domain"] == domain]
