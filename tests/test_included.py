@@ -144,3 +144,12 @@ def test_meta_run_uses_the_analysis_it_is_given_not_the_config_file(tmp_path: Pa
         )  # fmt: skip
         assert code == 0
         assert json.loads(out.read_text())["method"] == method
+
+
+def test_title_abstract_consensus_says_where_a_study_stopped() -> None:
+    extracted = MATCHED[MATCHED["record_id"].isin([r["record_id"] for r in FULL_TEXT])]
+    chosen = included_studies(included_reports(FULL_TEXT, STUDIES, [], extracted.to_dict("records")), [])
+    full_text = {r["record_id"]: r for r in FULL_TEXT}
+    for consensus, reason in (("exclude", "were excluded at title/abstract"), ("", "await a title/abstract")):
+        left_out = curated_not_included(STUDIES, chosen, MATCHED, full_text, {"s:4": consensus})
+        assert reason in dict(zip(left_out["study_id"], left_out["reason"], strict=True))["TRIAL_D"]

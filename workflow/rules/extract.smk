@@ -34,6 +34,7 @@ rule extract_records:
         records="results/dedup/unique_records.csv",
         study_links="results/dedup/study_links.csv",
         included="results/screening/included.csv",
+        title_abstract="results/screening/title_abstract.csv",
         validation="results/extraction/curated_validation.txt",
         studies=f"{CURATED}/studies.csv",
         study_reports=lambda w: [STUDY_REPORTS] if Path(STUDY_REPORTS).exists() else [],
@@ -80,7 +81,8 @@ rule extract_records:
         ),
     shell:
         "ohevidence extract --records {input.records:q} --study-links {input.study_links:q}"
-        " --included {input.included:q} --curated {params.curated:q} --settings {params.settings:q}"
+        " --included {input.included:q} --title-abstract {input.title_abstract:q}"
+        " --curated {params.curated:q} --settings {params.settings:q}"
         " --out {output.extracted:q} --worklist {output.worklist:q}"
         " --included-reports-out {output.included_reports:q}"
         " --included-studies-out {output.included_studies:q}"

@@ -25,6 +25,7 @@ from ohevidence.schema import (
     INCLUDED_STUDY_COLUMNS,
     RECORD_COLUMNS,
     STUDY_LINK_COLUMNS,
+    TITLE_ABSTRACT_COLUMNS,
     WORKLIST_COLUMNS,
     read_table,
     write_table,
@@ -78,7 +79,8 @@ def _extract(args: argparse.Namespace) -> int:
         links_rows = links.to_dict("records") if links is not None else []
         reports = included_reports(included_rows, studies, links_rows, extracted.to_dict("records"))
         chosen = included_studies(reports, declared)
-        left_out = curated_not_included(studies, chosen, matched, {r["record_id"]: r for r in included_rows})
+        full_text = {r["record_id"]: r for r in included_rows}
+        left_out = curated_not_included(studies, chosen, matched, full_text, _consensus(args.title_abstract))
         write_table(reports, args.included_reports_out, INCLUDED_REPORT_COLUMNS)
         write_table(chosen, args.included_studies_out, INCLUDED_STUDY_COLUMNS)
         write_table(left_out, args.not_included_out, CURATED_NOT_INCLUDED_COLUMNS)
@@ -99,6 +101,14 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _consensus(path: str | None) -> dict[str, str] | None:
+    """record_id -> title/abstract consensus (empty: undecided) from screening's title_abstract.csv."""
+    if not path:
+        return None
+    frame = read_table(path, TITLE_ABSTRACT_COLUMNS)
+    return dict(zip(frame["record_id"], frame["consensus"], strict=True))
+
+
 def register(stages: Any) -> None:
     """Add `extract` to the top-level parser's subparsers."""
     extract = stages.add_parser(
@@ -109,6 +119,9 @@ def register(stages: Any) -> None:
         "--study-links", help="dedupe's study_links.csv (reports inherit their trial's study)"
     )
     extract.add_argument("--included", help="screening's included.csv: extract and list only these records")
+    extract.add_argument(
+        "--title-abstract", help="screening's title_abstract.csv: says why a curated study's records stopped"
+    )
     extract.add_argument("--curated", default="data/curated", help="folder of the curated evidence tables")
     add_settings_arguments(
         extract, "extraction settings (`extraction:`, `synthesis: include_without_screened_report`)"

@@ -158,12 +158,14 @@ def curated_not_included(
     included: pd.DataFrame,
     extracted_all: pd.DataFrame,
     full_text: Mapping[str, Mapping[str, str]],
+    title_abstract: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Curated studies the review does not include, and why (nothing is dropped silently).
 
     ``extracted_all``: every unique record with the curated study it matched (before restricting
     to included records); ``full_text``: included.csv rows by record id (records that reached
-    full-text screening, with their consensus and reason).
+    full-text screening, with their consensus and reason); ``title_abstract``: record id ->
+    title/abstract consensus (title_abstract.csv; empty = no decision yet), when known.
     """
     included_ids = set(included["curated_study_id"])
     records_of: dict[str, list[str]] = {}
@@ -183,13 +185,17 @@ def curated_not_included(
                 "design": study.get("design", ""),
                 "status": study.get("status", ""),
                 "records": join_multi(records),
-                "reason": _not_included_reason(records, full_text),
+                "reason": _not_included_reason(records, full_text, title_abstract),
             }
         )
     return pd.DataFrame(rows, columns=names(CURATED_NOT_INCLUDED_COLUMNS), dtype="string")
 
 
-def _not_included_reason(records: Sequence[str], full_text: Mapping[str, Mapping[str, str]]) -> str:
+def _not_included_reason(
+    records: Sequence[str],
+    full_text: Mapping[str, Mapping[str, str]],
+    title_abstract: Mapping[str, str] | None,
+) -> str:
     if not records:
         return (
             "no search record carries this study's PMID, DOI, registration or acronym: add a report of it "
@@ -204,6 +210,10 @@ def _not_included_reason(records: Sequence[str], full_text: Mapping[str, Mapping
         return f"its report(s) were excluded at full text ({', '.join(reasons)})"
     if at_full_text:
         return "its report(s) await a full-text decision"
+    if title_abstract is not None:
+        if any(title_abstract.get(r, "") == "" for r in records):
+            return "its record(s) await a title/abstract decision"
+        return "its record(s) were excluded at title/abstract"
     return "its record(s) did not reach full text (excluded or awaiting a decision at title/abstract)"
 
 
