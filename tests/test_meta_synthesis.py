@@ -3,10 +3,12 @@
 Reference values and where they come from:
 
 * MI-NAV split control (item 1): the issue's expected MD -8.50 [-14.31, -2.68], and by hand: SE of
-  each arm's published CI = 17/(2*1.959964) = 4.3368; SD = SE/sqrt(1/169 + 1/171) = 39.985; with the
-  control split (171/2 = 85.5) SE' = 39.985*sqrt(1/169 + 1/85.5) = 5.3063. Taimela -11 (re-signed),
+  each arm's published CI = 17/(2*1.959964) = 4.3368; SD = SE/sqrt(1/169 + 1/171) = 39.983; with the
+  control split as evenly as integers allow (171 = 86 + 85, issue 22) SE' = 39.983*sqrt(1/169 + 1/86)
+  = 5.2960 (SVAI) and 39.983*sqrt(1/169 + 1/85) = 5.3166 (MI). Taimela -11 (re-signed),
   SE = 19/3.919928 = 4.8470. tau2 = 0 (Q = 0.43 < df), so the pooled MD is the inverse-variance mean
-  (-7*2/5.3063^2 - 11/4.8470^2)/(2/5.3063^2 + 1/4.8470^2) = -8.499, SE 2.967, CI -8.499 +- 5.816.
+  (-7/5.2960^2 - 7/5.3166^2 - 11/4.8470^2)/(1/5.2960^2 + 1/5.3166^2 + 1/4.8470^2) = -8.499, SE 2.967,
+  CI -8.499 +- 5.815 (the halved control, 85.5 each, gave the same to 3 decimals).
 * Prediction intervals (item 2) and the k = 2 Q-profile interval (item 3): metafor 3.8-1 on dat.bcg
   (the counts are written out below), R code::
 
@@ -42,6 +44,7 @@ from ohevidence.meta.pipeline import (
     build_effects,
     combine_groups,
     run_analysis,
+    split_control_n,
     split_control_scale,
     write_effects,
 )
@@ -145,10 +148,17 @@ def test_split_control_rescales_a_published_ci_from_the_backed_out_sd(tmp_path: 
     svai = rows[("MINAV_Aanesen2023", "sickness_absence_days_svai")]
     se = 17 / (2 * Z95)
     sd = se / math.sqrt(1 / 169 + 1 / 171)
-    assert float(svai["se"]) == pytest.approx(sd * math.sqrt(1 / 169 + 1 / 85.5), rel=1e-12)
-    assert float(svai["se"]) == pytest.approx(5.3063, abs=1e-4)
-    assert split_control_scale(169, 171, 2) == pytest.approx((1 / 169 + 2 / 171) / (1 / 169 + 1 / 171))
-    assert svai["multi_arm"].startswith("split_control") and svai["n_ctl"] == "85.5"
+    mi = rows[("MINAV_Aanesen2023", "sickness_absence_days_mi")]
+    # the control (171) split as evenly as integers allow: 86 for the first arm, 85 for the second
+    assert (svai["n_ctl"], mi["n_ctl"]) == ("86", "85")
+    assert float(svai["se"]) == pytest.approx(sd * math.sqrt(1 / 169 + 1 / 86), rel=1e-12)
+    assert float(svai["se"]) == pytest.approx(5.2960, abs=1e-4)
+    assert float(mi["se"]) == pytest.approx(5.3166, abs=1e-4)
+    assert split_control_scale(169, 171, 86) == pytest.approx((1 / 169 + 1 / 86) / (1 / 169 + 1 / 171))
+    assert [split_control_n(171, 2, i) for i in (0, 1)] == [86, 85]
+    assert [split_control_n(100, 3, i) for i in (0, 1, 2)] == [34, 33, 33]
+    assert split_control_n(85.5, 2, 1) == 42.75  # not a whole number: divided exactly
+    assert svai["multi_arm"].startswith("split_control") and "171 -> 86" in svai["multi_arm"]
     assert "CI widened for the split shared control" in svai["converted"]
 
 

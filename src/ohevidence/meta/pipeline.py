@@ -129,21 +129,38 @@ def _published(row: _Row) -> str:
     return f"{row.text('estimate')} [{row.text('ci_low')}, {row.text('ci_high')}] ({level * 100:g}% CI)"
 
 
-def split_control_scale(n_int: float, n_ctl: float, share: int) -> float:
-    """Variance factor for a comparison whose control arm (n_ctl) is split among ``share`` comparisons.
+def split_control_n(n_ctl: float, share: int, index: int) -> float:
+    """The control n of the ``index``-th (0-based) of ``share`` comparisons sharing one control arm.
+
+    A whole-number control is split as evenly as integers allow, the first comparisons (in
+    outcomes.csv order) taking the remainder: 171 in two is 86 and 85, so the comparisons' n add up
+    to the trial's and no report shows half a participant (Cochrane Handbook 23.3.4: split the
+    shared group into smaller groups). A control n that is not a whole number is divided exactly.
+    """
+    if share < 1 or not 0 <= index < share:
+        raise ValueError(f"comparison {index} of {share} sharing a control")
+    if float(n_ctl).is_integer():
+        base, extra = divmod(int(n_ctl), share)
+        return float(base + (1 if index < extra else 0))
+    return n_ctl / share
+
+
+def split_control_scale(n_int: float, n_ctl: float, n_ctl_split: float) -> float:
+    """Variance factor for a comparison whose control arm (n_ctl) keeps ``n_ctl_split`` of its n.
 
     The published SE is read as SE = SD·√(1/n_int + 1/n_ctl) (pooled SD), so the SD is backed out
-    and the SE recomputed with n_ctl/share: vi' = vi·(1/n_int + share/n_ctl)/(1/n_int + 1/n_ctl)
+    and the SE recomputed with the split n: vi' = vi·(1/n_int + 1/n_split)/(1/n_int + 1/n_ctl)
     (Cochrane Handbook 23.3.4: split the shared group; means and SDs are kept, only n changes).
     """
-    return (1 / n_int + share / n_ctl) / (1 / n_int + 1 / n_ctl)
+    return (1 / n_int + 1 / n_ctl_split) / (1 / n_int + 1 / n_ctl)
 
 
-def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
+def derive_effect(row: _Row, design: str, *, control_share: int = 1, control_index: int = 0) -> Derived:
     """The effect of one outcome row; ``yi``/``vi`` None with ``source`` = 'none: reason'.
 
     ``control_share`` > 1 splits the row's control arm among that many comparisons (multi-arm
-    trial): events and n of the control arm are divided for arm data; a printed CI is widened by
+    trial; this row is comparison ``control_index``): the control keeps :func:`split_control_n`
+    of its n and the same share of its events for arm data; a printed CI is widened by
     :func:`split_control_scale`.
     """
     measure = row.text("measure").upper()
@@ -164,8 +181,8 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
                 line=row.line,
                 column="n_ctl" if n2 is None else "n_int",
             )
-        n2_used = n2 / control_share
-        e2_used = None if e2 is None else e2 / control_share
+        n2_used = split_control_n(n2, control_share, control_index)
+        e2_used = None if e2 is None else e2 * n2_used / n2
     effect: fx.Effect | None = None
     from_arms = False
     reasons: list[str] = []
@@ -215,11 +232,12 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
         if from_arms:
             source += f"; control arm shared by {control_share} comparisons: its n (and events) divided"
         else:
-            scale = split_control_scale(n1, n2, control_share)
+            assert n2_used is not None
+            scale = split_control_scale(n1, n2, n2_used)
             effect = fx.Effect(effect.yi, effect.vi * scale, effect.measure, effect.source)
             source += (
                 f"; control arm (n {n2:g}) shared by {control_share} comparisons: SE recomputed with "
-                f"n_ctl {n2 / control_share:g} from the SD backed out of the published SE "
+                f"n_ctl {n2_used:g} from the SD backed out of the published SE "
                 f"(variance x {scale:.4g})"
             )
             converted.append(f"CI widened for the split shared control (published {published})")
@@ -432,7 +450,9 @@ def build_effects(
         if members is None:
             derived = derive_effect(row, study.text("design"))
         elif multi_arm == "split_control":
-            derived = derive_effect(row, study.text("design"), control_share=len(members))
+            derived = derive_effect(
+                row, study.text("design"), control_share=len(members), control_index=members.index(row)
+            )
             others = ", ".join(m.text("outcome_id") for m in members)
             handling = (
                 f"split_control: control arm shared by {len(members)} comparisons ({others}); "
