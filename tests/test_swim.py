@@ -219,7 +219,12 @@ def test_arms_that_disagree_make_a_mixed_trial() -> None:
         ]
     )  # fmt: skip
     overall = vote_counting(table).set_index("job_role").loc["all roles"]
-    assert (overall.trials, overall.favours_intervention, overall.favours_control, overall.mixed) == (2, 1, 0, 1)
+    assert (overall.trials, overall.favours_intervention, overall.favours_control, overall.mixed) == (
+        2,
+        1,
+        0,
+        1,
+    )
     assert overall.clear_benefit == 0  # M's arms do not agree on a clear benefit either
     assert overall.sign_test_p == pytest.approx(1.0)  # 1 of 1
     assert "arms disagree" in overall.note

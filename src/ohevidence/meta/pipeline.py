@@ -47,6 +47,7 @@ from ohevidence.schema import (
     EFFECT_COLUMNS,
     META_RESULT_COLUMNS,
     MULTI_ARM_METHODS,
+    OUTCOME_FLAGS,
     names,
     split_multi,
     write_table,
@@ -226,6 +227,8 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1, control_ind
         return Derived(None, None, f"{NONE}: {why}", n1, n2_used)
     if from_arms:
         published = ""
+        if None not in (estimate, low, high):
+            converted.append(_printed_not_used(row, measure, effect.source, flags, level))
     source = effect.source
     if control_share > 1:
         assert n1 is not None and n2 is not None
@@ -255,6 +258,25 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1, control_ind
     if clustering and published:
         converted.append(f"{clustering} (published {published})")
     return Derived(effect.yi, effect.vi, source, n1, n2_used, published, tuple(converted))
+
+
+def _printed_not_used(row: _Row, measure: str, source: str, flags: Sequence[str], level: float | None) -> str:
+    """Why a row with a printed estimate and CI is plotted from its arm data instead."""
+    printed = (
+        _published(row)
+        if level is not None
+        else (f"{row.text('estimate')} [{row.text('ci_low')}, {row.text('ci_high')}] (CI level not stated)")
+    )
+    kind = {"true": "adjusted ", "false": "crude "}.get(row.text("adjusted"), "")
+    why = (
+        "needs_fulltext_check: " + OUTCOME_FLAGS["needs_fulltext_check"]
+        if "needs_fulltext_check" in flags
+        else "its CI level (ci_level) is not stated"
+    )
+    return (
+        f"not the published estimate: crude {measure} from arm data ({source}); the published "
+        f"{kind}{measure} {printed} is not used ({why})"
+    )
 
 
 def _clustering(
@@ -481,7 +503,7 @@ def build_effects(
                 "n_int": _fmt(derived.n_int),
                 "n_ctl": _fmt(derived.n_ctl),
                 "n_analysed": row.text("n_analysed"),
-                "adjusted": row.text("adjusted"),
+                "adjusted": _adjusted_cell(row, derived),
                 "cluster_adjusted": row.text("cluster_adjusted"),
                 "published": derived.published,
                 "converted": "; ".join(derived.converted),
@@ -503,6 +525,17 @@ def build_effects(
                 }
             )
     return pd.DataFrame(records, columns=names(EFFECT_COLUMNS), dtype="string").fillna("")
+
+
+def _adjusted_cell(row: _Row, derived: Derived) -> str:
+    """effects.csv ``adjusted`` of the effect actually used: true, false (crude) or '' (not stated).
+
+    An effect computed from arm data is crude whatever the printed estimate was (RETAKE's printed
+    OR is adjusted; the 2x2 counts used instead are not).
+    """
+    if derived.yi is not None and fx.is_from_arm_data(derived.source):
+        return "false"
+    return row.text("adjusted")
 
 
 def _with_includes(source: str, study: _Row) -> str:
@@ -862,8 +895,11 @@ def run_analysis(
                 "n_int": r.number("n_int"),
                 "n_ctl": r.number("n_ctl"),
                 "n_analysed": r.number("n_analysed"),
-                "adjusted": r.text("adjusted") == "true",
+                # three-valued: true adjusted, false crude, null not stated (effects.csv adjusted)
+                "adjusted": {"true": True, "false": False}.get(r.text("adjusted")),
                 "cluster_adjusted": r.text("cluster_adjusted") == "true",
+                # the plotted estimate and CI are the published ones, unchanged
+                "as_published": bool(r.text("published")) and not r.text("converted"),
             }
             data["studies"].append({**study, **extra})
             rows.append({"row": "study", "label": label, **study})

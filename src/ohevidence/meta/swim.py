@@ -259,7 +259,8 @@ def _multi_arm_note(trials: pd.DataFrame) -> str:
     for row in trials[trials["comparisons"] > 1].itertuples():
         words = {BENEFIT: "favour the intervention", HARM: "favour the control"}
         if len(set(row.arm_directions.split("; "))) == 1:
-            how = f"all {row.comparisons} {words.get(row.direction, row.direction)}"
+            every = "both" if row.comparisons == 2 else f"all {row.comparisons}"
+            how = f"{every} {words.get(row.direction, row.direction)}"
         else:
             how = f"arms disagree ({row.arm_directions}): {row.direction}"
         notes.append(f"{row.study}: {row.comparisons} comparisons sharing one control, counted once ({how})")
