@@ -277,3 +277,41 @@ def test_mh_counts_of_a_split_control_are_split_too() -> None:
     ]
     (row,) = study_inputs(meta, effects, outcomes, [])
     assert row.counts == (30.0, 60.0, 20.0, 50.0)
+
+
+def test_crude_vs_adjusted_keeps_not_stated_apart() -> None:
+    """adjusted is three-valued: a row whose adjustment is not stated is neither crude nor adjusted."""
+    from dataclasses import replace
+
+    from ohevidence.meta.robustness import study_inputs
+
+    rows = [
+        replace(_row("A", "x", 0.2, 0.04), adjusted=True),
+        replace(_row("B", "x", 0.5, 0.05), adjusted=True),
+        replace(_row("C", "x", 0.3, 0.03), adjusted=False),
+        replace(_row("D", "x", 0.1, 0.06), adjusted=False),
+        _row("E", "x", 0.9, 0.05),  # not stated
+    ]
+    variants, notes = run_checks(rows, "MD", ["crude_vs_adjusted"], method="DL", ci_method="z")
+    by_label = {v.label: v for v in variants}
+    assert by_label["adjusted estimates only"].omitted == ["C:x", "D:x", "E:x"]
+    assert by_label["crude (unadjusted) estimates only"].omitted == ["A:x", "B:x", "E:x"]
+    crude = by_label["crude (unadjusted) estimates only"].model
+    assert crude is not None and crude.k == 2  # C and D, not E
+    assert any("adjustment not stated for E:x" in n and "neither crude nor adjusted" in n for n in notes)
+    # read from the tables: an empty cell is not stated, false is crude, and an effect computed
+    # from arm data is crude whatever the printed estimate was
+    meta = {
+        "measure": "OR",
+        "studies": [
+            {"study_id": s, "outcome_id": "x", "yi": 0.1, "vi": 0.1, "from": f}
+            for s, f in (("P", "reported OR"), ("Q", "reported OR"), ("R", "2x2 counts 3/10 vs 2/10"))
+        ],
+    }
+    outcomes = [
+        {"study_id": "P", "outcome_id": "x", "adjusted": ""},
+        {"study_id": "Q", "outcome_id": "x", "adjusted": "false"},
+        {"study_id": "R", "outcome_id": "x", "adjusted": "true"},
+    ]
+    read = study_inputs(meta, [], outcomes, [])
+    assert [r.adjusted for r in read] == [None, False, False]

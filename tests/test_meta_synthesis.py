@@ -3,10 +3,12 @@
 Reference values and where they come from:
 
 * MI-NAV split control (item 1): the issue's expected MD -8.50 [-14.31, -2.68], and by hand: SE of
-  each arm's published CI = 17/(2*1.959964) = 4.3368; SD = SE/sqrt(1/169 + 1/171) = 39.985; with the
-  control split (171/2 = 85.5) SE' = 39.985*sqrt(1/169 + 1/85.5) = 5.3063. Taimela -11 (re-signed),
+  each arm's published CI = 17/(2*1.959964) = 4.3368; SD = SE/sqrt(1/169 + 1/171) = 39.983; with the
+  control split as evenly as integers allow (171 = 86 + 85, issue 22) SE' = 39.983*sqrt(1/169 + 1/86)
+  = 5.2960 (SVAI) and 39.983*sqrt(1/169 + 1/85) = 5.3166 (MI). Taimela -11 (re-signed),
   SE = 19/3.919928 = 4.8470. tau2 = 0 (Q = 0.43 < df), so the pooled MD is the inverse-variance mean
-  (-7*2/5.3063^2 - 11/4.8470^2)/(2/5.3063^2 + 1/4.8470^2) = -8.499, SE 2.967, CI -8.499 +- 5.816.
+  (-7/5.2960^2 - 7/5.3166^2 - 11/4.8470^2)/(1/5.2960^2 + 1/5.3166^2 + 1/4.8470^2) = -8.499, SE 2.967,
+  CI -8.499 +- 5.815 (the halved control, 85.5 each, gave the same to 3 decimals).
 * Prediction intervals (item 2) and the k = 2 Q-profile interval (item 3): metafor 3.8-1 on dat.bcg
   (the counts are written out below), R code::
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ from ohevidence.meta.pipeline import (
     build_effects,
     combine_groups,
     run_analysis,
+    split_control_n,
     split_control_scale,
     write_effects,
 )
@@ -145,10 +149,17 @@ def test_split_control_rescales_a_published_ci_from_the_backed_out_sd(tmp_path: 
     svai = rows[("MINAV_Aanesen2023", "sickness_absence_days_svai")]
     se = 17 / (2 * Z95)
     sd = se / math.sqrt(1 / 169 + 1 / 171)
-    assert float(svai["se"]) == pytest.approx(sd * math.sqrt(1 / 169 + 1 / 85.5), rel=1e-12)
-    assert float(svai["se"]) == pytest.approx(5.3063, abs=1e-4)
-    assert split_control_scale(169, 171, 2) == pytest.approx((1 / 169 + 2 / 171) / (1 / 169 + 1 / 171))
-    assert svai["multi_arm"].startswith("split_control") and svai["n_ctl"] == "85.5"
+    mi = rows[("MINAV_Aanesen2023", "sickness_absence_days_mi")]
+    # the control (171) split as evenly as integers allow: 86 for the first arm, 85 for the second
+    assert (svai["n_ctl"], mi["n_ctl"]) == ("86", "85")
+    assert float(svai["se"]) == pytest.approx(sd * math.sqrt(1 / 169 + 1 / 86), rel=1e-12)
+    assert float(svai["se"]) == pytest.approx(5.2960, abs=1e-4)
+    assert float(mi["se"]) == pytest.approx(5.3166, abs=1e-4)
+    assert split_control_scale(169, 171, 86) == pytest.approx((1 / 169 + 1 / 86) / (1 / 169 + 1 / 171))
+    assert [split_control_n(171, 2, i) for i in (0, 1)] == [86, 85]
+    assert [split_control_n(100, 3, i) for i in (0, 1, 2)] == [34, 33, 33]
+    assert split_control_n(85.5, 2, 1) == 42.75  # not a whole number: divided exactly
+    assert svai["multi_arm"].startswith("split_control") and "171 -> 86" in svai["multi_arm"]
     assert "CI widened for the split shared control" in svai["converted"]
 
 
@@ -370,7 +381,10 @@ def test_pooling_mixed_outcome_definitions_needs_allow_mixed(tmp_path: Path) -> 
     )
     assert set(data["mixed"]["outcome_definition"]) == {"rtw_full_sustained", "rtw_partial", "rtw_sustained"}
     assert data["mixed"]["comparator_type"]["active"] == ["Skagseth2020:time_to_sustainable_rtw"]
-    assert "mixed outcome_definition (allowed by allow_mixed)" in forest_text(data)
+    text = " ".join(forest_text(data).split())
+    # in words, with study names: the config key and the ids stay in the JSON (issue 22)
+    assert "Pooled across different outcome definitions: full return to work sustained" in text
+    assert "allow_mixed" not in text and "outcome_definition" not in text and "Lambeek2010" not in text
 
 
 def test_pooling_across_time_points_and_populations_needs_allow_mixed(tmp_path: Path) -> None:
@@ -427,8 +441,9 @@ def test_forest_prints_published_ci_and_footnotes_conversions(tmp_path: Path) ->
         measure="IRR",
         allow_mixed=["timepoint", "population"],
     )
-    text = forest_text(irr)
-    assert "WAVE (Wynne-Jones): 95% CI converted from the published 0.913 [0.653, 1.276] (80% CI)." in text
+    text = " ".join(forest_text(irr).split())
+    assert "(b) 95% CI computed from the published 80% CI (0.913 [0.653, 1.276])." in text
+    assert "WAVE (Wynne-Jones) ᵇ,ᶜ" in text  # the row carries its footnotes' letters
 
 
 def test_swap_crude_arm_means_footnoted(tmp_path: Path) -> None:
@@ -441,9 +456,10 @@ def test_swap_crude_arm_means_footnoted(tmp_path: Path) -> None:
     )
     text = " ".join(forest_text(irr).split())
     assert (
-        "SWAP (Wynne-Jones 2018): arm data shown are crude (descriptive); the effect is the trial's own "
+        "(a) Arm data shown are crude (descriptive); the effect is the trial's own "
         "adjusted and cluster-adjusted estimate" in text
     )
+    assert "SWAP (Wynne-Jones 2018) ᵃ" in text
 
 
 def test_summary_of_findings_uses_analysed_n_and_grade_columns(tmp_path: Path) -> None:
@@ -493,3 +509,125 @@ def test_summary_of_findings_counts_studies_not_comparisons(tmp_path: Path) -> N
     row = summary_of_findings([tmp_path / "md.json"], outcomes).iloc[0]
     assert row.k == "2 (3 comparisons)"
     assert row.participants.endswith("(n not reported by 1 of 3 comparisons)")
+
+
+# ---------------------------------------------------------------------------
+# Issue 22: one unit of analysis, labels that are true.
+# ---------------------------------------------------------------------------
+def test_forest_and_summary_of_findings_give_the_same_whole_participant_count(tmp_path: Path) -> None:
+    """MI-NAV's control (171) split 86 + 85: 169 + 86 + 169 + 85 = 509, in both outputs, never 340.5."""
+    md = analyse(
+        tmp_path,
+        shipped_effects(tmp_path),
+        id="md",
+        domain="sickness_absence",
+        measure="MD",
+        allow_mixed=["timepoint", "population"],
+    )
+    outcomes = index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id")
+    row = summary_of_findings([tmp_path / "md.json"], outcomes).iloc[0]
+    assert row.participants == "509 (n not reported by 1 of 3 comparisons)"
+    text = " ".join(forest_text(md).split())
+    assert "Participants: 509 (a shared control counted once; n not reported for Taimela 2008)." in text
+    arms = {s["outcome_id"]: (s["n_int"], s["n_ctl"]) for s in md["studies"] if s["multi_arm"]}
+    assert arms == {"sickness_absence_days_svai": (169, 86), "sickness_absence_days_mi": (169, 85)}
+    irr = analyse(
+        tmp_path,
+        shipped_effects(tmp_path),
+        id="irr",
+        domain="sickness_absence",
+        measure="IRR",
+        allow_mixed=["timepoint", "population"],
+    )
+    sof = summary_of_findings([tmp_path / "irr.json"], outcomes).iloc[0]
+    assert sof.participants == "463"
+    assert "Participants: 463 (analysed n for WAVE (Wynne-Jones))." in " ".join(forest_text(irr).split())
+
+
+def test_retake_crude_or_is_footnoted_and_not_labelled_adjusted(tmp_path: Path) -> None:
+    """RETAKE is plotted from its counts: the JSON says crude (not adjusted, not as published) and the
+    forest's lettered footnote says what was used and why the printed adjusted OR was not
+    (shared/evidence/trials_verified.md section 1: 165/257 vs 117/197; "adjusted odds ratio 1.12
+    [95%CI 0.8 to 1.87]")."""
+    effects = shipped_effects(tmp_path)
+    row = effect_rows(effects)[("RETAKE_Radford2024", "rtw_2h_week")]
+    assert row["adjusted"] == "false"  # outcomes.csv says true: of the printed OR, not of the counts
+    assert row["converted"].startswith("not the published estimate: crude OR from arm data")
+    assert "1.12 [0.8, 1.87] (95% CI) is not used (needs_fulltext_check" in row["converted"]
+    data = analyse(tmp_path, effects, id="or", domain="return_to_work", measure="OR")
+    (study,) = data["studies"]
+    assert study["adjusted"] is False and study["as_published"] is False
+    forest = build_forest_data(
+        data,
+        index_by(read_csv_rows(CURATED / "studies.csv"), "study_id"),
+        index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id"),
+        read_role_taxonomy(CURATED / "job_roles.yaml"),
+    )
+    assert forest.lettered == [
+        (
+            "a",
+            "Crude odds ratio computed from the published counts (165/257 vs 117/197). The published "
+            "adjusted odds ratio 1.12 [0.8, 1.87] is not used: its CI needs checking against the full text.",
+        )
+    ]
+    (plotted,) = forest.all_studies()
+    assert plotted.marked_label == "RETAKE (Radford 2024) ᵃ" and not plotted.published
+    assert (round(plotted.estimate, 2), round(plotted.ci_low, 2), round(plotted.ci_high, 2)) == (
+        1.23,
+        0.84,
+        1.80,
+    )
+    text = " ".join(forest_text(data).split())
+    assert "unless a lettered footnote says otherwise" in text and "(a) Crude odds ratio" in text
+    # the three values of adjusted reach the JSON: MI-NAV's adjusted MD true, Taimela's unstated null
+    md = analyse(tmp_path, effects, id="md", domain="sickness_absence", measure="MD",
+                 allow_mixed=["timepoint", "population"])  # fmt: skip
+    assert {s["study_id"]: s["adjusted"] for s in md["studies"]} == {
+        "MINAV_Aanesen2023": True,
+        "Taimela2008": None,
+    }
+
+
+def test_forest_footnotes_use_words_not_ids(tmp_path: Path) -> None:
+    effects = shipped_effects(tmp_path)
+    for measure, domain, mixed in (
+        ("HR", "return_to_work", ["outcome_definition", "comparator_type"]),
+        ("MD", "sickness_absence", ["timepoint", "population"]),
+        ("IRR", "sickness_absence", ["timepoint", "population"]),
+        ("OR", "return_to_work", []),
+    ):
+        data = analyse(tmp_path, effects, id=measure, domain=domain, measure=measure, allow_mixed=mixed)
+        forest = build_forest_data(
+            data,
+            index_by(read_csv_rows(CURATED / "studies.csv"), "study_id"),
+            index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id"),
+            read_role_taxonomy(CURATED / "job_roles.yaml"),
+        )
+        notes = forest.footnotes + [note for _, note in forest.lettered]
+        assert [letter for letter, _ in forest.lettered] == list("abcdefgh"[: len(forest.lettered)])
+        for note in notes:  # no snake_case id, no config key, no 'Study:outcome' label
+            assert not re.search(r"\b[a-z]+_[a-z_]+\b|[A-Za-z]+\d{4}:", note), note
+
+
+def test_brief_trials_never_call_a_single_study_pooled(tmp_path: Path) -> None:
+    from ohevidence.report.tables import brief_trials
+
+    effects = shipped_effects(tmp_path)
+    analyse(tmp_path, effects, id="or", domain="return_to_work", measure="OR")
+    analyse(tmp_path, effects, id="irr", domain="sickness_absence", measure="IRR",
+            allow_mixed=["timepoint", "population"])  # fmt: skip
+    table = brief_trials(
+        read_csv_rows(CURATED / "studies.csv"),
+        read_csv_rows(effects),
+        [tmp_path / "or.json", tmp_path / "irr.json"],
+        read_role_taxonomy(CURATED / "job_roles.yaml"),
+    ).set_index("study_id")
+    assert (
+        table.loc["RETAKE_Radford2024", "estimate_status"] == "return to work (OR): single study, not pooled"
+    )
+    assert table.loc["SWAP_WynneJones2018", "estimate_status"] == (
+        "sickness absence (IRR): meta-analysed with 1 other study"
+    )
+    assert (
+        table.loc["WAVE_WynneJones", "estimate_status"] == table.loc["SWAP_WynneJones2018", "estimate_status"]
+    )

@@ -116,7 +116,7 @@ def test_swim_by_job_role_on_invented_tables(tmp_path: Path) -> None:
     # return to work: D, E, F, G all favour the intervention: 4 of 4, p = 2·0.5^4 = 0.125
     rtw = votes.loc[("return_to_work", "all roles")]
     assert (rtw.favours_intervention, rtw.favours_control, rtw.sign_test_p) == (4, 0, pytest.approx(0.125))
-    assert votes.loc[("return_to_work", "oh_nurse")].studies == 2  # E and G
+    assert votes.loc[("return_to_work", "oh_nurse")].trials == 2  # E and G
     assert votes.loc[("sickness_absence", "all roles")].sign_test_p == pytest.approx(0.25)  # 3 of 3
     items = pd.read_csv(out["items"], dtype=str)
     assert list(items["item"]) == [str(i) for i in range(1, 10)]
@@ -125,7 +125,12 @@ def test_swim_by_job_role_on_invented_tables(tmp_path: Path) -> None:
     assert domains == ["return_to_work", "sickness_absence"]
     assert [text for kind, text in layout_rows if kind == "role"][-1] == "not reported"  # listed last
     assert "OH nurse" in [text for kind, text in layout_rows if kind == "role"]
-    assert len(cells) == len(table) and {c.symbol for c in cells} == {"▲", "◄►"}
+    # the arrow is the point estimate's direction (every row here favours the intervention, B too,
+    # whose CIs disagree); the CI excluding the null is a separate mark, not a different arrow
+    assert len(cells) == len(table) and {c.symbol for c in cells} == {"▲"}
+    clear = {(r.study_id, r.domain) for r in table.itertuples() if r.category in ("benefit", "harm")}
+    assert {(c.study_id, c.domain) for c in cells if c.significant} == clear
+    assert ("B", "sickness_absence") not in clear and ("C", "sickness_absence") in clear
     figures = sorted(p.name for p in (tmp_path / "fig").iterdir())
     assert figures == [f"{n}.{e}" for n in ("albatross", "effect_direction") for e in ("pdf", "png", "svg")]
 
@@ -140,3 +145,110 @@ def test_albatross_points_need_p_n_and_direction(tmp_path: Path) -> None:
     assert len(points) == 1 and points[0].n == 100
     # A is lower-is-better, so MD +1 favours control: plotted left, at -log10(p), z = 2
     assert points[0].x == pytest.approx(math.log10(2 * (1 - 0.5 * (1 + math.erf(2 / math.sqrt(2))))))
+
+
+def _split_control_trials(tmp_path: Path) -> tuple[Path, Path]:
+    """An MI-NAV-like set: trial M has two arms (two roles) sharing one control of 171, printed as
+    MD -7 [-16, 1] and -7 [-15, 2] (days of sickness absence, lower is better); four two-arm trials
+    P, Q, R, S also favour the intervention. Five trials, six comparisons."""
+    curated = DATA.parents[2] / "data" / "curated" / "outcomes.csv"
+    header = curated.read_text(encoding="utf-8").splitlines()[0]  # with the arms' job_role column
+    columns = header.split(",")
+
+    def row(**cells: str) -> str:
+        base = dict(domain="sickness_absence", timepoint_months="6", measure="MD", higher_is_better="false",
+                    ci_level="0.95", source="invented", extracted_by="tester")  # fmt: skip
+        base.update(cells)
+        return ",".join(base.get(c, "") for c in columns)
+
+    lines = [
+        header,
+        row(study_id="M", outcome_id="arm_pt", n_int="169", n_ctl="171", estimate="-7", ci_low="-16",
+            ci_high="1", flags="shared_control", job_role="physiotherapist"),
+        row(study_id="M", outcome_id="arm_nurse", n_int="169", n_ctl="171", estimate="-7", ci_low="-15",
+            ci_high="2", flags="shared_control", job_role="oh_nurse"),
+        *(row(study_id=s, outcome_id="days", n_int="40", n_ctl="40", estimate="-3", ci_low="-8", ci_high="2")
+          for s in "PQRS"),
+    ]  # fmt: skip
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    studies = tmp_path / "studies.csv"
+    studies.write_text(
+        "study_id,design,job_role\nM,RCT,physiotherapist; oh_nurse\n"
+        + "".join(f"{s},RCT,physiotherapist\n" for s in "PQRS"),
+        encoding="utf-8",
+    )
+    return outcomes, studies
+
+
+def test_a_trial_with_a_split_control_is_one_vote(tmp_path: Path) -> None:
+    from ohevidence.meta.pipeline import build_effects
+    from ohevidence.meta.swim import direction_table, trial_directions, vote_counting
+
+    outcomes, studies = _split_control_trials(tmp_path)
+    effects = build_effects(outcomes, studies, DATA / "job_roles.yaml").to_dict("records")
+    outcome_rows, study_rows = read_csv_rows(outcomes), read_csv_rows(studies)
+    directions = trial_directions(effects, outcome_rows, study_rows)
+    table = direction_table(directions, study_rows)
+    assert len(table) == 6  # M once under each role that delivered an arm
+    votes = vote_counting(table).set_index(["domain", "job_role"])
+    overall = votes.loc[("sickness_absence", "all roles")]
+    # 5 trials (not 6 comparisons) all favour the intervention: p = 2 * 0.5^5 = 0.0625 (not 0.03125)
+    assert (overall.trials, overall.comparisons) == (5, 6)
+    assert (overall.favours_intervention, overall.favours_control) == (5, 0)
+    assert overall.sign_test_p == pytest.approx(0.0625)
+    assert "M: 2 comparisons sharing one control, counted once" in overall.note
+    assert votes.loc[("sickness_absence", "oh_nurse")].trials == 1
+    assert votes.loc[("sickness_absence", "physiotherapist")].trials == 5  # P, Q, R, S and M's arm
+    # albatross: each arm's n is its own 169 plus its share of the control, 171 = 86 + 85 (not 340)
+    points = {p.label: p.n for p in albatross_points(directions)}
+    assert (points["M:arm_pt"], points["M:arm_nurse"]) == (169 + 86, 169 + 85)
+    assert set(table[table.study_id == "M"]["n"]) == {"255", "254"}
+
+
+def test_arms_that_disagree_make_a_mixed_trial() -> None:
+    from ohevidence.meta.swim import vote_counting
+
+    table = pd.DataFrame(
+        [
+            dict(job_role="physiotherapist", study_id="M", study="M", domain="d", direction=BENEFIT,
+                 category=BENEFIT),
+            dict(job_role="oh_nurse", study_id="M", study="M", domain="d", direction=HARM, category=NO_CLEAR),
+            dict(job_role="oh_nurse", study_id="P", study="P", domain="d", direction=BENEFIT,
+                 category=NO_CLEAR),
+        ]
+    )  # fmt: skip
+    overall = vote_counting(table).set_index("job_role").loc["all roles"]
+    assert (overall.trials, overall.favours_intervention, overall.favours_control, overall.mixed) == (
+        2,
+        1,
+        0,
+        1,
+    )
+    assert overall.clear_benefit == 0  # M's arms do not agree on a clear benefit either
+    assert overall.sign_test_p == pytest.approx(1.0)  # 1 of 1
+    assert "arms disagree" in overall.note
+
+
+def test_effect_direction_arrow_is_the_point_estimate() -> None:
+    # a point estimate favouring the intervention whose CI crosses the null is ▲ without the mark,
+    # as the vote count reads it; a clear benefit is ▲ with the mark; a harm is ▼
+    table = pd.DataFrame(
+        [
+            dict(job_role="r", study_id="A", study="A", domain="cost", direction=BENEFIT, category=NO_CLEAR,
+                 size="small", rob_overall="not assessed"),
+            dict(job_role="r", study_id="B", study="B", domain="cost", direction=BENEFIT, category=BENEFIT,
+                 size="small", rob_overall="not assessed"),
+            dict(job_role="r", study_id="C", study="C", domain="cost", direction=HARM, category=NO_CLEAR,
+                 size="small", rob_overall="not assessed"),
+            dict(job_role="r", study_id="D", study="D", domain="cost", direction=MIXED, category=MIXED,
+                 size="small", rob_overall="not assessed"),
+        ]
+    )  # fmt: skip
+    _, _, cells = effect_direction_layout(table, {})
+    assert [(c.study_id, c.symbol, c.significant) for c in cells] == [
+        ("A", "▲", False),
+        ("B", "▲", True),
+        ("C", "▼", False),
+        ("D", "◄►", False),
+    ]

@@ -77,10 +77,50 @@ def test_every_rule_has_log_and_conda() -> None:
         assert "\n    conda:" in block, f"rule {name} has no conda env"
 
 
+def _is_machine_file(relative: Path) -> bool:
+    """The machine tables README names: effects.csv and the results/meta CSVs (no formula quote)."""
+    return relative.as_posix() == "results/extraction/effects.csv" or relative.parts[:2] == (
+        "results",
+        "meta",
+    )
+
+
+def _json_strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [str(k), *_json_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return []
+
+
+def _check_machine_outputs(project: Path) -> None:
+    """Issue 22: no JSON string and no machine-table cell starts with the spreadsheet quote; SWiM
+    counts each trial once."""
+    for path in sorted((project / "results").rglob("*.json")):
+        quoted = [s for s in _json_strings(json.loads(path.read_text(encoding="utf-8"))) if s.startswith("'")]
+        assert not quoted, f"{path.relative_to(project)}: {quoted[:3]}"
+    machine = [p for p in (project / "results").rglob("*.csv") if _is_machine_file(p.relative_to(project))]
+    assert project / "results/extraction/effects.csv" in machine
+    for path in machine:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for line, row in enumerate(csv.reader(handle), start=1):
+                assert not any(c.startswith("'") for c in row), f"{path.relative_to(project)}:{line}"
+    effects = pd.read_csv(project / "results/extraction/effects.csv", dtype=str, keep_default_na=False)
+    assert effects["published"].str.match(r"^-\d").any()  # '-7 [-16, 1] (95% CI)' as written
+    directions = pd.read_csv(project / "results/tables/swim_effect_direction.csv", dtype=str)
+    votes = pd.read_csv(project / "results/tables/swim_vote_counting.csv", keep_default_na=False)
+    for row in votes[votes["job_role"] == "all roles"].itertuples():
+        in_domain = directions[directions["domain"] == row.domain]
+        assert row.trials == in_domain["study_id"].nunique() <= row.comparisons == len(in_domain)
+
+
 @pytest.mark.workflow
 def test_full_offline_run(project: Path) -> None:
     result = snakemake("--cores", "2", cwd=project)
     assert result.returncode == 0, result.stderr[-4000:]
+    _check_machine_outputs(project)
 
     records = pd.read_csv(project / "results/records/records.csv", dtype=str, keep_default_na=False)
     log = pd.read_csv(project / "results/search/search_log.csv", dtype=str, keep_default_na=False)
@@ -365,12 +405,17 @@ def test_formula_injection_outside_screening_is_neutralised_in_every_csv(project
 
     found_formula = set()
     for path in sorted((project / "results").rglob("*.csv")):
+        machine = _is_machine_file(path.relative_to(project))
         with path.open(encoding="utf-8-sig", newline="") as handle:
             for line, row in enumerate(csv.reader(handle), start=1):
                 for cell in row:
+                    where = f"{path.relative_to(project)}:{line}: {cell[:60]!r}"
+                    if machine:  # read as data: no quote, and no outside text to quote (issue 22)
+                        assert FORMULA not in cell and not cell.startswith("'"), where
+                        continue
                     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or PLAIN_NUMBER.fullmatch(
                         cell
-                    ), f"{path.relative_to(project)}:{line}: {cell[:60]!r}"
+                    ), where
                     if cell == "'" + FORMULA:
                         found_formula.add(path.relative_to(project).as_posix())
     # The injected cells did reach the files people open (quoted), so the scan above means something.

@@ -79,17 +79,29 @@ def _safe_cell(cell: object) -> object:
     return neutralise(cell) if isinstance(cell, str) else cell
 
 
+def _plain_cell(cell: object) -> object:
+    return strip_controls(cell) if isinstance(cell, str) else cell
+
+
 def write_csv(
-    frame: pd.DataFrame, path: str | Path, columns: Sequence[str] | None = None, *, bom: bool = False
+    frame: pd.DataFrame,
+    path: str | Path,
+    columns: Sequence[str] | None = None,
+    *,
+    bom: bool = False,
+    formula_guard: bool = True,
 ) -> None:
     """Write ``columns`` of ``frame`` (default: all) as UTF-8 CSV, every text cell neutralised.
 
     ``bom=True`` writes UTF-8 with a byte-order mark, which Excel needs to detect UTF-8 (used for
     the screening sheets reviewers fill in). Non-text cells (numbers) are written as pandas
-    formats them; text cells go through :func:`neutralise`.
+    formats them; text cells go through :func:`neutralise`. ``formula_guard=False`` writes a
+    machine table (read as data, not opened as a sheet): control characters are still removed,
+    but no cell gets the leading quote.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = frame.loc[:, list(columns)] if columns is not None else frame
-    safe = table.map(_safe_cell) if len(table) else table
+    cell = _safe_cell if formula_guard else _plain_cell
+    safe = table.map(cell) if len(table) else table
     safe.to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")

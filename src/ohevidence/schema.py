@@ -7,7 +7,9 @@ stops the run with one error naming file, line and column.
 All tables are UTF-8 CSV; empty string means "unknown" (never ``NA`` or ``nan``).
 Multi-valued fields are joined with ``"; "``. Tables are written and read through
 :mod:`ohevidence.csvio`: a text cell a spreadsheet would run as a formula is written with a
-leading ``'`` and read back without it.
+leading ``'`` and read back without it, except in the machine tables (:func:`is_machine_table`:
+effects.csv and the results/meta CSVs), which the pipeline and other programs read as data and
+which carry no such quote.
 """
 
 from __future__ import annotations
@@ -361,11 +363,23 @@ def check_table(frame: pd.DataFrame, columns: Sequence[Column], path: str | Path
             )
 
 
+def is_machine_table(columns: Sequence[Column]) -> bool:
+    """Whether a contract is a machine table, written without the spreadsheet formula quote.
+
+    results/extraction/effects.csv, results/meta/<analysis>.csv and results/meta/sensitivity/<analysis>.csv
+    are read by the pipeline itself and by analysis software; their text is the engine's own
+    (derivations, published estimates such as '-7 [-16, 1]'), which a quote would corrupt for every
+    reader that does not undo it.
+    """
+    return any(columns is machine for machine in (EFFECT_COLUMNS, META_RESULT_COLUMNS, SENSITIVITY_COLUMNS))
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, columns: Sequence[Column]) -> None:
-    """Check, then write UTF-8 CSV with exactly the contract's columns in order, formula cells quoted."""
+    """Check, then write UTF-8 CSV with exactly the contract's columns in order, formula cells quoted
+    (except in machine tables: :func:`is_machine_table`)."""
     path = Path(path)
     check_table(frame, columns, path)
-    write_csv(frame, path, names(columns))
+    write_csv(frame, path, names(columns), formula_guard=not is_machine_table(columns))
 
 
 # ---------------------------------------------------------------------------
@@ -871,7 +885,12 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
     Column("n_int", "Intervention n behind the effect (after combining arms).", pattern=_FLOAT),
     Column("n_ctl", "Control n behind the effect (after splitting a shared control).", pattern=_FLOAT),
     Column("n_analysed", "outcomes.csv n_analysed (total analysed, when stated).", pattern=_INT),
-    Column("adjusted", "outcomes.csv adjusted (covariate-adjusted estimate).", pattern=r"true|false"),
+    Column(
+        "adjusted",
+        "Whether the effect used is covariate-adjusted: true (adjusted), false (crude: "
+        "outcomes.csv false, or computed from arm data), empty (not stated).",
+        pattern=r"true|false",
+    ),
     Column(
         "cluster_adjusted", "outcomes.csv cluster_adjusted (accounts for clustering).", pattern=r"true|false"
     ),
@@ -882,7 +901,8 @@ EFFECT_COLUMNS: tuple[Column, ...] = (
     Column(
         "converted",
         "Empty when the 95% CI on yi reproduces the published one; otherwise what was converted and from "
-        "what (80% CI to 95%, re-signed, shared control split, design effect).",
+        "what (80% CI to 95%, re-signed, shared control split, design effect), or why a printed estimate "
+        "was not used ('not the published estimate: ...').",
     ),
     Column("timepoint_months", "outcomes.csv timepoint_months."),
     Column("outcome_definition", "outcomes.csv outcome_definition."),
@@ -957,7 +977,8 @@ SWIM_DIRECTION_COLUMNS: tuple[Column, ...] = (
     Column("status", "studies.csv status."),
     Column("domain", "Outcome domain.", True),
     Column("outcomes", "'; '-joined outcome_ids of the study in this domain."),
-    Column("n", "Participants (n_int + n_ctl, else n_randomised); the largest of the outcomes.",
+    Column("n", "Participants behind the comparison (effects.csv n_int + n_ctl: a split control counts "
+           "its share only; else outcomes.csv, else n_randomised); the largest of the outcomes.",
            pattern=_FLOAT),
     Column("size", "Arrow size: large (n >= 300), medium (50-299), small (< 50), unknown.", True,
            r"large|medium|small|unknown"),
@@ -972,18 +993,23 @@ SWIM_DIRECTION_COLUMNS: tuple[Column, ...] = (
 SWIM_VOTE_COLUMNS: tuple[Column, ...] = (
     Column("domain", "Outcome domain.", True),
     Column("job_role", "'all roles' or one job role.", True),
-    Column("studies", "Study x role rows in the cell.", True, r"\d+"),
-    Column("favours_intervention", "Rows whose direction favours the intervention.", True, r"\d+"),
-    Column("favours_control", "Rows whose direction favours the control.", True, r"\d+"),
-    Column("mixed", "Rows with mixed directions across outcomes.", True, r"\d+"),
-    Column("no_direction", "Rows without a direction.", True, r"\d+"),
-    Column("clear_benefit", "Rows whose 95% CI excludes the null favouring the intervention.", True, r"\d+"),
-    Column("clear_harm", "Rows whose 95% CI excludes the null favouring the control.", True, r"\d+"),
+    Column("trials", "Trials in the cell: the unit of the vote count (a multi-arm trial is one).", True,
+           r"\d+"),
+    Column("comparisons", "Study x role rows (comparisons) behind those trials.", True, r"\d+"),
+    Column("favours_intervention", "Trials whose direction favours the intervention.", True, r"\d+"),
+    Column("favours_control", "Trials whose direction favours the control.", True, r"\d+"),
+    Column("mixed", "Trials with mixed directions across outcomes or arms (not in the sign test).", True,
+           r"\d+"),
+    Column("no_direction", "Trials without a direction.", True, r"\d+"),
+    Column("clear_benefit", "Trials whose 95% CI excludes the null favouring the intervention.", True,
+           r"\d+"),
+    Column("clear_harm", "Trials whose 95% CI excludes the null favouring the control.", True, r"\d+"),
     Column("proportion_favouring", "favours_intervention / (favours_intervention + favours_control).",
            pattern=_FLOAT),
     Column("proportion_ci_low", "Exact (Clopper-Pearson) 95% CI, lower limit.", pattern=_FLOAT),
     Column("proportion_ci_high", "Exact 95% CI, upper limit.", pattern=_FLOAT),
     Column("sign_test_p", "Two-sided sign test (binomial, p = 0.5) p-value.", pattern=_FLOAT),
+    Column("note", "Multi-arm trials counted once and how their direction was read."),
 )  # fmt: skip
 SWIM_ITEM_COLUMNS: tuple[Column, ...] = (
     Column("item", "SWiM reporting item number (Campbell et al. 2020).", True, r"\d"),

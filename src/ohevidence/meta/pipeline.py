@@ -47,6 +47,7 @@ from ohevidence.schema import (
     EFFECT_COLUMNS,
     META_RESULT_COLUMNS,
     MULTI_ARM_METHODS,
+    OUTCOME_FLAGS,
     names,
     split_multi,
     write_table,
@@ -129,21 +130,38 @@ def _published(row: _Row) -> str:
     return f"{row.text('estimate')} [{row.text('ci_low')}, {row.text('ci_high')}] ({level * 100:g}% CI)"
 
 
-def split_control_scale(n_int: float, n_ctl: float, share: int) -> float:
-    """Variance factor for a comparison whose control arm (n_ctl) is split among ``share`` comparisons.
+def split_control_n(n_ctl: float, share: int, index: int) -> float:
+    """The control n of the ``index``-th (0-based) of ``share`` comparisons sharing one control arm.
+
+    A whole-number control is split as evenly as integers allow, the first comparisons (in
+    outcomes.csv order) taking the remainder: 171 in two is 86 and 85, so the comparisons' n add up
+    to the trial's and no report shows half a participant (Cochrane Handbook 23.3.4: split the
+    shared group into smaller groups). A control n that is not a whole number is divided exactly.
+    """
+    if share < 1 or not 0 <= index < share:
+        raise ValueError(f"comparison {index} of {share} sharing a control")
+    if float(n_ctl).is_integer():
+        base, extra = divmod(int(n_ctl), share)
+        return float(base + (1 if index < extra else 0))
+    return n_ctl / share
+
+
+def split_control_scale(n_int: float, n_ctl: float, n_ctl_split: float) -> float:
+    """Variance factor for a comparison whose control arm (n_ctl) keeps ``n_ctl_split`` of its n.
 
     The published SE is read as SE = SD·√(1/n_int + 1/n_ctl) (pooled SD), so the SD is backed out
-    and the SE recomputed with n_ctl/share: vi' = vi·(1/n_int + share/n_ctl)/(1/n_int + 1/n_ctl)
+    and the SE recomputed with the split n: vi' = vi·(1/n_int + 1/n_split)/(1/n_int + 1/n_ctl)
     (Cochrane Handbook 23.3.4: split the shared group; means and SDs are kept, only n changes).
     """
-    return (1 / n_int + share / n_ctl) / (1 / n_int + 1 / n_ctl)
+    return (1 / n_int + 1 / n_ctl_split) / (1 / n_int + 1 / n_ctl)
 
 
-def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
+def derive_effect(row: _Row, design: str, *, control_share: int = 1, control_index: int = 0) -> Derived:
     """The effect of one outcome row; ``yi``/``vi`` None with ``source`` = 'none: reason'.
 
     ``control_share`` > 1 splits the row's control arm among that many comparisons (multi-arm
-    trial): events and n of the control arm are divided for arm data; a printed CI is widened by
+    trial; this row is comparison ``control_index``): the control keeps :func:`split_control_n`
+    of its n and the same share of its events for arm data; a printed CI is widened by
     :func:`split_control_scale`.
     """
     measure = row.text("measure").upper()
@@ -164,8 +182,8 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
                 line=row.line,
                 column="n_ctl" if n2 is None else "n_int",
             )
-        n2_used = n2 / control_share
-        e2_used = None if e2 is None else e2 / control_share
+        n2_used = split_control_n(n2, control_share, control_index)
+        e2_used = None if e2 is None else e2 * n2_used / n2
     effect: fx.Effect | None = None
     from_arms = False
     reasons: list[str] = []
@@ -209,17 +227,20 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
         return Derived(None, None, f"{NONE}: {why}", n1, n2_used)
     if from_arms:
         published = ""
+        if None not in (estimate, low, high):
+            converted.append(_printed_not_used(row, measure, effect.source, flags, level))
     source = effect.source
     if control_share > 1:
         assert n1 is not None and n2 is not None
         if from_arms:
             source += f"; control arm shared by {control_share} comparisons: its n (and events) divided"
         else:
-            scale = split_control_scale(n1, n2, control_share)
+            assert n2_used is not None
+            scale = split_control_scale(n1, n2, n2_used)
             effect = fx.Effect(effect.yi, effect.vi * scale, effect.measure, effect.source)
             source += (
                 f"; control arm (n {n2:g}) shared by {control_share} comparisons: SE recomputed with "
-                f"n_ctl {n2 / control_share:g} from the SD backed out of the published SE "
+                f"n_ctl {n2_used:g} from the SD backed out of the published SE "
                 f"(variance x {scale:.4g})"
             )
             converted.append(f"CI widened for the split shared control (published {published})")
@@ -237,6 +258,25 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1) -> Derived:
     if clustering and published:
         converted.append(f"{clustering} (published {published})")
     return Derived(effect.yi, effect.vi, source, n1, n2_used, published, tuple(converted))
+
+
+def _printed_not_used(row: _Row, measure: str, source: str, flags: Sequence[str], level: float | None) -> str:
+    """Why a row with a printed estimate and CI is plotted from its arm data instead."""
+    printed = (
+        _published(row)
+        if level is not None
+        else (f"{row.text('estimate')} [{row.text('ci_low')}, {row.text('ci_high')}] (CI level not stated)")
+    )
+    kind = {"true": "adjusted ", "false": "crude "}.get(row.text("adjusted"), "")
+    why = (
+        "needs_fulltext_check: " + OUTCOME_FLAGS["needs_fulltext_check"]
+        if "needs_fulltext_check" in flags
+        else "its CI level (ci_level) is not stated"
+    )
+    return (
+        f"not the published estimate: crude {measure} from arm data ({source}); the published "
+        f"{kind}{measure} {printed} is not used ({why})"
+    )
 
 
 def _clustering(
@@ -440,7 +480,9 @@ def build_effects(
         if members is None:
             derived = derive_effect(row, study.text("design"))
         elif multi_arm == "split_control":
-            derived = derive_effect(row, study.text("design"), control_share=len(members))
+            derived = derive_effect(
+                row, study.text("design"), control_share=len(members), control_index=members.index(row)
+            )
             others = ", ".join(m.text("outcome_id") for m in members)
             handling = (
                 f"split_control: control arm shared by {len(members)} comparisons ({others}); "
@@ -469,7 +511,7 @@ def build_effects(
                 "n_int": _fmt(derived.n_int),
                 "n_ctl": _fmt(derived.n_ctl),
                 "n_analysed": row.text("n_analysed"),
-                "adjusted": row.text("adjusted"),
+                "adjusted": _adjusted_cell(row, derived),
                 "cluster_adjusted": row.text("cluster_adjusted"),
                 "published": derived.published,
                 "converted": "; ".join(derived.converted),
@@ -491,6 +533,17 @@ def build_effects(
                 }
             )
     return pd.DataFrame(records, columns=names(EFFECT_COLUMNS), dtype="string").fillna("")
+
+
+def _adjusted_cell(row: _Row, derived: Derived) -> str:
+    """effects.csv ``adjusted`` of the effect actually used: true, false (crude) or '' (not stated).
+
+    An effect computed from arm data is crude whatever the printed estimate was (RETAKE's printed
+    OR is adjusted; the 2x2 counts used instead are not).
+    """
+    if derived.yi is not None and fx.is_from_arm_data(derived.source):
+        return "false"
+    return row.text("adjusted")
 
 
 def _with_includes(source: str, study: _Row) -> str:
@@ -850,8 +903,11 @@ def run_analysis(
                 "n_int": r.number("n_int"),
                 "n_ctl": r.number("n_ctl"),
                 "n_analysed": r.number("n_analysed"),
-                "adjusted": r.text("adjusted") == "true",
+                # three-valued: true adjusted, false crude, null not stated (effects.csv adjusted)
+                "adjusted": {"true": True, "false": False}.get(r.text("adjusted")),
                 "cluster_adjusted": r.text("cluster_adjusted") == "true",
+                # the plotted estimate and CI are the published ones, unchanged
+                "as_published": bool(r.text("published")) and not r.text("converted"),
             }
             data["studies"].append({**study, **extra})
             rows.append({"row": "study", "label": label, **study})

@@ -11,8 +11,11 @@ sensitivity analysis never re-decides which rows enter; it only varies one thing
   e.g. ``needs_fulltext_check``, ``exploratory``) or a study status listed there (``discontinued``).
 * ``exclude_high_rob``: without studies judged at high overall risk of bias (rob.csv); not run when
   no judgements are recorded (said in the notes).
-* ``crude_vs_adjusted``: covariate-adjusted estimates only, unadjusted only, and each adjusted
-  estimate replaced by the crude one from its arm data where the row has arm data for the measure.
+* ``crude_vs_adjusted``: covariate-adjusted estimates only, crude (unadjusted) only, and each
+  adjusted estimate replaced by the crude one from its arm data where the row has arm data for the
+  measure. Adjustment is three-valued: adjusted, crude (outcomes.csv ``adjusted`` false, or an
+  effect computed from arm data) or not stated (an empty cell). A row whose adjustment is not
+  stated is neither: it is left out of both subsets, and the notes name it.
 * ``cluster_adjustment``: without cluster trials whose effect does not account for clustering,
   and without any cluster trial. Read from an effects/outcomes column ``cluster_adjusted`` when one
   exists, else from the effect's ``from`` text (design effect applied / the trial's own
@@ -77,7 +80,7 @@ class StudyInput:
     flags: frozenset[str] = frozenset()
     status: str = ""
     design: str = ""
-    adjusted: bool = False
+    adjusted: bool | None = None  # True adjusted, False crude, None not stated
     cluster_adjusted: bool | None = None  # None: not a cluster trial
     rob_overall: str = ""
     counts: tuple[float, float, float, float] | None = None  # events_int, n_int, events_ctl, n_ctl
@@ -201,7 +204,7 @@ def study_inputs(
                 flags=flags,
                 status=study.get("status", ""),
                 design=study.get("design", ""),
-                adjusted=not arms and _truth(adjusted_cell) is True,
+                adjusted=False if arms else _truth(adjusted_cell),  # arm data give a crude effect
                 cluster_adjusted=cluster_status(
                     study.get("design", ""),
                     source,
@@ -310,16 +313,25 @@ def _exclude_high_rob(c: _Context) -> list[Variant]:
 
 def _crude_vs_adjusted(c: _Context) -> list[Variant]:
     check = "crude_vs_adjusted"
+    unstated = [r.label for r in c.rows if r.adjusted is None]
+    if unstated:
+        c.notes.append(
+            f"{check}: adjustment not stated for {', '.join(unstated)}: neither crude nor adjusted, so "
+            "left out of both the adjusted-only and the crude-only analysis"
+        )
     out = c.subset(
         check,
         "adjusted estimates only",
-        [not r.adjusted for r in c.rows],
-        "with an unadjusted (crude) estimate",
+        [r.adjusted is not True for r in c.rows],
+        "with a crude estimate or adjustment not stated",
     )
     out += c.subset(
-        check, "unadjusted estimates only", [r.adjusted for r in c.rows], "with a covariate-adjusted estimate"
+        check,
+        "crude (unadjusted) estimates only",
+        [r.adjusted is not False for r in c.rows],
+        "with a covariate-adjusted estimate or adjustment not stated",
     )
-    swapped = [r for r in c.rows if r.adjusted and r.crude is not None]
+    swapped = [r for r in c.rows if r.adjusted is True and r.crude is not None]
     if not swapped:
         c.notes.append(f"{check}: no adjusted row has arm data for a crude estimate of this measure")
         return out

@@ -15,8 +15,16 @@ synthesis is structured and explicit:
   intervention out of those with a direction, the proportion with its exact (Clopper–Pearson) 95% CI
   and the two-sided sign test (binomial, p = 0.5; Cochrane Handbook 12.2.2.5). It says nothing of
   the size of the effects.
-* **Sample size** (n_int + n_ctl, else studies.csv n_randomised) sizes the arrows: large ≥ 300,
-  medium 50–299, small < 50 (Thomson & Thomas's cut-points).
+* **One trial, one vote.** The unit of the vote count is the trial. A multi-arm trial whose arms
+  share one control (effects.csv ``multi_arm`` split_control) enters the effect direction plot once
+  per arm, under the role that delivered it, but is counted once in the "all roles" row: its
+  direction is the arms' direction when they agree (the same >= 70% rule as for outcomes), else
+  ``mixed``, which the sign test leaves out (Cochrane Handbook 12.2.2.5 and 23.3.4: a shared control
+  must not be counted twice). The table gives trials and comparisons, and names such trials.
+* **Sample size** is the n behind the comparison's effect: effects.csv n_int + n_ctl (a split
+  control contributes the arm's share of it), else outcomes.csv n_int + n_ctl, else studies.csv
+  n_randomised. It places the albatross points and sizes the arrows: large ≥ 300, medium 50–299,
+  small < 50 (Thomson & Thomas's cut-points).
 """
 
 from __future__ import annotations
@@ -71,6 +79,17 @@ def _aligned_sign(value: float, higher_is_better: bool) -> int:
     return 1 if (value > 0) == higher_is_better else -1
 
 
+def _comparison_n(
+    effect: Mapping[str, str], outcome: Mapping[str, str], study: Mapping[str, str]
+) -> float | None:
+    """Participants behind one comparison (module notes): a split control counts its share only."""
+    for row in (effect, outcome):
+        n1, n2 = _number(row.get("n_int")), _number(row.get("n_ctl"))
+        if n1 is not None and n2 is not None:
+            return n1 + n2
+    return _number(study.get("n_randomised"))
+
+
 def outcome_direction(
     effect: Mapping[str, str], outcome: Mapping[str, str], study: Mapping[str, str]
 ) -> OutcomeDirection:
@@ -78,8 +97,7 @@ def outcome_direction(
     higher = (outcome.get("higher_is_better") or "").strip().lower() == "true"
     measure = (effect.get("measure") or "").upper()
     yi, vi = _number(effect.get("yi")), _number(effect.get("vi"))
-    n1, n2 = _number(outcome.get("n_int")), _number(outcome.get("n_ctl"))
-    n = n1 + n2 if n1 is not None and n2 is not None else _number(study.get("n_randomised"))
+    n = _comparison_n(effect, outcome, study)
     direction, category, p_value, basis = NONE, NONE, None, (effect.get("from") or "").strip()
     if yi is not None and vi is not None and vi > 0:
         sign = _aligned_sign(yi, higher)
@@ -210,37 +228,86 @@ def sign_test(benefit: int, harm: int) -> tuple[float | None, float | None, floa
     return float(result.pvalue), float(ci.low), float(ci.high)
 
 
+def trial_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial x domain: the arms of a multi-arm trial (one row per role) counted once.
+
+    The trial's direction and category are its arms' when they agree (:func:`combine`, >= 70%),
+    else ``mixed``; ``comparisons`` says how many study x role rows it stands for.
+    """
+    if table.empty:
+        return table.assign(comparisons=pd.Series(dtype=int))
+    records = []
+    for (study_id, domain), rows in table.groupby(["study_id", "domain"], sort=False):
+        records.append(
+            {
+                "study_id": study_id,
+                "study": rows["study"].iloc[0],
+                "domain": domain,
+                "job_role": "; ".join(rows["job_role"]),
+                "direction": combine(list(rows["direction"])),
+                "category": combine(list(rows["category"])),
+                "comparisons": len(rows),
+                "arm_directions": "; ".join(rows["direction"]),
+            }
+        )
+    return pd.DataFrame(records)
+
+
+def _multi_arm_note(trials: pd.DataFrame) -> str:
+    """Which trials stand for several comparisons and how their one vote was read."""
+    notes = []
+    for row in trials[trials["comparisons"] > 1].itertuples():
+        words = {BENEFIT: "favour the intervention", HARM: "favour the control"}
+        if len(set(row.arm_directions.split("; "))) == 1:
+            every = "both" if row.comparisons == 2 else f"all {row.comparisons}"
+            how = f"{every} {words.get(row.direction, row.direction)}"
+        else:
+            how = f"arms disagree ({row.arm_directions}): {row.direction}"
+        notes.append(f"{row.study}: {row.comparisons} comparisons sharing one control, counted once ({how})")
+    return "; ".join(notes)
+
+
+def _vote_row(domain: str, role: str, trials: pd.DataFrame, comparisons: int, note: str) -> dict[str, Any]:
+    counts = Counter(trials["direction"])
+    benefit, harm = counts[BENEFIT], counts[HARM]
+    p, low, high = sign_test(benefit, harm)
+    return {
+        "domain": domain,
+        "job_role": role,
+        "trials": len(trials),
+        "comparisons": comparisons,
+        "favours_intervention": benefit,
+        "favours_control": harm,
+        "mixed": counts[MIXED],
+        "no_direction": counts[NONE],
+        "clear_benefit": int((trials["category"] == BENEFIT).sum()),
+        "clear_harm": int((trials["category"] == HARM).sum()),
+        "proportion_favouring": benefit / (benefit + harm) if benefit + harm else None,
+        "proportion_ci_low": low,
+        "proportion_ci_high": high,
+        "sign_test_p": p,
+        "note": note,
+    }
+
+
 def vote_counting(table: pd.DataFrame) -> pd.DataFrame:
-    """Per domain, for all roles and per role: studies favouring intervention / control, sign test."""
+    """Per domain, for all roles and per role: trials favouring intervention / control, sign test.
+
+    The unit is the trial (:func:`trial_table`): in "all roles" a multi-arm trial is one vote; in a
+    role's row each trial has one comparison of that role (the study x role row), so trials and
+    comparisons agree there.
+    """
     records: list[dict[str, Any]] = []
     if table.empty:
         return pd.DataFrame(records, columns=names(SWIM_VOTE_COLUMNS))
     order = {d: i for i, d in enumerate(DOMAIN_ORDER)}
     for domain in sorted(table["domain"].unique(), key=lambda d: order.get(d, len(order))):
         rows = table[table["domain"] == domain]
-        roles = ["all roles", *sorted(rows["job_role"].unique(), key=lambda r: (r == NOT_REPORTED, r))]
-        for role in roles:
-            sub = rows if role == "all roles" else rows[rows["job_role"] == role]
-            counts = Counter(sub["direction"])
-            benefit, harm = counts[BENEFIT], counts[HARM]
-            p, low, high = sign_test(benefit, harm)
-            records.append(
-                {
-                    "domain": domain,
-                    "job_role": role,
-                    "studies": len(sub),
-                    "favours_intervention": benefit,
-                    "favours_control": harm,
-                    "mixed": counts[MIXED],
-                    "no_direction": counts[NONE],
-                    "clear_benefit": int((sub["category"] == BENEFIT).sum()),
-                    "clear_harm": int((sub["category"] == HARM).sum()),
-                    "proportion_favouring": benefit / (benefit + harm) if benefit + harm else None,
-                    "proportion_ci_low": low,
-                    "proportion_ci_high": high,
-                    "sign_test_p": p,
-                }
-            )
+        trials = trial_table(rows)
+        records.append(_vote_row(domain, "all roles", trials, len(rows), _multi_arm_note(trials)))
+        for role in sorted(rows["job_role"].unique(), key=lambda r: (r == NOT_REPORTED, r)):
+            sub = rows[rows["job_role"] == role]
+            records.append(_vote_row(domain, role, trial_table(sub), len(sub), ""))
     return pd.DataFrame(records)
 
 
@@ -252,13 +319,13 @@ def swim_items(
     roles = table["job_role"].nunique() if not table.empty else 0
     overall = votes[votes["job_role"] == "all roles"] if not votes.empty else votes
     results = "; ".join(
-        f"{r.domain}: {r.favours_intervention} of {r.favours_intervention + r.favours_control} studies "
+        f"{r.domain}: {r.favours_intervention} of {r.favours_intervention + r.favours_control} trials "
         f"favour the intervention (sign test p = {r.sign_test_p:.3g})"
         if r.sign_test_p is not None and not pd.isna(r.sign_test_p)
-        else f"{r.domain}: no study with a direction"
+        else f"{r.domain}: no trial with a direction"
         for r in overall.itertuples()
     )
-    single = int((votes[votes["job_role"] != "all roles"]["studies"] == 1).sum()) if not votes.empty else 0
+    single = int((votes[votes["job_role"] != "all roles"]["trials"] == 1).sum()) if not votes.empty else 0
     assessed = int((table["rob_overall"] != "not assessed").sum()) if not table.empty else 0
     items = [
         ("1", "Grouping studies for synthesis",
@@ -272,7 +339,9 @@ def swim_items(
          "exact 95% CI of the proportion favouring the intervention; no pooling of effect sizes."),
         ("4", "Criteria to prioritise results",
          "Every trial outcome row; several outcomes of a study in one domain give one direction when >= 70% "
-         "share it, else 'mixed' (Thomson & Thomas 2013). Review-level pooled estimates are not counted."),
+         "share it, else 'mixed' (Thomson & Thomas 2013). Review-level pooled estimates are not counted. "
+         "The unit is the trial: the arms of a multi-arm trial sharing one control are one vote, their "
+         "direction when they agree, else 'mixed' (not in the sign test)."),
         ("5", "Investigation of heterogeneity",
          f"Vote counts per job role within each domain ({single} role x domain cells hold a single study)."),
         ("6", "Certainty of evidence",

@@ -7,6 +7,7 @@ import json
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,50 @@ def study_label(study_id: str, studies: Mapping[str, Mapping[str, str]]) -> str:
     if acronym and cite:
         return f"{acronym} ({cite})"
     return acronym or cite or study_id
+
+
+@dataclass(frozen=True)
+class Participants:
+    """Participants of one analysis, counted once (the summary of findings and the forest plot)."""
+
+    total: float
+    comparisons: int
+    missing: tuple[str, ...]  # study ids of comparisons whose n is not reported
+    analysed: tuple[str, ...]  # study ids counted by their stated n_analysed
+
+    @property
+    def text(self) -> str:
+        return f"{self.total:g}" + (
+            f" (n not reported by {len(self.missing)} of {self.comparisons} comparisons)"
+            if self.missing
+            else ""
+        )
+
+
+def count_participants(
+    meta: Mapping[str, Any], outcomes: Mapping[tuple[str, str], Mapping[str, str]]
+) -> Participants:
+    """Analysed n where the source states it, else the arm n behind the effect.
+
+    The arm n come from the analysis JSON (after splitting a shared control into whole
+    participants, so a multi-arm trial's control is counted once and the total is a whole number),
+    else from outcomes.csv; a study's n_analysed is counted once.
+    """
+    total, missing, analysed = 0.0, [], []
+    studies = meta.get("studies") or []
+    for study in studies:
+        sid = str(study["study_id"])
+        if study.get("n_analysed") is not None:
+            if sid not in analysed:
+                total += float(study["n_analysed"])
+                analysed.append(sid)
+            continue
+        n_int, n_ctl = study.get("n_int"), study.get("n_ctl")
+        if n_int is None or n_ctl is None:
+            row = outcomes.get((sid, str(study["outcome_id"]).split("+")[0])) or {}
+            n_int, n_ctl = row.get("n_int") or None, row.get("n_ctl") or None
+        if n_int is None or n_ctl is None:
+            missing.append(sid)
+            continue
+        total += float(n_int) + float(n_ctl)
+    return Participants(total, len(studies), tuple(missing), tuple(analysed))

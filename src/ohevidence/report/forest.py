@@ -12,11 +12,14 @@ of the analysis' domain and measure with no usable estimate are listed under the
 estimate (status; reason)" so the gap is visible; a review's pooled estimate as "not pooled:
 includes <its trials in this table>" with the review's printed estimate.
 
-A study's effect and CI are printed as published when the engine used them unchanged; rows whose
-CI was converted (an 80% CI, a re-signed estimate, a split shared control, a design effect) print
-the 95% CI the engine used and a footnote says from what. Arm data beside a trial's own (adjusted)
-estimate are footnoted as descriptive. The analysis' notes (small-k cautions, mixed outcome
-definitions, subgroups left out of the test) are printed as footnotes.
+A study's effect and CI are printed as published when the engine used them unchanged; every other
+row (an 80% CI, a re-signed estimate, a split shared control, a design effect, an effect computed
+from arm data, a published estimate not used) prints the 95% CI the engine used and carries a
+lettered footnote (a, b, c ...) saying what was used and why, in words; arm data beside a trial's own
+(adjusted) estimate are footnoted as descriptive. The technical detail (``from``, ``converted``)
+stays in the analysis JSON. The analysis' notes (small-k cautions, mixed outcome definitions,
+subgroups left out of the test) follow as unlettered notes, written from the JSON's structured keys
+with study and role names instead of ids.
 
 Every number comes from the meta-analysis outputs (results/meta/<id>.json); nothing is re-estimated.
 The one derived quantity is I² of the test for subgroup differences, (Q − df)/Q (Higgins 2003), which
@@ -50,6 +53,7 @@ from ohevidence import effects as fx
 from ohevidence.errors import InputError
 from ohevidence.report.common import (
     TextMeasurer,
+    count_participants,
     format_number,
     format_p,
     index_by,
@@ -59,7 +63,13 @@ from ohevidence.report.common import (
     role_label,
     study_label,
 )
-from ohevidence.schema import RATIO_MEASURES, split_multi
+from ohevidence.schema import (
+    COMPARATOR_TYPES,
+    OUTCOME_DEFINITIONS,
+    POPULATION_TYPES,
+    RATIO_MEASURES,
+    split_multi,
+)
 
 MEASURE_NAMES: dict[str, str] = {
     "RR": "Risk Ratio",
@@ -79,6 +89,21 @@ SQUARE_COLOUR = "#1f3f9f"  # RevMan's blue squares; diamonds and lines are black
 LABEL_WRAP = 44  # characters of a study name per line; longer names take a second line
 MAX_LABEL_LINES = 2
 PI_MIN_K = 3
+# Footnote letters and the superscripts that mark a row (Unicode has no superscript q).
+LETTERS = "abcdefghijklmnoprstuvwxyz"
+SUPERSCRIPTS = dict(zip(LETTERS, "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", strict=True))
+# Comparability dimensions (results/meta mixed / not_recorded keys) and their values, in words.
+DIMENSION_WORDS: dict[str, str] = {
+    "outcome_definition": "outcome definitions",
+    "timepoint": "time points",
+    "comparator_type": "comparators",
+    "population": "populations",
+}
+VALUE_WORDS: dict[str, Mapping[str, str]] = {
+    "outcome_definition": OUTCOME_DEFINITIONS,
+    "comparator_type": COMPARATOR_TYPES,
+    "population": POPULATION_TYPES,
+}
 
 
 # ---------------------------------------------------------------------------
@@ -105,6 +130,14 @@ class StudyEstimate:
     weight: float  # % in the overall model
     arms: ArmData = ArmData()
     published: bool = False  # estimate and CI printed as published
+    marks: tuple[str, ...] = ()  # letters of the footnotes on this row
+
+    @property
+    def marked_label(self) -> str:
+        """The label with its footnote letters as superscripts ('RETAKE (Radford 2024) ᵃ')."""
+        if not self.marks:
+            return self.label
+        return f"{self.label} " + ",".join(SUPERSCRIPTS.get(m, m) for m in self.marks)
 
 
 @dataclass(frozen=True)
@@ -188,7 +221,8 @@ class ForestData:
     show_subgroups: bool = True
     favours_left: str = "Favours intervention"
     favours_right: str = "Favours control"
-    footnotes: list[str] = field(default_factory=list)
+    footnotes: list[str] = field(default_factory=list)  # general notes (model, weights, the analysis')
+    lettered: list[tuple[str, str]] = field(default_factory=list)  # (letter, note) of the study rows
 
     @property
     def ratio(self) -> bool:
@@ -275,24 +309,161 @@ def _arms_shown(arms: ArmData, kind: str) -> bool:
     return False
 
 
-def _study_notes(label: str, study: Mapping[str, Any], arms: ArmData, kind: str) -> list[str]:
-    """Footnotes for one study row: a converted CI, crude arm data beside the trial's own estimate."""
+def _printed(outcome: Mapping[str, str]) -> str:
+    """The outcome row's printed estimate and CI as written ('1.12 [0.8, 1.87]'); '' when none."""
+    cells = [(outcome.get(c) or "").strip() for c in ("estimate", "ci_low", "ci_high")]
+    return f"{cells[0]} [{cells[1]}, {cells[2]}]" if all(cells) else ""
+
+
+def _arm_words(outcome: Mapping[str, str]) -> str:
+    """What arm data an effect was computed from, in words: 'counts (165/257 vs 117/197)'."""
+    e1, n1, e2, n2 = (outcome.get(c, "") for c in ("events_int", "n_int", "events_ctl", "n_ctl"))
+    if e1 and n1 and e2 and n2:
+        return f"counts ({e1}/{n1} vs {e2}/{n2})"
+    if outcome.get("mean_int") and outcome.get("mean_ctl"):
+        return "means and SDs"
+    return "arm data"
+
+
+def _conversion_notes(
+    study: Mapping[str, Any], outcome: Mapping[str, str], measure: str, printed: str
+) -> list[str]:
+    """Why the plotted 95% CI is not the published one, in words (the engine's ``converted``)."""
     notes = []
-    if study.get("converted"):
-        notes.append(f"{label}: {study['converted']}.")
-    if _arms_shown(arms, kind) and not fx.is_from_arm_data(str(study.get("from", ""))):
+    flags = split_multi(outcome.get("flags", ""))
+    multi = str(study.get("multi_arm") or "")
+    source = str(study.get("from") or "")
+    published = f" ({printed})" if printed else ""
+    level = _num(outcome.get("ci_level"))
+    if multi.startswith("split_control"):
+        notes.append(
+            f"Control group shared with another arm of this trial and split between the arms "
+            f"(n {_count(study.get('n_ctl'))} of {outcome.get('n_ctl', '')}), which widens the published "
+            f"CI{published}."
+        )
+    elif multi.startswith("combine"):
+        notes.append("Intervention arms combined into one group against their shared control.")
+    if level is not None and abs(level - 0.95) > 1e-9:
+        notes.append(f"95% CI computed from the published {level * 100:g}% CI{published}.")
+    if "reversed_direction" in flags:
+        notes.append(f"Published as control versus intervention{published}; sign reversed.")
+    if "percentage_points" in flags:
+        notes.append(f"Published in percentage points{published}; shown as a proportion.")
+    if "design effect" in source and "no design effect" not in source:
+        notes.append(f"CI widened by a design effect for clustering{published}.")
+    return notes or [f"CI not as published ({study.get('converted')})."]
+
+
+def _study_notes(
+    study: Mapping[str, Any], outcome: Mapping[str, str], arms: ArmData, kind: str, measure: str
+) -> list[str]:
+    """Footnotes of one study row, in words: what was plotted when it is not the published estimate
+    and why; crude arm data beside the trial's own estimate."""
+    notes = []
+    name = MEASURE_NAMES.get(measure, measure).lower()
+    printed = _printed(outcome)
+    from_arms = fx.is_from_arm_data(str(study.get("from", "")))
+    if from_arms:
+        basis = f"Crude {name} computed from the published {_arm_words(outcome)}"
+        if str(study.get("multi_arm") or "").startswith("split_control"):
+            basis += (
+                f", the control group's n split with another arm of this trial "
+                f"({_count(study.get('n_ctl'))} of {outcome.get('n_ctl', '')})"
+            )
+        if printed:
+            adjusted = {"true": "adjusted ", "false": "crude "}.get(outcome.get("adjusted", ""), "")
+            why = (
+                "its CI needs checking against the full text"
+                if "needs_fulltext_check" in split_multi(outcome.get("flags", ""))
+                else "its confidence level is not stated"
+            )
+            notes.append(f"{basis}. The published {adjusted}{name} {printed} is not used: {why}.")
+        else:
+            notes.append(f"{basis} (no estimate published).")
+    elif study.get("converted"):
+        notes += _conversion_notes(study, outcome, measure, printed)
+    if _arms_shown(arms, kind) and not from_arms:
         which = " and ".join(
             word
             for word, on in (
-                ("adjusted", study.get("adjusted")),
+                ("adjusted", study.get("adjusted") is True),
                 ("cluster-adjusted", study.get("cluster_adjusted")),
             )
             if on
         )
         notes.append(
-            f"{label}: arm data shown are crude (descriptive); the effect is the trial's own "
+            f"Arm data shown are crude (descriptive); the effect is the trial's own "
             f"{which + ' ' if which else ''}estimate, not computed from them."
         )
+    return notes
+
+
+def _participants_note(
+    meta: Mapping[str, Any],
+    studies: Mapping[str, Mapping[str, str]],
+    outcomes: Mapping[tuple[str, str], Mapping[str, str]],
+) -> list[str]:
+    """The analysis' participants, the count the summary of findings table gives."""
+    if not meta.get("studies"):
+        return []
+    counted = count_participants(meta, outcomes)
+    parts = []
+    if counted.analysed:
+        parts.append("analysed n for " + ", ".join(study_label(s, studies) for s in counted.analysed))
+    if any(str(s.get("multi_arm") or "").startswith("split_control") for s in meta["studies"]):
+        parts.append("a shared control counted once")
+    if counted.missing:
+        names = ", ".join(dict.fromkeys(study_label(s, studies) for s in counted.missing))
+        parts.append(f"n not reported for {names}")
+    return [f"Participants: {counted.total:g}" + (f" ({'; '.join(parts)})." if parts else ".")]
+
+
+def _value_words(dimension: str, value: str) -> str:
+    if dimension == "timepoint":
+        return f"{value} months"
+    words = VALUE_WORDS.get(dimension, {}).get(value, value.replace("_", " "))
+    return words.split(" (")[0]
+
+
+def _analysis_notes(
+    meta: Mapping[str, Any],
+    studies: Mapping[str, Mapping[str, str]],
+    subgroup_label: Any,
+) -> list[str]:
+    """The analysis' notes in words, from the JSON's structured keys (ids become names)."""
+
+    def names(labels: Sequence[str]) -> str:
+        return ", ".join(dict.fromkeys(study_label(str(x).split(":")[0], studies) for x in labels))
+
+    notes = []
+    for dimension, values in (meta.get("mixed") or {}).items():
+        listing = "; ".join(f"{_value_words(dimension, v)} ({names(m)})" for v, m in values.items())
+        notes.append(f"Pooled across different {DIMENSION_WORDS.get(dimension, dimension)}: {listing}.")
+    for dimension, labels in (meta.get("not_recorded") or {}).items():
+        words = DIMENSION_WORDS.get(dimension, dimension)
+        notes.append(f"Not recorded, so not checked for differences in {words}: {names(labels)}.")
+    models = [("overall", meta.get("overall") or {}), *(meta.get("groups") or {}).items()]
+    for name, model in models:
+        if not model.get("pooled"):
+            continue
+        who = "Overall" if name == "overall" else subgroup_label(name)
+        for message in model.get("messages") or []:
+            text = re.sub(r" \(set \w+ to [^)]*\)", "", str(message))
+            notes.append(f"{who}: {text}.")
+    for name, why in (meta.get("subgroup_test_excluded") or {}).items():
+        notes.append(f"Test for subgroup differences leaves out {subgroup_label(name)} ({why}).")
+    test = meta.get("subgroup_test")
+    if test and test.get("all_k1"):
+        notes.append("Every subgroup in the test holds one study: it compares single studies, not job roles.")
+    if meta.get("groups") and not test and meta.get("group_by", "job_role") != "none":
+        notes.append("Test for subgroup differences not run: fewer than two subgroups to compare.")
+    known = ("a single study", "mixed ", "comparability unchecked", "test for subgroup", "every subgroup")
+    prefixes = tuple(f"{name}: " for name, _ in models)
+    notes += [
+        str(n)
+        for n in meta.get("notes") or []
+        if not str(n).startswith(known) and not str(n).startswith(prefixes)
+    ]
     return notes
 
 
@@ -352,6 +523,7 @@ def build_forest_data(
         subgroup(name)
     used_outcomes = []
     footnotes: list[str] = []
+    letter_of: dict[str, str] = {}  # study-row footnote -> its letter, in order of first use
     entries = meta.get("studies") or []
     repeated = {s["study_id"] for s in entries if sum(t["study_id"] == s["study_id"] for t in entries) > 1}
     for study in entries:
@@ -373,6 +545,11 @@ def build_forest_data(
             float(study["ci_low"]),
             float(study["ci_high"]),
         )
+        marks = []
+        for note in _study_notes(study, outcome or {}, arms, _arm_kind(measure), measure):
+            if note not in letter_of:
+                letter_of[note] = LETTERS[len(letter_of) % len(LETTERS)]
+            marks.append(letter_of[note])
         subgroup(study.get("group") or "not reported").studies.append(
             StudyEstimate(
                 label=label,
@@ -382,9 +559,9 @@ def build_forest_data(
                 weight=float(study["weight"]),
                 arms=arms,
                 published=shown is not None,
+                marks=tuple(marks),
             )
         )
-        footnotes += _study_notes(label, study, arms, _arm_kind(measure))
     for item in meta.get("excluded") or []:
         reason = str(item.get("reason", ""))
         study_id = str(item.get("study_id", ""))
@@ -451,16 +628,21 @@ def build_forest_data(
             else " Prediction interval: metafor's z-based interval."
         )
     )
-    if any(s.published for g in groups.values() for s in g.studies):
+    if any(g.studies for g in groups.values()):
         footnotes.insert(
-            0, "Study effects and CIs are printed as published unless a footnote says otherwise."
+            0, "Study effects and CIs are printed as published unless a lettered footnote says otherwise."
         )
+
+    def subgroup_label(name: str) -> str:
+        return groups[name].label if name in groups else name
+
     footnotes = [
         model_note,
         "Weights are from the overall model.",
+        *_participants_note(meta, studies, outcomes),
         *notes,
         *footnotes,
-        *map(str, meta.get("notes") or []),
+        *_analysis_notes(meta, studies, subgroup_label),
     ]
     if meta.get("single_study"):
         footnotes.insert(0, "A single study: reported as a single study, not a meta-analysis.")
@@ -476,6 +658,7 @@ def build_forest_data(
         favours_left=left,
         favours_right=right,
         footnotes=footnotes,
+        lettered=[(letter, note) for note, letter in letter_of.items()],
     )
 
 
@@ -629,7 +812,7 @@ def _build_rows(data: ForestData) -> tuple[list[_Row], list[_Row]]:
         if data.show_subgroups:
             rows.append(_Row("heading", span=group.label, bold=True))
         for study in group.studies:
-            lines = _wrap(study.label)
+            lines = _wrap(study.marked_label)
             rows.append(
                 _Row(
                     "study", {"study": "\n".join(lines), **study_cells(study)}, lines=len(lines), study=study
@@ -699,6 +882,9 @@ def _build_rows(data: ForestData) -> tuple[list[_Row], list[_Row]]:
         tail.append(_Row("stat", span=data.subgroup_test.line()))
     else:
         tail.append(_Row("stat", span="Test for subgroup differences: Not applicable"))
+    for letter, note in data.lettered:
+        for i, line in enumerate(textwrap.wrap(note, 106)):
+            tail.append(_Row("stat", span=f"({letter}) {line}" if i == 0 else f"     {line}", italic=True))
     for note in data.footnotes:
         for line in textwrap.wrap(note, 110):
             tail.append(_Row("stat", span=line, italic=True))

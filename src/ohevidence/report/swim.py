@@ -1,13 +1,15 @@
 """Figures of the synthesis without meta-analysis (see :mod:`ohevidence.meta.swim`).
 
 * Effect direction plot (Thomson & Thomas 2013): rows are studies grouped under the job role that
-  delivered the comparison, columns are outcome domains; ▲ a clear benefit (95% CI excludes the null,
-  favouring the intervention), ▼ a clear harm, ◄► no clear change (CI crosses the null) or mixed
-  outcomes within the domain; arrow size by sample size (large ≥ 300, medium 50–299, small < 50);
-  the left column shows the study's overall risk of bias (RoB 2 colours; grey: not assessed).
+  delivered the comparison, columns are outcome domains; the arrow is the direction of the point
+  estimate, as the vote count reads it: ▲ favours the intervention, ▼ favours the control, ◄► mixed
+  (fewer than 70% of the outcomes agree) or no change; a separate mark (*) says the 95% CI excludes
+  the null. Arrow size by sample size (large ≥ 300, medium 50–299, small < 50); the left column
+  shows the study's overall risk of bias (RoB 2 colours; grey: not assessed).
 * Albatross plot (Harrison et al. 2017): each outcome's two-sided p (from its estimate and SE) on a
   mirrored log scale (left favours control, right favours the intervention, p = 1 in the middle)
-  against the number of participants, with contours where a standardised mean difference of 0.1,
+  against the number of participants behind the comparison (a split shared control contributes the
+  arm's share only), with contours where a standardised mean difference of 0.1,
   0.25 and 0.5 would lie (N = 4z²/d² for two equal arms; for other measures a guide only).
 """
 
@@ -58,6 +60,14 @@ class Cell:
     domain: str
     symbol: str
     size: str
+    significant: bool = False  # the 95% CI excludes the null (a separate mark, not the arrow)
+
+
+def symbol_of(direction: str, category: str) -> str:
+    """The arrow: the direction of the point estimate (a zero estimate reads as no change)."""
+    if direction == NONE and category == NO_CLEAR:
+        return SYMBOLS[NO_CLEAR]
+    return SYMBOLS[direction]
 
 
 def effect_direction_layout(
@@ -79,8 +89,9 @@ def effect_direction_layout(
                         str(study_id),
                         str(role),
                         str(item.domain),
-                        SYMBOLS[item.category],
+                        symbol_of(item.direction, item.category),
                         item.size,
+                        item.category in (BENEFIT, HARM),
                     )
                 )
     return rows, domains, cells
@@ -117,13 +128,15 @@ def draw_effect_direction(table: pd.DataFrame, role_labels: Mapping[str, str]) -
         x = label_w + 0.5 + col_w * (domains.index(cell.domain) + 0.5)
         colour = next(c for k, c in SYMBOL_COLOURS.items() if SYMBOLS[k] == cell.symbol)
         ax.text(x, cell.row, cell.symbol, ha="center", va="center", fontsize=SIZES[cell.size], color=colour)
+        if cell.significant:
+            ax.text(x + 0.22, cell.row - 0.2, "*", ha="left", va="center", fontsize=9, color=colour)
     fig.text(
         0.01,
         0.3 / height,
-        "▲ benefit (95% CI excludes the null, favours the intervention)   ▼ harm   ◄► no clear change "
-        "(CI crosses the null) or mixed   ? no direction\nArrow size: sample size ≥ 300 (large), 50–299, "
-        "< 50 (small).  RoB: overall risk of bias (green low, yellow some concerns, red high, grey not "
-        "assessed).",
+        "▲ point estimate favours the intervention   ▼ favours the control   ◄► mixed (< 70% of outcomes "
+        "or arms agree) or no change   ? no direction   * 95% CI excludes no effect\nArrow size: sample "
+        "size ≥ 300 (large), 50–299, < 50 (small).  RoB: overall risk of bias (green low, yellow some "
+        "concerns, red high, grey not assessed).",
         fontsize=6.5,
         va="center",
     )

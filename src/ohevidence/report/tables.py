@@ -25,7 +25,13 @@ import pandas as pd
 
 from ohevidence.curated import Problem, check_cells, check_unique, read_rows
 from ohevidence.errors import InputError
-from ohevidence.report.common import format_number, read_json, role_label, study_label
+from ohevidence.report.common import (
+    count_participants,
+    format_number,
+    read_json,
+    role_label,
+    study_label,
+)
 from ohevidence.report.forest import MEASURE_NAMES
 from ohevidence.schema import GRADE_COLUMNS, GRADE_DOMAINS, split_multi
 
@@ -91,38 +97,13 @@ def characteristics(
 def _participants(
     meta: Mapping[str, Any], outcomes: Mapping[tuple[str, str], Mapping[str, str]]
 ) -> tuple[str, str]:
-    """(participants, basis): analysed n where the source states it, else the arm n behind the effect.
-
-    The arm n come from the analysis JSON (after splitting a shared control, so a multi-arm trial's
-    control is counted once), else from outcomes.csv; a study's n_analysed is counted once.
-    """
-    total, missing = 0.0, 0
-    analysed: list[str] = []
-    counted: set[str] = set()
-    studies = meta.get("studies") or []
-    for study in studies:
-        sid = study["study_id"]
-        if study.get("n_analysed") is not None:
-            if sid not in counted:
-                total += float(study["n_analysed"])
-                analysed.append(sid)
-            counted.add(sid)
-            continue
-        n_int, n_ctl = study.get("n_int"), study.get("n_ctl")
-        if n_int is None or n_ctl is None:
-            row = outcomes.get((sid, str(study["outcome_id"]).split("+")[0])) or {}
-            n_int, n_ctl = row.get("n_int") or None, row.get("n_ctl") or None
-        if n_int is None or n_ctl is None:
-            missing += 1
-            continue
-        total += float(n_int) + float(n_ctl)
-    text = f"{total:g}"
-    if missing:
-        text += f" (n not reported by {missing} of {len(studies)} comparisons)"
+    """(participants, basis): :func:`ohevidence.report.common.count_participants`, the count the
+    forest plot prints too."""
+    counted = count_participants(meta, outcomes)
     basis = "arm n as extracted (analysed or randomised: see outcomes.csv notes)"
-    if analysed:
-        basis = f"analysed n for {', '.join(analysed)}; " + basis + " for the others"
-    return text, basis
+    if counted.analysed:
+        basis = f"analysed n for {', '.join(counted.analysed)}; " + basis + " for the others"
+    return counted.text, basis
 
 
 def _studies_and_comparisons(meta: Mapping[str, Any]) -> str:
@@ -304,10 +285,19 @@ def brief_trials(
     """
     not_included = not_included or {}
     in_analyses: dict[str, list[str]] = {}
+    uses: dict[str, list[str]] = {}  # what each analysis did with the study, in words
     for path in meta_files:
         meta = read_json(path)
-        for study in meta.get("studies") or []:
-            in_analyses.setdefault(study["study_id"], []).append(meta["analysis_id"])
+        ids = list(dict.fromkeys(str(s["study_id"]) for s in meta.get("studies") or []))
+        outcome = f"{str(meta.get('domain', '')).replace('_', ' ')} ({meta.get('measure', '')})"
+        for sid in ids:
+            in_analyses.setdefault(sid, []).append(meta["analysis_id"])
+            others = len(ids) - 1
+            uses.setdefault(sid, []).append(
+                f"{outcome}: meta-analysed with {others} other {'study' if others == 1 else 'studies'}"
+                if others
+                else f"{outcome}: single study, not pooled"
+            )
     why_none: dict[str, str] = {}
     for effect in effects:
         if effect.get("from", "").startswith("none"):
@@ -331,7 +321,7 @@ def brief_trials(
                 "registry_ids": study.get("registry_ids", ""),
                 "in_review": "no" if sid in not_included else "yes",
                 "in_meta_analyses": "; ".join(analyses),
-                "estimate_status": "pooled"
+                "estimate_status": "; ".join(dict.fromkeys(uses[sid]))
                 if analyses
                 else f"not included in the review: {not_included[sid]}"
                 if sid in not_included
