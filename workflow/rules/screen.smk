@@ -69,6 +69,10 @@ rule screen_records:
         "../envs/ohevidence.yaml"
     params:
         out_dir=lambda w, output: str(Path(output.title_abstract).parent),
+        # from the merged config, so `--configfile config/practice.yaml` reaches the stage
+        decisions=SCREENING["decisions"],
+        sheets_dir=SCREENING["sheets_dir"],
     shell:
         "ohevidence screen run --records {input.records:q} --config {input.config:q}"
+        " --decisions {params.decisions:q} --sheets-dir {params.sheets_dir:q}"
         " --out {params.out_dir:q} > {log:q} 2>&1"
