@@ -17,10 +17,10 @@ from ohevidence.search.searches import load_manifest
 # Rules call the `ohevidence` CLI by name. pip installs it beside the Python that runs Snakemake
 # (and imports ohevidence just above), so put that bin directory first on the jobs' PATH:
 # `.venv/bin/snakemake ...` then works without activating the venv (`--sdm conda` jobs still use
-# their own environment's, which conda puts in front).
+# their own environment's, which conda puts in front). PATH always exists: no `envvars:` needed.
 BIN_DIR = str(Path(sys.executable).parent)
-if os.environ.get("PATH", "").split(os.pathsep)[0] != BIN_DIR:
-    os.environ["PATH"] = os.pathsep.join([BIN_DIR, os.environ.get("PATH", "")])
+if os.get_exec_path()[:1] != [BIN_DIR]:
+    os.environ.update(PATH=os.pathsep.join([BIN_DIR, *os.get_exec_path()]))
 
 # The review's config. Read here with ohevidence's strict YAML loader (duplicate keys and alias
 # bombs are refused with file and line) instead of a `configfile:` directive, whose loader accepts

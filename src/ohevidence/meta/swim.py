@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from ohevidence import effects as fx
-from ohevidence.schema import OUTCOME_DOMAINS, split_multi
+from ohevidence.schema import OUTCOME_DOMAINS, SWIM_DIRECTION_COLUMNS, names, split_multi
 
 DOMAIN_ORDER: tuple[str, ...] = OUTCOME_DOMAINS  # columns of the effect direction plot
 BENEFIT, HARM, NO_CLEAR, MIXED, NONE = "benefit", "harm", "no clear change", "mixed", "no direction"
@@ -193,8 +193,8 @@ def direction_table(
             }
         )
     frame = pd.DataFrame(records)
-    if frame.empty:
-        return frame
+    if frame.empty:  # no effects yet (a new review): the table's columns and no rows
+        return pd.DataFrame(columns=names(SWIM_DIRECTION_COLUMNS))
     frame["_d"] = frame["domain"].map(lambda d: order.get(d, len(order)))
     frame["_r"] = frame["job_role"].map(lambda r: (r == NOT_REPORTED, r))
     return frame.sort_values(["_r", "study_id", "_d"]).drop(columns=["_d", "_r"]).reset_index(drop=True)

@@ -52,6 +52,24 @@ def read_grade(path: str | Path | None) -> dict[str, dict[str, str]]:
     return {row.cells["analysis_id"].strip(): row.cells for row in rows}
 
 
+# studies.csv columns shown in the characteristics table, after the role and the study
+CHARACTERISTICS = (
+    "design",
+    "status",
+    "country",
+    "setting",
+    "condition",
+    "population",
+    "intervention",
+    "comparator",
+    "n_randomised",
+    "job_role_detail",
+    "registry_ids",
+    "pmid",
+    "doi",
+)
+
+
 def characteristics(
     studies: Sequence[Mapping[str, str]], roles: Mapping[str, Mapping[str, str]]
 ) -> pd.DataFrame:
@@ -63,26 +81,11 @@ def characteristics(
                     "job_role": role_label(role, roles),
                     "study_id": study["study_id"],
                     "study": study_label(study["study_id"], {study["study_id"]: study}),
-                    **{
-                        c: study.get(c, "")
-                        for c in (
-                            "design",
-                            "status",
-                            "country",
-                            "setting",
-                            "condition",
-                            "population",
-                            "intervention",
-                            "comparator",
-                            "n_randomised",
-                            "job_role_detail",
-                            "registry_ids",
-                            "pmid",
-                            "doi",
-                        )
-                    },
+                    **{c: study.get(c, "") for c in CHARACTERISTICS},
                 }
             )
+    if not rows:  # no curated studies yet: the header only
+        return pd.DataFrame(columns=["job_role", "study_id", "study", *CHARACTERISTICS])
     frame = pd.DataFrame(rows)
     return frame.sort_values(["job_role", "study_id"], kind="stable").reset_index(drop=True)
 
@@ -257,6 +260,18 @@ def _arm(row: Mapping[str, str], arm: str) -> str:
     return ", ".join(parts)
 
 
+CASE_STUDY_FIELDS = (
+    "case_id",
+    "organisation",
+    "region",
+    "year",
+    "strategy",
+    "outcome_reported",
+    "recognition",
+    "source",
+)
+
+
 def workforce_strategies(cases: Sequence[Mapping[str, str]]) -> pd.DataFrame:
     rows = []
     for case in cases:
@@ -264,21 +279,11 @@ def workforce_strategies(cases: Sequence[Mapping[str, str]]) -> pd.DataFrame:
             rows.append(
                 {
                     "role": role,
-                    **{
-                        c: case.get(c, "")
-                        for c in (
-                            "case_id",
-                            "organisation",
-                            "region",
-                            "year",
-                            "strategy",
-                            "outcome_reported",
-                            "recognition",
-                            "source",
-                        )
-                    },
+                    **{c: case.get(c, "") for c in CASE_STUDY_FIELDS},
                 }
             )
+    if not rows:  # no case studies: the header only
+        return pd.DataFrame(columns=["role", *CASE_STUDY_FIELDS])
     frame = pd.DataFrame(rows)
     # named roles first (alphabetical), the case studies that name none last
     frame["_last"] = frame["role"] == "roles not named"

@@ -202,9 +202,10 @@ def read_search_dir(search_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str
 def merge_searches(
     search_dirs: Sequence[str | Path], *, records_out: str | Path, log_out: str | Path
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Join every search's records and log rows; counts must reconcile."""
-    if not search_dirs:
-        raise InputError("(command line)", "no search directories given")
+    """Join every search's records and log rows; counts must reconcile.
+
+    No searches (a new review before its first import) give an empty table and an empty log.
+    """
     frames: list[pd.DataFrame] = []
     rows: list[dict[str, str]] = []
     for search_dir in search_dirs:
