@@ -631,7 +631,8 @@ def test_ris_and_asreview_labels(tmp_path: Path, records: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------
 # The shipped demonstration screening matches the snapshot's records.
 # ---------------------------------------------------------------------------
-def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
+def _snapshot_records(tmp_path: Path) -> tuple[dict, pd.DataFrame]:
+    """(the project's config, every record of its snapshot and imports, not deduplicated)."""
     from ohevidence.config import load_config
     from ohevidence.search.searches import FileSearch, load_manifest, merge_searches, run_file_search
 
@@ -648,6 +649,11 @@ def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
         run_file_search(search, mode=mode, out_dir=tmp_path / search.search_id)
         dirs.append(tmp_path / search.search_id)
     records, _ = merge_searches(dirs, records_out=tmp_path / "records.csv", log_out=tmp_path / "log.csv")
+    return config, records
+
+
+def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
+    config, records = _snapshot_records(tmp_path)
     settings = ScreeningSettings.from_config(config["screening"])
     rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
     decisions = load_decisions(ROOT / config["screening"]["decisions"], None, rules)
@@ -660,6 +666,24 @@ def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
     assert result.prisma["records_excluded_by_automation_tools"] == 0
     assert result.prisma["reports_excluded"].get("feasibility", 0) > 0
     assert result.agreement["title_abstract"][0]["percent_agreement"] < 100  # real disagreements
+
+
+def test_practice_decisions_are_shipped_rows_and_leave_records_to_screen(tmp_path: Path) -> None:
+    config, records = _snapshot_records(tmp_path)
+    practice = yaml.safe_load((ROOT / "config/practice.yaml").read_text())["screening"]
+    shipped = (ROOT / config["screening"]["decisions"]).read_text(encoding="utf-8").splitlines()
+    rows = (ROOT / practice["decisions"]).read_text(encoding="utf-8").splitlines()
+    assert rows[0] == shipped[0] and set(rows[1:]) < set(shipped[1:])  # a subset, rows unchanged
+    settings = ScreeningSettings.from_config(config["screening"])
+    rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
+    decisions = load_decisions(ROOT / practice["decisions"], ROOT / practice["sheets_dir"], rules)
+    result = screen(records.loc[:, RECORD_FIELDS], settings, decisions)
+    to_screen = {r: len(result.sheets[("title_abstract", r)]) for r in settings.reviewers}
+    # reviewer_a decided two records reviewer_b has still to screen
+    assert to_screen["reviewer_b"] == to_screen["reviewer_a"] + 2 and to_screen["reviewer_a"] >= 20
+    stop = result.stopping
+    assert stop["includes_found"] > 0 and stop["records_screened"] < stop["records_to_screen"]
+    assert not stop["safe_to_stop"]
 
 
 def test_screening_tables_are_documented() -> None:
