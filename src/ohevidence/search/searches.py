@@ -171,6 +171,8 @@ def run_file_search(search: FileSearch, *, mode: str, out_dir: str | Path) -> di
 def read_search_dir(search_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Records and log row of one search directory, checked against each other."""
     search_dir = Path(search_dir)
+    if not search_dir.is_dir():  # e.g. results/search/search_log.csv caught by a glob
+        raise InputError(search_dir, "not a search folder (results/search/<search_id>/)")
     log_path = search_dir / "search.json"
     try:
         row = json.loads(log_path.read_text(encoding="utf-8"))
