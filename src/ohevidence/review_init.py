@@ -16,11 +16,12 @@ that exists is overwritten.
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from pathlib import Path
 
+import pandas as pd
+
+from ohevidence.csvio import write_csv
 from ohevidence.curated import (
     CASE_STUDIES_FILE,
     JOB_ROLES_FILE,
@@ -117,12 +118,6 @@ A review set up with `ohevidence init`. Run it from the ohevidence project ({pro
 """
 
 
-def _header(columns: tuple[Column, ...]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(names(columns))
-    return out.getvalue()
-
-
 def init_review(folder: str | Path, title: str = "", project: Path = PROJECT_DIR) -> list[Path]:
     """Write a new review into ``folder`` (new or empty); return the files written.
 
@@ -145,13 +140,16 @@ def init_review(folder: str | Path, title: str = "", project: Path = PROJECT_DIR
         Path("config/config.yaml"): CONFIG_TEMPLATE.format(project=project, title=title),
         Path("README.md"): README_TEMPLATE.format(project=project, title=title, folder=target.resolve()),
         Path("data/raw/imports/.gitkeep"): "",
-        **{Path("data/curated", name): _header(columns) for name, columns in CURATED_TABLES.items()},
     }
     written = []
     for relative, text in files.items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        written.append(path)
+    for name, columns in CURATED_TABLES.items():  # header rows only
+        path = target / "data" / "curated" / name
+        write_csv(pd.DataFrame(columns=names(columns)), path)
         written.append(path)
     roles = target / "data" / "curated" / JOB_ROLES_FILE
     shutil.copyfile(taxonomy, roles)
