@@ -5,6 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 SNAKEMAKE_ARGS ?=
+# The review folder (config/, data/, results/): this project's own by default; one made by
+# `ohevidence init DIR` with `make run REVIEW=DIR` (the workflow stays here).
+REVIEW ?= .
 # Rules call the `ohevidence` CLI: put the venv first on PATH for snakemake's jobs.
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -29,9 +32,9 @@ install-test: $(VENV)/.installed-test
 # Snakemake loads profiles/default/ itself (rerun-incomplete...); unlock-stale first removes the
 # locks a killed run left (only when no Snakemake runs here), so `make run` also resumes it.
 run: install
-	$(BIN)/ohevidence unlock-stale
-	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
-	$(BIN)/snakemake --cores $(CORES) --report results/report.html $(SNAKEMAKE_ARGS)
+	$(BIN)/ohevidence unlock-stale --directory $(REVIEW)
+	$(BIN)/snakemake --cores $(CORES) --directory $(REVIEW) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --cores $(CORES) --directory $(REVIEW) --report results/report.html $(SNAKEMAKE_ARGS)
 
 test: install-test
 	$(BIN)/python -m pytest

@@ -18,7 +18,7 @@ import pytest
 
 from ohevidence.errors import InputError
 from ohevidence.search.eutils import EUtils, Identity, IncompleteSearchError, Slice, plan_slices
-from ohevidence.search.httpclient import HttpClient, RetryPolicy, ServiceError, redact
+from ohevidence.search.httpclient import HostNotFound, HttpClient, RetryPolicy, ServiceError, redact
 from ohevidence.search.live import load_live_search, run_nihr_search, run_pubmed_search
 from ohevidence.search.nihr import Crossref
 from ohevidence.search.ratelimit import RateLimiter
@@ -233,6 +233,38 @@ def test_retries_run_out_with_a_message_naming_the_last_problem(tmp_path: Path) 
             eutils.esearch(QUERY, Slice())
         assert stub.count("esearch") == 4
     assert KEY not in str(info.value)
+
+
+# A host under .invalid never resolves (RFC 6761): no network is needed to see a DNS failure.
+UNRESOLVABLE = "eutils.ohevidence-test.invalid"
+
+
+def test_a_host_that_does_not_resolve_stops_at_once_naming_it(tmp_path: Path) -> None:
+    sleeps = SleepLog()
+    limiter = RateLimiter(tmp_path / "ratelimit" / "ncbi", 500.0)
+    client = HttpClient(limiter=limiter, policy=RetryPolicy(attempts=8), secrets=[KEY], sleep=sleeps)
+    eutils = EUtils(client, base_url=f"http://{UNRESOLVABLE}/entrez/eutils/", identity=Identity(api_key=KEY))
+    started = time.monotonic()
+    with pytest.raises(HostNotFound, match=f"cannot resolve the host '{UNRESOLVABLE}'") as info:
+        eutils.esearch(QUERY, Slice())
+    assert time.monotonic() - started < 10
+    assert sleeps.waits == [] and client.stats.requests == 1  # not retried with backoff
+    assert "`mode: snapshot` (the default) and imported files work offline" in str(info.value)
+    assert KEY not in str(info.value)
+
+
+def test_a_refused_connection_is_still_retried(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as listener:  # a loopback port nobody listens on once closed
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+    sleeps = SleepLog()
+    client = HttpClient(limiter=RateLimiter(tmp_path / "rl", 500.0), policy=FAST, sleep=sleeps)
+    eutils = EUtils(client, base_url=f"http://127.0.0.1:{port}/", identity=Identity())
+    with pytest.raises(ServiceError, match="gave up after 4 attempts; last problem: connection error"):
+        eutils.esearch(QUERY, Slice())
+    assert len(sleeps.waits) == 3
 
 
 def test_resume_after_an_error_refetches_only_the_failed_batch(tmp_path: Path) -> None:

@@ -631,7 +631,8 @@ def test_ris_and_asreview_labels(tmp_path: Path, records: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------------
 # The shipped demonstration screening matches the snapshot's records.
 # ---------------------------------------------------------------------------
-def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
+def _snapshot_records(tmp_path: Path) -> tuple[dict, pd.DataFrame]:
+    """(the project's config, every record of its snapshot and imports, not deduplicated)."""
     from ohevidence.config import load_config
     from ohevidence.search.searches import FileSearch, load_manifest, merge_searches, run_file_search
 
@@ -648,6 +649,11 @@ def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
         run_file_search(search, mode=mode, out_dir=tmp_path / search.search_id)
         dirs.append(tmp_path / search.search_id)
     records, _ = merge_searches(dirs, records_out=tmp_path / "records.csv", log_out=tmp_path / "log.csv")
+    return config, records
+
+
+def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
+    config, records = _snapshot_records(tmp_path)
     settings = ScreeningSettings.from_config(config["screening"])
     rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
     decisions = load_decisions(ROOT / config["screening"]["decisions"], None, rules)
@@ -660,6 +666,24 @@ def test_shipped_decisions_cover_the_snapshot(tmp_path: Path) -> None:
     assert result.prisma["records_excluded_by_automation_tools"] == 0
     assert result.prisma["reports_excluded"].get("feasibility", 0) > 0
     assert result.agreement["title_abstract"][0]["percent_agreement"] < 100  # real disagreements
+
+
+def test_practice_decisions_are_shipped_rows_and_leave_records_to_screen(tmp_path: Path) -> None:
+    config, records = _snapshot_records(tmp_path)
+    practice = yaml.safe_load((ROOT / "config/practice.yaml").read_text())["screening"]
+    shipped = (ROOT / config["screening"]["decisions"]).read_text(encoding="utf-8").splitlines()
+    rows = (ROOT / practice["decisions"]).read_text(encoding="utf-8").splitlines()
+    assert rows[0] == shipped[0] and set(rows[1:]) < set(shipped[1:])  # a subset, rows unchanged
+    settings = ScreeningSettings.from_config(config["screening"])
+    rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
+    decisions = load_decisions(ROOT / practice["decisions"], ROOT / practice["sheets_dir"], rules)
+    result = screen(records.loc[:, RECORD_FIELDS], settings, decisions)
+    to_screen = {r: len(result.sheets[("title_abstract", r)]) for r in settings.reviewers}
+    # reviewer_a decided two records reviewer_b has still to screen
+    assert to_screen["reviewer_b"] == to_screen["reviewer_a"] + 2 and to_screen["reviewer_a"] >= 20
+    stop = result.stopping
+    assert stop["includes_found"] > 0 and stop["records_screened"] < stop["records_to_screen"]
+    assert not stop["safe_to_stop"]
 
 
 def test_screening_tables_are_documented() -> None:
@@ -786,12 +810,13 @@ def test_stopping_guidance_is_written_from_the_screening_state(tmp_path: Path, r
     )
     result = screen(records, settings, _decisions(tmp_path, text, records, settings))
     stop = result.stopping
-    # 7 records, s:3 removed by the protocol rule: 6 to screen, 4 screened, includes s:1 and s:6
-    assert (stop["records_to_screen"], stop["records_screened"], stop["records_remaining"]) == (6, 4, 2)
-    assert stop["includes_found"] == 2 and not stop["safe_to_stop"]
-    # decisions in file order [1, 0, 1, 0]: m = 1, U = 2; the smallest p is the last window (n = 1,
-    # k = 0): P(X = 0) = 2/3
-    assert stop["p_value_recall_below_target"] == pytest.approx(2 / 3, abs=1e-6)
+    # 7 records, s:3 removed by the protocol rule: 6 to screen. Screened means settled: s:1 (include)
+    # and s:4 (exclude); s:6 (a lone maybe, a conflict) and s:5 (one vote of two) are not yet.
+    assert (stop["records_to_screen"], stop["records_screened"], stop["records_remaining"]) == (6, 2, 4)
+    assert stop["includes_found"] == 1 and not stop["safe_to_stop"]
+    # settled decisions in file order [1, 0]: m = 1, U = 4; the smallest p is the window after the
+    # include (n = 1, k = 0): P(X = 0) = 4/5 (the whole sequence gives 1 - (2/6)(1/5) = 14/15)
+    assert stop["p_value_recall_below_target"] == pytest.approx(4 / 5, abs=1e-6)
     written = json.loads((write_outputs(result, records, tmp_path / "out")["stopping"]).read_text())
     assert written == stop and written["verdict"].startswith("not yet")
 
@@ -813,14 +838,71 @@ def test_records_without_text_are_flagged_and_kept_out_of_the_stopping_estimate(
     assert flags["s:2"].startswith("[note] no title, abstract or keywords") and flags["s:7"] == flags["s:2"]
     assert not flags.drop(["s:2", "s:7"]).str.contains("no title").any()
     stop = result.stopping
-    # 5 readable records, 2 of them screened (s:1 include, s:4 exclude); s:7 was screened by hand and
-    # s:2, unscreened, is left to the reviewers whatever the rule says
-    assert (stop["records_to_screen"], stop["records_screened"], stop["includes_found"]) == (5, 2, 1)
-    assert stop["records_without_text_unscreened"] == 1
+    # 7 records, 3 screened (s:1 include, s:4 and s:7 exclude); the estimate reads the 5 with text, 2
+    # of them screened; s:7 was screened by hand and s:2, unscreened, is left to the reviewers
+    # whatever the rule says
+    assert (stop["records_to_screen"], stop["records_screened"], stop["includes_found"]) == (7, 3, 1)
+    assert (stop["records_with_text_to_screen"], stop["records_with_text_screened"]) == (5, 2)
+    assert stop["records_without_text_unscreened"] == 1 and stop["records_remaining"] == 4
     assert stop["verdict"].endswith(
         "1 unscreened record(s) with no title, abstract or keywords are not "
         "covered (the ranking cannot read them): screen them by hand"
     )
+
+
+def _stopping_counts_from_title_abstract(path: Path) -> dict[str, int]:
+    """What stopping.json must say, counted from title_abstract.csv as a reviewer would."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["status"] != "excluded_by_automation"]
+    settled = [r for r in rows if r["consensus"] in ("include", "exclude")]
+    return {
+        "records_to_screen": len(rows),
+        "records_screened": len(settled),
+        "records_remaining": len(rows) - len(settled),
+        "includes_found": sum(r["consensus"] == "include" for r in settled),
+        "records_without_text_unscreened": sum(
+            r["rule_flags"].startswith("[note] no title") and r["consensus"] == "" for r in rows
+        ),
+    }
+
+
+def test_stopping_counts_match_title_abstract_and_never_fall_as_decisions_are_added(
+    tmp_path: Path, records: pd.DataFrame
+) -> None:
+    records = records.copy()
+    records.loc[records["record_id"].isin(["s:2", "s:6"]), ["title", "abstract", "keywords"]] = ""
+    settings = _settings(rules=())
+    # one record decided per step, in this order: s:2 and s:6 have no text; s:3 gets a lone vote
+    # first, then its second; s:5 ends in a conflict, settled later by the arbiter
+    steps = [
+        "s:1,title_abstract,ana,include,,,\ns:1,title_abstract,ben,include,,,\n",
+        "s:2,title_abstract,ana,exclude,,,\ns:2,title_abstract,ben,exclude,,,\n",
+        "s:3,title_abstract,ana,exclude,,,\n",
+        "s:4,title_abstract,ana,exclude,,,\ns:4,title_abstract,ben,exclude,,,\n",
+        "s:5,title_abstract,ana,include,,,\ns:5,title_abstract,ben,exclude,,,\n",
+        "s:6,title_abstract,ana,include,,,\ns:6,title_abstract,ben,include,,,\n",
+        "s:3,title_abstract,ben,exclude,,,\n",
+        "s:7,title_abstract,ana,exclude,,,\ns:7,title_abstract,ben,exclude,,,\n",
+        "s:5,title_abstract,cat,include,,,\n",
+    ]
+    expected_screened = [1, 2, 2, 3, 3, 4, 5, 6, 7]
+    previous: dict[str, int] = {}
+    for step, screened in enumerate(expected_screened, start=1):
+        text = "".join(steps[:step])
+        result = screen(records, settings, _decisions(tmp_path, text, records, settings))
+        out = tmp_path / f"out{step}"
+        written = json.loads(write_outputs(result, records, out)["stopping"].read_text())
+        counted = _stopping_counts_from_title_abstract(out / "title_abstract.csv")
+        assert {key: written[key] for key in counted} == counted, f"after step {step}"
+        assert written["records_screened"] == screened
+        for key in ("records_screened", "includes_found"):
+            assert written[key] >= previous.get(key, 0), f"{key} fell at step {step}"
+        previous = written
+    # all decided: 3 includes (s:1, s:6 without text, s:5 by the arbiter); the estimate reads s:1, s:3,
+    # s:4, s:5 and s:7
+    assert (written["includes_found"], written["records_remaining"]) == (3, 0)
+    assert (written["records_with_text_screened"], written["includes_found_with_text"]) == (5, 2)
+    assert written["verdict"] == "every record has been screened"
 
 
 def test_stopping_settings_come_from_the_config(tmp_path: Path) -> None:

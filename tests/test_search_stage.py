@@ -105,6 +105,16 @@ def test_merge_refuses_the_same_search_twice(export: Path, tmp_path: Path) -> No
         )
 
 
+def test_merge_refuses_a_file_and_accepts_no_search(export: Path, tmp_path: Path) -> None:
+    (tmp_path / "search_log.csv").write_text("search_id\n")  # what `results/search/*` also matches
+    with pytest.raises(InputError, match=r"search_log\.csv: not a search folder"):
+        merge_searches([tmp_path / "search_log.csv"], records_out=tmp_path / "r.csv", log_out=tmp_path / "x")
+    # a new review has no search yet: empty tables with their headers
+    records, log = merge_searches([], records_out=tmp_path / "r.csv", log_out=tmp_path / "l.csv")
+    assert records.empty and log.empty
+    assert (tmp_path / "r.csv").read_text().startswith("record_id,")
+
+
 def test_manifest_errors_name_the_entry(tmp_path: Path) -> None:
     path = tmp_path / "searches.yaml"
     path.write_text(

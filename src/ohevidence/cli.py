@@ -1,5 +1,6 @@
 """Command-line interface: one subcommand per stage, so every step runs outside Snakemake.
 
+    ohevidence init DIR [--title TITLE]
     ohevidence validate [--config config/config.yaml] [--curated data/curated] [--report FILE]
     ohevidence unlock-stale [--directory .]
     ohevidence search file FILE --search-id ID --source SRC --platform P --run-at T --out DIR
@@ -38,7 +39,7 @@ STAGE_MODULES: dict[str, str] = {
     "report": "ohevidence.report.cli",
 }
 # Commands defined here, not by a stage module.
-OWN_COMMANDS = ("validate", "unlock-stale")
+OWN_COMMANDS = ("init", "validate", "unlock-stale")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -73,6 +74,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from ohevidence.review_init import PROJECT_DIR, init_review
+
+    written = init_review(args.folder, title=args.title)
+    folder = Path(args.folder).resolve()
+    log.info("%s: new review (%d files); next: its README.md", folder, len(written))
+    print(
+        f"Review created in {folder}. Add your exports under {folder}/data/raw/imports/ and list them "
+        f"under imports: in {folder}/config/config.yaml, then run, in {PROJECT_DIR}:\n"
+        f"    make run REVIEW={folder}"
+    )
+    return 0
+
+
 def _cmd_unlock_stale(args: argparse.Namespace) -> int:
     from ohevidence.workflow_locks import remove_stale_locks
 
@@ -90,6 +105,13 @@ def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ohevidence {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     stages = parser.add_subparsers(dest="command", required=True, metavar="STAGE")
+
+    init = stages.add_parser(
+        "init", help="start a new review: config, empty curated tables, no decisions yet"
+    )
+    init.add_argument("folder", help="the new review's folder (new or empty)")
+    init.add_argument("--title", default="", help="review title (default: the folder's name)")
+    init.set_defaults(func=_cmd_init)
 
     validate = stages.add_parser("validate", help="check the review configuration and the files it names")
     validate.add_argument("--config", default="config/config.yaml")

@@ -23,6 +23,18 @@ from ohevidence.errors import ConfigError
 from ohevidence.yamlio import YamlError, load_yaml
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
+# The schemas ship with the workflow, in the project the package is installed from (pip install -e).
+# Run in another folder (a review made by `ohevidence init`, which the workflow runs with
+# --directory), the default is found there.
+PROJECT_SCHEMA = Path(__file__).resolve().parents[2] / DEFAULT_SCHEMA
+
+
+def schema_file(schema_path: str | Path) -> Path:
+    """``schema_path``; the project's schema when it is the default and this folder has none."""
+    path = Path(schema_path)
+    if path == DEFAULT_SCHEMA and not path.exists() and PROJECT_SCHEMA.exists():
+        return PROJECT_SCHEMA
+    return path
 
 
 def _with_defaults(validator_class: type[Any]) -> type[Any]:
@@ -57,7 +69,7 @@ def describe(error: jsonschema.ValidationError) -> str:
 def schema_validator(schema_path: str | Path, validator_class: type[Any] = Draft202012Validator) -> Any:
     """A validator of the schema file whose relative ``$ref`` s (``config.schema.yaml#/$defs/...``)
     resolve to the schema files beside it, as ``snakemake.utils.validate`` resolves them."""
-    path = Path(schema_path).resolve()
+    path = schema_file(schema_path).resolve()
     schema = {**load_schema(path), "$id": path.as_uri()}
 
     def retrieve(uri: str) -> Resource[Any]:
@@ -84,7 +96,7 @@ def key_path(error: jsonschema.ValidationError) -> str:
 
 
 def load_schema(schema_path: str | Path = DEFAULT_SCHEMA) -> dict[str, Any]:
-    path = Path(schema_path)
+    path = schema_file(schema_path)
     if not path.exists():
         raise ConfigError(f"config schema {path} not found (run from the project directory)")
     with path.open(encoding="utf-8") as handle:

@@ -15,6 +15,14 @@ from ohevidence.config import (
 from ohevidence.errors import OhevidenceError
 from ohevidence.search.searches import load_manifest
 
+# Rules call the `ohevidence` CLI by name. pip installs it beside the Python that runs Snakemake
+# (and imports ohevidence just above), so put that bin directory first on the jobs' PATH:
+# `.venv/bin/snakemake ...` then works without activating the venv (`--sdm conda` jobs still use
+# their own environment's, which conda puts in front). PATH always exists: no `envvars:` needed.
+BIN_DIR = str(Path(sys.executable).parent)
+if os.get_exec_path()[:1] != [BIN_DIR]:
+    os.environ.update(PATH=os.pathsep.join([BIN_DIR, *os.get_exec_path()]))
+
 # The review's config. Read here with ohevidence's strict YAML loader (duplicate keys and alias
 # bombs are refused with file and line) instead of a `configfile:` directive, whose loader accepts
 # both and would expand a bomb before any check. As with the directive, `--configfile FILE` and

@@ -30,6 +30,7 @@ from ohevidence.schema import (
     MULTI_SEP,
     STUDY_LINK_COLUMNS,
     UNIQUE_RECORD_COLUMNS,
+    names,
     write_table,
 )
 
@@ -66,6 +67,15 @@ def deduplicate(
     records = records.reset_index(drop=True)
     started = time.perf_counter()
     log.info("dedupe: %d records", len(records))
+    if records.empty:  # a review before its first search: nothing to compare, empty tables
+        return Deduplication(
+            pd.DataFrame(columns=names(DEDUP_CLUSTER_COLUMNS)),
+            records.assign(**{c: "" for c in names(UNIQUE_RECORD_COLUMNS) if c not in records}),
+            pd.DataFrame(columns=names(MAYBE_PAIR_COLUMNS)),
+            pd.DataFrame(columns=names(STUDY_LINK_COLUMNS)),
+            pd.DataFrame({column: np.empty(0, dtype=np.int64) for column in ("a", "b", "keys")}),
+            np.empty(0, dtype=np.int64),
+        )
     prepared = prep(records)
     started = _timed("prep", started)
     candidates = block(prepared, max_block=max_block, window=window)

@@ -239,6 +239,18 @@ def _arm(row: Mapping[str, str], arm: str) -> str:
     return ", ".join(parts)
 
 
+CASE_STUDY_FIELDS = (
+    "case_id",
+    "organisation",
+    "region",
+    "year",
+    "strategy",
+    "outcome_reported",
+    "recognition",
+    "source",
+)
+
+
 def workforce_strategies(cases: Sequence[Mapping[str, str]]) -> pd.DataFrame:
     rows = []
     for case in cases:
@@ -246,21 +258,11 @@ def workforce_strategies(cases: Sequence[Mapping[str, str]]) -> pd.DataFrame:
             rows.append(
                 {
                     "role": role,
-                    **{
-                        c: case.get(c, "")
-                        for c in (
-                            "case_id",
-                            "organisation",
-                            "region",
-                            "year",
-                            "strategy",
-                            "outcome_reported",
-                            "recognition",
-                            "source",
-                        )
-                    },
+                    **{c: case.get(c, "") for c in CASE_STUDY_FIELDS},
                 }
             )
+    if not rows:  # no case studies: the header only
+        return pd.DataFrame(columns=["role", *CASE_STUDY_FIELDS])
     frame = pd.DataFrame(rows)
     # named roles first (alphabetical), the case studies that name none last
     frame["_last"] = frame["role"] == "roles not named"

@@ -231,6 +231,7 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     records.loc[unreadable, "rule_flags"] = [
         join_multi((NO_TEXT_FLAG, flags)) for flags in records.loc[unreadable, "rule_flags"]
     ]
+    without_text = set(records.loc[unreadable, "record_id"])
     log.info("ranking: %s", how)
     records["rank"] = rank
     records["score"] = [f"{s:.4f}" for s in score]
@@ -272,19 +273,39 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     }
     prisma = _prisma(records, included, settings)
     prisma["ranking"] = how
-    # Stopping guidance on the records reviewers screen (those no automation tool excluded) that the
-    # ranking can read; unscreened records without text are reported apart, to be screened by hand.
-    without_text = set(records.loc[unreadable, "record_id"])
-    reviewed = ~automated.to_numpy()
-    unscreened = ~records["record_id"].isin(labels).to_numpy()
-    stopping = stopping_report(
-        [label for record_id, label in labels.items() if record_id not in without_text],
-        int((reviewed & ~unreadable).sum()),
-        settings.stopping,
-        unreadable_unscreened=int((reviewed & unreadable & unscreened).sum()),
-    )
+    stopping = _stopping(records, ta_votes, without_text, settings)
     return ScreeningResult(
         title_abstract, sheets, conflicts, included, agreement, prisma, decision_columns, stopping
+    )
+
+
+def _stopping(
+    records: pd.DataFrame,
+    ta_votes: Mapping[str, Mapping[str, Any]],
+    without_text: set[str],
+    settings: ScreeningSettings,
+) -> dict[str, Any]:
+    """Stopping guidance on the records reviewers screen (those no automation tool excluded).
+
+    A record counts as screened once it has a title/abstract consensus (status included or
+    excluded, as in title_abstract.csv), so the counts only grow as decisions are added; a lone
+    vote or a conflict leaves it unscreened. The estimate covers the records the ranking can read;
+    unscreened records without text are counted apart, to be screened by hand.
+    """
+    status = records.set_index("record_id")["status"]
+    reviewed = status[status != "excluded_by_automation"]
+    settled = reviewed[reviewed.isin(["included", "excluded"])]
+    # in the order the decisions were read: the criterion treats the last ones as a sample
+    in_order = [record_id for record_id in ta_votes if record_id in settled.index]
+    label = {record_id: int(settled[record_id] == "included") for record_id in in_order}
+    return stopping_report(
+        [label[r] for r in in_order if r not in without_text],
+        int((~reviewed.index.isin(list(without_text))).sum()),
+        settings.stopping,
+        unreadable_unscreened=int(
+            (reviewed.index.isin(list(without_text)) & ~reviewed.index.isin(settled.index)).sum()
+        ),
+        unreadable_screened=[label[r] for r in in_order if r in without_text],
     )
 
 

@@ -177,17 +177,25 @@ def stopping_report(
     pool: int,
     settings: StoppingSettings | None = None,
     unreadable_unscreened: int = 0,
+    unreadable_screened: Sequence[int] | np.ndarray = (),
 ) -> dict[str, Any]:
     """What reviewers need to decide whether to stop: counts, recall bound, p-value and the verdict.
 
-    ``labels_in_order`` and ``pool`` cover the records the ranking can read. Records with no title,
-    abstract or keywords are ranked by nothing but chance, so the criterion's assumption (the
-    unscreened records are poorer in includes than the screened tail) does not hold for them:
-    ``unreadable_unscreened`` of them still unscreened are reported apart and must be screened by
-    hand whatever the verdict.
+    ``labels_in_order`` (1 = include) are the settled title/abstract decisions on the records the
+    ranking can read, in the order made, and ``pool`` is how many such records there are to screen.
+    Records with no title, abstract or keywords are ranked by nothing but chance, so the criterion's
+    assumption (the unscreened records are poorer in includes than the screened tail) does not hold
+    for them: they stay out of the estimate. They still count as records: ``unreadable_screened``
+    are the settled labels of those already screened and ``unreadable_unscreened`` how many are left;
+    those must be screened by hand whatever the verdict.
+
+    The counts (``records_to_screen``, ``records_screened``, ``includes_found``, ...) cover every
+    record reviewers screen, so they equal the consensus counts of title_abstract.csv; the
+    ``*_with_text`` counts are what the estimate was computed on.
     """
     settings = settings or StoppingSettings()
     labels = np.asarray(labels_in_order, dtype=int)
+    unreadable = np.asarray(unreadable_screened, dtype=int)
     found = int(np.sum(labels == 1))
     remaining = pool - len(labels)
     bound, may_remain = recall_lower_bound(labels, pool, settings.confidence)
@@ -195,8 +203,10 @@ def stopping_report(
     more = excludes_until_safe(labels, pool, settings)
     p = p_below_target(labels, pool, settings.recall_target) if found else 1.0
     target, confidence = f"{settings.recall_target:.0%}", f"{settings.confidence:.0%}"
-    if remaining == 0:
+    if remaining == 0 and not unreadable_unscreened:
         verdict = "every record has been screened"
+    elif remaining == 0:
+        verdict = "every record with a title, abstract or keywords has been screened"
     elif not found:
         verdict = "not yet: no include found, so recall cannot be estimated"
     elif safe:
@@ -217,10 +227,13 @@ def stopping_report(
         "decisions were read",
         "recall_target": settings.recall_target,
         "confidence": settings.confidence,
-        "records_to_screen": pool,
-        "records_screened": len(labels),
-        "records_remaining": remaining,
-        "includes_found": found,
+        "records_to_screen": pool + len(unreadable) + unreadable_unscreened,
+        "records_screened": len(labels) + len(unreadable),
+        "records_remaining": remaining + unreadable_unscreened,
+        "includes_found": found + int(np.sum(unreadable == 1)),
+        "records_with_text_to_screen": pool,
+        "records_with_text_screened": len(labels),
+        "includes_found_with_text": found,
         "p_value_recall_below_target": round(p, 6),
         "recall_lower_bound": None if bound is None else round(bound, 4),
         "includes_that_may_remain": may_remain,

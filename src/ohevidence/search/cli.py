@@ -202,7 +202,9 @@ def register(stages: Any) -> None:
     file_.set_defaults(func=_file)
 
     merge = commands.add_parser("merge", help="join all searches into records.csv and search_log.csv")
-    merge.add_argument("search_dirs", nargs="+", help="results/search/<search_id> directories")
+    merge.add_argument(
+        "search_dirs", nargs="*", help="results/search/<search_id> directories (none: empty outputs)"
+    )
     merge.add_argument("--records-out", required=True)
     merge.add_argument("--log-out", required=True)
     merge.set_defaults(func=_merge)

@@ -5,7 +5,9 @@ error page served with status 200 or a body that is not the XML/JSON asked for i
 like a 5xx, never handed to a parser that might read half of it as fewer records.
 Service errors that retrying cannot fix (NCBI ``<ERROR>`` documents, Crossref
 ``status: failed`` bodies, other 4xx) become :class:`ServiceError` with the service's own
-message.
+message. A host name that does not resolve (no network, no DNS, a mistyped URL) is not retried
+either: :class:`HostNotFound` stops the search at once, naming the host, instead of backing off
+for minutes (refused connections and timeouts are still retried).
 
 Secrets: every exception that leaves :meth:`HttpClient.request` (a service's error body that
 repeats the API key, a retry reason, the final "gave up" message) and every retry log line is
@@ -17,6 +19,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import logging
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -35,6 +38,7 @@ from ohevidence.redaction import redact, register_secret, scrub_exception
 from ohevidence.search.ratelimit import RateLimiter
 
 __all__ = [
+    "HostNotFound",
     "HttpClient",
     "Response",
     "RetryPolicy",
@@ -53,6 +57,18 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 class ServiceError(OhevidenceError):
     """The service answered with an error that retrying will not fix, or retries ran out."""
+
+
+class HostNotFound(ServiceError):
+    """The service's host name does not resolve: offline, no DNS, or a mistyped URL."""
+
+    def __init__(self, host: str, reason: object) -> None:
+        super().__init__(
+            f"cannot resolve the host {host!r} ({reason}): this machine has no network or DNS, or the URL "
+            "is mistyped. A live search needs the network; `mode: snapshot` (the default) and imported "
+            "files work offline."
+        )
+        self.host = host
 
 
 class RetryableResponse(OhevidenceError):
@@ -249,6 +265,8 @@ class HttpClient:
             raise RetryableResponse(f"timed out: {exc}", kind="timeout") from None
         except (urllib.error.URLError, ConnectionError, http.client.HTTPException, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, socket.gaierror):  # name resolution: retrying will not help
+                raise HostNotFound(urllib.parse.urlsplit(request.full_url).hostname or url, reason) from None
             raise RetryableResponse(f"connection error: {reason}", kind="connection error") from None
 
 

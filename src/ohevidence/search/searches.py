@@ -171,6 +171,8 @@ def run_file_search(search: FileSearch, *, mode: str, out_dir: str | Path) -> di
 def read_search_dir(search_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Records and log row of one search directory, checked against each other."""
     search_dir = Path(search_dir)
+    if not search_dir.is_dir():  # e.g. results/search/search_log.csv caught by a glob
+        raise InputError(search_dir, "not a search folder (results/search/<search_id>/)")
     log_path = search_dir / "search.json"
     try:
         row = json.loads(log_path.read_text(encoding="utf-8"))
@@ -202,9 +204,10 @@ def read_search_dir(search_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str
 def merge_searches(
     search_dirs: Sequence[str | Path], *, records_out: str | Path, log_out: str | Path
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Join every search's records and log rows; counts must reconcile."""
-    if not search_dirs:
-        raise InputError("(command line)", "no search directories given")
+    """Join every search's records and log rows; counts must reconcile.
+
+    No searches (a new review before its first import) give an empty table and an empty log.
+    """
     frames: list[pd.DataFrame] = []
     rows: list[dict[str, str]] = []
     for search_dir in search_dirs:
