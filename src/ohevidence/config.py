@@ -75,7 +75,9 @@ def schema_validator(schema_path: str | Path, validator_class: type[Any] = Draft
     def retrieve(uri: str) -> Resource[Any]:
         return Resource.from_contents(load_schema(url2pathname(urlparse(uri).path)))
 
-    registry: Registry[Any] = Registry(retrieve=retrieve).with_resource(
+    # referencing's stubs declare Registry through a dataclass_transform that mypy reads without the
+    # attrs alias ``retrieve`` (of the private field ``_retrieve``), its documented keyword.
+    registry: Registry[Any] = Registry(retrieve=retrieve).with_resource(  # type: ignore[call-arg]
         path.as_uri(), Resource.from_contents(schema)
     )
     return validator_class(schema, registry=registry)

@@ -159,7 +159,7 @@ def read_job_roles(path: Path, problems: list[Problem]) -> dict[str, dict[str, A
         expected = f"{exc.message}; expected {exc.expected}" if exc.expected else exc.message
         problems.append(Problem(label, exc.line or 0, "-", "", expected))
         return {}
-    if not isinstance(data, dict) or not isinstance(data.get("roles"), list):
+    if node is None or not isinstance(data, dict) or not isinstance(data.get("roles"), list):
         problems.append(Problem(label, 1, "roles", "", "a top-level 'roles:' list"))
         return {}
     role_nodes = next(v for k, v in node.value if k.value == "roles").value
@@ -417,8 +417,9 @@ def _check_outcome_row(label: str, row: Row, studies: dict[str, Row]) -> list[Pr
         for column, value in (("estimate", estimate), ("ci_low", low), ("ci_high", high)):
             if value is not None and value <= 0:
                 bad(column, f"a positive value ({measure} is a ratio)")
-    if None not in (estimate, low, high) and low <= estimate <= high and low < high:  # type: ignore[operator]
-        problems += _asymmetry(label, row, measure, estimate, low, high)  # type: ignore[arg-type]
+    if estimate is not None and low is not None and high is not None:
+        if low <= estimate <= high and low < high:
+            problems += _asymmetry(label, row, measure, estimate, low, high)
     icc = _num(row, "icc")
     if icc is not None and not 0 <= icc <= 1:
         bad("icc", "0 <= icc <= 1")

@@ -28,6 +28,7 @@ Conventions follow metafor's ``escalc`` so pooled numbers agree with it:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -298,13 +299,26 @@ def from_arm_data(
     None when the arms do not give this measure (a value missing, or another measure);
     :class:`NotEstimable` or ``ValueError`` as the functions above raise them.
     """
-    if measure in {"RR", "OR", "RD"} and None not in (n_int, n_ctl, events_int, events_ctl):
-        return two_by_two(measure, events_int, n_int, events_ctl, n_ctl)  # type: ignore[arg-type]
-    arms = (mean_int, sd_int, n_int, mean_ctl, sd_ctl, n_ctl)
-    if measure in {"MD", "SMD", "ROM"} and None not in arms:
-        func = {"MD": mean_difference, "SMD": standardised_mean_difference, "ROM": log_ratio_of_means}
-        return func[measure](*arms)  # type: ignore[arg-type]
+    counts = _all_given(events_int, n_int, events_ctl, n_ctl)
+    if measure in {"RR", "OR", "RD"} and counts is not None:
+        return two_by_two(measure, *counts)
+    arms = _all_given(mean_int, sd_int, n_int, mean_ctl, sd_ctl, n_ctl)
+    if measure in _FROM_ARM_MEANS and arms is not None:
+        return _FROM_ARM_MEANS[measure](*arms)
     return None
+
+
+_FROM_ARM_MEANS: dict[str, Callable[[float, float, float, float, float, float], Effect]] = {
+    "MD": mean_difference,
+    "SMD": standardised_mean_difference,
+    "ROM": log_ratio_of_means,
+}
+
+
+def _all_given(*values: float | None) -> tuple[float, ...] | None:
+    """The values when every one is given (none is None), else None."""
+    given = tuple(value for value in values if value is not None)
+    return given if len(given) == len(values) else None
 
 
 def _critical(level: float, df: float | None) -> float:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from ohevidence.errors import InputError
 
@@ -100,17 +100,20 @@ class IngestReport:
 
 _ACTIVE: ContextVar[IngestReport | None] = ContextVar("ohevidence_ingest_report", default=None)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def reports_problems(parser: F) -> F:
+def reports_problems(
+    parser: Callable[Concatenate[str | Path, P], R],
+) -> Callable[Concatenate[str | Path, P], R]:
     """Decorate a ``parse_x(path, ...)`` function: collect the notes of the records it builds, log them.
 
     Nothing is logged when the parser raises: its one error is the message.
     """
 
     @functools.wraps(parser)
-    def wrapper(path: str | Path, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(path: str | Path, *args: P.args, **kwargs: P.kwargs) -> R:
         report = IngestReport(str(path))
         token = _ACTIVE.set(report)
         try:
@@ -120,7 +123,7 @@ def reports_problems(parser: F) -> F:
         report.log()
         return result
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def current_file() -> str:

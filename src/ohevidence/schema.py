@@ -291,13 +291,20 @@ def make_record(
         source_id = row["pmid"] or row["doi"] or content_hash(row["title"], row["year"], first_author)
         row["source_id"] = clean_text(source_id)
     row["record_id"] = make_record_id(search_id, row["source_id"])
-    where = {"line": line, "record": row["record_id"]}
+    record = row["record_id"]
     if cleaned:
-        note("control", **where, column=", ".join(cleaned), message="control characters removed")
+        note(
+            "control",
+            line=line,
+            record=record,
+            column=", ".join(cleaned),
+            message="control characters removed",
+        )
     if problem:
-        note("doi", **where, column="doi", message=problem)
+        note("doi", line=line, record=record, column="doi", message=problem)
     if year_given and not year:
-        note("year", **where, column="year", message=f"{year_given!r} is not a year in 1800-2099; left empty")
+        message = f"{year_given!r} is not a year in 1800-2099; left empty"
+        note("year", line=line, record=record, column="year", message=message)
     return row
 
 
@@ -562,7 +569,7 @@ _NUM = r"-?\d+(?:\.\d+)?"
 _ID = r"[A-Za-z0-9_]+"
 
 
-def _one_of(values: Sequence[str]) -> str:
+def _one_of(values: Iterable[str]) -> str:
     return "|".join(re.escape(v) for v in values)
 
 

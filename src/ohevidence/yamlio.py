@@ -84,11 +84,13 @@ class StrictLoader(yaml.SafeLoader):
                         f"*{event.anchor} at column {event.start_mark.column + 1} (a YAML alias bomb?)",
                         f"anchors/aliases standing for at most {MAX_ALIAS_VALUES} values in all",
                     )
-        node: Node = super().compose_node(parent, index)
+        # types-PyYAML says Node | None; PyYAML's compose_node always returns a node (alias or new).
+        node: Node = super().compose_node(parent, index)  # type: ignore[assignment]
         return node
 
-    def compose_mapping_node(self, anchor: str | None) -> MappingNode:
-        node: MappingNode = super().compose_mapping_node(anchor)
+    # types-PyYAML types ``anchor`` as a dict; PyYAML passes the anchor name (str) or None.
+    def compose_mapping_node(self, anchor: str | None) -> MappingNode:  # type: ignore[override]
+        node: MappingNode = super().compose_mapping_node(anchor)  # type: ignore[arg-type]
         seen: dict[Any, yaml.Mark] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, ScalarNode):

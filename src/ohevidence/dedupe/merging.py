@@ -57,7 +57,10 @@ def _page_quality(value: str) -> tuple[int, int]:
     return (int("-" in full), len(value))
 
 
-BEST_OF: dict[str, Callable[[str], object]] = {
+# How good a field value is; the member's value with the highest quality wins.
+Quality = Callable[[str], int | tuple[int, ...]]
+
+BEST_OF: dict[str, Quality] = {
     "title": _title_quality,
     "abstract": len,
     "authors": _author_quality,
@@ -66,13 +69,13 @@ BEST_OF: dict[str, Callable[[str], object]] = {
 }
 
 
-def _best(values: Sequence[str], quality: Callable[[str], object] | None) -> str:
+def _best(values: Sequence[str], quality: Quality | None) -> str:
     present = [v for v in values if v]
     if not present:
         return ""
     if quality is None:
         return present[0]  # members come kept-first, so the kept record's value wins
-    return max(present, key=quality)  # type: ignore[arg-type,return-value]
+    return max(present, key=quality)
 
 
 def merge(records: pd.DataFrame, labels: np.ndarray, kept: np.ndarray) -> pd.DataFrame:

@@ -249,7 +249,7 @@ def _expected(error: jsonschema.ValidationError) -> str:
     """What the schema wanted where ``error`` occurred, in words (with the field's usual shape)."""
     if error.validator == "type":
         kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        wanted = " or ".join(_SHAPES.get(kind, kind) for kind in kinds)
+        wanted = " or ".join(_SHAPES.get(kind, str(kind)) for kind in kinds)
     else:
         wanted = f"{error.validator} {error.validator_value!r}"
     top = str(error.path[0]) if error.path else ""

@@ -176,7 +176,8 @@ def _error_message(response: Response) -> str:
     except (UnicodeDecodeError, json.JSONDecodeError):
         return " ".join(body[:300].decode("utf-8", "replace").split()) or "(empty body)"
     if isinstance(payload, dict):
-        inner = payload.get("esearchresult") if isinstance(payload.get("esearchresult"), dict) else payload
+        nested = payload.get("esearchresult")
+        inner = nested if isinstance(nested, dict) else payload
         for key in ("ERROR", "error", "message"):
             if inner.get(key):
                 return str(inner[key])
@@ -207,7 +208,7 @@ def check_esearch(response: Response) -> SearchResult:
     retmax = int(parsed.get("RetMax", len(pmids)))
     if len(pmids) != min(count, retmax):
         raise RetryableResponse(f"esearch listed {len(pmids)} PMIDs for Count {count}, RetMax {retmax}")
-    warnings = []
+    warnings: list[str] = []
     for group in ("ErrorList", "WarningList"):
         for kind, values in (parsed.get(group) or {}).items():
             warnings.extend(f"{kind}: {v}" for v in values)
@@ -347,10 +348,10 @@ def _halves(part: Slice) -> tuple[Slice, Slice]:
             raise IncompleteSearchError(
                 f"slice {part.describe()} is still over the esearch cap; cannot split further"
             )
-        mid = (part.uid_from + part.uid_to) // 2
+        mid_uid = (part.uid_from + part.uid_to) // 2
         return (
-            Slice(part.mindate, part.maxdate, part.uid_from, mid),
-            Slice(part.mindate, part.maxdate, mid + 1, part.uid_to),
+            Slice(part.mindate, part.maxdate, part.uid_from, mid_uid),
+            Slice(part.mindate, part.maxdate, mid_uid + 1, part.uid_to),
         )
     lo = parse_edat(part.mindate, end=False)
     hi = parse_edat(part.maxdate, end=True)

@@ -8,7 +8,7 @@ line number instead of silently producing a damaged record.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from Bio import Medline
@@ -76,11 +76,12 @@ def _check_lines(lines: list[str], path: Path) -> list[int]:
     return starts
 
 
-def _values(record: dict[str, object], key: str) -> list[str]:
+def _values(record: Mapping[str, str | list[str]], key: str) -> list[str]:
+    """A field's values: Bio.Medline gives a repeatable field (AU, MH...) as a list, others as one string."""
     value = record.get(key, [])
     if isinstance(value, str):
         return [value]
-    return [clean_text(v) for v in value]  # type: ignore[union-attr]
+    return [clean_text(v) for v in value]
 
 
 def _suffixed(values: list[str], pattern: re.Pattern[str]) -> list[str]:

@@ -271,17 +271,17 @@ def _abstract(abstract: Mapping[str, Any] | None) -> str:
     return " ".join(parts)
 
 
-def _author_lists(value: object) -> list[tuple[str, list[Any]]]:
+def _author_lists(value: Iterable[Any] | None) -> list[tuple[str, list[Any]]]:
     """(type, authors) pairs; Book documents may carry several typed AuthorLists."""
     if not value:
         return []
-    items = list(value)  # type: ignore[call-overload]
+    items = list(value)
     if items and all(isinstance(i, list) for i in items):
         return [(_attr(i, "Type") or "authors", list(i)) for i in items]
     return [(_attr(value, "Type") or "authors", items)]
 
 
-def _authors(*author_lists: object) -> str:
+def _authors(*author_lists: Iterable[Any] | None) -> str:
     """'; '-joined 'Family, Initials' from the first author lists that name authors.
 
     Editors are used only when a document names no authors at all.

@@ -118,8 +118,7 @@ class _Stub:
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"  # the address bound in __init__
 
     def __enter__(self) -> _Stub:
         self._thread.start()
