@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/screening.py [--tasks nudging_ferdinands2023,...] [--seeds 1,2,3,4,5]
         [--candidates default,switch,...] [--lodo-seeds 1,2,3] [--reuse]
 
-Every setting tried for issue 16 (`--candidates all`: every entry of CANDIDATES; see config/README.md
-"Ranking"):
+Every setting tried for issue 16 (`--candidates all`: every entry of CANDIDATES; see
+docs/benchmarks/screening.md):
 
     .venv/bin/python benchmarks/screening.py --candidates all
 
@@ -408,7 +408,7 @@ def main() -> int:
         ),
         "retraining": "batched: at once after every include, otherwise after every "
         f"1 + {RankingSettings().growth} x (records screened) excludes",
-        "model": "ohevidence.screen.ranking with these settings (described in config/README.md, Ranking)",
+        "model": "ohevidence.screen.ranking with these settings (docs/methods/screening.md, Ranking)",
         "settings": dataclasses.asdict(RankingSettings()),
     }
     print(

@@ -4,7 +4,7 @@ Features are word 1–2-gram TF-IDF plus, at half weight, character 3–5-gram T
 boundaries. The character block lets the model generalise across spelling and morphology
 ("randomised"/"randomized", "physiotherapist"/"physiotherapy"), which word features cannot; on the
 ASReview benchmark sets it raised mean WSS@95 by about 3.5 points over words alone
-(benchmarks/screening.py; config/README.md, Screening).
+(benchmarks/screening.py; docs/benchmarks/screening.md).
 
 The model is retrained on every human decision made so far (active learning), so the records
 most likely to be included rise to the top of each reviewer's list. When the includes dry up — a
@@ -17,7 +17,8 @@ that weights includes well above class balance (ASReview LAB's default learner),
 anything resembling any include high. A model that has found what its words can find keeps
 proposing near-misses of the known includes; the ensemble looks elsewhere. Measuring the run
 against the decisions before it keeps this out of the ordinary gaps between includes, which grow
-as screening goes on (config/README.md, Ranking, gives the benchmark figures).
+as screening goes on (docs/methods/screening.md, Ranking; docs/benchmarks/screening.md gives the
+benchmark figures).
 
 Before any decision there is nothing to learn from: the eligibility rules' score and the
 configured seed records order the list instead. Everything is deterministic for a given seed
