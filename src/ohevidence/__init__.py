@@ -1,3 +1,3 @@
 """ohevidence: evidence synthesis for occupational-health intervention reviews."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
