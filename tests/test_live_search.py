@@ -22,7 +22,7 @@ from ohevidence.search.httpclient import HostNotFound, HttpClient, RetryPolicy, 
 from ohevidence.search.live import load_live_search, run_nihr_search, run_pubmed_search
 from ohevidence.search.nihr import Crossref
 from ohevidence.search.ratelimit import RateLimiter
-from ohevidence.search.stubs import CrossrefStub, EutilsStub, StubArticle, synthetic_corpus, synthetic_works
+from ohevidence.testing import CrossrefStub, EutilsStub, StubArticle, synthetic_corpus, synthetic_works
 
 QUERY = "return to work"
 KEY = "SECRET-API-KEY-123"
