@@ -30,7 +30,7 @@ from pathlib import Path
 from ohevidence.search.eutils import ESEARCH_CAP, EUtils, Identity
 from ohevidence.search.live import LiveSettings, ncbi_client, run_pubmed_search
 from ohevidence.search.ratelimit import NCBI_RATE
-from ohevidence.search.stubs import EutilsStub, synthetic_corpus
+from ohevidence.testing import EutilsStub, synthetic_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERY = '"return to work"[tiab] AND randomized controlled trial[pt]'

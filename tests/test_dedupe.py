@@ -446,6 +446,22 @@ def test_cli_writes_the_four_tables(snapshot, tmp_path: Path, capsys) -> None:
     assert "decisions.csv, line 2, column 'record_id_b': unknown record id 'nope'" in capsys.readouterr().err
 
 
+def test_cli_writes_each_table_where_its_option_names_it(snapshot, tmp_path: Path, capsys) -> None:
+    """Issue 23: the rule names every output; --out DIR only fills in the ones not named."""
+    records, _ = snapshot
+    records_file = tmp_path / "records.csv"
+    records.to_csv(records_file, index=False)
+    named = {"clusters": tmp_path / "a/c.csv", "study_links": tmp_path / "b/links.csv"}
+    args = ["dedupe", "--records", str(records_file), "--clusters-out", str(named["clusters"])]
+    args += ["--study-links-out", str(named["study_links"])]
+    assert main(args) == 2
+    assert "no file named for --unique-records-out, --maybe-pairs-out" in capsys.readouterr().err
+    assert not named["clusters"].exists()
+    assert main([*args, "--out", str(tmp_path / "rest")]) == 0
+    assert named["clusters"].exists() and named["study_links"].exists()
+    assert sorted(p.name for p in (tmp_path / "rest").iterdir()) == ["maybe_pairs.csv", "unique_records.csv"]
+
+
 # --- robustness to how databases write the same citation (benchmark misses, generalised) ------------
 def test_journal_names_lose_subtitles_meetings_brackets_and_foreign_function_words() -> None:
     from ohevidence.dedupe.normalise import normalise_journal

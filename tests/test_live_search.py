@@ -10,19 +10,30 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 import pytest
 
 from ohevidence.errors import InputError
+from ohevidence.schema import make_record
 from ohevidence.search.eutils import EUtils, Identity, IncompleteSearchError, Slice, plan_slices
 from ohevidence.search.httpclient import HostNotFound, HttpClient, RetryPolicy, ServiceError, redact
-from ohevidence.search.live import load_live_search, run_nihr_search, run_pubmed_search
+from ohevidence.search.live import (
+    Listing,
+    LiveSearch,
+    RawFolder,
+    load_live_search,
+    run_live_search,
+    run_nihr_search,
+    run_pubmed_search,
+)
 from ohevidence.search.nihr import Crossref
 from ohevidence.search.ratelimit import RateLimiter
-from ohevidence.search.stubs import CrossrefStub, EutilsStub, StubArticle, synthetic_corpus, synthetic_works
+from ohevidence.testing import CrossrefStub, EutilsStub, StubArticle, synthetic_corpus, synthetic_works
 
 QUERY = "return to work"
 KEY = "SECRET-API-KEY-123"
@@ -473,6 +484,88 @@ def test_nihr_search_attaches_a_pmid_only_to_its_own_doi(tmp_path: Path) -> None
     assert records.loc[dois[3], "pmid"] == ""  # ambiguous
     assert set(records["pmid"]) - {""} == {"20000001", "20000002"}
     assert all(f'"{doi}"[aid]' in doi_terms[0] for doi in dois)
+
+
+@dataclass(frozen=True)
+class Listing3(Listing):
+    ids: list[str]
+
+
+@dataclass
+class ThreeTitles(LiveSearch[Listing3]):
+    """A source with no network: lists three ids, fetches one batch file per id, fails once on demand."""
+
+    source: ClassVar[str] = "toy"
+    platform: ClassVar[str] = "toy source"
+    query: str = "toy query"
+    fail_on: str = ""
+    searched: int = 0
+    fetched: list[str] = field(default_factory=list)
+
+    def spec(self) -> dict[str, Any]:
+        return {"source": "toy", "query": self.query}
+
+    def describe(self) -> str:
+        return "toy"
+
+    def filters(self) -> str:
+        return "none"
+
+    def clients(self) -> list[HttpClient]:
+        return []
+
+    def search(self, raw: RawFolder, search_id: str) -> Listing3:
+        if "listing" not in raw.manifest:
+            self.searched += 1
+            raw.manifest["listing"] = {"run_at": "2025-01-01T00:00:00Z", "ids": ["1", "2", "3"]}
+            raw.save()
+        return Listing3(raw.manifest["listing"]["run_at"], 3, raw.manifest["listing"]["ids"])
+
+    def retrieve(self, raw: RawFolder, listing: Listing3, search_id: str) -> list[dict[str, str]]:
+        done = raw.manifest["batches"].setdefault("toy", {})
+        for item in listing.ids:
+            if item not in done:
+                if item == self.fail_on:
+                    self.fail_on = ""
+                    raise ServiceError(f"toy batch {item} failed")
+                (raw.path / f"toy_{item}.txt").write_text(f"Title {item}")
+                done[item] = {"file": f"toy_{item}.txt", "sha256": "-"}
+                raw.save()
+                self.fetched.append(item)
+        return [
+            make_record(
+                source="toy", search_id=search_id, source_id=i, title=(raw.path / f"toy_{i}.txt").read_text()
+            )
+            for i in listing.ids
+        ]
+
+
+def test_the_live_search_skeleton_writes_the_folder_and_resumes_any_source(tmp_path: Path) -> None:
+    """Issue 23: run_live_search is the one skeleton; a source supplies listing, fetching and parsing."""
+    source = ThreeTitles(fail_on="2")
+    with pytest.raises(ServiceError, match="toy batch 2"):
+        run_live_search(source, search_id="toy", out_dir=tmp_path / "toy", progress=False)
+    assert not (tmp_path / "toy/records.csv").exists()
+    row = run_live_search(source, search_id="toy", out_dir=tmp_path / "toy", progress=False)
+    assert (source.searched, source.fetched) == (1, ["1", "2", "3"])  # listed once, batch 1 kept
+    manifest = json.loads((tmp_path / "toy/raw/manifest.json").read_text())
+    assert manifest["complete"] and manifest["spec"] == {"source": "toy", "query": "toy query"}
+    assert [run["requests"] for run in manifest["runs"]] == [0]
+    assert (row["source"], row["platform"], row["filters"], row["mode"]) == (
+        "toy",
+        "toy source",
+        "none",
+        "live",
+    )
+    assert (row["n_hits"], row["n_retrieved"], row["run_at"]) == ("3", "3", "2025-01-01T00:00:00Z")
+    assert row["file"] == str(tmp_path / "toy/raw/manifest.json")
+    assert json.loads((tmp_path / "toy/search.json").read_text()) == row
+    records = pd.read_csv(tmp_path / "toy/records.csv", dtype=str, keep_default_na=False)
+    assert list(records["title"]) == ["Title 1", "Title 2", "Title 3"]
+    # A finished search asked again starts from nothing: its raw files are removed first.
+    again = ThreeTitles()
+    run_live_search(again, search_id="toy", out_dir=tmp_path / "toy", progress=False)
+    assert (again.searched, again.fetched) == (1, ["1", "2", "3"])
 
 
 def test_finished_live_search_is_loaded_checked_and_query_guarded(tmp_path: Path) -> None:

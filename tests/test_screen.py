@@ -766,6 +766,41 @@ def _screen_run(config: str, tmp_path: Path) -> int:
     )
 
 
+def test_screen_run_writes_each_output_where_the_rule_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 23: one file per option (sheets: one per reviewer, in config order); --out fills the rest."""
+    monkeypatch.chdir(ROOT)
+    nothing_yet = {"decisions": str(tmp_path / "none.csv"), "sheets_dir": str(tmp_path / "no_sheets")}
+    config = _config_with_screening(tmp_path, no_decisions_yet=True, reviewers=["ann", "bob"], **nothing_yet)
+    records = tmp_path / "unique_records.csv"
+    records_frame(
+        [make_record(record_id="s:1", search_id="s", source="other", title="A synthetic trial")]
+    ).to_csv(records, index=False)
+    base = ["screen", "run", "--records", str(records), "--config", config]
+    named = ["--prisma-out", str(tmp_path / "n/prisma.json"), "--to-screen-out", str(tmp_path / "n/ann.csv")]
+    assert main([*base, *named, "--out", str(tmp_path / "rest")]) == 2
+    assert "--to-screen-out names 1 files for 2 reviewers" in capsys.readouterr().err
+    named[-1:] = [str(tmp_path / "n/ta_ann.csv"), str(tmp_path / "n/ta_bob.csv")]
+    assert main([*base, *named]) == 2
+    assert "no file named for --title-abstract-out" in capsys.readouterr().err
+    assert main([*base, *named, "--out", str(tmp_path / "rest")]) == 0
+    assert sorted(p.name for p in (tmp_path / "n").iterdir()) == ["prisma.json", "ta_ann.csv", "ta_bob.csv"]
+    assert json.loads((tmp_path / "n/prisma.json").read_text())["records_in"] == 1
+    assert "bob" in (tmp_path / "n/ta_bob.csv").read_text(encoding="utf-8-sig")
+    assert sorted(p.name for p in (tmp_path / "rest").iterdir()) == [
+        "agreement.json",
+        "asreview.csv",
+        "conflicts.csv",
+        "full_text_ann.csv",
+        "full_text_bob.csv",
+        "included.csv",
+        "screening.ris",
+        "stopping.json",
+        "title_abstract.csv",
+    ]
+
+
 def test_decision_path_typo_is_an_error_unless_no_decisions_yet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

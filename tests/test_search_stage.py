@@ -97,6 +97,25 @@ def test_merge_refuses_tampered_counts(export: Path, tmp_path: Path) -> None:
         merge_searches([tmp_path / "a"], records_out=tmp_path / "r.csv", log_out=tmp_path / "l.csv")
 
 
+def test_merge_reads_each_search_row_through_the_search_log_contract(export: Path, tmp_path: Path) -> None:
+    """Issue 23: search.json is a checked read (SEARCH_LOG_COLUMNS), so a bad row names its own file."""
+    run_file_search(_search(export), mode="import", out_dir=tmp_path / "a")
+    log_path = tmp_path / "a/search.json"
+    row = json.loads(log_path.read_text())
+    for key, value, message in (
+        ("mode", "offline", "column 'mode': bad value 'offline'"),
+        ("platform", " ", "column 'platform': empty value"),
+    ):
+        log_path.write_text(json.dumps({**row, key: value}))
+        with pytest.raises(InputError, match=message) as info:
+            merge_searches([tmp_path / "a"], records_out=tmp_path / "r.csv", log_out=tmp_path / "l.csv")
+        assert str(log_path) in str(info.value)
+    log_path.write_text(json.dumps([row]))
+    with pytest.raises(InputError, match="holds a JSON list"):
+        merge_searches([tmp_path / "a"], records_out=tmp_path / "r.csv", log_out=tmp_path / "l.csv")
+    assert not (tmp_path / "r.csv").exists()
+
+
 def test_merge_refuses_the_same_search_twice(export: Path, tmp_path: Path) -> None:
     run_file_search(_search(export), mode="import", out_dir=tmp_path / "a")
     with pytest.raises(InputError, match="given twice"):

@@ -37,12 +37,14 @@ rule deduplicate:
     conda:
         "../envs/ohevidence.yaml"
     params:
-        out_dir=lambda w, output: str(Path(output.clusters).parent),
         decisions=lambda w, input: (
             ["--decisions", *input.decisions] if input.decisions else []
         ),
         max_block=config.get("dedupe", {}).get("max_block", 50),
         window=config.get("dedupe", {}).get("window", 8),
     shell:
-        "ohevidence dedupe --records {input.records:q} --out {params.out_dir:q} {params.decisions:q}"
-        " --max-block={params.max_block:q} --window={params.window:q} > {log:q} 2>&1"
+        "ohevidence dedupe --records {input.records:q} {params.decisions:q}"
+        " --max-block={params.max_block:q} --window={params.window:q}"
+        " --clusters-out {output.clusters:q} --unique-records-out {output.unique_records:q}"
+        " --maybe-pairs-out {output.maybe_pairs:q} --study-links-out {output.study_links:q}"
+        " > {log:q} 2>&1"

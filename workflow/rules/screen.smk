@@ -67,8 +67,11 @@ rule screen_records:
     conda:
         "../envs/ohevidence.yaml"
     params:
-        out_dir=lambda w, output: str(Path(output.title_abstract).parent),
         settings=settings_json(screening=SCREENING),
     shell:
         "ohevidence screen run --records {input.records:q} --settings {params.settings:q}"
-        " --out {params.out_dir:q} > {log:q} 2>&1"
+        " --title-abstract-out {output.title_abstract:q} --conflicts-out {output.conflicts:q}"
+        " --included-out {output.included:q} --agreement-out {output.agreement:q}"
+        " --prisma-out {output.prisma:q} --stopping-out {output.stopping:q} --ris-out {output.ris:q}"
+        " --asreview-out {output.asreview:q} --to-screen-out {output.to_screen:q}"
+        " --full-text-out {output.full_text:q} > {log:q} 2>&1"

@@ -9,6 +9,7 @@ DataFrame; :func:`deduplicate` runs them all and :func:`write_outputs` is the on
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from ohevidence.dedupe.links import link_studies
 from ohevidence.dedupe.matching import match
 from ohevidence.dedupe.merging import cluster_ids, kept_positions, merge
 from ohevidence.dedupe.normalise import prep
+from ohevidence.outputs import StageOutputs, output
 from ohevidence.schema import (
     DEDUP_CLUSTER_COLUMNS,
     MAYBE_PAIR_COLUMNS,
@@ -34,7 +36,17 @@ from ohevidence.schema import (
     write_table,
 )
 
-__all__ = ["Deduplication", "block", "cluster", "deduplicate", "match", "merge", "prep", "write_outputs"]
+__all__ = [
+    "DedupeOutputs",
+    "Deduplication",
+    "block",
+    "cluster",
+    "deduplicate",
+    "match",
+    "merge",
+    "prep",
+    "write_outputs",
+]
 
 log = logging.getLogger("ohevidence.dedupe")
 
@@ -180,13 +192,25 @@ def maybe_pairs(
     return out.loc[:, MAYBE_PAIR_FIELDS].sort_values(["record_id_a", "record_id_b"], ignore_index=True)
 
 
-def write_outputs(result: Deduplication, out_dir: str | Path) -> dict[str, Path]:
-    out = Path(out_dir)
+@dataclass(frozen=True)
+class DedupeOutputs(StageOutputs):
+    """The four tables ``ohevidence dedupe`` writes (rule ``deduplicate`` names them)."""
+
+    clusters: Path = dataclasses.field(metadata=output("clusters.csv", "every record and its cluster"))
+    unique_records: Path = dataclasses.field(metadata=output("unique_records.csv", "one record per cluster"))
+    maybe_pairs: Path = dataclasses.field(metadata=output("maybe_pairs.csv", "uncertain pairs for reviewers"))
+    study_links: Path = dataclasses.field(metadata=output("study_links.csv", "reports linked to one study"))
+
+
+def write_outputs(result: Deduplication, outputs: DedupeOutputs | str | Path) -> dict[str, Path]:
+    """Write the four tables (to ``outputs``, or under their usual names in a folder)."""
+    if not isinstance(outputs, DedupeOutputs):
+        outputs = DedupeOutputs.in_folder(outputs)
     paths = {
-        "clusters": out / "clusters.csv",
-        "unique_records": out / "unique_records.csv",
-        "maybe_pairs": out / "maybe_pairs.csv",
-        "study_links": out / "study_links.csv",
+        "clusters": outputs.clusters,
+        "unique_records": outputs.unique_records,
+        "maybe_pairs": outputs.maybe_pairs,
+        "study_links": outputs.study_links,
     }
     write_table(result.clusters, paths["clusters"], DEDUP_CLUSTER_COLUMNS)
     write_table(result.unique_records, paths["unique_records"], UNIQUE_RECORD_COLUMNS)

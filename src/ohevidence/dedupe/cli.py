@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ohevidence.dedupe import deduplicate, write_outputs
+from ohevidence.dedupe import DedupeOutputs, deduplicate, write_outputs
 from ohevidence.dedupe.decisions import read_decisions
 from ohevidence.schema import RECORD_COLUMNS, read_table
 
@@ -15,13 +15,14 @@ log = logging.getLogger("ohevidence.dedupe")
 
 
 def _dedupe(args: argparse.Namespace) -> int:
+    outputs = DedupeOutputs.from_args(args)
     records = read_table(args.records, RECORD_COLUMNS)
     decisions = None
     if args.decisions:
         decisions = read_decisions(args.decisions, records["record_id"])
         log.info("%s: %d decided pairs applied", args.decisions, len(decisions))
     result = deduplicate(records, decisions, max_block=args.max_block, window=args.window)
-    paths = write_outputs(result, args.out)
+    paths = write_outputs(result, outputs)
     for name, path in paths.items():
         log.info("%-15s -> %s", name, path)
     return 0
@@ -32,10 +33,11 @@ def register(stages: Any) -> None:
     dedupe = stages.add_parser(
         "dedupe",
         help="merge duplicate records (same bibliographic item) and link reports of one study",
-        description="Writes clusters.csv, unique_records.csv, maybe_pairs.csv and study_links.csv to --out.",
+        description="Writes clusters, unique records, uncertain pairs and study links: each to the file "
+        "its --*-out option names, or under its usual name in --out DIR.",
     )
     dedupe.add_argument("--records", required=True, type=Path, help="records.csv of the search stage")
-    dedupe.add_argument("--out", required=True, type=Path, help="output directory (results/dedup)")
+    DedupeOutputs.add_arguments(dedupe, "results/dedup")
     dedupe.add_argument(
         "--decisions",
         type=Path,

@@ -21,12 +21,14 @@ from ohevidence.extract.included import (
 from ohevidence.schema import (
     AUTO_EXTRACTED_COLUMNS,
     CURATED_NOT_INCLUDED_COLUMNS,
+    INCLUDED_COLUMNS,
     INCLUDED_REPORT_COLUMNS,
     INCLUDED_STUDY_COLUMNS,
     RECORD_COLUMNS,
     STUDY_LINK_COLUMNS,
     TITLE_ABSTRACT_COLUMNS,
     WORKLIST_COLUMNS,
+    check_table,
     read_table,
     write_table,
 )
@@ -57,7 +59,9 @@ def _extract(args: argparse.Namespace) -> int:
     included = None
     included_rows: list[dict[str, str]] = []
     if args.included:
-        included_frame = read_table(args.included, RECORD_COLUMNS)
+        # screening's included.csv: records plus their full-text consensus, one row per record
+        included_frame = read_table(args.included, INCLUDED_COLUMNS)
+        check_table(included_frame, RECORD_COLUMNS, args.included)
         unknown = sorted(set(included_frame["record_id"]) - set(records["record_id"]))
         if unknown:
             raise OhevidenceError(f"{args.included}: record {unknown[0]!r} is not in {args.records}")

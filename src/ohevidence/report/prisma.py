@@ -350,10 +350,21 @@ def write_counts(counts: PrismaCounts, path: str | Path) -> None:
 # ---------------------------------------------------------------------------
 # The diagram (PRISMA 2020, Page et al. BMJ 2021;372:n71, databases-and-registers branch).
 # ---------------------------------------------------------------------------
-def draw_prisma(counts: PrismaCounts, *, fontsize: float = 8.0) -> Figure:
-    """The flow diagram; refuses (PrismaCountError) when the counts do not reconcile."""
-    counts.check()
-    measure = TextMeasurer()
+HEADER = "Identification of studies via databases and registers"
+# The blue phase bands on the left: (label, first row, last row) of the flow they span.
+PHASES = (("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, 4))
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """One step of the flow: its box, and the side box of what left the flow there (if any)."""
+
+    main: list[str]
+    side: list[str] | None = None
+
+
+def flow_rows(counts: PrismaCounts) -> list[FlowRow]:
+    """The boxes' text, top to bottom: identification, screening, retrieval, eligibility, included."""
     n = "n = {}".format
     search_lines = [f"  {label} ({n(k)})" for _, label, k in counts.searches]
     removed = [
@@ -371,153 +382,217 @@ def draw_prisma(counts: PrismaCounts, *, fontsize: float = 8.0) -> Figure:
     excluded_ft = ["Reports excluded:", *reasons] if reasons else [f"Reports excluded ({n(0)})"]
     if awaiting_ft:
         excluded_ft.append(f"Awaiting a decision ({n(awaiting_ft)}: {_parts(counts.reports_awaiting)})")
-    left_boxes = [
-        ["Records identified from:", *search_lines, f"  Total ({n(counts.identified)})"],
-        ["Records screened", f"({n(counts.records_screened)})"],
-        ["Reports sought for retrieval", f"({n(counts.reports_sought)})"],
-        ["Reports assessed for eligibility", f"({n(counts.reports_assessed)})"],
-        [
-            f"Studies included in review ({n(counts.total_studies)})",
-            *(
-                [f"  of which added by the review team ({n(counts.declared_studies)})"]
-                if counts.declared_studies
-                else []
-            ),
-            f"Reports of included studies ({n(counts.new_reports)})",
-            f"Studies in meta-analyses ({n(counts.studies_in_meta)})",
-        ],
+    added = [f"  of which added by the review team ({n(counts.declared_studies)})"]
+    included = [
+        f"Studies included in review ({n(counts.total_studies)})",
+        *(added if counts.declared_studies else []),
+        f"Reports of included studies ({n(counts.new_reports)})",
+        f"Studies in meta-analyses ({n(counts.studies_in_meta)})",
     ]
-    right_boxes = [
-        removed,
-        excluded_ta,
-        [f"Reports not retrieved ({n(counts.reports_not_retrieved)})"],
-        excluded_ft,
-        None,
+    return [
+        FlowRow(["Records identified from:", *search_lines, f"  Total ({n(counts.identified)})"], removed),
+        FlowRow(["Records screened", f"({n(counts.records_screened)})"], excluded_ta),
+        FlowRow(
+            ["Reports sought for retrieval", f"({n(counts.reports_sought)})"],
+            [f"Reports not retrieved ({n(counts.reports_not_retrieved)})"],
+        ),
+        FlowRow(["Reports assessed for eligibility", f"({n(counts.reports_assessed)})"], excluded_ft),
+        FlowRow(included),
     ]
-    line_h = fontsize * 1.45 / 72
-    pad = 0.12
 
-    def box_size(lines: Sequence[str]) -> tuple[float, float]:
-        return (max(measure.width(t, fontsize) for t in lines) + 2 * pad, len(lines) * line_h + 2 * pad)
 
-    left_w = max(box_size(b)[0] for b in left_boxes)
-    right_w = max(box_size(b)[0] for b in right_boxes if b)
-    gap, band_w, margin = 0.45, 0.32, 0.1
-    heights = [
-        max(box_size(left)[1], box_size(right)[1] if right else 0)
-        for left, right in zip(left_boxes, right_boxes, strict=True)
-    ]
-    v_gap = 0.32
-    header_h = line_h * 1.6 + 2 * pad
-    total_h = header_h + v_gap + sum(heights) + v_gap * (len(heights) - 1) + 2 * margin
-    x_band = margin
-    x_left = x_band + band_w + 0.15
-    x_right = x_left + left_w + gap
-    total_w = x_right + right_w + margin
-    fig = Figure(figsize=(total_w, total_h), dpi=100)
-    FigureCanvasAgg(fig)
+@dataclass(frozen=True)
+class FlowLayout:
+    """Where everything goes, in inches from the figure's lower left corner, measured from the text."""
+
+    fontsize: float
+    line_h: float  # one line of text
+    main_w: float  # the flow's column
+    side_w: float  # the side boxes' column
+    heights: list[float]  # of each row: its taller box
+    header_h: float
+    width: float
+    height: float
+    pad: float = 0.12  # between a box's edge and its text
+    gap: float = 0.45  # between the flow and the side boxes
+    band_w: float = 0.32
+    margin: float = 0.1
+    v_gap: float = 0.32  # between rows
+
+    @classmethod
+    def measure(cls, rows: Sequence[FlowRow], fontsize: float) -> FlowLayout:
+        measure = TextMeasurer()
+        line_h = fontsize * 1.45 / 72
+        pad, gap, band_w, margin, v_gap = cls.pad, cls.gap, cls.band_w, cls.margin, cls.v_gap
+
+        def box_size(lines: Sequence[str]) -> tuple[float, float]:
+            return (max(measure.width(t, fontsize) for t in lines) + 2 * pad, len(lines) * line_h + 2 * pad)
+
+        main_w = max(box_size(row.main)[0] for row in rows)
+        side_w = max(box_size(row.side)[0] for row in rows if row.side)
+        heights = [max(box_size(row.main)[1], box_size(row.side)[1] if row.side else 0) for row in rows]
+        header_h = line_h * 1.6 + 2 * pad
+        height = header_h + v_gap + sum(heights) + v_gap * (len(heights) - 1) + 2 * margin
+        width = margin + band_w + 0.15 + main_w + gap + side_w + margin
+        return cls(fontsize, line_h, main_w, side_w, heights, header_h, width, height)
+
+    @property
+    def x_band(self) -> float:
+        return self.margin
+
+    @property
+    def x_main(self) -> float:
+        return self.x_band + self.band_w + 0.15
+
+    @property
+    def x_side(self) -> float:
+        return self.x_main + self.main_w + self.gap
+
+    def header_top(self) -> float:
+        return self.height - self.margin
+
+    def tops(self) -> list[float]:
+        """The top of each row, below the header."""
+        top = self.header_top()
+        top -= self.header_h + self.v_gap
+        tops = []
+        for h in self.heights:
+            tops.append(top)
+            top -= h + self.v_gap
+        return tops
+
+
+def _box(
+    fig: Figure,
+    layout: FlowLayout,
+    x: float,
+    top: float,
+    w: float,
+    h: float,
+    lines: Sequence[str],
+    *,
+    face: str = "white",
+    bold: bool = False,
+    center: bool = False,
+    gid: str = "",
+) -> None:
+    """A square box with its lines of text, left-aligned (or centred)."""
     tf = fig.dpi_scale_trans
-
-    def rect(
-        x: float,
-        top: float,
-        w: float,
-        h: float,
-        lines: Sequence[str],
-        *,
-        face: str = "white",
-        bold: bool = False,
-        center: bool = False,
-        gid: str = "",
-    ) -> None:
-        fig.add_artist(
-            FancyBboxPatch(
-                (x, top - h),
-                w,
-                h,
-                boxstyle="square,pad=0",
-                transform=tf,
-                facecolor=face,
-                edgecolor="black",
-                lw=0.8,
-                gid=gid or None,
-            )
+    fig.add_artist(
+        FancyBboxPatch(
+            (x, top - h),
+            w,
+            h,
+            boxstyle="square,pad=0",
+            transform=tf,
+            facecolor=face,
+            edgecolor="black",
+            lw=0.8,
+            gid=gid or None,
         )
-        for i, text in enumerate(lines):
-            y = top - pad - (i + 0.5) * line_h
-            fig.text(
-                x + (w / 2 if center else pad),
-                y,
-                text,
-                transform=tf,
-                ha="center" if center else "left",
-                va="center",
-                fontsize=fontsize,
-                fontweight="bold" if bold else "normal",
-            )
-
-    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
-        fig.add_artist(
-            FancyArrowPatch(
-                (x0, y0),
-                (x1, y1),
-                transform=tf,
-                arrowstyle="-|>",
-                mutation_scale=9,
-                lw=0.8,
-                color="black",
-                shrinkA=0,
-                shrinkB=0,
-            )
+    )
+    for i, text in enumerate(lines):
+        y = top - layout.pad - (i + 0.5) * layout.line_h
+        fig.text(
+            x + (w / 2 if center else layout.pad),
+            y,
+            text,
+            transform=tf,
+            ha="center" if center else "left",
+            va="center",
+            fontsize=layout.fontsize,
+            fontweight="bold" if bold else "normal",
         )
 
-    top = total_h - margin
-    rect(
-        x_left,
+
+def _arrow(fig: Figure, x0: float, y0: float, x1: float, y1: float) -> None:
+    fig.add_artist(
+        FancyArrowPatch(
+            (x0, y0),
+            (x1, y1),
+            transform=fig.dpi_scale_trans,
+            arrowstyle="-|>",
+            mutation_scale=9,
+            lw=0.8,
+            color="black",
+            shrinkA=0,
+            shrinkB=0,
+        )
+    )
+
+
+def _draw_header(fig: Figure, layout: FlowLayout) -> None:
+    width = layout.main_w + layout.gap + layout.side_w
+    top = layout.header_top()
+    _box(
+        fig,
+        layout,
+        layout.x_main,
         top,
-        left_w + gap + right_w,
-        header_h,
-        ["Identification of studies via databases and registers"],
+        width,
+        layout.header_h,
+        [HEADER],
         face="#f7e39a",
         bold=True,
         center=True,
     )
-    top -= header_h + v_gap
-    tops = []
-    for left, right, h in zip(left_boxes, right_boxes, heights, strict=True):
-        tops.append(top)
-        rect(x_left, top, left_w, h, left, gid="prisma-box")
-        if right:
-            rect(x_right, top, right_w, h, right, gid="prisma-box")
-            arrow(x_left + left_w, top - h / 2, x_right, top - h / 2)
-        top -= h + v_gap
+
+
+def _draw_rows(fig: Figure, layout: FlowLayout, rows: Sequence[FlowRow]) -> None:
+    """Each row's box, its side box, and the arrow between them."""
+    for row, top, h in zip(rows, layout.tops(), layout.heights, strict=True):
+        _box(fig, layout, layout.x_main, top, layout.main_w, h, row.main, gid="prisma-box")
+        if row.side:
+            _box(fig, layout, layout.x_side, top, layout.side_w, h, row.side, gid="prisma-box")
+            _arrow(fig, layout.x_main + layout.main_w, top - h / 2, layout.x_side, top - h / 2)
+
+
+def _draw_flow_arrows(fig: Figure, layout: FlowLayout) -> None:
+    """Down the flow: from each box to the next."""
+    tops, heights, x = layout.tops(), layout.heights, layout.x_main + layout.main_w / 2
     for i in range(len(tops) - 1):
-        arrow(x_left + left_w / 2, tops[i] - heights[i], x_left + left_w / 2, tops[i + 1])
-    # the blue phase bands on the left
-    bands = [("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, 4)]
-    for label, first, last in bands:
+        _arrow(fig, x, tops[i] - heights[i], x, tops[i + 1])
+
+
+def _draw_phase_bands(fig: Figure, layout: FlowLayout) -> None:
+    """The blue bands on the left naming each phase, beside the rows they span."""
+    tops, heights = layout.tops(), layout.heights
+    for label, first, last in PHASES:
         upper, lower = tops[first], tops[last] - heights[last]
         fig.add_artist(
             FancyBboxPatch(
-                (x_band, lower),
-                band_w,
+                (layout.x_band, lower),
+                layout.band_w,
                 upper - lower,
                 boxstyle="round,pad=0,rounding_size=0.06",
-                transform=tf,
+                transform=fig.dpi_scale_trans,
                 facecolor="#a9c5e8",
                 edgecolor="#5b7fb0",
                 lw=0.8,
             )
         )
         fig.text(
-            x_band + band_w / 2,
+            layout.x_band + layout.band_w / 2,
             (upper + lower) / 2,
             label,
-            transform=tf,
+            transform=fig.dpi_scale_trans,
             rotation=90,
             ha="center",
             va="center",
-            fontsize=fontsize,
+            fontsize=layout.fontsize,
             fontweight="bold",
         )
+
+
+def draw_prisma(counts: PrismaCounts, *, fontsize: float = 8.0) -> Figure:
+    """The flow diagram; refuses (PrismaCountError) when the counts do not reconcile."""
+    counts.check()
+    rows = flow_rows(counts)
+    layout = FlowLayout.measure(rows, fontsize)
+    fig = Figure(figsize=(layout.width, layout.height), dpi=100)
+    FigureCanvasAgg(fig)
+    _draw_header(fig, layout)
+    _draw_rows(fig, layout, rows)
+    _draw_flow_arrows(fig, layout)
+    _draw_phase_bands(fig, layout)
     return fig

@@ -1,7 +1,7 @@
 """`ohevidence screen ...` subcommands.
 
-ohevidence screen run --records FILE --out DIR (--settings JSON | --config FILE)
-    [--decisions FILE] [--sheets-dir DIR]
+ohevidence screen run --records FILE (--settings JSON | --config FILE)
+    (--out DIR | --title-abstract-out FILE ... --full-text-out FILE...) [--decisions FILE] [--sheets-dir DIR]
 ohevidence screen simulate --data FILE --label-column COL [--id-column COL]
     --prior-included 1 --prior-excluded 1 --seed S --out FILE
 """
@@ -20,7 +20,7 @@ from ohevidence.schema import RECORD_COLUMNS, read_table
 from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
 from ohevidence.screen.ranking import RankingSettings
 from ohevidence.screen.simulate import simulate_file
-from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
+from ohevidence.screen.stage import ScreeningOutputs, ScreeningSettings, screen, write_outputs
 
 log = logging.getLogger("ohevidence.screen")
 
@@ -41,6 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         ),
     )
     settings = ScreeningSettings.from_config(section)
+    outputs = ScreeningOutputs.from_args(args, reviewers=settings.reviewers)
     records = read_table(args.records, RECORD_COLUMNS)
     unknown_seeds = [s for s in settings.seed_records if s not in set(alias_map(records))]
     if unknown_seeds:
@@ -48,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     rules = DecisionRules(alias_map(records), settings.everyone, settings.exclusion_reasons)
     decisions = load_decisions(decisions_file, sheets_dir, rules)
     result = screen(records, settings, decisions)
-    write_outputs(result, records, args.out)
+    write_outputs(result, records, outputs)
     counts = result.prisma
     log.info(
         "%d records: %d excluded by automation tools, %d screened; title/abstract: %d included, %d excluded, "
@@ -123,12 +124,12 @@ def register(stages: Any) -> None:
 
     run = commands.add_parser("run", help="rank records, apply rules, read decisions, write the sheets")
     run.add_argument("--records", required=True, help="records to screen (unique_records.csv or records.csv)")
-    run.add_argument("--out", required=True, help="output directory (results/screening)")
     add_settings_arguments(run, "screening settings (`screening:`)")
     run.add_argument("--decisions", default=None, help="decision file (default: config screening.decisions)")
     run.add_argument(
         "--sheets-dir", default=None, help="filled sheets (default: config screening.sheets_dir)"
     )
+    ScreeningOutputs.add_arguments(run, "results/screening")
     run.set_defaults(func=_run)
 
     sim = commands.add_parser("simulate", help="screen a labelled CSV in the model's order (benchmarking)")

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ohevidence.outputs import StageOutputs, output
 from ohevidence.schema import (
     INCLUDED_COLUMNS,
     RECORD_FIELDS,
@@ -432,31 +433,61 @@ def _prisma(records: pd.DataFrame, included: pd.DataFrame, settings: ScreeningSe
 # ---------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------
-def write_outputs(result: ScreeningResult, records: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class ScreeningOutputs(StageOutputs):
+    """What ``ohevidence screen run`` writes (rule ``screen_records`` names every file)."""
+
+    title_abstract: Path = field(
+        metadata=output("title_abstract.csv", "every record: rank, flags, decisions")
+    )
+    conflicts: Path = field(metadata=output("conflicts.csv", "records the reviewers disagree on"))
+    included: Path = field(metadata=output("included.csv", "records included at full text"))
+    agreement: Path = field(metadata=output("agreement.json", "agreement between reviewers"))
+    prisma: Path = field(metadata=output("prisma_counts.json", "PRISMA counts of the screening"))
+    stopping: Path = field(metadata=output("stopping.json", "stopping guidance"))
+    ris: Path = field(metadata=output("screening.ris", "records in screening order, RIS"))
+    asreview: Path = field(metadata=output("asreview.csv", "records in screening order, ASReview CSV"))
+    to_screen: tuple[Path, ...] = field(
+        metadata=output("to_screen_{reviewer}.csv", "title/abstract sheets", per_reviewer=True)
+    )
+    full_text: tuple[Path, ...] = field(
+        metadata=output("full_text_{reviewer}.csv", "full-text sheets", per_reviewer=True)
+    )
+
+
+def write_outputs(
+    result: ScreeningResult, records: pd.DataFrame, outputs: ScreeningOutputs | str | Path
+) -> dict[str, Path]:
+    """Write every output (to ``outputs``, or under their usual names in a folder)."""
+    reviewers = [reviewer for stage, reviewer in result.sheets if stage == "title_abstract"]
+    if not isinstance(outputs, ScreeningOutputs):
+        outputs = ScreeningOutputs.in_folder(outputs, reviewers=reviewers)
     paths = {
-        "title_abstract": out / "title_abstract.csv",
-        "conflicts": out / "conflicts.csv",
-        "included": out / "included.csv",
-        "agreement": out / "agreement.json",
-        "prisma": out / "prisma_counts.json",
-        "stopping": out / "stopping.json",
-        "ris": out / "screening.ris",
-        "asreview": out / "asreview.csv",
+        "title_abstract": outputs.title_abstract,
+        "conflicts": outputs.conflicts,
+        "included": outputs.included,
+        "agreement": outputs.agreement,
+        "prisma": outputs.prisma,
+        "stopping": outputs.stopping,
+        "ris": outputs.ris,
+        "asreview": outputs.asreview,
+    }
+    sheet_paths = {
+        **{("title_abstract", r): path for r, path in zip(reviewers, outputs.to_screen, strict=True)},
+        **{("full_text", r): path for r, path in zip(reviewers, outputs.full_text, strict=True)},
     }
     write_sheet(result.title_abstract, paths["title_abstract"], result.title_abstract.columns)
     write_sheet(result.conflicts, paths["conflicts"], names(SCREENING_CONFLICT_COLUMNS))
     write_sheet(result.included, paths["included"], names(INCLUDED_COLUMNS))
     for (stage, reviewer), sheet in result.sheets.items():
-        name = f"to_screen_{reviewer}.csv" if stage == "title_abstract" else f"full_text_{reviewer}.csv"
-        paths[f"{stage}:{reviewer}"] = out / name
-        write_sheet(sheet, out / name, names(SCREENING_SHEET_COLUMNS))
+        paths[f"{stage}:{reviewer}"] = sheet_paths[stage, reviewer]
+        write_sheet(sheet, sheet_paths[stage, reviewer], names(SCREENING_SHEET_COLUMNS))
     for key, value in (
         ("agreement", result.agreement),
         ("prisma", result.prisma),
         ("stopping", result.stopping),
     ):
+        paths[key].parent.mkdir(parents=True, exist_ok=True)
         paths[key].write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     labelled = records.loc[:, [c for c in RECORD_FIELDS]].merge(
         result.title_abstract[["record_id", "rank", "consensus"]], on="record_id"

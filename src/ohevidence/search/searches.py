@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ohevidence.config import DEFAULT_SCHEMA, best_error, describe, key_path, schema_validator
-from ohevidence.errors import InputError
+from ohevidence.errors import InputError, SchemaError
 from ohevidence.schema import (
     MULTI_SEP,
     RECORD_COLUMNS,
@@ -168,21 +169,42 @@ def run_file_search(search: FileSearch, *, mode: str, out_dir: str | Path) -> di
     return row
 
 
+def read_log_row(path: str | Path) -> dict[str, str]:
+    """A search's ``search.json``, checked against the search-log contract (:data:`SEARCH_LOG_COLUMNS`)."""
+    path = Path(path)
+    try:
+        row = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "search log row missing") from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
+    if not isinstance(row, dict):
+        raise SchemaError(path, f"holds a JSON {type(row).__name__}", expected="a search-log row (an object)")
+    missing = [f for f in SEARCH_LOG_FIELDS if f not in row]
+    if missing:
+        raise InputError(path, f"missing key(s) {', '.join(missing)}", expected="a search-log row")
+    checked = {k: str(row[k]) for k in SEARCH_LOG_FIELDS}
+    for column in SEARCH_LOG_COLUMNS:
+        value = checked[column.name]
+        if column.required and not value.strip():
+            raise SchemaError(path, "empty value", column=column.name, expected="a non-empty value")
+        if value and column.pattern and not re.fullmatch(column.pattern, value):
+            raise SchemaError(
+                path,
+                f"bad value {value!r}",
+                column=column.name,
+                expected=f"a value matching {column.pattern}",
+            )
+    return checked
+
+
 def read_search_dir(search_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Records and log row of one search directory, checked against each other."""
     search_dir = Path(search_dir)
     if not search_dir.is_dir():  # e.g. results/search/search_log.csv caught by a glob
         raise InputError(search_dir, "not a search folder (results/search/<search_id>/)")
     log_path = search_dir / "search.json"
-    try:
-        row = json.loads(log_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(log_path, "search log row missing") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(log_path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
-    missing = [f for f in SEARCH_LOG_FIELDS if f not in row]
-    if missing:
-        raise InputError(log_path, f"missing key(s) {', '.join(missing)}", expected="a search-log row")
+    row = read_log_row(log_path)
     records = read_table(search_dir / "records.csv", RECORD_COLUMNS)
     if str(len(records)) != str(row["n_retrieved"]):
         raise InputError(
@@ -198,7 +220,7 @@ def read_search_dir(search_dir: str | Path) -> tuple[pd.DataFrame, dict[str, str
             line=index + 2,
             column="search_id",
         )
-    return records, {k: str(row[k]) for k in SEARCH_LOG_FIELDS}
+    return records, row
 
 
 def merge_searches(

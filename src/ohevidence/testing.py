@@ -1,4 +1,8 @@
-"""Loopback stand-ins for E-utilities and Crossref, for tests and benchmarks (never the internet).
+"""Test servers: loopback stand-ins for E-utilities and Crossref. Not pipeline code.
+
+Nothing under ``ohevidence``'s stages or CLI imports this module (a test checks it): it exists
+for the test suite (tests/test_live_search.py) and the fetch benchmark (benchmarks/fetch.py),
+which both need the same servers, and it talks to 127.0.0.1 only, never the internet.
 
 The stubs hold a synthetic corpus (PMIDs, Entrez dates, DOIs, titles "Synthetic record
 N"), answer the requests the live clients send, enforce the services' limits (PubMed's
