@@ -4,6 +4,7 @@ See :mod:`ohevidence.meta.model` for the conventions (metafor's) the numbers fol
 """
 
 from ohevidence.meta.bias import begg_test, egger_test, trim_and_fill
+from ohevidence.meta.influence import cumulative, leave_one_out
 from ohevidence.meta.mh import mantel_haenszel, peto
 from ohevidence.meta.model import (
     CI_METHODS,
@@ -17,7 +18,6 @@ from ohevidence.meta.model import (
     single_study,
 )
 from ohevidence.meta.multilevel import ThreeLevelResult, three_level
-from ohevidence.meta.sensitivity import cumulative, leave_one_out
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 
 __all__ = [

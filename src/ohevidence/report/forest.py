@@ -50,7 +50,9 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from ohevidence import effects as fx
-from ohevidence.errors import InputError
+from ohevidence.meta.io import cell_number
+from ohevidence.meta.result import AnalysisResult, PooledModel, StudyRow
+from ohevidence.meta.roles import JobRole, read_job_roles, subgroup_of
 from ohevidence.report.common import (
     TextMeasurer,
     count_participants,
@@ -58,8 +60,6 @@ from ohevidence.report.common import (
     format_p,
     index_by,
     read_csv_rows,
-    read_json,
-    read_role_taxonomy,
     role_label,
     study_label,
 )
@@ -255,38 +255,35 @@ def _arm_kind(measure: str) -> str:
     return "total"
 
 
-def _count(value: Any) -> str:
-    number = _num(value)
-    return "" if number is None else f"{number:g}"
+def _count(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
-def _num(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+def _known(value: float | None, where: str) -> float:
+    """A number the analysis JSON must have here (a model's reported estimate and CI)."""
+    if value is None:
+        raise ValueError(f"analysis JSON: {where} is null")
+    return value
 
 
-def _pooled(model: Mapping[str, Any], ci_method: str) -> Pooled:
-    reported = model.get("reported") or {}
+def _pooled(model: PooledModel, ci_method: str) -> Pooled:
+    reported = model.reported
     return Pooled(
-        k=int(model.get("k") or 0),
-        estimate=float(reported["estimate"]),
-        ci_low=float(reported["ci_low"]),
-        ci_high=float(reported["ci_high"]),
-        pooled=bool(model.get("pooled", True)),
-        pi_low=_num(reported.get("pi_low")),
-        pi_high=_num(reported.get("pi_high")),
-        tau2=_num(model.get("tau2")),
-        q=_num(model.get("q")),
-        q_df=None if model.get("q_df") is None else int(model["q_df"]),
-        q_p=_num(model.get("q_p")),
-        i2=_num(model.get("i2")),
-        stat=_num(model.get("stat")),
-        p=_num(model.get("p")),
-        stat_name="t"
-        if str(model.get("ci_method") or ci_method) == "hksj" and bool(model.get("pooled", True))
-        else "Z",
+        k=model.k,
+        estimate=_known(reported.estimate, "reported.estimate"),
+        ci_low=_known(reported.ci_low, "reported.ci_low"),
+        ci_high=_known(reported.ci_high, "reported.ci_high"),
+        pooled=model.pooled,
+        pi_low=reported.pi_low,
+        pi_high=reported.pi_high,
+        tau2=model.tau2,
+        q=model.q,
+        q_df=model.q_df,
+        q_p=model.q_p,
+        i2=model.i2,
+        stat=model.stat,
+        p=model.p,
+        stat_name="t" if (model.ci_method or ci_method) == "hksj" and model.pooled else "Z",
     )
 
 
@@ -325,20 +322,18 @@ def _arm_words(outcome: Mapping[str, str]) -> str:
     return "arm data"
 
 
-def _conversion_notes(
-    study: Mapping[str, Any], outcome: Mapping[str, str], measure: str, printed: str
-) -> list[str]:
+def _conversion_notes(study: StudyRow, outcome: Mapping[str, str], measure: str, printed: str) -> list[str]:
     """Why the plotted 95% CI is not the published one, in words (the engine's ``converted``)."""
     notes = []
     flags = split_multi(outcome.get("flags", ""))
-    multi = str(study.get("multi_arm") or "")
-    source = str(study.get("from") or "")
+    multi = study.multi_arm
+    source = study.source
     published = f" ({printed})" if printed else ""
-    level = _num(outcome.get("ci_level"))
+    level = cell_number(outcome, "ci_level")
     if multi.startswith("split_control"):
         notes.append(
             f"Control group shared with another arm of this trial and split between the arms "
-            f"(n {_count(study.get('n_ctl'))} of {outcome.get('n_ctl', '')}), which widens the published "
+            f"(n {_count(study.n_ctl)} of {outcome.get('n_ctl', '')}), which widens the published "
             f"CI{published}."
         )
     elif multi.startswith("combine"):
@@ -351,24 +346,24 @@ def _conversion_notes(
         notes.append(f"Published in percentage points{published}; shown as a proportion.")
     if "design effect" in source and "no design effect" not in source:
         notes.append(f"CI widened by a design effect for clustering{published}.")
-    return notes or [f"CI not as published ({study.get('converted')})."]
+    return notes or [f"CI not as published ({study.converted})."]
 
 
 def _study_notes(
-    study: Mapping[str, Any], outcome: Mapping[str, str], arms: ArmData, kind: str, measure: str
+    study: StudyRow, outcome: Mapping[str, str], arms: ArmData, kind: str, measure: str
 ) -> list[str]:
     """Footnotes of one study row, in words: what was plotted when it is not the published estimate
     and why; crude arm data beside the trial's own estimate."""
     notes = []
     name = MEASURE_NAMES.get(measure, measure).lower()
     printed = _printed(outcome)
-    from_arms = fx.is_from_arm_data(str(study.get("from", "")))
+    from_arms = fx.is_from_arm_data(study.source)
     if from_arms:
         basis = f"Crude {name} computed from the published {_arm_words(outcome)}"
-        if str(study.get("multi_arm") or "").startswith("split_control"):
+        if study.multi_arm.startswith("split_control"):
             basis += (
                 f", the control group's n split with another arm of this trial "
-                f"({_count(study.get('n_ctl'))} of {outcome.get('n_ctl', '')})"
+                f"({_count(study.n_ctl)} of {outcome.get('n_ctl', '')})"
             )
         if printed:
             adjusted = {"true": "adjusted ", "false": "crude "}.get(outcome.get("adjusted", ""), "")
@@ -380,14 +375,14 @@ def _study_notes(
             notes.append(f"{basis}. The published {adjusted}{name} {printed} is not used: {why}.")
         else:
             notes.append(f"{basis} (no estimate published).")
-    elif study.get("converted"):
+    elif study.converted:
         notes += _conversion_notes(study, outcome, measure, printed)
     if _arms_shown(arms, kind) and not from_arms:
         which = " and ".join(
             word
             for word, on in (
-                ("adjusted", study.get("adjusted") is True),
-                ("cluster-adjusted", study.get("cluster_adjusted")),
+                ("adjusted", study.adjusted is True),
+                ("cluster-adjusted", study.cluster_adjusted),
             )
             if on
         )
@@ -399,18 +394,18 @@ def _study_notes(
 
 
 def _participants_note(
-    meta: Mapping[str, Any],
+    meta: AnalysisResult,
     studies: Mapping[str, Mapping[str, str]],
     outcomes: Mapping[tuple[str, str], Mapping[str, str]],
 ) -> list[str]:
     """The analysis' participants, the count the summary of findings table gives."""
-    if not meta.get("studies"):
+    if not meta.studies:
         return []
     counted = count_participants(meta, outcomes)
     parts = []
     if counted.analysed:
         parts.append("analysed n for " + ", ".join(study_label(s, studies) for s in counted.analysed))
-    if any(str(s.get("multi_arm") or "").startswith("split_control") for s in meta["studies"]):
+    if any(s.multi_arm.startswith("split_control") for s in meta.studies):
         parts.append("a shared control counted once")
     if counted.missing:
         names = ", ".join(dict.fromkeys(study_label(s, studies) for s in counted.missing))
@@ -426,7 +421,7 @@ def _value_words(dimension: str, value: str) -> str:
 
 
 def _analysis_notes(
-    meta: Mapping[str, Any],
+    meta: AnalysisResult,
     studies: Mapping[str, Mapping[str, str]],
     subgroup_label: Any,
 ) -> list[str]:
@@ -436,48 +431,36 @@ def _analysis_notes(
         return ", ".join(dict.fromkeys(study_label(str(x).split(":")[0], studies) for x in labels))
 
     notes = []
-    for dimension, values in (meta.get("mixed") or {}).items():
+    for dimension, values in meta.mixed.items():
         listing = "; ".join(f"{_value_words(dimension, v)} ({names(m)})" for v, m in values.items())
         notes.append(f"Pooled across different {DIMENSION_WORDS.get(dimension, dimension)}: {listing}.")
-    for dimension, labels in (meta.get("not_recorded") or {}).items():
+    for dimension, labels in meta.not_recorded.items():
         words = DIMENSION_WORDS.get(dimension, dimension)
         notes.append(f"Not recorded, so not checked for differences in {words}: {names(labels)}.")
-    models = [("overall", meta.get("overall") or {}), *(meta.get("groups") or {}).items()]
+    models = [("overall", meta.overall), *meta.groups.items()]
     for name, model in models:
-        if not model.get("pooled"):
+        if model is None or not model.pooled:
             continue
         who = "Overall" if name == "overall" else subgroup_label(name)
-        for message in model.get("messages") or []:
+        for message in model.messages:
             text = re.sub(r" \(set \w+ to [^)]*\)", "", str(message))
             notes.append(f"{who}: {text}.")
-    for name, why in (meta.get("subgroup_test_excluded") or {}).items():
+    for name, why in meta.subgroup_test_excluded.items():
         notes.append(f"Test for subgroup differences leaves out {subgroup_label(name)} ({why}).")
-    test = meta.get("subgroup_test")
-    if test and test.get("all_k1"):
+    test = meta.subgroup_test
+    if test and test.all_k1:
         notes.append("Every subgroup in the test holds one study: it compares single studies, not job roles.")
-    if meta.get("groups") and not test and meta.get("group_by", "job_role") != "none":
+    if meta.groups and not test and meta.group_by != "none":
         notes.append("Test for subgroup differences not run: fewer than two subgroups to compare.")
     known = ("a single study", "mixed ", "comparability unchecked", "test for subgroup", "every subgroup")
     prefixes = tuple(f"{name}: " for name, _ in models)
-    notes += [
-        str(n)
-        for n in meta.get("notes") or []
-        if not str(n).startswith(known) and not str(n).startswith(prefixes)
-    ]
+    notes += [str(n) for n in meta.notes if not str(n).startswith(known) and not str(n).startswith(prefixes)]
     return notes
 
 
-def group_of(job_role: str, group_by: str, roles: Mapping[str, Mapping[str, str]]) -> str:
+def group_of(job_role: str, group_by: str, roles: Mapping[str, JobRole]) -> str:
     """The subgroup a study belongs to, named as the engine names it (results/meta groups)."""
-    ids = split_multi(job_role)
-    if not ids:
-        return "not reported"
-    if group_by == "professional_group":
-        groups = list(
-            dict.fromkeys((roles.get(r) or {}).get("professional_group") or "not classified" for r in ids)
-        )
-        return groups[0] if len(groups) == 1 else "multidisciplinary"
-    return "; ".join(ids)
+    return subgroup_of(job_role, group_by, roles)[0]
 
 
 def _arms(row: Mapping[str, str] | None) -> ArmData:
@@ -500,17 +483,17 @@ def _favours(outcome_rows: Sequence[Mapping[str, str]]) -> tuple[str, str, list[
 
 
 def build_forest_data(
-    meta: Mapping[str, Any],
+    meta: AnalysisResult,
     studies: Mapping[str, Mapping[str, str]],
     outcomes: Mapping[tuple[str, str], Mapping[str, str]],
-    roles: Mapping[str, Mapping[str, str]],
+    roles: Mapping[str, JobRole],
     *,
     prediction_interval: bool = True,
 ) -> ForestData:
     """The plot's content from one analysis' JSON (``ohevidence meta run``) and the curated tables."""
-    measure = str(meta["measure"]).upper()
-    ci_method = str(meta.get("ci_method", "z"))
-    group_by = str(meta.get("group_by", "job_role"))
+    measure = meta.measure.upper()
+    ci_method = meta.ci_method
+    group_by = meta.group_by
     groups: dict[str, Subgroup] = {}
 
     def subgroup(name: str) -> Subgroup:
@@ -519,56 +502,52 @@ def build_forest_data(
             groups[name] = Subgroup(name=name, label=label)
         return groups[name]
 
-    for name in meta.get("groups") or {}:
+    for name in meta.groups:
         subgroup(name)
     used_outcomes = []
     footnotes: list[str] = []
     letter_of: dict[str, str] = {}  # study-row footnote -> its letter, in order of first use
-    entries = meta.get("studies") or []
-    repeated = {s["study_id"] for s in entries if sum(t["study_id"] == s["study_id"] for t in entries) > 1}
+    entries = meta.studies
+    repeated = {s.study_id for s in entries if sum(t.study_id == s.study_id for t in entries) > 1}
     for study in entries:
-        outcome_ids = str(study["outcome_id"]).split("+")
-        outcome = outcomes.get((study["study_id"], outcome_ids[0]))
+        outcome_ids = study.outcome_id.split("+")
+        outcome = outcomes.get((study.study_id, outcome_ids[0]))
         used_outcomes.append(outcome or {})
-        label = study_label(study["study_id"], studies)
-        if study["study_id"] in repeated:  # arms of a multi-arm trial: name the arm by its role
-            arm_roles = split_multi(study.get("job_role", ""))
+        label = study_label(study.study_id, studies)
+        if study.study_id in repeated:  # arms of a multi-arm trial: name the arm by its role
+            arm_roles = split_multi(study.job_role)
             label += (
-                " — " + (" + ".join(role_label(r, roles) for r in arm_roles) or study["outcome_id"]) + " arm"
+                " — " + (" + ".join(role_label(r, roles) for r in arm_roles) or study.outcome_id) + " arm"
             )
         arms = _arms(outcome if len(outcome_ids) == 1 else None)
-        if study.get("multi_arm"):  # the n behind the effect: split control or combined arms
-            arms = replace(arms, n_int=_count(study.get("n_int")), n_ctl=_count(study.get("n_ctl")))
-        shown = published_ci(str(study.get("published") or "")) if not study.get("converted") else None
-        estimate, low, high = shown or (
-            float(study["estimate"]),
-            float(study["ci_low"]),
-            float(study["ci_high"]),
-        )
+        if study.multi_arm:  # the n behind the effect: split control or combined arms
+            arms = replace(arms, n_int=_count(study.n_int), n_ctl=_count(study.n_ctl))
+        shown = published_ci(study.published) if not study.converted else None
+        estimate, low, high = shown or (study.estimate, study.ci_low, study.ci_high)
         marks = []
         for note in _study_notes(study, outcome or {}, arms, _arm_kind(measure), measure):
             if note not in letter_of:
                 letter_of[note] = LETTERS[len(letter_of) % len(LETTERS)]
             marks.append(letter_of[note])
-        subgroup(study.get("group") or "not reported").studies.append(
+        subgroup(study.group or "not reported").studies.append(
             StudyEstimate(
                 label=label,
                 estimate=estimate,
                 ci_low=low,
                 ci_high=high,
-                weight=float(study["weight"]),
+                weight=study.weight,
                 arms=arms,
                 published=shown is not None,
                 marks=tuple(marks),
             )
         )
-    for item in meta.get("excluded") or []:
-        reason = str(item.get("reason", ""))
-        study_id = str(item.get("study_id", ""))
+    for item in meta.excluded:
+        reason = item.reason
+        study_id = item.study_id
         row = studies.get(study_id) or {}
         if reason.startswith("none: pooled review estimate"):
             # a review's pooled estimate has numbers: say why it is not pooled, and show them
-            outcome = outcomes.get((study_id, str(item.get("outcome_id", "")))) or {}
+            outcome = outcomes.get((study_id, item.outcome_id)) or {}
             included = [study_label(s, studies) for s in split_multi(row.get("included_studies", ""))]
             text = "not pooled: " + (
                 f"includes {', '.join(included)}" if included else "a review's pooled estimate"
@@ -588,10 +567,8 @@ def build_forest_data(
                 NoEstimate(study_label(study_id, studies), f"no estimate ({status}; {why})")
             )
         else:
-            footnotes.append(
-                f"Not shown: {study_label(study_id, studies)}, {item.get('outcome_id', '')}: {reason}."
-            )
-    for name, model in (meta.get("groups") or {}).items():
+            footnotes.append(f"Not shown: {study_label(study_id, studies)}, {item.outcome_id}: {reason}.")
+    for name, model in meta.groups.items():
         subtotal = _pooled(model, ci_method)
         members = groups[name].studies
         if not subtotal.pooled and len(members) == 1 and members[0].published:
@@ -599,32 +576,28 @@ def build_forest_data(
             only = members[0]
             subtotal = replace(subtotal, estimate=only.estimate, ci_low=only.ci_low, ci_high=only.ci_high)
         groups[name].subtotal = subtotal
-    overall = _pooled(meta["overall"], ci_method) if meta.get("overall") else None
+    overall = _pooled(meta.overall, ci_method) if meta.overall else None
     if overall is not None and not prediction_interval:
         overall = Pooled(**{**overall.__dict__, "pi_low": None, "pi_high": None})
-    test = meta.get("subgroup_test")
-    subgroup_test = (
-        SubgroupTest(float(test["q"]), int(test["df"]), float(test["p"]), bool(test.get("all_k1")))
-        if test
-        else None
-    )
+    test = meta.subgroup_test
+    subgroup_test = SubgroupTest(test.q, test.df, test.p, test.all_k1) if test else None
     left, right, notes = _favours(used_outcomes)
-    method = str(meta.get("method", "REML"))
+    method = meta.method
     model_note = (
         "Fixed-effect (inverse variance) model."
         if method.upper() in FIXED_METHODS
         else f"Random-effects model: τ² by {method}; "
         + (
             "Hartung-Knapp-Sidik-Jonkman (t) CIs for pooled estimates"
-            + (", variance scale floored at 1" if meta.get("hksj_floor") else "")
-            + ("" if meta.get("hksj_small_k") else "; z-based CIs for totals of fewer than 3 studies")
+            + (", variance scale floored at 1" if meta.hksj_floor else "")
+            + ("" if meta.hksj_small_k else "; z-based CIs for totals of fewer than 3 studies")
             + "."
             if ci_method == "hksj"
             else "z-based CIs."
         )
         + (
             " Prediction interval: t with k − 2 df (none below 3 studies)."
-            if meta.get("pi_method", "z") == "t"
+            if meta.pi_method == "t"
             else " Prediction interval: metafor's z-based interval."
         )
     )
@@ -644,10 +617,10 @@ def build_forest_data(
         *footnotes,
         *_analysis_notes(meta, studies, subgroup_label),
     ]
-    if meta.get("single_study"):
+    if meta.single_study:
         footnotes.insert(0, "A single study: reported as a single study, not a meta-analysis.")
     return ForestData(
-        analysis_id=str(meta["analysis_id"]),
+        analysis_id=meta.analysis_id,
         measure=measure,
         method=method,
         ci_method=ci_method,
@@ -1172,15 +1145,9 @@ def load_forest_data(
     prediction_interval: bool = True,
 ) -> ForestData:
     """:func:`build_forest_data` from the files."""
-    path = Path(meta_json)
-    meta = read_json(path)
-    for key in ("analysis_id", "measure", "studies", "overall"):
-        if key not in meta:
-            raise InputError(
-                path, f"missing key {key!r}", column=key, expected="the output of ohevidence meta run"
-            )
+    meta = AnalysisResult.read(meta_json)
     studies = index_by(read_csv_rows(studies_csv), "study_id")
     outcomes = index_by(read_csv_rows(outcomes_csv), "study_id", "outcome_id")
     return build_forest_data(
-        meta, studies, outcomes, read_role_taxonomy(job_roles), prediction_interval=prediction_interval
+        meta, studies, outcomes, read_job_roles(job_roles), prediction_interval=prediction_interval
     )

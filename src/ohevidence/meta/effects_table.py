@@ -1,4 +1,4 @@
-"""From the curated tables to effect sizes (effects.csv) and to the configured analyses (results/meta/).
+"""`ohevidence meta effects`: from the curated tables to effect sizes (results/extraction/effects.csv).
 
 Each outcome row of ``outcomes.csv`` becomes one effect, derived in this order (the ``from`` column
 says which, in words):
@@ -16,91 +16,33 @@ RDs become proportions; effects from arm data of a cluster RCT that did not acco
 get the design effect 1 + (m − 1)·ICC (Handbook 23.1.4) when the ICC and the number of clusters are
 known, and say "not cluster-adjusted" when not. Every study of ``studies.csv`` without an outcome row
 is listed once with ``from`` = ``none: no outcome data extracted``, so counts reconcile.
-
-An analysis (config ``analyses:``) takes the effects of one domain and measure, at most one row per
-study (the first in outcomes.csv order; a second row of the same study — another arm sharing the
-control, the same participants measured twice — would count its participants twice, so it is listed
-as excluded with the reason), pools them, and by default compares job roles.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ohevidence import effects as fx
-from ohevidence.curated import load_job_roles
-from ohevidence.errors import ConfigError, InputError, require_columns
-from ohevidence.meta.io import clean, csv_cell, write_json
-from ohevidence.meta.model import MetaInputError, MetaResult, pool, summary_fields
-from ohevidence.meta.multilevel import three_level
-from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
+from ohevidence.errors import ConfigError, InputError
+from ohevidence.meta.io import CsvRow, read_rows
+from ohevidence.meta.roles import read_job_roles
 from ohevidence.schema import (
-    COMPARABILITY,
     EFFECT_COLUMNS,
-    META_RESULT_COLUMNS,
     MULTI_ARM_METHODS,
     OUTCOME_FLAGS,
     names,
     split_multi,
     write_table,
 )
-from ohevidence.textfile import read_text
 
-NONE = "none"
-
-
-@dataclass(frozen=True)
-class _Row:
-    file: Path
-    line: int
-    cells: dict[str, str]
-
-    def text(self, column: str) -> str:
-        return (self.cells.get(column) or "").strip()
-
-    def number(self, column: str) -> float | None:
-        text = self.text(column)
-        if not text:
-            return None
-        try:
-            value = float(text)
-        except ValueError:
-            raise InputError(self.file, f"{text!r} is not a number", line=self.line, column=column) from None
-        if not math.isfinite(value):
-            raise InputError(self.file, f"{text!r} is not finite", line=self.line, column=column)
-        return value
+NONE = "none"  # the ``from`` of a row without a usable effect starts with it
 
 
-def _read_rows(path: str | Path, required: tuple[str, ...]) -> list[_Row]:
-    path = Path(path)
-    handle = io.StringIO(read_text(path), newline="")  # UTF-8/UTF-16 with BOM, or Windows-1252
-    rows = []
-    with handle:
-        reader = csv.DictReader(handle)
-        require_columns(path, reader.fieldnames or [], required)
-        start = 2
-        for cells in reader:
-            rows.append(_Row(path, start, cells))
-            start = reader.line_num + 1
-    return rows
-
-
-def read_job_roles(path: str | Path) -> dict[str, str]:
-    """Job-role id → professional group, from job_roles.yaml."""
-    return {role: str(entry.get("professional_group") or "") for role, entry in load_job_roles(path).items()}
-
-
-# ---------------------------------------------------------------------------
-# Effects.
-# ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Derived:
     """One effect row's numbers and how they were obtained (see EFFECT_COLUMNS)."""
@@ -114,7 +56,7 @@ class Derived:
     converted: tuple[str, ...] = ()
 
 
-def _uses_reported_ci(row: _Row) -> bool:
+def _uses_reported_ci(row: CsvRow) -> bool:
     """Whether :func:`derive_effect` takes this row's effect from its printed estimate and CI."""
     flags = split_multi(row.text("flags"))
     return (
@@ -125,7 +67,7 @@ def _uses_reported_ci(row: _Row) -> bool:
     )
 
 
-def _published(row: _Row) -> str:
+def _published(row: CsvRow) -> str:
     level = row.number("ci_level") or 0.95
     return f"{row.text('estimate')} [{row.text('ci_low')}, {row.text('ci_high')}] ({level * 100:g}% CI)"
 
@@ -156,7 +98,7 @@ def split_control_scale(n_int: float, n_ctl: float, n_ctl_split: float) -> float
     return (1 / n_int + 1 / n_ctl_split) / (1 / n_int + 1 / n_ctl)
 
 
-def derive_effect(row: _Row, design: str, *, control_share: int = 1, control_index: int = 0) -> Derived:
+def derive_effect(row: CsvRow, design: str, *, control_share: int = 1, control_index: int = 0) -> Derived:
     """The effect of one outcome row; ``yi``/``vi`` None with ``source`` = 'none: reason'.
 
     ``control_share`` > 1 splits the row's control arm among that many comparisons (multi-arm
@@ -260,7 +202,9 @@ def derive_effect(row: _Row, design: str, *, control_share: int = 1, control_ind
     return Derived(effect.yi, effect.vi, source, n1, n2_used, published, tuple(converted))
 
 
-def _printed_not_used(row: _Row, measure: str, source: str, flags: Sequence[str], level: float | None) -> str:
+def _printed_not_used(
+    row: CsvRow, measure: str, source: str, flags: Sequence[str], level: float | None
+) -> str:
     """Why a row with a printed estimate and CI is plotted from its arm data instead."""
     printed = (
         _published(row)
@@ -280,7 +224,7 @@ def _printed_not_used(row: _Row, measure: str, source: str, flags: Sequence[str]
 
 
 def _clustering(
-    row: _Row,
+    row: CsvRow,
     design: str,
     effect: fx.Effect,
     source: str,
@@ -315,7 +259,7 @@ def _clustering(
     )
 
 
-def combine_arms(rows: Sequence[_Row], design: str) -> Derived:
+def combine_arms(rows: Sequence[CsvRow], design: str) -> Derived:
     """One comparison from several intervention arms against their shared control (Handbook 23.3.4).
 
     Arm data: events and n are summed; means and SDs are pooled with the Handbook's formula
@@ -376,7 +320,7 @@ def combine_arms(rows: Sequence[_Row], design: str) -> Derived:
     if None not in n_total:
         cells["n_int"] = repr(float(sum(n_total)))  # type: ignore[arg-type]
     cells["outcome_id"] = ids
-    derived = derive_effect(_Row(first.file, first.line, cells), design)
+    derived = derive_effect(CsvRow(first.file, first.line, cells), design)
     if derived.yi is None:
         return derived
     return Derived(
@@ -398,13 +342,13 @@ def combine_groups(
     return n, mean, math.sqrt(var)
 
 
-def multi_arm_sets(rows: Sequence[_Row]) -> list[list[_Row]]:
+def multi_arm_sets(rows: Sequence[CsvRow]) -> list[list[CsvRow]]:
     """Rows flagged ``shared_control`` that compare arms with one control on the same outcome.
 
     Rows of one study with the same domain, measure and time point form a set; a set of one row
     (its sibling has another measure) is an ordinary comparison.
     """
-    sets: dict[tuple[str, str, str, str], list[_Row]] = {}
+    sets: dict[tuple[str, str, str, str], list[CsvRow]] = {}
     for row in rows:
         if "shared_control" in split_multi(row.text("flags")):
             key = (
@@ -442,8 +386,8 @@ def build_effects(
     if multi_arm not in MULTI_ARM_METHODS:
         raise ConfigError(f"multi_arm must be one of {', '.join(MULTI_ARM_METHODS)}, not {multi_arm!r}")
     roles = read_job_roles(job_roles)
-    study_rows = _read_rows(studies, ("study_id", "design", "job_role"))
-    outcome_rows = _read_rows(outcomes, ("study_id", "outcome_id", "domain", "measure", "flags"))
+    study_rows = read_rows(studies, ("study_id", "design", "job_role"))
+    outcome_rows = read_rows(outcomes, ("study_id", "outcome_id", "domain", "measure", "flags"))
     study_of = {row.text("study_id"): row for row in study_rows}
     for row in [*study_rows, *outcome_rows]:
         for role in split_multi(row.text("job_role")):
@@ -466,7 +410,7 @@ def build_effects(
     if included is not None:
         study_rows = [row for row in study_rows if row.text("study_id") in included]
         outcome_rows = [row for row in outcome_rows if row.text("study_id") in included]
-    set_of: dict[int, list[_Row]] = {}
+    set_of: dict[int, list[CsvRow]] = {}
     for members in multi_arm_sets(outcome_rows):
         for member in members:
             set_of[id(member)] = members
@@ -535,7 +479,7 @@ def build_effects(
     return pd.DataFrame(records, columns=names(EFFECT_COLUMNS), dtype="string").fillna("")
 
 
-def _adjusted_cell(row: _Row, derived: Derived) -> str:
+def _adjusted_cell(row: CsvRow, derived: Derived) -> str:
     """effects.csv ``adjusted`` of the effect actually used: true, false (crude) or '' (not stated).
 
     An effect computed from arm data is crude whatever the printed estimate was (RETAKE's printed
@@ -546,7 +490,7 @@ def _adjusted_cell(row: _Row, derived: Derived) -> str:
     return row.text("adjusted")
 
 
-def _with_includes(source: str, study: _Row) -> str:
+def _with_includes(source: str, study: CsvRow) -> str:
     """A review's pooled row names the trials of this table it includes (why it is not pooled)."""
     included = split_multi(study.text("included_studies"))
     if source.startswith(f"{NONE}: pooled review estimate") and included:
@@ -557,405 +501,3 @@ def _with_includes(source: str, study: _Row) -> str:
 
 def write_effects(effects: pd.DataFrame, path: str | Path) -> None:
     write_table(effects, path, EFFECT_COLUMNS)
-
-
-# ---------------------------------------------------------------------------
-# Analyses.
-# ---------------------------------------------------------------------------
-def find_analysis(config: Mapping[str, Any], analysis_id: str, where: str | Path) -> dict[str, Any]:
-    for analysis in config.get("analyses") or []:
-        if analysis.get("id") == analysis_id:
-            return dict(analysis)
-    raise ConfigError(f"{where}: analyses: no analysis with id {analysis_id!r}")
-
-
-SUBGROUP_TEST_EXCLUDES: tuple[str, ...] = ("not_reported", "combined")
-
-
-def _group_label(job_role: str, group_by: str, roles: Mapping[str, str]) -> str:
-    return _group(job_role, group_by, roles)[0]
-
-
-def _group(job_role: str, group_by: str, roles: Mapping[str, str]) -> tuple[str, str]:
-    """(subgroup label, kind): kind is single, combined (several roles or groups) or not_reported."""
-    ids = split_multi(job_role)
-    if not ids:
-        return "not reported", "not_reported"
-    if group_by == "professional_group":
-        groups = list(dict.fromkeys(roles.get(r, "") or "not classified" for r in ids))
-        return (groups[0], "single") if len(groups) == 1 else ("multidisciplinary", "combined")
-    return "; ".join(ids), "single" if len(ids) == 1 else "combined"
-
-
-def _reported(model: MetaResult, ratio: bool) -> dict[str, Any]:
-    """A model's contract keys, plus its estimate, CI and PI on the reporting scale (ratios exponentiated)."""
-    data = model.to_dict()
-    data["reported"] = {
-        key: fx.back_transform(data[key], ratio)
-        for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
-    }
-    data["pooled"] = model.pooled
-    data["ci_method"] = model.ci_method
-    data["pi_method"] = model.pi_method if model.pooled else None
-    data["messages"] = list(model.messages)
-    return data
-
-
-def _select(
-    effects: Sequence[_Row], analysis: Mapping[str, Any], measure: str
-) -> tuple[list[_Row], list[dict[str, str]]]:
-    """The rows an analysis pools, and the others of its domain and measure with the reason.
-
-    One row per study, except the comparisons of a multi-arm trial whose shared control was split
-    (``multi_arm`` split_control): those are independent comparisons and each enters.
-    """
-    excluded_ids = set(analysis.get("exclude_studies") or [])
-    chosen: list[_Row] = []
-    excluded: list[dict[str, str]] = []
-    seen: dict[str, list[_Row]] = {}
-    for row in effects:
-        if row.text("domain") != analysis["domain"] or row.text("measure").upper() != measure:
-            continue
-        study_id = row.text("study_id")
-        reason = ""
-        split = row.text("multi_arm").startswith("split_control")
-        if row.text("from").startswith(NONE):
-            reason = row.text("from")
-        elif study_id in excluded_ids:
-            reason = "excluded by the analysis (config exclude_studies)"
-        elif study_id in seen and not (
-            split and all(r.text("multi_arm").startswith("split_control") for r in seen[study_id])
-        ):
-            reason = "study already in this analysis (one row per study: no double counting)"
-        if reason:
-            excluded.append({"study_id": study_id, "outcome_id": row.text("outcome_id"), "reason": reason})
-            continue
-        seen.setdefault(study_id, []).append(row)
-        chosen.append(row)
-    return chosen, excluded
-
-
-def _dependent_rows(effects: Sequence[_Row], analysis: Mapping[str, Any], measure: str) -> list[_Row]:
-    """Every usable row of the analysis's domain and measure, several per study allowed (three-level)."""
-    excluded_ids = set(analysis.get("exclude_studies") or [])
-    return [
-        row
-        for row in effects
-        if row.text("domain") == analysis["domain"]
-        and row.text("measure").upper() == measure
-        and not row.text("from").startswith(NONE)
-        and row.text("study_id") not in excluded_ids
-    ]
-
-
-def three_level_block(
-    effects: Sequence[_Row], analysis: Mapping[str, Any], measure: str
-) -> tuple[dict[str, Any] | None, str]:
-    """``dependent: three_level``: the three-level model over all rows (effects within studies).
-
-    Returns (the model's JSON block with the back-transformed estimate, a one-line note). The main
-    analysis stays one row per study; this model lets every row of a study in and models their
-    dependence (Cochrane Handbook 10.4.4.4 / 23.3.6; metafor ``rma.mv(random = ~ 1 | study/effect)``).
-    """
-    rows = _dependent_rows(effects, analysis, measure)
-    studies = list(dict.fromkeys(r.text("study_id") for r in rows))
-    if len(rows) < 3 or len(studies) < 2:
-        return None, (
-            f"three-level model not fitted: {len(rows)} effect(s) from {len(studies)} study(ies) "
-            "(needs at least 3 effects from 2 studies)"
-        )
-    yi = [r.number("yi") for r in rows]
-    vi = [r.number("vi") for r in rows]
-    labels = [f"{r.text('study_id')}:{r.text('outcome_id')}" for r in rows]
-    try:
-        model = three_level(
-            yi,  # type: ignore[arg-type]
-            vi,  # type: ignore[arg-type]
-            [r.text("study_id") for r in rows],
-            labels,
-            robust=("CR1", "CR2") if len(studies) > 2 else (),
-        )
-    except MetaInputError as exc:
-        return None, f"three-level model not fitted: {exc}"
-    ratio = measure in fx.RATIO_MEASURES
-    block = model.to_dict()
-    block["effects"] = labels
-    block["reported"] = {
-        "estimate": fx.back_transform(model.estimate, ratio),
-        "ci_low": fx.back_transform(float(model.ci_low[0]), ratio),
-        "ci_high": fx.back_transform(float(model.ci_high[0]), ratio),
-    }
-    components = (
-        f"σ²between {model.sigma2_between:.4g}, σ²within {model.sigma2_within:.4g}"
-        if model.identifiable
-        else f"σ² total {model.sigma2_total:.4g} (one effect per study: components not identifiable)"
-    )
-    note = (
-        f"three-level model (REML, {model.k} effects within {model.clusters} studies): "
-        f"{block['reported']['estimate']:.3g} [{block['reported']['ci_low']:.3g}, "
-        f"{block['reported']['ci_high']:.3g}]; {components}"
-    )
-    return block, note
-
-
-def check_comparability(
-    analysis: Mapping[str, Any], chosen: Sequence[_Row], labels: Sequence[str]
-) -> tuple[dict[str, dict[str, list[str]]], dict[str, list[str]], list[str]]:
-    """Mixed outcome definitions, time points, comparators or populations among the pooled rows.
-
-    Returns (mixed: dimension -> value -> labels, unknown: dimension -> labels, notes). Rows that
-    differ in a dimension the analysis does not list in ``allow_mixed`` raise :class:`ConfigError`;
-    an empty value is "not recorded", listed but not counted as a difference.
-    """
-    allowed = set(analysis.get("allow_mixed") or [])
-    unknown_keys = allowed - set(COMPARABILITY)
-    if unknown_keys:
-        raise ConfigError(
-            f"analyses: {analysis['id']}: allow_mixed: unknown {sorted(unknown_keys)}; "
-            f"expected some of {', '.join(COMPARABILITY)}"
-        )
-    mixed: dict[str, dict[str, list[str]]] = {}
-    unknown: dict[str, list[str]] = {}
-    notes: list[str] = []
-    undeclared: list[str] = []
-    for dimension, column in COMPARABILITY.items():
-        values: dict[str, list[str]] = {}
-        for row, label in zip(chosen, labels, strict=True):
-            value = row.text(column)
-            if value:
-                values.setdefault(value, []).append(label)
-            else:
-                unknown.setdefault(dimension, []).append(label)
-        if len(values) < 2:
-            continue
-        listing = "; ".join(f"{value}: {', '.join(members)}" for value, members in values.items())
-        if dimension not in allowed:
-            undeclared.append(f"{dimension} ({listing})")
-        mixed[dimension] = values
-        notes.append(f"mixed {dimension} (allowed by allow_mixed): {listing}")
-    if undeclared:
-        dimensions = ", ".join(item.split(" ", 1)[0] for item in undeclared)
-        raise ConfigError(
-            f"analyses: {analysis['id']}: the rows to pool differ in "
-            + " and in ".join(undeclared)
-            + f"; pool them only on purpose, with allow_mixed: [{dimensions}] in the analysis"
-        )
-    if unknown:
-        listing = "; ".join(f"{dimension} for {', '.join(members)}" for dimension, members in unknown.items())
-        notes.append(f"comparability unchecked where not recorded: {listing}")
-    return mixed, unknown, notes
-
-
-def _model_notes(result: SubgroupResult) -> list[str]:
-    notes: list[str] = []
-    for name, model in [("overall", result.overall), *result.groups.items()]:
-        for message in model.messages:
-            if model.pooled:
-                notes.append(f"{name}: {message}")
-    return notes
-
-
-def _subgroup_notes(result: SubgroupResult | None, skipped: Mapping[str, str]) -> list[str]:
-    notes = [
-        f"test for subgroup differences leaves out subgroup {name!r} ({why})" for name, why in skipped.items()
-    ]
-    if result is not None and result.groups and result.test is None:
-        notes.append("test for subgroup differences not run: fewer than two subgroups left to compare")
-    if result is not None and result.test is not None and result.test.all_k1:
-        notes.append(
-            "every subgroup in the test has k = 1: Q-between is the heterogeneity Q among those studies "
-            "and says nothing about differences between roles"
-        )
-    return notes
-
-
-def pool_options(analysis: Mapping[str, Any]) -> dict[str, Any]:
-    """The analysis's prediction interval and HKSJ guardrails, as keyword arguments of ``pool``.
-
-    Defaults as the config schema's: t-based PI (k - 2 df), HKSJ floor on, HKSJ refused below 3 studies.
-    """
-    return {
-        "pi": analysis.get("pi", "t"),
-        "hksj_floor": bool(analysis.get("hksj_floor", True)),
-        "hksj_small_k": bool(analysis.get("hksj_small_k", False)),
-    }
-
-
-def run_analysis(
-    analysis: Mapping[str, Any],
-    effects_path: str | Path,
-    studies_path: str | Path,
-    job_roles_path: str | Path,
-    json_out: str | Path,
-    csv_out: str | Path,
-) -> str:
-    """Run one configured analysis; write its JSON and CSV; return a one-line summary."""
-    roles = read_job_roles(job_roles_path)
-    # the first nine columns are the contract every effects.csv has; later ones (multi_arm,
-    # published, comparability ...) are read as empty when an older or hand-made file lacks them
-    effects = _read_rows(effects_path, tuple(names(EFFECT_COLUMNS))[:9])
-    measure = str(analysis["measure"]).upper()
-    ratio = measure in fx.RATIO_MEASURES
-    group_by = analysis.get("group_by", "job_role")
-    method = analysis.get("method", "REML")
-    ci_method = analysis.get("ci", "z")
-    options = pool_options(analysis)
-    test_excludes = set(analysis.get("subgroup_test_excludes", SUBGROUP_TEST_EXCLUDES))
-    chosen, excluded = _select(effects, analysis, measure)
-    labels = [f"{r.text('study_id')}:{r.text('outcome_id')}" for r in chosen]
-    kinds = [_group(r.text("job_role"), group_by, roles) for r in chosen]
-    groups = [label for label, _ in kinds]
-    skipped = {
-        label: "role not reported" if kind == "not_reported" else "combined roles"
-        for label, kind in kinds
-        if kind in test_excludes
-    }
-    mixed, unknown, notes = check_comparability(analysis, chosen, labels)
-    result: SubgroupResult | None = None
-    if chosen:
-        yi = [r.number("yi") for r in chosen]
-        vi = [r.number("vi") for r in chosen]
-        if group_by != "none" and len(set(groups)) > 1:
-            result = subgroup_analysis(
-                yi,
-                vi,
-                groups,
-                labels,
-                method=method,
-                ci_method=ci_method,
-                tau2_mode=analysis.get("subgroup_tau2", "separate"),
-                test_groups=[g for g in dict.fromkeys(groups) if g not in skipped],
-                **options,
-            )
-        else:
-            result = SubgroupResult(
-                pool(yi, vi, labels, method=method, ci_method=ci_method, **options), {}, None
-            )
-        if len(chosen) == 1:
-            notes.insert(0, "a single study: reported as a single study, not pooled (not a meta-analysis)")
-        notes += _model_notes(result)
-        if group_by != "none":
-            notes += _subgroup_notes(result, skipped)
-    else:
-        notes.append("no study has a usable effect for this domain and measure: nothing to pool")
-    dependent = analysis.get("dependent", "one_per_study")
-    multilevel: dict[str, Any] | None = None
-    if dependent == "three_level":
-        multilevel, note = three_level_block(effects, analysis, measure)
-        notes.append(note)
-    data: dict[str, Any] = {
-        "analysis_id": analysis["id"],
-        "domain": analysis["domain"],
-        "measure": measure,
-        "scale": "log" if ratio else "natural",
-        "method": method,
-        "ci_method": ci_method,
-        "pi_method": options["pi"],
-        "hksj_floor": options["hksj_floor"],
-        "hksj_small_k": options["hksj_small_k"],
-        "group_by": group_by,
-        "subgroup_tau2": analysis.get("subgroup_tau2", "separate"),
-        "k": len(chosen),
-        "single_study": len(chosen) == 1,
-        "overall": _reported(result.overall, ratio) if result else None,
-        "groups": {g: _reported(m, ratio) for g, m in result.groups.items()} if result else {},
-        "subgroup_test": {
-            **result.test.to_dict(),
-            "groups": list(result.test.groups),
-            "all_k1": result.test.all_k1,
-        }
-        if result and result.test
-        else None,
-        "subgroup_test_excluded": dict(skipped),
-        "dependent": dependent,
-        "three_level": multilevel,
-        "mixed": mixed,
-        "not_recorded": unknown,
-        "studies": [],
-        "excluded": excluded,
-        "notes": notes,
-    }
-    rows: list[dict[str, Any]] = []
-    if result is not None:
-        weights = dict(zip(result.overall.labels, result.overall.weights, strict=True))
-        for r, label, group in zip(chosen, labels, groups, strict=True):
-            y, v = r.number("yi"), r.number("vi")
-            assert y is not None and v is not None
-            se = math.sqrt(v)
-            study = {
-                "study_id": r.text("study_id"),
-                "outcome_id": r.text("outcome_id"),
-                "group": group,
-                "job_role": r.text("job_role"),
-                "yi": y,
-                "vi": v,
-                "se": se,
-                "estimate": fx.back_transform(y, ratio),
-                "ci_low": fx.back_transform(y - 1.959963984540054 * se, ratio),
-                "ci_high": fx.back_transform(y + 1.959963984540054 * se, ratio),
-                "weight": float(weights[label]),
-                "from": r.text("from"),
-            }
-            extra = {
-                "published": r.text("published"),
-                "converted": r.text("converted"),
-                "multi_arm": r.text("multi_arm"),
-                "n_int": r.number("n_int"),
-                "n_ctl": r.number("n_ctl"),
-                "n_analysed": r.number("n_analysed"),
-                # three-valued: true adjusted, false crude, null not stated (effects.csv adjusted)
-                "adjusted": {"true": True, "false": False}.get(r.text("adjusted")),
-                "cluster_adjusted": r.text("cluster_adjusted") == "true",
-                # the plotted estimate and CI are the published ones, unchanged
-                "as_published": bool(r.text("published")) and not r.text("converted"),
-            }
-            data["studies"].append({**study, **extra})
-            rows.append({"row": "study", "label": label, **study})
-        for name, model in [*result.groups.items(), ("overall", result.overall)]:
-            rows.append(_model_row("subgroup" if name != "overall" else "overall", name, model, ratio))
-        if result.test is not None:
-            rows.append(
-                {
-                    "row": "subgroup_test",
-                    "label": f"test for subgroup differences ({result.test.tau2_mode} tau2)",
-                    "q": result.test.q,
-                    "q_df": result.test.df,
-                    "q_p": result.test.p,
-                    "from": "every tested subgroup has k = 1" if result.test.all_k1 else "",
-                }
-            )
-    for item in excluded:
-        rows.append(
-            {"row": "excluded", "label": f"{item['study_id']}:{item['outcome_id']}", "from": item["reason"]}
-        )
-    write_json(data, json_out)
-    table = pd.DataFrame(
-        [{key: csv_cell(value) for key, value in clean(r).items() if key != "job_role"} for r in rows],
-        columns=names(META_RESULT_COLUMNS),
-        dtype="string",
-    )
-    write_table(table.fillna(""), csv_out, META_RESULT_COLUMNS)
-    if result is None:
-        return "k = 0: nothing pooled"
-    o = result.overall
-    return (
-        f"k = {o.k}, {measure} {fx.back_transform(o.estimate, ratio):.3g} "
-        f"[{fx.back_transform(o.ci_low, ratio):.3g}, {fx.back_transform(o.ci_high, ratio):.3g}]"
-        + ("" if o.pooled else " (single study, not pooled)")
-    )
-
-
-def _model_row(kind: str, name: str, model: MetaResult, ratio: bool) -> dict[str, Any]:
-    data = model.to_dict()
-    return {
-        "row": kind,
-        "label": name,
-        "group": name if kind == "subgroup" else "",
-        **summary_fields(model, ratio),
-        "pi_low": fx.back_transform(data["pi_low"], ratio),
-        "pi_high": fx.back_transform(data["pi_high"], ratio),
-        "q_df": data["q_df"],
-        "weight": 100.0 if kind == "overall" else None,
-        "from": "; ".join(model.messages)
-        or (f"{model.method}, CI {model.ci_method}" if model.pooled else ""),
-    }
