@@ -49,7 +49,14 @@ def to_dict(obj: Any) -> Any:
 
 
 class ContractError(InputError):
-    """A JSON result file does not match its contract (a field missing or of the wrong type)."""
+    """A JSON result file does not match its contract (a field missing or of the wrong type).
+
+    ``column`` holds the field's path in the file (``studies[1].weight``).
+    """
+
+    def __str__(self) -> str:
+        text = f"{self.file}: field {self.column!r}: {self.message}"
+        return text + (f" (expected {self.expected})" if self.expected else "")
 
 
 def _fail(file: str | Path, where: str, message: str, expected: str) -> ContractError:

@@ -233,6 +233,10 @@ class ForestData:
         return 1.0 if self.ratio else 0.0
 
     @property
+    def measure_name(self) -> str:
+        return MEASURE_NAMES.get(self.measure, self.measure)
+
+    @property
     def model_label(self) -> str:
         method = self.method.upper()
         model = "Fixed" if method in FIXED_METHODS else "Random"
@@ -864,23 +868,44 @@ def _build_rows(data: ForestData) -> tuple[list[_Row], list[_Row]]:
     return rows, tail
 
 
-def draw_forest(
-    data: ForestData,
-    *,
-    fontsize: float = 8.0,
-    plot_width: float = 2.6,
-    dpi: float = 100.0,
-) -> tuple[Figure, ForestLayout]:
-    """Draw the forest plot; return the figure and what was drawn."""
-    measure = TextMeasurer()
-    layout = ForestLayout()
-    rows, tail = _build_rows(data)
-    arm_columns = _arm_columns(data.arm_kind)
-    measure_name = MEASURE_NAMES.get(data.measure, data.measure)
-    pad = fontsize / 72 * 1.1  # gap between columns, inches
-    line_h = fontsize * 1.5 / 72  # one text line, inches
+@dataclass
+class _Grid:
+    """The measured text columns: their order, headers, widths and left edges (inches)."""
 
-    # --- column widths: the widest text of each column, as drawn -----------------------------------
+    columns: list[str]
+    headers_top: dict[str, str]
+    headers_sub: dict[str, str]
+    col_w: dict[str, float]
+    x_col: dict[str, float]
+    pad: float  # gap between columns
+    plot_x0: float  # where the graph starts
+
+    def cell_x(self, key: str) -> tuple[float, str]:
+        """x and alignment of a cell: study left, effect centred, numbers right-aligned."""
+        if key == "study":
+            return self.x_col[key], "left"
+        if key == "effect":
+            return self.x_col[key] + self.col_w[key] / 2, "center"
+        return self.x_col[key] + self.col_w[key], "right"
+
+    def span_x(self, row: _Row) -> float:
+        """Where a spanning text starts: under the study names (indented for statistics) or the arms."""
+        if row.span_from == "arms":
+            return self.x_col[self.columns[1]]
+        return self.x_col["study"] + (self.pad * 1.5 if row.kind == "stat" else 0.0)
+
+
+def _measure_grid(
+    data: ForestData,
+    rows: Sequence[_Row],
+    tail: Sequence[_Row],
+    measure: TextMeasurer,
+    fontsize: float,
+) -> _Grid:
+    """Column widths: the widest text of each column as drawn; the graph starts after the widest span."""
+    arm_columns = _arm_columns(data.arm_kind)
+    pad = fontsize / 72 * 1.1
+
     def width(text: str, bold: bool = False, italic: bool = False) -> float:
         return max(
             (
@@ -891,7 +916,7 @@ def draw_forest(
         )
 
     columns = ["study", *[key for key, _, _ in arm_columns], "weight", "effect"]
-    headers_top = {"study": "Study or Subgroup", "weight": "Weight", "effect": measure_name}
+    headers_top = {"study": "Study or Subgroup", "weight": "Weight", "effect": data.measure_name}
     headers_sub = {key: sub for key, _, sub in arm_columns} | {"effect": data.model_label}
     col_w = {
         c: max(width(headers_top.get(c, ""), bold=True), width(headers_sub.get(c, ""), bold=True))
@@ -901,7 +926,7 @@ def draw_forest(
         for key, text in row.cells.items():
             col_w[key] = max(col_w[key], width(text, row.bold, row.italic))
     # the arm group headers ("Intervention", "Control") must fit over their columns
-    for arm, title in (("int", "Intervention"), ("ctl", "Control")):
+    for arm, title in ARM_TITLES:
         keys = [key for key, a, _ in arm_columns if a == arm]
         need = width(title, bold=True) - (sum(col_w[k] for k in keys) + pad * (len(keys) - 1))
         if need > 0:
@@ -912,34 +937,27 @@ def draw_forest(
     for c in columns:
         x_col[c] = x
         x += col_w[c] + pad * (2.2 if c in ("study", "weight") or c.startswith("n_int") else 1)
+    grid = _Grid(columns, headers_top, headers_sub, col_w, x_col, pad, 0.0)
     left_width = x
     # spanning lines (heterogeneity, tests, no-estimate notes) must end before the graph
     for row in [*rows, *tail]:
         if row.span:
-            indent = pad * 1.5 if row.kind == "stat" else 0.0
-            start = x_col["study"] + indent if row.span_from == "study" else x_col[columns[1]]
+            start = grid.span_x(row) if row.span_from == "study" else x_col[columns[1]]
             left_width = max(left_width, start + width(row.span, row.bold, row.italic) + pad)
-    plot_x0 = left_width + pad
-    header_lines = 2
-    y = 0.0
-    for row in rows:
-        row.y = y + row.lines / 2
-        y += row.lines
-    graph_lines = y
-    axis_lines = 4.2  # tick labels, favours labels
-    tail_lines = max(len(tail), axis_lines)
-    fig_w = plot_x0 + plot_width + pad
-    fig_h = (header_lines + graph_lines + tail_lines + 0.6) * line_h
-    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    grid.plot_x0 = left_width + pad
+    return grid
 
-    FigureCanvasAgg(fig)
-    bottom = (tail_lines + 0.3) * line_h
-    ax = fig.add_axes((plot_x0 / fig_w, bottom / fig_h, plot_width / fig_w, graph_lines * line_h / fig_h))
-    ax.set_ylim(graph_lines, 0)
-    text_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
+
+class _Canvas:
+    """The figure, its graph axes and the text writer every part draws with."""
+
+    def __init__(self, fig: Figure, ax: Any, layout: ForestLayout, fontsize: float) -> None:
+        self.fig, self.ax, self.layout, self.fontsize = fig, ax, layout, fontsize
+        # x in inches from the figure's left edge, y in row lines of the graph
+        self.text_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
 
     def put(
+        self,
         x_in: float,
         y_line: float,
         text: str,
@@ -947,52 +965,80 @@ def draw_forest(
         ha: str = "left",
         bold: bool = False,
         italic: bool = False,
-        gid: str = "",
     ) -> None:
         if not text:
             return
-        ax.text(
+        self.ax.text(
             x_in,
             y_line,
             text,
-            transform=text_tf,
+            transform=self.text_tf,
             ha=ha,
             va="center",
-            fontsize=fontsize,
+            fontsize=self.fontsize,
             fontweight="bold" if bold else "normal",
             fontstyle="italic" if italic else "normal",
             linespacing=1.25,
-            gid=gid or None,
+            gid=None,
             clip_on=False,
         )
-        layout.texts.append(text)
+        self.layout.texts.append(text)
 
-    def cell_x(key: str) -> tuple[float, str]:
-        if key == "study":
-            return x_col[key], "left"
-        if key == "effect":
-            return x_col[key] + col_w[key] / 2, "center"
-        return x_col[key] + col_w[key], "right"
 
-    # --- headers ------------------------------------------------------------------------------------
+ARM_TITLES: tuple[tuple[str, str], ...] = (("int", "Intervention"), ("ctl", "Control"))
+AXIS_LINES = 4.2  # lines under the graph for tick labels and the favours labels
+HEADER_LINES = 2
+
+
+def _new_canvas(
+    grid: _Grid, graph_lines: float, tail_lines: float, plot_width: float, fontsize: float, dpi: float
+) -> _Canvas:
+    """A figure sized to the columns, the rows and the footnotes, with the graph's axes placed."""
+    line_h = fontsize * 1.5 / 72
+    fig_w = grid.plot_x0 + plot_width + grid.pad
+    fig_h = (HEADER_LINES + graph_lines + tail_lines + 0.6) * line_h
+    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    bottom = (tail_lines + 0.3) * line_h
+    ax = fig.add_axes(
+        (grid.plot_x0 / fig_w, bottom / fig_h, plot_width / fig_w, graph_lines * line_h / fig_h)
+    )
+    ax.set_ylim(graph_lines, 0)
+    layout = ForestLayout()
+    layout.width_in, layout.height_in = fig_w, fig_h
+    return _Canvas(fig, ax, layout, fontsize)
+
+
+def _draw_headers(canvas: _Canvas, grid: _Grid, data: ForestData, plot_width: float) -> None:
+    """Column headers, the arm group titles, the graph's title and the rule under them."""
     y_top, y_sub = -1.6, -0.6
-    for key in columns:
-        xx, ha = cell_x(key)
-        put(xx, y_sub if key == "study" else y_top, headers_top.get(key, ""), ha=ha, bold=True)
+    for key in grid.columns:
+        xx, ha = grid.cell_x(key)
+        canvas.put(xx, y_sub if key == "study" else y_top, grid.headers_top.get(key, ""), ha=ha, bold=True)
         if key != "study":
-            put(xx, y_sub, headers_sub.get(key, ""), ha=ha, bold=True)
-    for arm, title in (("int", "Intervention"), ("ctl", "Control")):
+            canvas.put(xx, y_sub, grid.headers_sub.get(key, ""), ha=ha, bold=True)
+    arm_columns = _arm_columns(data.arm_kind)
+    for arm, title in ARM_TITLES:
         keys = [key for key, a, _ in arm_columns if a == arm]
-        centre = (x_col[keys[0]] + x_col[keys[-1]] + col_w[keys[-1]]) / 2
-        put(centre, y_top, title, ha="center", bold=True)
-    put(plot_x0 + plot_width / 2, y_top, measure_name, ha="center", bold=True)
-    put(plot_x0 + plot_width / 2, y_sub, data.model_label, ha="center", bold=True)
-    line_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
-    ax.plot(
-        [0, plot_x0 + plot_width], [-0.05, -0.05], transform=line_tf, color="black", lw=0.6, clip_on=False
+        centre = (grid.x_col[keys[0]] + grid.x_col[keys[-1]] + grid.col_w[keys[-1]]) / 2
+        canvas.put(centre, y_top, title, ha="center", bold=True)
+    canvas.put(grid.plot_x0 + plot_width / 2, y_top, data.measure_name, ha="center", bold=True)
+    canvas.put(grid.plot_x0 + plot_width / 2, y_sub, data.model_label, ha="center", bold=True)
+    canvas.ax.plot(
+        [0, grid.plot_x0 + plot_width],
+        [-0.05, -0.05],
+        transform=canvas.text_tf,
+        color="black",
+        lw=0.6,
+        clip_on=False,
     )
 
-    # --- axis ---------------------------------------------------------------------------------------
+
+def _draw_axis(canvas: _Canvas, data: ForestData) -> tuple[float, float]:
+    """The effect axis (log for ratios), its ticks, the line of no effect and the favours labels."""
+    ax, layout, fontsize = canvas.ax, canvas.layout, canvas.fontsize
     (lo, hi), ticks = axis_scale(data)
     if data.ratio:
         ax.set_xscale("log")
@@ -1010,37 +1056,35 @@ def draw_forest(
     ax.spines["bottom"].set_linewidth(0.6)
     ax.axvline(data.null, color="black", lw=0.6, zorder=1)
     offset = -(fontsize * 1.4 + 6)
-    ax.annotate(
-        data.favours_left,
-        xy=(data.null, 0),
-        xycoords=("data", "axes fraction"),
-        xytext=(-4, offset),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize=fontsize,
-    )
-    ax.annotate(
-        data.favours_right,
-        xy=(data.null, 0),
-        xycoords=("data", "axes fraction"),
-        xytext=(4, offset),
-        textcoords="offset points",
-        ha="left",
-        va="top",
-        fontsize=fontsize,
-    )
+    for text, dx, ha in ((data.favours_left, -4, "right"), (data.favours_right, 4, "left")):
+        ax.annotate(
+            text,
+            xy=(data.null, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(dx, offset),
+            textcoords="offset points",
+            ha=ha,
+            va="top",
+            fontsize=fontsize,
+        )
     layout.texts += [data.favours_left, data.favours_right]
+    return lo, hi
 
-    # --- rows ---------------------------------------------------------------------------------------
-    max_weight = max([s.weight for s in data.all_studies()] or [1.0]) or 1.0
-    max_side = min(fontsize * 1.35, line_h * 72 * 0.95)  # points: a square never outgrows its row
 
-    def clip_arrows(y_line: float, low: float, high: float) -> None:
+class _Marks:
+    """The graph's marks (whiskers, squares, diamonds, prediction bars) on an axis from lo to hi."""
+
+    def __init__(self, canvas: _Canvas, lo: float, hi: float, max_weight: float) -> None:
+        self.canvas, self.ax, self.lo, self.hi = canvas, canvas.ax, lo, hi
+        self.max_weight = max_weight
+        line_h = canvas.fontsize * 1.5 / 72
+        self.max_side = min(canvas.fontsize * 1.35, line_h * 72 * 0.95)  # points: a square fits its row
+
+    def clip_arrows(self, y_line: float, low: float, high: float) -> None:
         """An arrow at each axis end an interval runs past."""
-        for clipped, edge, marker in ((low < lo, lo, "<"), (high > hi, hi, ">")):
+        for clipped, edge, marker in ((low < self.lo, self.lo, "<"), (high > self.hi, self.hi, ">")):
             if clipped:
-                ax.plot(
+                self.ax.plot(
                     [edge],
                     [y_line],
                     marker=marker,
@@ -1050,90 +1094,136 @@ def draw_forest(
                     zorder=3,
                     gid="arrow",
                 )
-                layout.arrows += 1
+                self.canvas.layout.arrows += 1
 
-    def whisker(y_line: float, low: float, high: float) -> None:
-        lo_c, hi_c = max(low, lo), min(high, hi)
+    def whisker(self, y_line: float, low: float, high: float) -> None:
+        lo_c, hi_c = max(low, self.lo), min(high, self.hi)
         if lo_c < hi_c:
-            ax.plot([lo_c, hi_c], [y_line, y_line], color="black", lw=0.8, solid_capstyle="butt", zorder=2)
-        clip_arrows(y_line, low, high)
+            self.ax.plot(
+                [lo_c, hi_c], [y_line, y_line], color="black", lw=0.8, solid_capstyle="butt", zorder=2
+            )
+        self.clip_arrows(y_line, low, high)
 
+    def study(self, y_line: float, s: StudyEstimate) -> None:
+        """A study: its CI as a whisker, its estimate as a square whose area is proportional to its weight."""
+        self.whisker(y_line, s.ci_low, s.ci_high)
+        if self.lo <= s.estimate <= self.hi:
+            side = max(3.0, self.max_side * math.sqrt(s.weight / self.max_weight))
+            self.ax.scatter(
+                [s.estimate],
+                [y_line],
+                marker="s",
+                s=side**2,
+                color=SQUARE_COLOUR,
+                zorder=4,
+                linewidths=0,
+                gid="study-square",
+            )
+        self.canvas.layout.study_rows += 1
+
+    def diamond(self, y_line: float, p: Pooled, kind: str) -> None:
+        """A subtotal or total: a diamond from the CI's ends through the estimate."""
+        half = 0.36
+        est = min(max(p.estimate, self.lo), self.hi)
+        xs = [max(p.ci_low, self.lo), est, min(p.ci_high, self.hi), est]
+        diamond = Polygon(
+            list(zip(xs, [y_line, y_line - half, y_line, y_line + half], strict=True)),
+            closed=True,
+            facecolor="black",
+            edgecolor="black",
+            lw=0.6,
+            zorder=4,
+            gid=f"diamond-{kind}",
+        )
+        self.ax.add_patch(diamond)
+        self.canvas.layout.diamonds += 1
+        self.clip_arrows(y_line, p.ci_low, p.ci_high)
+
+    def prediction_bar(self, y_line: float, p: Pooled) -> None:
+        """The prediction interval as a whisker with end ticks, the CI as a grey bar over it."""
+        assert p.pi_low is not None and p.pi_high is not None
+        lo, hi = self.lo, self.hi
+        self.whisker(y_line, p.pi_low, p.pi_high)
+        for edge in (p.pi_low, p.pi_high):
+            if lo <= edge <= hi:
+                self.ax.plot([edge, edge], [y_line - 0.25, y_line + 0.25], color="black", lw=0.8, zorder=2)
+        self.ax.add_patch(
+            Polygon(
+                [
+                    (max(p.ci_low, lo), y_line - 0.22),
+                    (min(p.ci_high, hi), y_line - 0.22),
+                    (min(p.ci_high, hi), y_line + 0.22),
+                    (max(p.ci_low, lo), y_line + 0.22),
+                ],
+                closed=True,
+                facecolor="#b0b0b0",
+                edgecolor="black",
+                lw=0.5,
+                zorder=3,
+                gid="prediction-interval",
+            )
+        )
+        self.canvas.layout.prediction_bars += 1
+
+
+def _draw_rows(canvas: _Canvas, grid: _Grid, rows: Sequence[_Row], marks: _Marks) -> None:
+    """Each row's text cells and spanning text, and its mark on the graph."""
     for row in rows:
         for key, text in row.cells.items():
-            xx, ha = cell_x(key)
-            put(xx, row.y, text, ha=ha, bold=row.bold, italic=row.italic)
+            xx, ha = grid.cell_x(key)
+            canvas.put(xx, row.y, text, ha=ha, bold=row.bold, italic=row.italic)
         if row.span:
-            start = (
-                x_col[columns[1]]
-                if row.span_from == "arms"
-                else x_col["study"] + (pad * 1.5 if row.kind == "stat" else 0.0)
+            canvas.put(
+                grid.span_x(row),
+                row.y,
+                row.span,
+                bold=row.bold,
+                italic=row.italic or row.kind == "no_estimate",
             )
-            put(start, row.y, row.span, bold=row.bold, italic=row.italic or row.kind == "no_estimate")
         if row.kind == "no_estimate":
-            layout.no_estimate_rows += 1
+            canvas.layout.no_estimate_rows += 1
         if row.kind == "study" and row.study is not None:
-            s = row.study
-            whisker(row.y, s.ci_low, s.ci_high)
-            if lo <= s.estimate <= hi:
-                side = max(3.0, max_side * math.sqrt(s.weight / max_weight))
-                ax.scatter(
-                    [s.estimate],
-                    [row.y],
-                    marker="s",
-                    s=side**2,
-                    color=SQUARE_COLOUR,
-                    zorder=4,
-                    linewidths=0,
-                    gid="study-square",
-                )
-            layout.study_rows += 1
+            marks.study(row.y, row.study)
         if row.kind in ("subtotal", "total") and row.pooled is not None:
-            p = row.pooled
-            half = 0.36
-            est = min(max(p.estimate, lo), hi)
-            xs = [max(p.ci_low, lo), est, min(p.ci_high, hi), est]
-            diamond = Polygon(
-                list(zip(xs, [row.y, row.y - half, row.y, row.y + half], strict=True)),
-                closed=True,
-                facecolor="black",
-                edgecolor="black",
-                lw=0.6,
-                zorder=4,
-                gid=f"diamond-{row.kind}",
-            )
-            ax.add_patch(diamond)
-            layout.diamonds += 1
-            clip_arrows(row.y, p.ci_low, p.ci_high)
+            marks.diamond(row.y, row.pooled, row.kind)
         if row.kind == "pi" and row.pooled is not None:
-            p = row.pooled
-            assert p.pi_low is not None and p.pi_high is not None
-            whisker(row.y, p.pi_low, p.pi_high)
-            for edge in (p.pi_low, p.pi_high):
-                if lo <= edge <= hi:
-                    ax.plot([edge, edge], [row.y - 0.25, row.y + 0.25], color="black", lw=0.8, zorder=2)
-            ax.add_patch(
-                Polygon(
-                    [
-                        (max(p.ci_low, lo), row.y - 0.22),
-                        (min(p.ci_high, hi), row.y - 0.22),
-                        (min(p.ci_high, hi), row.y + 0.22),
-                        (max(p.ci_low, lo), row.y + 0.22),
-                    ],
-                    closed=True,
-                    facecolor="#b0b0b0",
-                    edgecolor="black",
-                    lw=0.5,
-                    zorder=3,
-                    gid="prediction-interval",
-                )
-            )
-            layout.prediction_bars += 1
+            marks.prediction_bar(row.y, row.pooled)
+
+
+def _draw_footnotes(canvas: _Canvas, grid: _Grid, tail: Sequence[_Row], graph_lines: float) -> None:
+    """The footnotes under the graph, one line each."""
     y = graph_lines + 0.4
     for row in tail:
-        put(x_col["study"], y + 0.5, row.span, italic=row.italic)
+        canvas.put(grid.x_col["study"], y + 0.5, row.span, italic=row.italic)
         y += 1
-    layout.width_in, layout.height_in = fig_w, fig_h
-    return fig, layout
+
+
+def draw_forest(
+    data: ForestData,
+    *,
+    fontsize: float = 8.0,
+    plot_width: float = 2.6,
+    dpi: float = 100.0,
+) -> tuple[Figure, ForestLayout]:
+    """Draw the forest plot; return the figure and what was drawn.
+
+    The parts, in drawing order: the measured column grid (:func:`_measure_grid`), the figure sized
+    to it, the headers, the axis, the rows with their marks, the footnotes.
+    """
+    rows, tail = _build_rows(data)
+    grid = _measure_grid(data, rows, tail, TextMeasurer(), fontsize)
+    y = 0.0
+    for row in rows:  # every row has its own height (a wrapped study name takes two lines)
+        row.y = y + row.lines / 2
+        y += row.lines
+    graph_lines = y
+    canvas = _new_canvas(grid, graph_lines, max(len(tail), AXIS_LINES), plot_width, fontsize, dpi)
+    _draw_headers(canvas, grid, data, plot_width)
+    lo, hi = _draw_axis(canvas, data)
+    max_weight = max([s.weight for s in data.all_studies()] or [1.0]) or 1.0
+    _draw_rows(canvas, grid, rows, _Marks(canvas, lo, hi, max_weight))
+    _draw_footnotes(canvas, grid, tail, graph_lines)
+    return canvas.fig, canvas.layout
 
 
 def load_forest_data(
