@@ -32,6 +32,7 @@ from ohevidence.meta.result import (
     SubgroupTest,
     ThreeLevelBlock,
     ThreeLevelReported,
+    reporting_scale,
 )
 from ohevidence.meta.roles import JobRole, read_job_roles, subgroup_of
 from ohevidence.meta.spec import AnalysisSpec
@@ -135,9 +136,9 @@ def three_level_block(
         return None, f"three-level model not fitted: {exc}"
     ratio = analysis.measure in fx.RATIO_MEASURES
     reported = ThreeLevelReported(
-        estimate=fx.back_transform(model.estimate, ratio),
-        ci_low=fx.back_transform(float(model.ci_low[0]), ratio),
-        ci_high=fx.back_transform(float(model.ci_high[0]), ratio),
+        estimate=reporting_scale(model.estimate, ratio),
+        ci_low=reporting_scale(float(model.ci_low[0]), ratio),
+        ci_high=reporting_scale(float(model.ci_high[0]), ratio),
     )
     block = ThreeLevelBlock(**clean(model.to_dict()), effects=labels, reported=reported)
     components = (
@@ -277,7 +278,7 @@ def analyse(
                 labels,
                 method=analysis.method,
                 ci_method=analysis.ci,  # type: ignore[arg-type]
-                tau2_mode=analysis.subgroup_tau2,
+                tau2_mode=analysis.subgroup_tau2,  # type: ignore[arg-type]  # schema enum
                 test_groups=[g for g in dict.fromkeys(groups) if g not in skipped],
                 **options,
             )
@@ -359,9 +360,9 @@ def _study_row(r: CsvRow, group: str, weight: float, ratio: bool) -> StudyRow:
         yi=y,
         vi=v,
         se=se,
-        estimate=fx.back_transform(y, ratio),
-        ci_low=fx.back_transform(y - 1.959963984540054 * se, ratio),
-        ci_high=fx.back_transform(y + 1.959963984540054 * se, ratio),
+        estimate=reporting_scale(y, ratio),
+        ci_low=reporting_scale(y - 1.959963984540054 * se, ratio),
+        ci_high=reporting_scale(y + 1.959963984540054 * se, ratio),
         weight=weight,
         source=r.text("from"),
         published=r.text("published"),

@@ -288,10 +288,16 @@ def combine_arms(rows: Sequence[CsvRow], design: str) -> Derived:
             raise InputError(
                 first.file, "arms need n_int and n_ctl to be combined", line=first.line, column="n_int"
             )
-        total = float(sum(ns))  # type: ignore[arg-type]
-        sd2 = [p.vi / (1 / n + 1 / n_ctl) for p, n in zip(parts, ns, strict=True)]  # type: ignore[operator]
-        pooled_sd2 = sum(n * v for n, v in zip(ns, sd2, strict=True)) / total  # type: ignore[operator]
-        yi = sum(n * p.yi for n, p in zip(ns, parts, strict=True)) / total  # type: ignore[operator]
+        arm_n = [n for n in ns if n is not None]
+        effects = [(p.yi, p.vi) for p in parts if p.yi is not None and p.vi is not None]
+        if len(effects) < len(parts):  # a printed estimate and CI always give yi and vi
+            raise InputError(
+                first.file, f"arms {ids}: an arm has no effect", line=first.line, column="estimate"
+            )
+        total = float(sum(arm_n))
+        sd2 = [v / (1 / n + 1 / n_ctl) for (_, v), n in zip(effects, arm_n, strict=True)]
+        pooled_sd2 = sum(n * v for n, v in zip(arm_n, sd2, strict=True)) / total
+        yi = sum(n * y for n, (y, _) in zip(arm_n, effects, strict=True)) / total
         vi = pooled_sd2 * (1 / total + 1 / n_ctl)
         scale = (
             " (log scale: log ratio treated like a mean difference, an approximation)"
@@ -411,13 +417,13 @@ def build_effects(
         study_rows = [row for row in study_rows if row.text("study_id") in included]
         outcome_rows = [row for row in outcome_rows if row.text("study_id") in included]
     set_of: dict[int, list[CsvRow]] = {}
-    for members in multi_arm_sets(outcome_rows):
-        for member in members:
-            set_of[id(member)] = members
+    for arm_set in multi_arm_sets(outcome_rows):
+        for member in arm_set:
+            set_of[id(member)] = arm_set
     records = []
     for row in outcome_rows:
         study = study_of[row.text("study_id")]
-        members = set_of.get(id(row))
+        members: list[CsvRow] | None = set_of.get(id(row))
         role = row.text("job_role") or study.text("job_role")
         outcome_id = row.text("outcome_id")
         handling = ""

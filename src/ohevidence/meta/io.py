@@ -32,7 +32,9 @@ class EffectRows:
     clusters: list[str] | None = None
 
 
-def parse_number(path: str | Path, line: int, column: str, text: str, *, positive: bool = False) -> float:
+def parse_number(
+    path: str | Path, line: int | None, column: str, text: str, *, positive: bool = False
+) -> float:
     """The number in one CSV cell: the meta stage's one number parser.
 
     Not a number, not finite (or, with ``positive``, not > 0: a sampling variance) is one
@@ -89,7 +91,8 @@ def cell_number(row: Mapping[str, str], column: str) -> float | None:
     text = (row.get(column) or "").strip()
     if not text:
         return None
-    return parse_number(getattr(row, "file", "<table>"), getattr(row, "line", None), column, text)
+    line: int | None = getattr(row, "line", None)
+    return parse_number(getattr(row, "file", "<table>"), line, column, text)
 
 
 def read_csv_rows(path: str | Path) -> list[CsvRecord]:

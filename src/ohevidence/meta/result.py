@@ -18,8 +18,17 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ohevidence import effects as fx
 from ohevidence.meta.contract import from_dict, read_json_object, to_dict
 from ohevidence.meta.io import write_json
+
+
+def reporting_scale(value: float, ratio: bool) -> float:
+    """A finite value on the reporting scale (:func:`ohevidence.effects.back_transform`, never None)."""
+    reported = fx.back_transform(value, ratio)
+    if reported is None:
+        raise ValueError(f"{value!r} has no value on the reporting scale")
+    return reported
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from ohevidence.meta.result import (
     RegressionStudy,
     SensitivityResult,
     SensitivityStudy,
+    reporting_scale,
 )
 from ohevidence.meta.result import Variant as VariantRow
 from ohevidence.meta.roles import NOT_REPORTED, JobRole, subgroup_of
@@ -172,10 +173,10 @@ def study_inputs(
 ) -> list[StudyInput]:
     """The main analysis's pooled rows joined with effects.csv, outcomes.csv, studies.csv and rob.csv."""
     measure = meta.measure
-    effect_of = {}
+    effect_of: dict[tuple[str, str], Mapping[str, str]] = {}
     for row in effects:
         effect_of.setdefault((row.get("study_id", ""), row.get("outcome_id", "")), row)
-    outcome_of = {}
+    outcome_of: dict[tuple[str, str], Mapping[str, str]] = {}
     for row in outcomes:
         outcome_of.setdefault((row.get("study_id", ""), row.get("outcome_id", "")), row)
     study_of = {row.get("study_id", ""): row for row in studies}
@@ -416,19 +417,21 @@ def _mh_peto(rows: Sequence[StudyInput], measure: str, notes: list[str]) -> list
         notes.append("mh_peto: not run, no 2x2 counts for " + ", ".join(missing))
         return []
     counts = np.array([r.counts for r in rows], dtype=float)
+    e1, n1, e2, n2 = (list(column) for column in counts.T)  # events and n of each arm
+    arms = (e1, n1, e2, n2)
     labels = [r.label for r in rows]
     note = "crude 2x2 counts (not covariate- or cluster-adjusted)"
     out = [
         Variant(
             "mh_peto",
             f"Mantel-Haenszel {measure} (fixed effect)",
-            mantel_haenszel(measure, *counts.T, labels),
+            mantel_haenszel(measure, *arms, labels),
             [],
             note,
         )
     ]
     if measure == "OR":
-        out.append(Variant("mh_peto", "Peto OR (fixed effect)", peto(*counts.T, labels), [], note))
+        out.append(Variant("mh_peto", "Peto OR (fixed effect)", peto(*arms, labels), [], note))
     return out
 
 
@@ -578,9 +581,9 @@ def sensitivity_report(
                 label=r.label,
                 yi=r.yi,
                 vi=r.vi,
-                estimate=fx.back_transform(r.yi, ratio),
-                ci_low=fx.back_transform(r.yi - _Z95 * math.sqrt(r.vi), ratio),
-                ci_high=fx.back_transform(r.yi + _Z95 * math.sqrt(r.vi), ratio),
+                estimate=reporting_scale(r.yi, ratio),
+                ci_low=reporting_scale(r.yi - _Z95 * math.sqrt(r.vi), ratio),
+                ci_high=reporting_scale(r.yi + _Z95 * math.sqrt(r.vi), ratio),
                 flags=sorted(r.flags),
                 status=r.status,
                 adjusted=r.adjusted,
