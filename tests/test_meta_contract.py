@@ -184,3 +184,41 @@ def test_analysis_spec_is_built_from_the_validated_config_only() -> None:
         find_analysis(config, "rtw_or", "config.yaml")  # not validated: no defaults filled
     with pytest.raises(ConfigError, match="is not one of"):
         AnalysisSpec.from_entry({"id": "a", "domain": "d", "measure": "OR", "ci": "wald"})
+
+
+def _documented_fields() -> dict[str, list[str]]:
+    """Class name -> the fields its table lists, from docs/contracts/meta_analysis_json.md."""
+    text = (ROOT / "docs" / "contracts" / "meta_analysis_json.md").read_text(encoding="utf-8")
+    tables: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        heading = re.fullmatch(r"### `(\w+)`", line)
+        if heading:
+            current = heading.group(1)
+            tables[current] = []
+        elif current and (cell := re.match(r"\| `(\w+)` \|", line)):
+            tables[current].append(cell.group(1))
+    return tables
+
+
+def test_the_written_contract_lists_every_field_in_order() -> None:
+    import dataclasses
+
+    from ohevidence.meta import funnel, result
+    from ohevidence.meta.contract import json_key
+    from ohevidence.report import funnel as funnel_plot
+
+    documented = _documented_fields()
+    classes = [
+        getattr(result, name)
+        for name in documented
+        if hasattr(result, name) and name not in ("MainModel", "Variant")
+    ]
+    classes += [funnel.EggerSummary, funnel_plot.FunnelResult]
+    assert len(classes) >= 15
+    for cls in classes:
+        fields = [json_key(f) for f in dataclasses.fields(cls)]
+        assert documented[cls.__name__] == fields, cls.__name__
+    # the two flattened ones: their own fields, then ModelSummary's in the same object
+    assert documented["MainModel"] == ["label"]
+    assert documented["Variant"] == ["check", "label", "omitted", "note"]
