@@ -77,7 +77,6 @@ CHECKS: tuple[str, ...] = (
     "cluster_adjustment",
     "mh_peto",
 )
-DEFAULT_EXCLUDE: tuple[str, ...] = ("needs_fulltext_check", "exploratory", "discontinued")
 MODERATORS: tuple[str, ...] = ("job_role", "professional_group")
 _Z95 = 1.959963984540054
 
@@ -378,12 +377,13 @@ def run_checks(
     *,
     method: str = "REML",
     ci_method: str = "z",
-    exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    exclude: Sequence[str] = (),
     rob_recorded: bool = False,
     options: Mapping[str, Any] | None = None,
 ) -> tuple[list[Variant], list[str]]:
     """Every configured check (in ``CHECKS`` order) as variants, and notes for checks that could not run.
 
+    ``exclude`` is the analysis's ``sensitivity_exclude`` (its default is the config schema's).
     ``options`` are the analysis's PI and HKSJ guardrails (``AnalysisSpec.pool_options``), applied to
     every refit.
     """
