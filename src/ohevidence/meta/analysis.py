@@ -255,7 +255,6 @@ def analyse(
     """The analysis of the effects.csv rows ``effects``: select, check, pool, compare subgroups."""
     measure = analysis.measure
     ratio = measure in fx.RATIO_MEASURES
-    options = analysis.pool_options()
     chosen, excluded = _select(effects, analysis)
     labels = [f"{r.text('study_id')}:{r.text('outcome_id')}" for r in chosen]
     kinds = [subgroup_of(r.text("job_role"), analysis.group_by, roles) for r in chosen]
@@ -268,23 +267,7 @@ def analyse(
     mixed, unknown, notes = check_comparability(analysis, chosen, labels)
     result: SubgroupResult | None = None
     if chosen:
-        yi = [_number(r, "yi") for r in chosen]
-        vi = [_number(r, "vi") for r in chosen]
-        if analysis.group_by != "none" and len(set(groups)) > 1:
-            result = subgroup_analysis(
-                yi,
-                vi,
-                groups,
-                labels,
-                method=analysis.method,
-                ci_method=analysis.ci,  # type: ignore[arg-type]
-                tau2_mode=analysis.subgroup_tau2,  # type: ignore[arg-type]  # schema enum
-                test_groups=[g for g in dict.fromkeys(groups) if g not in skipped],
-                **options,
-            )
-        else:
-            overall = pool(yi, vi, labels, method=analysis.method, ci_method=analysis.ci, **options)  # type: ignore[arg-type]
-            result = SubgroupResult(overall, {}, None)
+        result = _pool(analysis, chosen, labels, groups, skipped)
         if len(chosen) == 1:
             notes.insert(0, "a single study: reported as a single study, not pooled (not a meta-analysis)")
         notes += _model_notes(result)
@@ -339,6 +322,34 @@ def analyse(
         excluded=excluded,
         notes=notes,
     )
+
+
+def _pool(
+    analysis: AnalysisSpec,
+    chosen: Sequence[CsvRow],
+    labels: Sequence[str],
+    groups: Sequence[str],
+    skipped: Mapping[str, str],
+) -> SubgroupResult:
+    """The overall model, and the subgroups with their test when the rows fall in more than one."""
+    yi = [_number(r, "yi") for r in chosen]
+    vi = [_number(r, "vi") for r in chosen]
+    ci_method: Any = analysis.ci  # the schema's enum: z | hksj
+    if analysis.group_by != "none" and len(set(groups)) > 1:
+        tau2_mode: Any = analysis.subgroup_tau2  # the schema's enum: separate | common
+        return subgroup_analysis(
+            yi,
+            vi,
+            list(groups),
+            list(labels),
+            method=analysis.method,
+            ci_method=ci_method,
+            tau2_mode=tau2_mode,
+            test_groups=[g for g in dict.fromkeys(groups) if g not in skipped],
+            **analysis.pool_options(),
+        )
+    overall = pool(yi, vi, labels, method=analysis.method, ci_method=ci_method, **analysis.pool_options())
+    return SubgroupResult(overall, {}, None)
 
 
 def _number(row: CsvRow, column: str) -> float:

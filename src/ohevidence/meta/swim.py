@@ -213,7 +213,7 @@ def direction_table(
                 "basis": "; ".join(dict.fromkeys(i.basis for i in items)),
             }
         )
-    frame = pd.DataFrame(records, columns=[*names(SWIM_DIRECTION_COLUMNS), "basis"])
+    frame = pd.DataFrame(records, columns=names(SWIM_DIRECTION_COLUMNS))  # "basis" is one of them
     if frame.empty:
         return frame
     frame["_d"] = frame["domain"].map(lambda d: order.get(d, len(order)))
