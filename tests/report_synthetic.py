@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ohevidence.meta.pipeline import run_analysis
+from ohevidence.meta.analysis import run_analysis
+from ohevidence.meta.spec import AnalysisSpec
 
 ROLES = ("physiotherapist", "occupational_therapist", "oh_nurse", "case_manager")
 LONG_NAME = "AVERYLONGTRIALACRONYMTHATGOESONANDON-EXTENDED-FOLLOW-UP-COHORT"
@@ -126,6 +127,13 @@ def synthetic_analysis(
         "group_by": group_by,
     }
     paths["json"], paths["csv"] = folder / f"synthetic_{k}.json", folder / f"synthetic_{k}_meta.csv"
-    run_analysis(analysis, paths["effects"], paths["studies"], roles, paths["json"], paths["csv"])
+    run_analysis(
+        AnalysisSpec.from_entry(analysis),
+        paths["effects"],
+        paths["studies"],
+        roles,
+        paths["json"],
+        paths["csv"],
+    )
     json.loads(paths["json"].read_text(encoding="utf-8"))
     return paths

@@ -19,7 +19,7 @@ from ohevidence.extract.included import (
     included_reports,
     included_studies,
 )
-from ohevidence.meta.pipeline import build_effects
+from ohevidence.meta.effects_table import build_effects
 
 DATA = Path(__file__).resolve().parent / "data" / "meta_pipeline"
 

@@ -224,13 +224,19 @@ def _effects_with_dependent_rows(path: Path) -> Path:
 @pytest.mark.parametrize("dependent", ["one_per_study", "three_level"])
 def test_dependent_three_level_analysis_reports_the_multilevel_model(tmp_path: Path, dependent: str) -> None:
     """`dependent: three_level` adds the three-level fit of every row; the main model stays one per study."""
-    from ohevidence.meta.pipeline import run_analysis
+    from ohevidence.meta.analysis import run_analysis
+    from ohevidence.meta.spec import AnalysisSpec
 
     effects = _effects_with_dependent_rows(tmp_path / "effects.csv")
     roles = Path(__file__).resolve().parent / "data" / "meta_pipeline" / "job_roles.yaml"
     analysis = {"id": "wa", "domain": "work_ability", "measure": "SMD", "dependent": dependent}
     run_analysis(
-        analysis, effects, tmp_path / "studies.csv", roles, tmp_path / "wa.json", tmp_path / "wa.csv"
+        AnalysisSpec.from_entry(analysis),
+        effects,
+        tmp_path / "studies.csv",
+        roles,
+        tmp_path / "wa.json",
+        tmp_path / "wa.csv",
     )
     data = json.loads((tmp_path / "wa.json").read_text())
     assert data["k"] == 4  # one row per study in the main model

@@ -30,7 +30,16 @@ import yaml
 
 from ohevidence.cli import main
 from ohevidence.errors import ConfigError
-from ohevidence.meta.robustness import (
+from ohevidence.meta.result import (
+    AnalysisResult,
+    MainModel,
+    PooledModel,
+    Reported,
+    SensitivityResult,
+    StudyRow,
+)
+from ohevidence.meta.roles import JobRole
+from ohevidence.meta.sensitivity import (
     StudyInput,
     cluster_status,
     moderator_level,
@@ -38,10 +47,42 @@ from ohevidence.meta.robustness import (
     run_checks,
     sensitivity_report,
 )
+from ohevidence.meta.spec import AnalysisSpec
 from ohevidence.report.sensitivity import bubble_data, forest_rows
 
 DATA = Path(__file__).resolve().parent / "data" / "meta_pipeline"
 LOG = math.log
+
+
+def _analysis(measure: str, studies: list[StudyRow] = (), overall: tuple[float, float, float] | None = None):  # type: ignore[assignment]
+    """A minimal results/meta/<id>.json: its measure, pooled rows and overall estimate [CI]."""
+    model = None
+    if overall is not None:
+        estimate, low, high = overall
+        model = PooledModel(
+            k=len(studies), method="FE", estimate=estimate, se=None, ci_low=low, ci_high=high, stat=None,
+            p=None, pi_low=None, pi_high=None, tau2=None, tau2_ci_low=None, tau2_ci_high=None, i2=None,
+            i2_ci_low=None, i2_ci_high=None, h2=None, q=None, q_df=None, q_p=None,
+            reported=Reported(estimate, low, high, None, None), pooled=True, ci_method="z", pi_method="t",
+            messages=[],
+        )  # fmt: skip
+    return AnalysisResult(
+        analysis_id="x", domain="d", measure=measure, scale="natural", method="FE", ci_method="z",
+        pi_method="t", hksj_floor=True, hksj_small_k=False, group_by="none", subgroup_tau2="separate",
+        k=len(studies), single_study=len(studies) == 1, overall=model, groups={}, subgroup_test=None,
+        subgroup_test_excluded={}, dependent="one_per_study", three_level=None, mixed={}, not_recorded={},
+        studies=list(studies), excluded=[], notes=[],
+    )  # fmt: skip
+
+
+def _pooled_row(study_id: str, outcome_id: str, yi: float, vi: float, source: str) -> StudyRow:
+    return StudyRow(
+        study_id=study_id, outcome_id=outcome_id, group="", job_role="", yi=yi, vi=vi, se=math.sqrt(vi),
+        estimate=yi, ci_low=yi, ci_high=yi, weight=100.0, source=source, published="", converted="",
+        multi_arm="", n_int=None, n_ctl=None, n_analysed=None, adjusted=None, cluster_adjusted=False,
+        as_published=False,
+    )  # fmt: skip
+
 
 # metafor leave1out(rma(yi, vi, method = "DL")): estimate, ci.lb, ci.ub per omitted study
 LOO = {
@@ -144,7 +185,7 @@ def test_exclude_flagged_rob_and_cluster_drop_the_right_rows(
         "leave_one_out", "fixed_vs_random", "exclude_flagged", "exclude_high_rob", "cluster_adjustment",
         "mh_peto", "note",
     }  # fmt: skip
-    rows = forest_rows(report)
+    rows = forest_rows(SensitivityResult.from_json(report))
     assert rows[0].kind == "main" and [r.label for r in rows if r.kind == "header"][:2] == [
         "Leave one out",
         "Fixed vs random effects",
@@ -166,22 +207,30 @@ def test_meta_regression_on_job_role_matches_metafor() -> None:
     result, notes = regression_on(rows, ["job_role"], {}, method="REML")
     assert result is not None
     assert any("s5:o" in n and "not reported" in n for n in notes)  # the row without a role is left out
-    assert result["reference"] == {"job_role": "occupational_physician"} and result["k"] == 5
-    coef = {c["term"]: c for c in result["coefficients"]}
+    assert result.reference == {"job_role": "occupational_physician"} and result.k == 5
+    coef = {c["term"]: c for c in result.coefficients}
     assert coef["intercept"]["estimate"] == pytest.approx(0.033621540034734, rel=1e-6)
     slope = coef["job_role=physiotherapist"]
     assert slope["estimate"] == pytest.approx(0.546998084867793, rel=1e-6)
     assert slope["se"] == pytest.approx(0.223576334004015, rel=1e-6)
     assert slope["p"] == pytest.approx(0.0144217539257042, rel=1e-6)
-    assert result["tau2"] == pytest.approx(0.0117304324584724, rel=1e-5)
-    assert result["qm"] == pytest.approx(5.9857689644277912, rel=1e-6)
-    levels, bubbles, fitted = bubble_data({"meta_regression": result})  # type: ignore[misc]
+    assert result.tau2 == pytest.approx(0.0117304324584724, rel=1e-5)
+    assert result.qm == pytest.approx(5.9857689644277912, rel=1e-6)
+    report = SensitivityResult(
+        analysis_id="x", domain="d", measure="MD", scale="natural", method="REML", ci_method="z", checks=[],
+        sensitivity_exclude=[], mods=["job_role"], main=MainModel("main", None), studies=[], variants=[],
+        meta_regression=result, notes=[],
+    )  # fmt: skip
+    levels, bubbles, fitted = bubble_data(report)
     assert levels == ["occupational_physician", "physiotherapist"] and len(bubbles) == 5
     assert fitted["physiotherapist"] == pytest.approx(0.033621540034734 + 0.546998084867793, rel=1e-6)
 
 
 def test_moderator_levels_and_cluster_status() -> None:
-    groups = {"physiotherapist": "allied health", "oh_nurse": "nursing"}
+    groups = {
+        "physiotherapist": JobRole("Physiotherapist", "allied health"),
+        "oh_nurse": JobRole("OH nurse", "nursing"),
+    }
     assert moderator_level("physiotherapist; oh_nurse", "professional_group", groups) == "multidisciplinary"
     assert moderator_level("", "job_role", groups) == "not reported"
     assert cluster_status("RCT", "anything") is None
@@ -194,9 +243,10 @@ def test_moderator_levels_and_cluster_status() -> None:
 
 
 def test_unknown_sensitivity_check_is_a_config_error() -> None:
-    meta = {"analysis_id": "x", "measure": "MD", "studies": []}
+    """The config schema refuses a check it does not know, before any analysis is built."""
+    entry = {"id": "x", "domain": "d", "measure": "MD", "sensitivity": ["jackknife"]}
     with pytest.raises(ConfigError, match="'jackknife' is not one of"):
-        sensitivity_report({"id": "x", "sensitivity": ["jackknife"]}, meta, [], {}, rob_recorded=False)
+        AnalysisSpec.from_entry(entry)
 
 
 def test_sensitivity_plots_are_written(tmp_path: Path, rtw_sensitivity: tuple[dict, pd.DataFrame]) -> None:
@@ -213,12 +263,14 @@ def test_refit_that_differs_from_the_analysis_is_reported() -> None:
     rows = [StudyInput("a", "a", "", 0.1, 0.04), StudyInput("b", "b", "", 0.3, 0.05)]
     fe = 0.1 * (1 / 0.04) / (1 / 0.04 + 1 / 0.05) + 0.3 * (1 / 0.05) / (1 / 0.04 + 1 / 0.05)  # 0.18889
     half = 1.959963984540054 / math.sqrt(1 / 0.04 + 1 / 0.05)
-    same = {"estimate": fe, "ci_low": fe - half, "ci_high": fe + half}
-    meta = {"analysis_id": "x", "measure": "MD", "overall": same}
-    analysis = {"id": "x", "method": "FE", "sensitivity": []}
-    assert sensitivity_report(analysis, meta, rows, {}, rob_recorded=False)["notes"] == []
-    meta["overall"] = {**same, "ci_high": fe + 2 * half}  # e.g. a CI option the refit does not apply
-    notes = sensitivity_report(analysis, meta, rows, {}, rob_recorded=False)["notes"]
+    meta = _analysis("MD", overall=(fe, fe - half, fe + half))
+    analysis = AnalysisSpec.from_entry(
+        {"id": "x", "domain": "d", "measure": "MD", "method": "FE", "sensitivity": []}
+    )
+    assert sensitivity_report(analysis, meta, rows, {}, rob_recorded=False).notes == []
+    # e.g. a CI option the refit does not apply
+    meta = _analysis("MD", overall=(fe, fe - half, fe + 2 * half))
+    notes = sensitivity_report(analysis, meta, rows, {}, rob_recorded=False).notes
     assert len(notes) == 1 and notes[0].startswith("main: the refitted model differs")
 
 
@@ -258,12 +310,9 @@ def test_sensitivity_refits_apply_the_analysis_hksj_guardrails() -> None:
 
 def test_mh_counts_of_a_split_control_are_split_too() -> None:
     """A shared control split between two arms (effects.csv n_ctl 50 of 100) gives MH/Peto half its events."""
-    from ohevidence.meta.robustness import study_inputs
+    from ohevidence.meta.sensitivity import study_inputs
 
-    meta = {
-        "measure": "OR",
-        "studies": [{"study_id": "M", "outcome_id": "arm_a", "yi": 0.1, "vi": 0.1, "from": "reported"}],
-    }
+    meta = _analysis("OR", [_pooled_row("M", "arm_a", 0.1, 0.1, "reported")])
     effects = [{"study_id": "M", "outcome_id": "arm_a", "n_ctl": "50", "n_int": "60"}]
     outcomes = [
         {
@@ -283,7 +332,7 @@ def test_crude_vs_adjusted_keeps_not_stated_apart() -> None:
     """adjusted is three-valued: a row whose adjustment is not stated is neither crude nor adjusted."""
     from dataclasses import replace
 
-    from ohevidence.meta.robustness import study_inputs
+    from ohevidence.meta.sensitivity import study_inputs
 
     rows = [
         replace(_row("A", "x", 0.2, 0.04), adjusted=True),
@@ -301,13 +350,13 @@ def test_crude_vs_adjusted_keeps_not_stated_apart() -> None:
     assert any("adjustment not stated for E:x" in n and "neither crude nor adjusted" in n for n in notes)
     # read from the tables: an empty cell is not stated, false is crude, and an effect computed
     # from arm data is crude whatever the printed estimate was
-    meta = {
-        "measure": "OR",
-        "studies": [
-            {"study_id": s, "outcome_id": "x", "yi": 0.1, "vi": 0.1, "from": f}
+    meta = _analysis(
+        "OR",
+        [
+            _pooled_row(s, "x", 0.1, 0.1, f)
             for s, f in (("P", "reported OR"), ("Q", "reported OR"), ("R", "2x2 counts 3/10 vs 2/10"))
         ],
-    }
+    )
     outcomes = [
         {"study_id": "P", "outcome_id": "x", "adjusted": ""},
         {"study_id": "Q", "outcome_id": "x", "adjusted": "false"},

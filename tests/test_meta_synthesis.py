@@ -40,16 +40,19 @@ import pytest
 
 from ohevidence import effects as fx
 from ohevidence.errors import ConfigError, InputError
-from ohevidence.meta.model import pool, q_profile_ci
-from ohevidence.meta.pipeline import (
+from ohevidence.meta.analysis import run_analysis
+from ohevidence.meta.effects_table import (
     build_effects,
     combine_groups,
-    run_analysis,
     split_control_n,
     split_control_scale,
     write_effects,
 )
-from ohevidence.report.common import index_by, read_csv_rows, read_role_taxonomy
+from ohevidence.meta.model import pool, q_profile_ci
+from ohevidence.meta.result import AnalysisResult
+from ohevidence.meta.roles import read_job_roles
+from ohevidence.meta.spec import AnalysisSpec
+from ohevidence.report.common import index_by, read_csv_rows
 from ohevidence.report.forest import build_forest_data, draw_forest
 from ohevidence.report.tables import read_grade, summary_of_findings
 
@@ -103,17 +106,22 @@ def analyse(tmp_path: Path, effects: Path, **analysis: Any) -> dict[str, Any]:
     analysis.setdefault("id", "test")
     out = tmp_path / str(analysis["id"])
     run_analysis(
-        analysis, effects, CURATED / "studies.csv", CURATED / "job_roles.yaml", f"{out}.json", f"{out}.csv"
+        AnalysisSpec.from_entry(analysis),
+        effects,
+        CURATED / "studies.csv",
+        CURATED / "job_roles.yaml",
+        f"{out}.json",
+        f"{out}.csv",
     )
     return json.loads(Path(f"{out}.json").read_text())
 
 
 def forest_text(meta: dict[str, Any]) -> str:
     data = build_forest_data(
-        meta,
+        AnalysisResult.from_json(meta),
         index_by(read_csv_rows(CURATED / "studies.csv"), "study_id"),
         index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id"),
-        read_role_taxonomy(CURATED / "job_roles.yaml"),
+        read_job_roles(CURATED / "job_roles.yaml"),
     )
     _, layout = draw_forest(data)
     return "\n".join(layout.texts)
@@ -558,10 +566,10 @@ def test_retake_crude_or_is_footnoted_and_not_labelled_adjusted(tmp_path: Path) 
     (study,) = data["studies"]
     assert study["adjusted"] is False and study["as_published"] is False
     forest = build_forest_data(
-        data,
+        AnalysisResult.from_json(data),
         index_by(read_csv_rows(CURATED / "studies.csv"), "study_id"),
         index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id"),
-        read_role_taxonomy(CURATED / "job_roles.yaml"),
+        read_job_roles(CURATED / "job_roles.yaml"),
     )
     assert forest.lettered == [
         (
@@ -598,10 +606,10 @@ def test_forest_footnotes_use_words_not_ids(tmp_path: Path) -> None:
     ):
         data = analyse(tmp_path, effects, id=measure, domain=domain, measure=measure, allow_mixed=mixed)
         forest = build_forest_data(
-            data,
+            AnalysisResult.from_json(data),
             index_by(read_csv_rows(CURATED / "studies.csv"), "study_id"),
             index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id"),
-            read_role_taxonomy(CURATED / "job_roles.yaml"),
+            read_job_roles(CURATED / "job_roles.yaml"),
         )
         notes = forest.footnotes + [note for _, note in forest.lettered]
         assert [letter for letter, _ in forest.lettered] == list("abcdefgh"[: len(forest.lettered)])
@@ -620,7 +628,7 @@ def test_brief_trials_never_call_a_single_study_pooled(tmp_path: Path) -> None:
         read_csv_rows(CURATED / "studies.csv"),
         read_csv_rows(effects),
         [tmp_path / "or.json", tmp_path / "irr.json"],
-        read_role_taxonomy(CURATED / "job_roles.yaml"),
+        read_job_roles(CURATED / "job_roles.yaml"),
     ).set_index("study_id")
     assert (
         table.loc["RETAKE_Radford2024", "estimate_status"] == "return to work (OR): single study, not pooled"

@@ -13,7 +13,8 @@ import pytest
 
 from ohevidence.cli import main
 from ohevidence.errors import SchemaError
-from ohevidence.report.common import format_p, read_json, save_figure
+from ohevidence.meta.result import AnalysisResult
+from ohevidence.report.common import format_p, save_figure
 from ohevidence.report.forest import (
     ForestData,
     Pooled,
@@ -157,7 +158,7 @@ def test_p_values_in_revman_style() -> None:
 
 def test_funnel_drawn_from_ten_studies_with_egger(tmp_path: Path) -> None:
     paths = synthetic_analysis(tmp_path / "k12", 12)
-    fig, result = funnel(read_json(paths["json"]))
+    fig, result = funnel(AnalysisResult.read(paths["json"]))
     assert fig is not None and result.drawn and result.egger is not None
     assert result.note.startswith("Egger's test: t = ") and "df = 10" in result.note
     points = [c for c in fig.axes[0].collections if c.get_gid() == "funnel-study"]

@@ -182,7 +182,7 @@ def _split_control_trials(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_a_trial_with_a_split_control_is_one_vote(tmp_path: Path) -> None:
-    from ohevidence.meta.pipeline import build_effects
+    from ohevidence.meta.effects_table import build_effects
     from ohevidence.meta.swim import direction_table, trial_directions, vote_counting
 
     outcomes, studies = _split_control_trials(tmp_path)

@@ -857,7 +857,7 @@ INCLUDED_COLUMNS: tuple[Column, ...] = RECORD_COLUMNS + INCLUDED_EXTRA_COLUMNS
 
 # ---------------------------------------------------------------------------
 # Meta-analysis: effect sizes (results/extraction/effects.csv) and analysis results
-# (results/meta/<analysis_id>.csv). See ohevidence.meta.pipeline for how each effect is derived.
+# (results/meta/<analysis_id>.csv). See ohevidence.meta.effects_table for how each effect is derived.
 # ---------------------------------------------------------------------------
 _FLOAT = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 MULTI_ARM_METHODS: tuple[str, ...] = ("split_control", "combine")

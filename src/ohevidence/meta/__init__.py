@@ -1,9 +1,17 @@
 """Meta-analysis: pooling, heterogeneity, subgroups, meta-regression, three-level models, sensitivity, bias.
 
 See :mod:`ohevidence.meta.model` for the conventions (metafor's) the numbers follow.
+
+One module per ``ohevidence meta`` verb: :mod:`~ohevidence.meta.effects_table` (``meta effects``),
+:mod:`~ohevidence.meta.analysis` (``meta run``: an :class:`~ohevidence.meta.spec.AnalysisSpec` in, an
+:class:`~ohevidence.meta.result.AnalysisResult` out), :mod:`~ohevidence.meta.sensitivity`
+(``meta sensitivity``); and the syntheses the report draws: :mod:`~ohevidence.meta.swim` (SWiM),
+:mod:`~ohevidence.meta.funnel` (Egger's test), :mod:`~ohevidence.meta.influence` (leave-one-out,
+cumulative). Nothing here imports :mod:`ohevidence.report`.
 """
 
 from ohevidence.meta.bias import begg_test, egger_test, trim_and_fill
+from ohevidence.meta.influence import cumulative, leave_one_out
 from ohevidence.meta.mh import mantel_haenszel, peto
 from ohevidence.meta.model import (
     CI_METHODS,
@@ -17,7 +25,6 @@ from ohevidence.meta.model import (
     single_study,
 )
 from ohevidence.meta.multilevel import ThreeLevelResult, three_level
-from ohevidence.meta.sensitivity import cumulative, leave_one_out
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
 
 __all__ = [

@@ -145,7 +145,7 @@ def trim_and_fill(
         signed = np.sign(centred) * ranks
         if estimator == "R0":
             negative = -signed[signed < 0]
-            raw = (k - (negative.max() if negative.size else 0)) - 1
+            raw: float = (k - (negative.max() if negative.size else 0)) - 1
             se_k0 = math.sqrt(2 * max(0.0, raw) + 2)
         else:
             sr = float(signed[signed > 0].sum())

@@ -119,7 +119,7 @@ def _pool(args: argparse.Namespace) -> int:
 
 def _effects(args: argparse.Namespace) -> int:
     from ohevidence.extract.included import read_included_study_ids
-    from ohevidence.meta.pipeline import build_effects, write_effects
+    from ohevidence.meta.effects_table import build_effects, write_effects
 
     included = read_included_study_ids(args.included_studies) if args.included_studies else None
     effects = build_effects(
@@ -140,7 +140,8 @@ def _effects(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from ohevidence.config import settings_config
-    from ohevidence.meta.pipeline import find_analysis, run_analysis
+    from ohevidence.meta.analysis import run_analysis
+    from ohevidence.meta.spec import find_analysis
 
     config, source = settings_config(args)
     analysis = find_analysis(config, args.analysis, source)
@@ -151,14 +152,16 @@ def _run(args: argparse.Namespace) -> int:
 
 def _sensitivity(args: argparse.Namespace) -> int:
     from ohevidence.config import settings_config
-    from ohevidence.meta.pipeline import find_analysis, read_job_roles
-    from ohevidence.meta.robustness import read_rob_rows, sensitivity_report, sensitivity_table, study_inputs
-    from ohevidence.report.common import read_csv_rows, read_json
+    from ohevidence.meta.io import read_csv_rows
+    from ohevidence.meta.result import AnalysisResult
+    from ohevidence.meta.roles import read_job_roles
+    from ohevidence.meta.sensitivity import read_rob_rows, sensitivity_report, sensitivity_table, study_inputs
+    from ohevidence.meta.spec import find_analysis
     from ohevidence.schema import SENSITIVITY_COLUMNS, write_table
 
     config, source = settings_config(args)
     analysis = find_analysis(config, args.analysis, source)
-    meta = read_json(args.meta)
+    meta = AnalysisResult.read(args.meta)
     rob, rob_recorded = read_rob_rows(args.rob)
     rows = study_inputs(
         meta, read_csv_rows(args.effects), read_csv_rows(args.outcomes), read_csv_rows(args.studies), rob
@@ -166,17 +169,17 @@ def _sensitivity(args: argparse.Namespace) -> int:
     report = sensitivity_report(
         analysis, meta, rows, read_job_roles(args.job_roles), rob_recorded=rob_recorded
     )
-    write_json(report, args.json)
+    report.write(args.json)
     write_table(sensitivity_table(report), args.csv, SENSITIVITY_COLUMNS)
     log.info(
         "%s: %d sensitivity model(s), meta-regression %s -> %s, %s",
         args.analysis,
-        len(report["variants"]),
-        "fitted" if report["meta_regression"] else "not fitted",
+        len(report.variants),
+        "fitted" if report.meta_regression else "not fitted",
         args.json,
         args.csv,
     )
-    for note in report["notes"]:
+    for note in report.notes:
         log.info("%s: %s", args.analysis, note)
     return 0
 

@@ -32,7 +32,14 @@ class EffectRows:
     clusters: list[str] | None = None
 
 
-def _number(path: Path, line: int, column: str, text: str, *, positive: bool = False) -> float:
+def parse_number(
+    path: str | Path, line: int | None, column: str, text: str, *, positive: bool = False
+) -> float:
+    """The number in one CSV cell: the meta stage's one number parser.
+
+    Not a number, not finite (or, with ``positive``, not > 0: a sampling variance) is one
+    :class:`InputError` naming file, line and column.
+    """
     try:
         value = float(text)
     except ValueError:
@@ -52,6 +59,76 @@ def _number(path: Path, line: int, column: str, text: str, *, positive: bool = F
             expected="vi > 0",
         )
     return value
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    """One row of a CSV table with where it came from, so a bad cell names file, line and column."""
+
+    file: Path
+    line: int
+    cells: dict[str, str]
+
+    def text(self, column: str) -> str:
+        """The stripped text of ``column`` ('' when empty or absent)."""
+        return (self.cells.get(column) or "").strip()
+
+    def number(self, column: str) -> float | None:
+        """The number in ``column`` (None when empty; :func:`parse_number` otherwise)."""
+        text = self.text(column)
+        return parse_number(self.file, self.line, column, text) if text else None
+
+
+class CsvRecord(dict[str, str]):
+    """A CSV row as a dict of stripped text that knows its file and line (for :func:`cell_number`)."""
+
+    file: str | Path = "<table>"
+    line: int | None = None
+
+
+def cell_number(row: Mapping[str, str], column: str) -> float | None:
+    """The number in ``row[column]`` (None when empty); a bad cell names file, line and column."""
+    text = (row.get(column) or "").strip()
+    if not text:
+        return None
+    line: int | None = getattr(row, "line", None)
+    return parse_number(getattr(row, "file", "<table>"), line, column, text)
+
+
+def read_csv_rows(path: str | Path) -> list[CsvRecord]:
+    """A CSV as a list of dicts of stripped strings (UTF-8, BOM tolerated, formula quoting undone)."""
+    path = Path(path)
+    rows = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            start = 2
+            for cells in reader:
+                row = CsvRecord({k: unneutralise(v or "").strip() for k, v in cells.items() if k is not None})
+                row.file, row.line = path, start
+                rows.append(row)
+                start = reader.line_num + 1
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
+    return rows
+
+
+def read_rows(path: str | Path, required: Sequence[str] = ()) -> list[CsvRow]:
+    """Every row of a CSV (UTF-8/UTF-16 with BOM, or Windows-1252), its header checked for ``required``.
+
+    Cells are taken as written (curated tables are human input; effects.csv is a machine table).
+    """
+    path = Path(path)
+    handle = io.StringIO(read_text(path), newline="")
+    rows = []
+    with handle:
+        reader = csv.DictReader(handle)
+        require_columns(path, reader.fieldnames or [], list(required))
+        start = 2
+        for cells in reader:
+            rows.append(CsvRow(path, start, cells))
+            start = reader.line_num + 1
+    return rows
 
 
 def _label(path: Path, line: int, row: Mapping[str, Any], column: str, what: str, expected: str) -> str:
@@ -91,8 +168,8 @@ def read_effects_csv(
             if not any((value or "").strip() for value in row.values()):
                 continue
             labels.append(_label(path, line, row, study, "study label", "a study name"))
-            ys.append(_number(path, line, yi, (row[yi] or "").strip()))
-            vs.append(_number(path, line, vi, (row[vi] or "").strip(), positive=True))
+            ys.append(parse_number(path, line, yi, (row[yi] or "").strip()))
+            vs.append(parse_number(path, line, vi, (row[vi] or "").strip(), positive=True))
             if by:
                 groups.append(_label(path, line, row, by, "subgroup", "a subgroup label"))
             if cluster:

@@ -33,13 +33,24 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from scipy import stats
 
 from ohevidence import effects as fx
-from ohevidence.schema import OUTCOME_DOMAINS, SWIM_DIRECTION_COLUMNS, SWIM_VOTE_COLUMNS, names, split_multi
+from ohevidence.meta.io import cell_number, text_frame
+from ohevidence.meta.result import AnalysisResult
+from ohevidence.schema import (
+    OUTCOME_DOMAINS,
+    SWIM_DIRECTION_COLUMNS,
+    SWIM_ITEM_COLUMNS,
+    SWIM_VOTE_COLUMNS,
+    names,
+    split_multi,
+    write_table,
+)
 
 DOMAIN_ORDER: tuple[str, ...] = OUTCOME_DOMAINS  # columns of the effect direction plot
 BENEFIT, HARM, NO_CLEAR, MIXED, NONE = "benefit", "harm", "no clear change", "mixed", "no direction"
@@ -64,14 +75,6 @@ class OutcomeDirection:
     basis: str  # 'estimate with 95% CI' | 'direction only' | why none
 
 
-def _number(text: str | None) -> float | None:
-    try:
-        value = float((text or "").strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _aligned_sign(value: float, higher_is_better: bool) -> int:
     """+1 when an effect of this sign (analysis scale, null 0) favours the intervention, -1 harm, 0 none."""
     if value == 0:
@@ -84,10 +87,10 @@ def _comparison_n(
 ) -> float | None:
     """Participants behind one comparison (module notes): a split control counts its share only."""
     for row in (effect, outcome):
-        n1, n2 = _number(row.get("n_int")), _number(row.get("n_ctl"))
+        n1, n2 = cell_number(row, "n_int"), cell_number(row, "n_ctl")
         if n1 is not None and n2 is not None:
             return n1 + n2
-    return _number(study.get("n_randomised"))
+    return cell_number(study, "n_randomised")
 
 
 def outcome_direction(
@@ -96,7 +99,7 @@ def outcome_direction(
     """Direction, category, two-sided p and n of one effects.csv row."""
     higher = (outcome.get("higher_is_better") or "").strip().lower() == "true"
     measure = (effect.get("measure") or "").upper()
-    yi, vi = _number(effect.get("yi")), _number(effect.get("vi"))
+    yi, vi = cell_number(effect, "yi"), cell_number(effect, "vi")
     n = _comparison_n(effect, outcome, study)
     direction, category, p_value, basis = NONE, NONE, None, (effect.get("from") or "").strip()
     if yi is not None and vi is not None and vi > 0:
@@ -108,7 +111,7 @@ def outcome_direction(
         category = direction if (low > 0 or high < 0) else NO_CLEAR
         basis = "estimate with 95% CI"
     else:
-        estimate = _number(outcome.get("estimate"))
+        estimate = cell_number(outcome, "estimate")
         flags = split_multi(outcome.get("flags", ""))
         if estimate is not None and "pooled_review_estimate" not in flags:
             ratio = measure in fx.RATIO_MEASURES
@@ -210,7 +213,7 @@ def direction_table(
                 "basis": "; ".join(dict.fromkeys(i.basis for i in items)),
             }
         )
-    frame = pd.DataFrame(records, columns=[*names(SWIM_DIRECTION_COLUMNS), "basis"])
+    frame = pd.DataFrame(records, columns=names(SWIM_DIRECTION_COLUMNS))  # "basis" is one of them
     if frame.empty:
         return frame
     frame["_d"] = frame["domain"].map(lambda d: order.get(d, len(order)))
@@ -357,3 +360,66 @@ def swim_items(
          "outcome."),
     ]  # fmt: skip
     return pd.DataFrame(items, columns=["item", "swim_item", "this_synthesis"])
+
+
+@dataclass(frozen=True)
+class SwimResult:
+    """The synthesis without meta-analysis: its three tables (contracts in ohevidence.schema) and the
+    outcome directions behind them (the albatross plot's points).
+
+    * ``table``: results/tables/swim_effect_direction.csv (SWIM_DIRECTION_COLUMNS, plus ``basis``)
+    * ``votes``: results/tables/swim_vote_counting.csv (SWIM_VOTE_COLUMNS)
+    * ``items``: results/tables/swim_items.csv (SWIM_ITEM_COLUMNS)
+    """
+
+    directions: list[OutcomeDirection]
+    table: pd.DataFrame
+    votes: pd.DataFrame
+    items: pd.DataFrame
+
+    @property
+    def studies_with_data(self) -> set[str]:
+        return set(self.table["study_id"]) if not self.table.empty else set()
+
+    def write(self, direction_out: str | Path, votes_out: str | Path, items_out: str | Path) -> None:
+        """The three tables, as the contracts' text."""
+        for frame, columns, path in (
+            (self.table, SWIM_DIRECTION_COLUMNS, direction_out),
+            (self.votes, SWIM_VOTE_COLUMNS, votes_out),
+            (self.items, SWIM_ITEM_COLUMNS, items_out),
+        ):
+            write_table(text_frame(frame.to_dict("records"), names(columns)), path, columns)
+
+
+def synthesise(
+    effects: Sequence[Mapping[str, str]],
+    outcomes: Sequence[Mapping[str, str]],
+    studies: Sequence[Mapping[str, str]],
+    *,
+    analyses: Sequence[AnalysisResult] = (),
+    rob_rows: Sequence[Mapping[str, str]] = (),
+    rob_recorded: bool = False,
+    label_of: Mapping[str, str] | None = None,
+) -> SwimResult:
+    """SWiM by job role over the included studies' rows (module notes).
+
+    ``analyses`` say which rows were pooled where (the table's ``pooled_in``); ``rob_rows`` are
+    rob.csv's study-level judgements; ``label_of`` names each study as the report does.
+    """
+    rob = {r["study_id"]: r["overall"] for r in rob_rows if not r.get("outcome_id")}
+    pooled_in: dict[tuple[str, str], list[str]] = {}
+    for meta in analyses:
+        for study in meta.studies:
+            pooled_in.setdefault((study.study_id, study.outcome_id), []).append(meta.analysis_id)
+    directions = trial_directions(effects, outcomes, studies)
+    table = direction_table(directions, studies, rob=rob, pooled_in=pooled_in, label_of=label_of)
+    votes = vote_counting(table)
+    with_data = set(table["study_id"]) if not table.empty else set()
+    primary = [s for s in studies if s.get("design") != "systematic review"]
+    items = swim_items(
+        table,
+        votes,
+        n_without_data=sum(s["study_id"] not in with_data for s in primary),
+        rob_recorded=rob_recorded,
+    )
+    return SwimResult(directions, table, votes, items)

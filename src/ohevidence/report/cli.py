@@ -40,10 +40,11 @@ def _forest(args: argparse.Namespace) -> int:
 
 
 def _funnel(args: argparse.Namespace) -> int:
-    from ohevidence.report.common import read_json, save_figure
+    from ohevidence.meta.result import AnalysisResult
+    from ohevidence.report.common import save_figure
     from ohevidence.report.funnel import funnel
 
-    fig, result = funnel(read_json(args.meta), min_k=args.min_k)
+    fig, result = funnel(AnalysisResult.read(args.meta), min_k=args.min_k)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if fig is not None:
@@ -122,8 +123,9 @@ def _rob(args: argparse.Namespace) -> int:
 def _tables(args: argparse.Namespace) -> int:
     from ohevidence.csvio import write_csv
     from ohevidence.extract.included import read_included_study_ids
+    from ohevidence.meta.roles import read_job_roles
     from ohevidence.report import tables
-    from ohevidence.report.common import index_by, read_csv_rows, read_role_taxonomy
+    from ohevidence.report.common import index_by, read_csv_rows
 
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +136,7 @@ def _tables(args: argparse.Namespace) -> int:
     studies = [s for s in all_studies if s["study_id"] in included]
     outcomes = [o for o in read_csv_rows(args.outcomes) if o.get("study_id") in included]
     effects = read_csv_rows(args.effects)
-    roles = read_role_taxonomy(args.job_roles)
+    roles = read_job_roles(args.job_roles)
     outputs = {
         "characteristics_by_role.csv": tables.characteristics(studies, roles),
         "summary_of_findings.csv": tables.summary_of_findings(
@@ -164,44 +166,34 @@ def _not_included(path: str) -> dict[str, str]:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from ohevidence.report.common import read_json, save_figure
+    from ohevidence.meta.result import SensitivityResult
+    from ohevidence.report.common import save_figure
     from ohevidence.report.sensitivity import draw_bubble, draw_sensitivity
 
-    report = read_json(args.sensitivity)
+    report = SensitivityResult.read(args.sensitivity)
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     drawn = []
-    if report["variants"]:
+    if report.variants:
         save_figure(draw_sensitivity(report), out_dir / "sensitivity", dpi=args.dpi)
         drawn.append("sensitivity")
     bubble = draw_bubble(report)
     if bubble is not None:
         save_figure(bubble, out_dir / "meta_regression_bubble", dpi=args.dpi)
         drawn.append("meta_regression_bubble")
-    log.info("%s: %s -> %s", report["analysis_id"], ", ".join(drawn) or "nothing to plot", out_dir)
+    log.info("%s: %s -> %s", report.analysis_id, ", ".join(drawn) or "nothing to plot", out_dir)
     return 0
 
 
 def _swim(args: argparse.Namespace) -> int:
     from ohevidence.extract.included import read_included_study_ids
-    from ohevidence.meta import swim
-    from ohevidence.meta.robustness import read_rob_rows
+    from ohevidence.meta.io import read_csv_rows
+    from ohevidence.meta.result import AnalysisResult
+    from ohevidence.meta.roles import read_job_roles
+    from ohevidence.meta.sensitivity import read_rob_rows
+    from ohevidence.meta.swim import synthesise
     from ohevidence.report import swim as plots
-    from ohevidence.report.common import (
-        index_by,
-        read_csv_rows,
-        read_json,
-        read_role_taxonomy,
-        role_label,
-        save_figure,
-        study_label,
-    )
-    from ohevidence.schema import (
-        SWIM_DIRECTION_COLUMNS,
-        SWIM_ITEM_COLUMNS,
-        SWIM_VOTE_COLUMNS,
-        write_table,
-    )
+    from ohevidence.report.common import index_by, role_label, save_figure, study_label
 
     effects = read_csv_rows(args.effects)
     outcomes = read_csv_rows(args.outcomes)
@@ -210,58 +202,34 @@ def _swim(args: argparse.Namespace) -> int:
         included = read_included_study_ids(args.included_studies)
         outcomes = [o for o in outcomes if o.get("study_id") in included]
         studies = [s for s in studies if s["study_id"] in included]
-    roles = read_role_taxonomy(args.job_roles)
     rob_rows, rob_recorded = read_rob_rows(args.rob)
-    rob = {r["study_id"]: r["overall"] for r in rob_rows if not r.get("outcome_id")}
-    pooled_in: dict[tuple[str, str], list[str]] = {}
-    for path in args.meta:
-        meta = read_json(path)
-        for study in meta.get("studies") or []:
-            key = (str(study["study_id"]), str(study.get("outcome_id") or ""))
-            pooled_in.setdefault(key, []).append(str(meta["analysis_id"]))
     by_id = index_by(studies, "study_id")
-    directions = swim.trial_directions(effects, outcomes, studies)
-    table = swim.direction_table(
-        directions,
+    result = synthesise(
+        effects,
+        outcomes,
         studies,
-        rob=rob,
-        pooled_in=pooled_in,
+        analyses=[AnalysisResult.read(path) for path in args.meta],
+        rob_rows=rob_rows,
+        rob_recorded=rob_recorded,
         label_of={s: study_label(s, by_id) for s in by_id},
     )
-    votes = swim.vote_counting(table)
-    with_data = set(table["study_id"]) if not table.empty else set()
-    primary = [s for s in studies if s.get("design") != "systematic review"]
-    items = swim.swim_items(
-        table,
-        votes,
-        n_without_data=sum(s["study_id"] not in with_data for s in primary),
-        rob_recorded=rob_recorded,
-    )
-    write_table(_strings(table, SWIM_DIRECTION_COLUMNS), args.direction_out, SWIM_DIRECTION_COLUMNS)
-    write_table(_strings(votes, SWIM_VOTE_COLUMNS), args.votes_out, SWIM_VOTE_COLUMNS)
-    write_table(_strings(items, SWIM_ITEM_COLUMNS), args.items_out, SWIM_ITEM_COLUMNS)
+    result.write(args.direction_out, args.votes_out, args.items_out)
+    table = result.table
+    roles = read_job_roles(args.job_roles)
     labels = {role: role_label(role, roles) for role in set(table["job_role"])} if not table.empty else {}
     out_dir = Path(args.figure_dir)
     save_figure(plots.draw_effect_direction(table, labels), out_dir / "effect_direction", dpi=args.dpi)
-    points = plots.albatross_points(directions)
+    points = plots.albatross_points(result.directions)
     save_figure(plots.draw_albatross(points, labels), out_dir / "albatross", dpi=args.dpi)
     log.info(
         "SWiM: %d study x role x domain rows (%d studies), %d vote-count rows, %d albatross points -> %s",
         len(table),
-        len(with_data),
-        len(votes),
+        len(result.studies_with_data),
+        len(result.votes),
         len(points),
         out_dir,
     )
     return 0
-
-
-def _strings(frame: Any, columns: Any) -> Any:
-    """A frame as the contract's text (:func:`ohevidence.meta.io.text_frame`)."""
-    from ohevidence.meta.io import text_frame
-    from ohevidence.schema import names
-
-    return text_frame(frame.to_dict("records"), names(columns))
 
 
 def register(stages: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -17,9 +16,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ohevidence.csvio import unneutralise
-from ohevidence.curated import load_job_roles
 from ohevidence.errors import InputError
+from ohevidence.meta.io import cell_number
+from ohevidence.meta.io import read_csv_rows as read_csv_rows  # re-exported: the one row reader
+from ohevidence.meta.result import AnalysisResult
+from ohevidence.meta.roles import JobRole
 from ohevidence.schema import split_multi
 
 FORMATS: tuple[str, ...] = ("svg", "png", "pdf")
@@ -104,19 +105,6 @@ def read_json(path: str | Path) -> dict[str, Any]:
         raise InputError(path, f"cannot be read as JSON: {exc}") from exc
 
 
-def read_csv_rows(path: str | Path) -> list[dict[str, str]]:
-    """A CSV as a list of dicts of stripped strings (UTF-8, BOM tolerated, formula quoting undone)."""
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return [
-                {k: unneutralise(v or "").strip() for k, v in row.items() if k is not None}
-                for row in csv.DictReader(handle)
-            ]
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror}") from exc
-
-
 def index_by(rows: Iterable[Mapping[str, str]], *keys: str) -> dict[Any, Mapping[str, str]]:
     """First row per key (one column: the value; several: a tuple)."""
     out: dict[Any, Mapping[str, str]] = {}
@@ -126,23 +114,12 @@ def index_by(rows: Iterable[Mapping[str, str]], *keys: str) -> dict[Any, Mapping
     return out
 
 
-def read_role_taxonomy(path: str | Path) -> dict[str, dict[str, str]]:
-    """job_roles.yaml: role id → {'label', 'professional_group'}."""
-    return {
-        role: {
-            "label": str(entry.get("label") or role),
-            "professional_group": str(entry.get("professional_group") or ""),
-        }
-        for role, entry in load_job_roles(path).items()
-    }
-
-
-def role_label(group: str, roles: Mapping[str, Mapping[str, str]]) -> str:
+def role_label(group: str, roles: Mapping[str, JobRole]) -> str:
     """A subgroup name of the meta outputs ('nurse; occupational_physician', 'medical') in words."""
     parts = split_multi(group)
     if not parts:
         return "Not reported"
-    words = [roles[p]["label"] if p in roles else p.replace("_", " ") for p in parts]
+    words = [roles[p].label if p in roles else p.replace("_", " ") for p in parts]
     text = " + ".join(words)
     return text[:1].upper() + text[1:]
 
@@ -183,7 +160,7 @@ class Participants:
 
 
 def count_participants(
-    meta: Mapping[str, Any], outcomes: Mapping[tuple[str, str], Mapping[str, str]]
+    meta: AnalysisResult, outcomes: Mapping[tuple[str, str], Mapping[str, str]]
 ) -> Participants:
     """Analysed n where the source states it, else the arm n behind the effect.
 
@@ -192,20 +169,19 @@ def count_participants(
     else from outcomes.csv; a study's n_analysed is counted once.
     """
     total, missing, analysed = 0.0, [], []
-    studies = meta.get("studies") or []
-    for study in studies:
-        sid = str(study["study_id"])
-        if study.get("n_analysed") is not None:
+    for study in meta.studies:
+        sid = study.study_id
+        if study.n_analysed is not None:
             if sid not in analysed:
-                total += float(study["n_analysed"])
+                total += study.n_analysed
                 analysed.append(sid)
             continue
-        n_int, n_ctl = study.get("n_int"), study.get("n_ctl")
+        n_int, n_ctl = study.n_int, study.n_ctl
         if n_int is None or n_ctl is None:
-            row = outcomes.get((sid, str(study["outcome_id"]).split("+")[0])) or {}
-            n_int, n_ctl = row.get("n_int") or None, row.get("n_ctl") or None
+            row = outcomes.get((sid, study.outcome_id.split("+")[0])) or {}
+            n_int, n_ctl = cell_number(row, "n_int"), cell_number(row, "n_ctl")
         if n_int is None or n_ctl is None:
             missing.append(sid)
             continue
-        total += float(n_int) + float(n_ctl)
-    return Participants(total, len(studies), tuple(missing), tuple(analysed))
+        total += n_int + n_ctl
+    return Participants(total, len(meta.studies), tuple(missing), tuple(analysed))

@@ -50,7 +50,9 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from ohevidence import effects as fx
-from ohevidence.errors import InputError
+from ohevidence.meta.io import cell_number
+from ohevidence.meta.result import AnalysisResult, PooledModel, StudyRow
+from ohevidence.meta.roles import JobRole, read_job_roles, subgroup_of
 from ohevidence.report.common import (
     TextMeasurer,
     count_participants,
@@ -58,8 +60,6 @@ from ohevidence.report.common import (
     format_p,
     index_by,
     read_csv_rows,
-    read_json,
-    read_role_taxonomy,
     role_label,
     study_label,
 )
@@ -233,6 +233,10 @@ class ForestData:
         return 1.0 if self.ratio else 0.0
 
     @property
+    def measure_name(self) -> str:
+        return MEASURE_NAMES.get(self.measure, self.measure)
+
+    @property
     def model_label(self) -> str:
         method = self.method.upper()
         model = "Fixed" if method in FIXED_METHODS else "Random"
@@ -255,38 +259,35 @@ def _arm_kind(measure: str) -> str:
     return "total"
 
 
-def _count(value: Any) -> str:
-    number = _num(value)
-    return "" if number is None else f"{number:g}"
+def _count(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
-def _num(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+def _known(value: float | None, where: str) -> float:
+    """A number the analysis JSON must have here (a model's reported estimate and CI)."""
+    if value is None:
+        raise ValueError(f"analysis JSON: {where} is null")
+    return value
 
 
-def _pooled(model: Mapping[str, Any], ci_method: str) -> Pooled:
-    reported = model.get("reported") or {}
+def _pooled(model: PooledModel, ci_method: str) -> Pooled:
+    reported = model.reported
     return Pooled(
-        k=int(model.get("k") or 0),
-        estimate=float(reported["estimate"]),
-        ci_low=float(reported["ci_low"]),
-        ci_high=float(reported["ci_high"]),
-        pooled=bool(model.get("pooled", True)),
-        pi_low=_num(reported.get("pi_low")),
-        pi_high=_num(reported.get("pi_high")),
-        tau2=_num(model.get("tau2")),
-        q=_num(model.get("q")),
-        q_df=None if model.get("q_df") is None else int(model["q_df"]),
-        q_p=_num(model.get("q_p")),
-        i2=_num(model.get("i2")),
-        stat=_num(model.get("stat")),
-        p=_num(model.get("p")),
-        stat_name="t"
-        if str(model.get("ci_method") or ci_method) == "hksj" and bool(model.get("pooled", True))
-        else "Z",
+        k=model.k,
+        estimate=_known(reported.estimate, "reported.estimate"),
+        ci_low=_known(reported.ci_low, "reported.ci_low"),
+        ci_high=_known(reported.ci_high, "reported.ci_high"),
+        pooled=model.pooled,
+        pi_low=reported.pi_low,
+        pi_high=reported.pi_high,
+        tau2=model.tau2,
+        q=model.q,
+        q_df=model.q_df,
+        q_p=model.q_p,
+        i2=model.i2,
+        stat=model.stat,
+        p=model.p,
+        stat_name="t" if (model.ci_method or ci_method) == "hksj" and model.pooled else "Z",
     )
 
 
@@ -325,20 +326,18 @@ def _arm_words(outcome: Mapping[str, str]) -> str:
     return "arm data"
 
 
-def _conversion_notes(
-    study: Mapping[str, Any], outcome: Mapping[str, str], measure: str, printed: str
-) -> list[str]:
+def _conversion_notes(study: StudyRow, outcome: Mapping[str, str], measure: str, printed: str) -> list[str]:
     """Why the plotted 95% CI is not the published one, in words (the engine's ``converted``)."""
     notes = []
     flags = split_multi(outcome.get("flags", ""))
-    multi = str(study.get("multi_arm") or "")
-    source = str(study.get("from") or "")
+    multi = study.multi_arm
+    source = study.source
     published = f" ({printed})" if printed else ""
-    level = _num(outcome.get("ci_level"))
+    level = cell_number(outcome, "ci_level")
     if multi.startswith("split_control"):
         notes.append(
             f"Control group shared with another arm of this trial and split between the arms "
-            f"(n {_count(study.get('n_ctl'))} of {outcome.get('n_ctl', '')}), which widens the published "
+            f"(n {_count(study.n_ctl)} of {outcome.get('n_ctl', '')}), which widens the published "
             f"CI{published}."
         )
     elif multi.startswith("combine"):
@@ -351,24 +350,24 @@ def _conversion_notes(
         notes.append(f"Published in percentage points{published}; shown as a proportion.")
     if "design effect" in source and "no design effect" not in source:
         notes.append(f"CI widened by a design effect for clustering{published}.")
-    return notes or [f"CI not as published ({study.get('converted')})."]
+    return notes or [f"CI not as published ({study.converted})."]
 
 
 def _study_notes(
-    study: Mapping[str, Any], outcome: Mapping[str, str], arms: ArmData, kind: str, measure: str
+    study: StudyRow, outcome: Mapping[str, str], arms: ArmData, kind: str, measure: str
 ) -> list[str]:
     """Footnotes of one study row, in words: what was plotted when it is not the published estimate
     and why; crude arm data beside the trial's own estimate."""
     notes = []
     name = MEASURE_NAMES.get(measure, measure).lower()
     printed = _printed(outcome)
-    from_arms = fx.is_from_arm_data(str(study.get("from", "")))
+    from_arms = fx.is_from_arm_data(study.source)
     if from_arms:
         basis = f"Crude {name} computed from the published {_arm_words(outcome)}"
-        if str(study.get("multi_arm") or "").startswith("split_control"):
+        if study.multi_arm.startswith("split_control"):
             basis += (
                 f", the control group's n split with another arm of this trial "
-                f"({_count(study.get('n_ctl'))} of {outcome.get('n_ctl', '')})"
+                f"({_count(study.n_ctl)} of {outcome.get('n_ctl', '')})"
             )
         if printed:
             adjusted = {"true": "adjusted ", "false": "crude "}.get(outcome.get("adjusted", ""), "")
@@ -380,14 +379,14 @@ def _study_notes(
             notes.append(f"{basis}. The published {adjusted}{name} {printed} is not used: {why}.")
         else:
             notes.append(f"{basis} (no estimate published).")
-    elif study.get("converted"):
+    elif study.converted:
         notes += _conversion_notes(study, outcome, measure, printed)
     if _arms_shown(arms, kind) and not from_arms:
         which = " and ".join(
             word
             for word, on in (
-                ("adjusted", study.get("adjusted") is True),
-                ("cluster-adjusted", study.get("cluster_adjusted")),
+                ("adjusted", study.adjusted is True),
+                ("cluster-adjusted", study.cluster_adjusted),
             )
             if on
         )
@@ -399,18 +398,18 @@ def _study_notes(
 
 
 def _participants_note(
-    meta: Mapping[str, Any],
+    meta: AnalysisResult,
     studies: Mapping[str, Mapping[str, str]],
     outcomes: Mapping[tuple[str, str], Mapping[str, str]],
 ) -> list[str]:
     """The analysis' participants, the count the summary of findings table gives."""
-    if not meta.get("studies"):
+    if not meta.studies:
         return []
     counted = count_participants(meta, outcomes)
     parts = []
     if counted.analysed:
         parts.append("analysed n for " + ", ".join(study_label(s, studies) for s in counted.analysed))
-    if any(str(s.get("multi_arm") or "").startswith("split_control") for s in meta["studies"]):
+    if any(s.multi_arm.startswith("split_control") for s in meta.studies):
         parts.append("a shared control counted once")
     if counted.missing:
         names = ", ".join(dict.fromkeys(study_label(s, studies) for s in counted.missing))
@@ -426,7 +425,7 @@ def _value_words(dimension: str, value: str) -> str:
 
 
 def _analysis_notes(
-    meta: Mapping[str, Any],
+    meta: AnalysisResult,
     studies: Mapping[str, Mapping[str, str]],
     subgroup_label: Any,
 ) -> list[str]:
@@ -436,48 +435,36 @@ def _analysis_notes(
         return ", ".join(dict.fromkeys(study_label(str(x).split(":")[0], studies) for x in labels))
 
     notes = []
-    for dimension, values in (meta.get("mixed") or {}).items():
+    for dimension, values in meta.mixed.items():
         listing = "; ".join(f"{_value_words(dimension, v)} ({names(m)})" for v, m in values.items())
         notes.append(f"Pooled across different {DIMENSION_WORDS.get(dimension, dimension)}: {listing}.")
-    for dimension, labels in (meta.get("not_recorded") or {}).items():
+    for dimension, labels in meta.not_recorded.items():
         words = DIMENSION_WORDS.get(dimension, dimension)
         notes.append(f"Not recorded, so not checked for differences in {words}: {names(labels)}.")
-    models = [("overall", meta.get("overall") or {}), *(meta.get("groups") or {}).items()]
+    models = [("overall", meta.overall), *meta.groups.items()]
     for name, model in models:
-        if not model.get("pooled"):
+        if model is None or not model.pooled:
             continue
         who = "Overall" if name == "overall" else subgroup_label(name)
-        for message in model.get("messages") or []:
+        for message in model.messages:
             text = re.sub(r" \(set \w+ to [^)]*\)", "", str(message))
             notes.append(f"{who}: {text}.")
-    for name, why in (meta.get("subgroup_test_excluded") or {}).items():
+    for name, why in meta.subgroup_test_excluded.items():
         notes.append(f"Test for subgroup differences leaves out {subgroup_label(name)} ({why}).")
-    test = meta.get("subgroup_test")
-    if test and test.get("all_k1"):
+    test = meta.subgroup_test
+    if test and test.all_k1:
         notes.append("Every subgroup in the test holds one study: it compares single studies, not job roles.")
-    if meta.get("groups") and not test and meta.get("group_by", "job_role") != "none":
+    if meta.groups and not test and meta.group_by != "none":
         notes.append("Test for subgroup differences not run: fewer than two subgroups to compare.")
     known = ("a single study", "mixed ", "comparability unchecked", "test for subgroup", "every subgroup")
     prefixes = tuple(f"{name}: " for name, _ in models)
-    notes += [
-        str(n)
-        for n in meta.get("notes") or []
-        if not str(n).startswith(known) and not str(n).startswith(prefixes)
-    ]
+    notes += [str(n) for n in meta.notes if not str(n).startswith(known) and not str(n).startswith(prefixes)]
     return notes
 
 
-def group_of(job_role: str, group_by: str, roles: Mapping[str, Mapping[str, str]]) -> str:
+def group_of(job_role: str, group_by: str, roles: Mapping[str, JobRole]) -> str:
     """The subgroup a study belongs to, named as the engine names it (results/meta groups)."""
-    ids = split_multi(job_role)
-    if not ids:
-        return "not reported"
-    if group_by == "professional_group":
-        groups = list(
-            dict.fromkeys((roles.get(r) or {}).get("professional_group") or "not classified" for r in ids)
-        )
-        return groups[0] if len(groups) == 1 else "multidisciplinary"
-    return "; ".join(ids)
+    return subgroup_of(job_role, group_by, roles)[0]
 
 
 def _arms(row: Mapping[str, str] | None) -> ArmData:
@@ -500,17 +487,17 @@ def _favours(outcome_rows: Sequence[Mapping[str, str]]) -> tuple[str, str, list[
 
 
 def build_forest_data(
-    meta: Mapping[str, Any],
+    meta: AnalysisResult,
     studies: Mapping[str, Mapping[str, str]],
     outcomes: Mapping[tuple[str, str], Mapping[str, str]],
-    roles: Mapping[str, Mapping[str, str]],
+    roles: Mapping[str, JobRole],
     *,
     prediction_interval: bool = True,
 ) -> ForestData:
     """The plot's content from one analysis' JSON (``ohevidence meta run``) and the curated tables."""
-    measure = str(meta["measure"]).upper()
-    ci_method = str(meta.get("ci_method", "z"))
-    group_by = str(meta.get("group_by", "job_role"))
+    measure = meta.measure.upper()
+    ci_method = meta.ci_method
+    group_by = meta.group_by
     groups: dict[str, Subgroup] = {}
 
     def subgroup(name: str) -> Subgroup:
@@ -519,56 +506,52 @@ def build_forest_data(
             groups[name] = Subgroup(name=name, label=label)
         return groups[name]
 
-    for name in meta.get("groups") or {}:
+    for name in meta.groups:
         subgroup(name)
     used_outcomes = []
     footnotes: list[str] = []
     letter_of: dict[str, str] = {}  # study-row footnote -> its letter, in order of first use
-    entries = meta.get("studies") or []
-    repeated = {s["study_id"] for s in entries if sum(t["study_id"] == s["study_id"] for t in entries) > 1}
+    entries = meta.studies
+    repeated = {s.study_id for s in entries if sum(t.study_id == s.study_id for t in entries) > 1}
     for study in entries:
-        outcome_ids = str(study["outcome_id"]).split("+")
-        outcome = outcomes.get((study["study_id"], outcome_ids[0]))
+        outcome_ids = study.outcome_id.split("+")
+        outcome = outcomes.get((study.study_id, outcome_ids[0]))
         used_outcomes.append(outcome or {})
-        label = study_label(study["study_id"], studies)
-        if study["study_id"] in repeated:  # arms of a multi-arm trial: name the arm by its role
-            arm_roles = split_multi(study.get("job_role", ""))
+        label = study_label(study.study_id, studies)
+        if study.study_id in repeated:  # arms of a multi-arm trial: name the arm by its role
+            arm_roles = split_multi(study.job_role)
             label += (
-                " — " + (" + ".join(role_label(r, roles) for r in arm_roles) or study["outcome_id"]) + " arm"
+                " — " + (" + ".join(role_label(r, roles) for r in arm_roles) or study.outcome_id) + " arm"
             )
         arms = _arms(outcome if len(outcome_ids) == 1 else None)
-        if study.get("multi_arm"):  # the n behind the effect: split control or combined arms
-            arms = replace(arms, n_int=_count(study.get("n_int")), n_ctl=_count(study.get("n_ctl")))
-        shown = published_ci(str(study.get("published") or "")) if not study.get("converted") else None
-        estimate, low, high = shown or (
-            float(study["estimate"]),
-            float(study["ci_low"]),
-            float(study["ci_high"]),
-        )
+        if study.multi_arm:  # the n behind the effect: split control or combined arms
+            arms = replace(arms, n_int=_count(study.n_int), n_ctl=_count(study.n_ctl))
+        shown = published_ci(study.published) if not study.converted else None
+        estimate, low, high = shown or (study.estimate, study.ci_low, study.ci_high)
         marks = []
         for note in _study_notes(study, outcome or {}, arms, _arm_kind(measure), measure):
             if note not in letter_of:
                 letter_of[note] = LETTERS[len(letter_of) % len(LETTERS)]
             marks.append(letter_of[note])
-        subgroup(study.get("group") or "not reported").studies.append(
+        subgroup(study.group or "not reported").studies.append(
             StudyEstimate(
                 label=label,
                 estimate=estimate,
                 ci_low=low,
                 ci_high=high,
-                weight=float(study["weight"]),
+                weight=study.weight,
                 arms=arms,
                 published=shown is not None,
                 marks=tuple(marks),
             )
         )
-    for item in meta.get("excluded") or []:
-        reason = str(item.get("reason", ""))
-        study_id = str(item.get("study_id", ""))
+    for item in meta.excluded:
+        reason = item.reason
+        study_id = item.study_id
         row = studies.get(study_id) or {}
         if reason.startswith("none: pooled review estimate"):
             # a review's pooled estimate has numbers: say why it is not pooled, and show them
-            outcome = outcomes.get((study_id, str(item.get("outcome_id", "")))) or {}
+            outcome = outcomes.get((study_id, item.outcome_id)) or {}
             included = [study_label(s, studies) for s in split_multi(row.get("included_studies", ""))]
             text = "not pooled: " + (
                 f"includes {', '.join(included)}" if included else "a review's pooled estimate"
@@ -588,10 +571,8 @@ def build_forest_data(
                 NoEstimate(study_label(study_id, studies), f"no estimate ({status}; {why})")
             )
         else:
-            footnotes.append(
-                f"Not shown: {study_label(study_id, studies)}, {item.get('outcome_id', '')}: {reason}."
-            )
-    for name, model in (meta.get("groups") or {}).items():
+            footnotes.append(f"Not shown: {study_label(study_id, studies)}, {item.outcome_id}: {reason}.")
+    for name, model in meta.groups.items():
         subtotal = _pooled(model, ci_method)
         members = groups[name].studies
         if not subtotal.pooled and len(members) == 1 and members[0].published:
@@ -599,32 +580,28 @@ def build_forest_data(
             only = members[0]
             subtotal = replace(subtotal, estimate=only.estimate, ci_low=only.ci_low, ci_high=only.ci_high)
         groups[name].subtotal = subtotal
-    overall = _pooled(meta["overall"], ci_method) if meta.get("overall") else None
+    overall = _pooled(meta.overall, ci_method) if meta.overall else None
     if overall is not None and not prediction_interval:
         overall = Pooled(**{**overall.__dict__, "pi_low": None, "pi_high": None})
-    test = meta.get("subgroup_test")
-    subgroup_test = (
-        SubgroupTest(float(test["q"]), int(test["df"]), float(test["p"]), bool(test.get("all_k1")))
-        if test
-        else None
-    )
+    test = meta.subgroup_test
+    subgroup_test = SubgroupTest(test.q, test.df, test.p, test.all_k1) if test else None
     left, right, notes = _favours(used_outcomes)
-    method = str(meta.get("method", "REML"))
+    method = meta.method
     model_note = (
         "Fixed-effect (inverse variance) model."
         if method.upper() in FIXED_METHODS
         else f"Random-effects model: τ² by {method}; "
         + (
             "Hartung-Knapp-Sidik-Jonkman (t) CIs for pooled estimates"
-            + (", variance scale floored at 1" if meta.get("hksj_floor") else "")
-            + ("" if meta.get("hksj_small_k") else "; z-based CIs for totals of fewer than 3 studies")
+            + (", variance scale floored at 1" if meta.hksj_floor else "")
+            + ("" if meta.hksj_small_k else "; z-based CIs for totals of fewer than 3 studies")
             + "."
             if ci_method == "hksj"
             else "z-based CIs."
         )
         + (
             " Prediction interval: t with k − 2 df (none below 3 studies)."
-            if meta.get("pi_method", "z") == "t"
+            if meta.pi_method == "t"
             else " Prediction interval: metafor's z-based interval."
         )
     )
@@ -644,10 +621,10 @@ def build_forest_data(
         *footnotes,
         *_analysis_notes(meta, studies, subgroup_label),
     ]
-    if meta.get("single_study"):
+    if meta.single_study:
         footnotes.insert(0, "A single study: reported as a single study, not a meta-analysis.")
     return ForestData(
-        analysis_id=str(meta["analysis_id"]),
+        analysis_id=meta.analysis_id,
         measure=measure,
         method=method,
         ci_method=ci_method,
@@ -891,23 +868,44 @@ def _build_rows(data: ForestData) -> tuple[list[_Row], list[_Row]]:
     return rows, tail
 
 
-def draw_forest(
-    data: ForestData,
-    *,
-    fontsize: float = 8.0,
-    plot_width: float = 2.6,
-    dpi: float = 100.0,
-) -> tuple[Figure, ForestLayout]:
-    """Draw the forest plot; return the figure and what was drawn."""
-    measure = TextMeasurer()
-    layout = ForestLayout()
-    rows, tail = _build_rows(data)
-    arm_columns = _arm_columns(data.arm_kind)
-    measure_name = MEASURE_NAMES.get(data.measure, data.measure)
-    pad = fontsize / 72 * 1.1  # gap between columns, inches
-    line_h = fontsize * 1.5 / 72  # one text line, inches
+@dataclass
+class _Grid:
+    """The measured text columns: their order, headers, widths and left edges (inches)."""
 
-    # --- column widths: the widest text of each column, as drawn -----------------------------------
+    columns: list[str]
+    headers_top: dict[str, str]
+    headers_sub: dict[str, str]
+    col_w: dict[str, float]
+    x_col: dict[str, float]
+    pad: float  # gap between columns
+    plot_x0: float  # where the graph starts
+
+    def cell_x(self, key: str) -> tuple[float, str]:
+        """x and alignment of a cell: study left, effect centred, numbers right-aligned."""
+        if key == "study":
+            return self.x_col[key], "left"
+        if key == "effect":
+            return self.x_col[key] + self.col_w[key] / 2, "center"
+        return self.x_col[key] + self.col_w[key], "right"
+
+    def span_x(self, row: _Row) -> float:
+        """Where a spanning text starts: under the study names (indented for statistics) or the arms."""
+        if row.span_from == "arms":
+            return self.x_col[self.columns[1]]
+        return self.x_col["study"] + (self.pad * 1.5 if row.kind == "stat" else 0.0)
+
+
+def _measure_grid(
+    data: ForestData,
+    rows: Sequence[_Row],
+    tail: Sequence[_Row],
+    measure: TextMeasurer,
+    fontsize: float,
+) -> _Grid:
+    """Column widths: the widest text of each column as drawn; the graph starts after the widest span."""
+    arm_columns = _arm_columns(data.arm_kind)
+    pad = fontsize / 72 * 1.1
+
     def width(text: str, bold: bool = False, italic: bool = False) -> float:
         return max(
             (
@@ -918,7 +916,7 @@ def draw_forest(
         )
 
     columns = ["study", *[key for key, _, _ in arm_columns], "weight", "effect"]
-    headers_top = {"study": "Study or Subgroup", "weight": "Weight", "effect": measure_name}
+    headers_top = {"study": "Study or Subgroup", "weight": "Weight", "effect": data.measure_name}
     headers_sub = {key: sub for key, _, sub in arm_columns} | {"effect": data.model_label}
     col_w = {
         c: max(width(headers_top.get(c, ""), bold=True), width(headers_sub.get(c, ""), bold=True))
@@ -928,7 +926,7 @@ def draw_forest(
         for key, text in row.cells.items():
             col_w[key] = max(col_w[key], width(text, row.bold, row.italic))
     # the arm group headers ("Intervention", "Control") must fit over their columns
-    for arm, title in (("int", "Intervention"), ("ctl", "Control")):
+    for arm, title in ARM_TITLES:
         keys = [key for key, a, _ in arm_columns if a == arm]
         need = width(title, bold=True) - (sum(col_w[k] for k in keys) + pad * (len(keys) - 1))
         if need > 0:
@@ -939,34 +937,27 @@ def draw_forest(
     for c in columns:
         x_col[c] = x
         x += col_w[c] + pad * (2.2 if c in ("study", "weight") or c.startswith("n_int") else 1)
+    grid = _Grid(columns, headers_top, headers_sub, col_w, x_col, pad, 0.0)
     left_width = x
     # spanning lines (heterogeneity, tests, no-estimate notes) must end before the graph
     for row in [*rows, *tail]:
         if row.span:
-            indent = pad * 1.5 if row.kind == "stat" else 0.0
-            start = x_col["study"] + indent if row.span_from == "study" else x_col[columns[1]]
+            start = grid.span_x(row) if row.span_from == "study" else x_col[columns[1]]
             left_width = max(left_width, start + width(row.span, row.bold, row.italic) + pad)
-    plot_x0 = left_width + pad
-    header_lines = 2
-    y = 0.0
-    for row in rows:
-        row.y = y + row.lines / 2
-        y += row.lines
-    graph_lines = y
-    axis_lines = 4.2  # tick labels, favours labels
-    tail_lines = max(len(tail), axis_lines)
-    fig_w = plot_x0 + plot_width + pad
-    fig_h = (header_lines + graph_lines + tail_lines + 0.6) * line_h
-    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    grid.plot_x0 = left_width + pad
+    return grid
 
-    FigureCanvasAgg(fig)
-    bottom = (tail_lines + 0.3) * line_h
-    ax = fig.add_axes((plot_x0 / fig_w, bottom / fig_h, plot_width / fig_w, graph_lines * line_h / fig_h))
-    ax.set_ylim(graph_lines, 0)
-    text_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
+
+class _Canvas:
+    """The figure, its graph axes and the text writer every part draws with."""
+
+    def __init__(self, fig: Figure, ax: Any, layout: ForestLayout, fontsize: float) -> None:
+        self.fig, self.ax, self.layout, self.fontsize = fig, ax, layout, fontsize
+        # x in inches from the figure's left edge, y in row lines of the graph
+        self.text_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
 
     def put(
+        self,
         x_in: float,
         y_line: float,
         text: str,
@@ -974,52 +965,80 @@ def draw_forest(
         ha: str = "left",
         bold: bool = False,
         italic: bool = False,
-        gid: str = "",
     ) -> None:
         if not text:
             return
-        ax.text(
+        self.ax.text(
             x_in,
             y_line,
             text,
-            transform=text_tf,
+            transform=self.text_tf,
             ha=ha,
             va="center",
-            fontsize=fontsize,
+            fontsize=self.fontsize,
             fontweight="bold" if bold else "normal",
             fontstyle="italic" if italic else "normal",
             linespacing=1.25,
-            gid=gid or None,
+            gid=None,
             clip_on=False,
         )
-        layout.texts.append(text)
+        self.layout.texts.append(text)
 
-    def cell_x(key: str) -> tuple[float, str]:
-        if key == "study":
-            return x_col[key], "left"
-        if key == "effect":
-            return x_col[key] + col_w[key] / 2, "center"
-        return x_col[key] + col_w[key], "right"
 
-    # --- headers ------------------------------------------------------------------------------------
+ARM_TITLES: tuple[tuple[str, str], ...] = (("int", "Intervention"), ("ctl", "Control"))
+AXIS_LINES = 4.2  # lines under the graph for tick labels and the favours labels
+HEADER_LINES = 2
+
+
+def _new_canvas(
+    grid: _Grid, graph_lines: float, tail_lines: float, plot_width: float, fontsize: float, dpi: float
+) -> _Canvas:
+    """A figure sized to the columns, the rows and the footnotes, with the graph's axes placed."""
+    line_h = fontsize * 1.5 / 72
+    fig_w = grid.plot_x0 + plot_width + grid.pad
+    fig_h = (HEADER_LINES + graph_lines + tail_lines + 0.6) * line_h
+    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    bottom = (tail_lines + 0.3) * line_h
+    ax = fig.add_axes(
+        (grid.plot_x0 / fig_w, bottom / fig_h, plot_width / fig_w, graph_lines * line_h / fig_h)
+    )
+    ax.set_ylim(graph_lines, 0)
+    layout = ForestLayout()
+    layout.width_in, layout.height_in = fig_w, fig_h
+    return _Canvas(fig, ax, layout, fontsize)
+
+
+def _draw_headers(canvas: _Canvas, grid: _Grid, data: ForestData, plot_width: float) -> None:
+    """Column headers, the arm group titles, the graph's title and the rule under them."""
     y_top, y_sub = -1.6, -0.6
-    for key in columns:
-        xx, ha = cell_x(key)
-        put(xx, y_sub if key == "study" else y_top, headers_top.get(key, ""), ha=ha, bold=True)
+    for key in grid.columns:
+        xx, ha = grid.cell_x(key)
+        canvas.put(xx, y_sub if key == "study" else y_top, grid.headers_top.get(key, ""), ha=ha, bold=True)
         if key != "study":
-            put(xx, y_sub, headers_sub.get(key, ""), ha=ha, bold=True)
-    for arm, title in (("int", "Intervention"), ("ctl", "Control")):
+            canvas.put(xx, y_sub, grid.headers_sub.get(key, ""), ha=ha, bold=True)
+    arm_columns = _arm_columns(data.arm_kind)
+    for arm, title in ARM_TITLES:
         keys = [key for key, a, _ in arm_columns if a == arm]
-        centre = (x_col[keys[0]] + x_col[keys[-1]] + col_w[keys[-1]]) / 2
-        put(centre, y_top, title, ha="center", bold=True)
-    put(plot_x0 + plot_width / 2, y_top, measure_name, ha="center", bold=True)
-    put(plot_x0 + plot_width / 2, y_sub, data.model_label, ha="center", bold=True)
-    line_tf = transforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
-    ax.plot(
-        [0, plot_x0 + plot_width], [-0.05, -0.05], transform=line_tf, color="black", lw=0.6, clip_on=False
+        centre = (grid.x_col[keys[0]] + grid.x_col[keys[-1]] + grid.col_w[keys[-1]]) / 2
+        canvas.put(centre, y_top, title, ha="center", bold=True)
+    canvas.put(grid.plot_x0 + plot_width / 2, y_top, data.measure_name, ha="center", bold=True)
+    canvas.put(grid.plot_x0 + plot_width / 2, y_sub, data.model_label, ha="center", bold=True)
+    canvas.ax.plot(
+        [0, grid.plot_x0 + plot_width],
+        [-0.05, -0.05],
+        transform=canvas.text_tf,
+        color="black",
+        lw=0.6,
+        clip_on=False,
     )
 
-    # --- axis ---------------------------------------------------------------------------------------
+
+def _draw_axis(canvas: _Canvas, data: ForestData) -> tuple[float, float]:
+    """The effect axis (log for ratios), its ticks, the line of no effect and the favours labels."""
+    ax, layout, fontsize = canvas.ax, canvas.layout, canvas.fontsize
     (lo, hi), ticks = axis_scale(data)
     if data.ratio:
         ax.set_xscale("log")
@@ -1037,37 +1056,35 @@ def draw_forest(
     ax.spines["bottom"].set_linewidth(0.6)
     ax.axvline(data.null, color="black", lw=0.6, zorder=1)
     offset = -(fontsize * 1.4 + 6)
-    ax.annotate(
-        data.favours_left,
-        xy=(data.null, 0),
-        xycoords=("data", "axes fraction"),
-        xytext=(-4, offset),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize=fontsize,
-    )
-    ax.annotate(
-        data.favours_right,
-        xy=(data.null, 0),
-        xycoords=("data", "axes fraction"),
-        xytext=(4, offset),
-        textcoords="offset points",
-        ha="left",
-        va="top",
-        fontsize=fontsize,
-    )
+    for text, dx, ha in ((data.favours_left, -4, "right"), (data.favours_right, 4, "left")):
+        ax.annotate(
+            text,
+            xy=(data.null, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(dx, offset),
+            textcoords="offset points",
+            ha=ha,
+            va="top",
+            fontsize=fontsize,
+        )
     layout.texts += [data.favours_left, data.favours_right]
+    return lo, hi
 
-    # --- rows ---------------------------------------------------------------------------------------
-    max_weight = max([s.weight for s in data.all_studies()] or [1.0]) or 1.0
-    max_side = min(fontsize * 1.35, line_h * 72 * 0.95)  # points: a square never outgrows its row
 
-    def clip_arrows(y_line: float, low: float, high: float) -> None:
+class _Marks:
+    """The graph's marks (whiskers, squares, diamonds, prediction bars) on an axis from lo to hi."""
+
+    def __init__(self, canvas: _Canvas, lo: float, hi: float, max_weight: float) -> None:
+        self.canvas, self.ax, self.lo, self.hi = canvas, canvas.ax, lo, hi
+        self.max_weight = max_weight
+        line_h = canvas.fontsize * 1.5 / 72
+        self.max_side = min(canvas.fontsize * 1.35, line_h * 72 * 0.95)  # points: a square fits its row
+
+    def clip_arrows(self, y_line: float, low: float, high: float) -> None:
         """An arrow at each axis end an interval runs past."""
-        for clipped, edge, marker in ((low < lo, lo, "<"), (high > hi, hi, ">")):
+        for clipped, edge, marker in ((low < self.lo, self.lo, "<"), (high > self.hi, self.hi, ">")):
             if clipped:
-                ax.plot(
+                self.ax.plot(
                     [edge],
                     [y_line],
                     marker=marker,
@@ -1077,90 +1094,136 @@ def draw_forest(
                     zorder=3,
                     gid="arrow",
                 )
-                layout.arrows += 1
+                self.canvas.layout.arrows += 1
 
-    def whisker(y_line: float, low: float, high: float) -> None:
-        lo_c, hi_c = max(low, lo), min(high, hi)
+    def whisker(self, y_line: float, low: float, high: float) -> None:
+        lo_c, hi_c = max(low, self.lo), min(high, self.hi)
         if lo_c < hi_c:
-            ax.plot([lo_c, hi_c], [y_line, y_line], color="black", lw=0.8, solid_capstyle="butt", zorder=2)
-        clip_arrows(y_line, low, high)
+            self.ax.plot(
+                [lo_c, hi_c], [y_line, y_line], color="black", lw=0.8, solid_capstyle="butt", zorder=2
+            )
+        self.clip_arrows(y_line, low, high)
 
+    def study(self, y_line: float, s: StudyEstimate) -> None:
+        """A study: its CI as a whisker, its estimate as a square whose area is proportional to its weight."""
+        self.whisker(y_line, s.ci_low, s.ci_high)
+        if self.lo <= s.estimate <= self.hi:
+            side = max(3.0, self.max_side * math.sqrt(s.weight / self.max_weight))
+            self.ax.scatter(
+                [s.estimate],
+                [y_line],
+                marker="s",
+                s=side**2,
+                color=SQUARE_COLOUR,
+                zorder=4,
+                linewidths=0,
+                gid="study-square",
+            )
+        self.canvas.layout.study_rows += 1
+
+    def diamond(self, y_line: float, p: Pooled, kind: str) -> None:
+        """A subtotal or total: a diamond from the CI's ends through the estimate."""
+        half = 0.36
+        est = min(max(p.estimate, self.lo), self.hi)
+        xs = [max(p.ci_low, self.lo), est, min(p.ci_high, self.hi), est]
+        diamond = Polygon(
+            list(zip(xs, [y_line, y_line - half, y_line, y_line + half], strict=True)),
+            closed=True,
+            facecolor="black",
+            edgecolor="black",
+            lw=0.6,
+            zorder=4,
+            gid=f"diamond-{kind}",
+        )
+        self.ax.add_patch(diamond)
+        self.canvas.layout.diamonds += 1
+        self.clip_arrows(y_line, p.ci_low, p.ci_high)
+
+    def prediction_bar(self, y_line: float, p: Pooled) -> None:
+        """The prediction interval as a whisker with end ticks, the CI as a grey bar over it."""
+        assert p.pi_low is not None and p.pi_high is not None
+        lo, hi = self.lo, self.hi
+        self.whisker(y_line, p.pi_low, p.pi_high)
+        for edge in (p.pi_low, p.pi_high):
+            if lo <= edge <= hi:
+                self.ax.plot([edge, edge], [y_line - 0.25, y_line + 0.25], color="black", lw=0.8, zorder=2)
+        self.ax.add_patch(
+            Polygon(
+                [
+                    (max(p.ci_low, lo), y_line - 0.22),
+                    (min(p.ci_high, hi), y_line - 0.22),
+                    (min(p.ci_high, hi), y_line + 0.22),
+                    (max(p.ci_low, lo), y_line + 0.22),
+                ],
+                closed=True,
+                facecolor="#b0b0b0",
+                edgecolor="black",
+                lw=0.5,
+                zorder=3,
+                gid="prediction-interval",
+            )
+        )
+        self.canvas.layout.prediction_bars += 1
+
+
+def _draw_rows(canvas: _Canvas, grid: _Grid, rows: Sequence[_Row], marks: _Marks) -> None:
+    """Each row's text cells and spanning text, and its mark on the graph."""
     for row in rows:
         for key, text in row.cells.items():
-            xx, ha = cell_x(key)
-            put(xx, row.y, text, ha=ha, bold=row.bold, italic=row.italic)
+            xx, ha = grid.cell_x(key)
+            canvas.put(xx, row.y, text, ha=ha, bold=row.bold, italic=row.italic)
         if row.span:
-            start = (
-                x_col[columns[1]]
-                if row.span_from == "arms"
-                else x_col["study"] + (pad * 1.5 if row.kind == "stat" else 0.0)
+            canvas.put(
+                grid.span_x(row),
+                row.y,
+                row.span,
+                bold=row.bold,
+                italic=row.italic or row.kind == "no_estimate",
             )
-            put(start, row.y, row.span, bold=row.bold, italic=row.italic or row.kind == "no_estimate")
         if row.kind == "no_estimate":
-            layout.no_estimate_rows += 1
+            canvas.layout.no_estimate_rows += 1
         if row.kind == "study" and row.study is not None:
-            s = row.study
-            whisker(row.y, s.ci_low, s.ci_high)
-            if lo <= s.estimate <= hi:
-                side = max(3.0, max_side * math.sqrt(s.weight / max_weight))
-                ax.scatter(
-                    [s.estimate],
-                    [row.y],
-                    marker="s",
-                    s=side**2,
-                    color=SQUARE_COLOUR,
-                    zorder=4,
-                    linewidths=0,
-                    gid="study-square",
-                )
-            layout.study_rows += 1
+            marks.study(row.y, row.study)
         if row.kind in ("subtotal", "total") and row.pooled is not None:
-            p = row.pooled
-            half = 0.36
-            est = min(max(p.estimate, lo), hi)
-            xs = [max(p.ci_low, lo), est, min(p.ci_high, hi), est]
-            diamond = Polygon(
-                list(zip(xs, [row.y, row.y - half, row.y, row.y + half], strict=True)),
-                closed=True,
-                facecolor="black",
-                edgecolor="black",
-                lw=0.6,
-                zorder=4,
-                gid=f"diamond-{row.kind}",
-            )
-            ax.add_patch(diamond)
-            layout.diamonds += 1
-            clip_arrows(row.y, p.ci_low, p.ci_high)
+            marks.diamond(row.y, row.pooled, row.kind)
         if row.kind == "pi" and row.pooled is not None:
-            p = row.pooled
-            assert p.pi_low is not None and p.pi_high is not None
-            whisker(row.y, p.pi_low, p.pi_high)
-            for edge in (p.pi_low, p.pi_high):
-                if lo <= edge <= hi:
-                    ax.plot([edge, edge], [row.y - 0.25, row.y + 0.25], color="black", lw=0.8, zorder=2)
-            ax.add_patch(
-                Polygon(
-                    [
-                        (max(p.ci_low, lo), row.y - 0.22),
-                        (min(p.ci_high, hi), row.y - 0.22),
-                        (min(p.ci_high, hi), row.y + 0.22),
-                        (max(p.ci_low, lo), row.y + 0.22),
-                    ],
-                    closed=True,
-                    facecolor="#b0b0b0",
-                    edgecolor="black",
-                    lw=0.5,
-                    zorder=3,
-                    gid="prediction-interval",
-                )
-            )
-            layout.prediction_bars += 1
+            marks.prediction_bar(row.y, row.pooled)
+
+
+def _draw_footnotes(canvas: _Canvas, grid: _Grid, tail: Sequence[_Row], graph_lines: float) -> None:
+    """The footnotes under the graph, one line each."""
     y = graph_lines + 0.4
     for row in tail:
-        put(x_col["study"], y + 0.5, row.span, italic=row.italic)
+        canvas.put(grid.x_col["study"], y + 0.5, row.span, italic=row.italic)
         y += 1
-    layout.width_in, layout.height_in = fig_w, fig_h
-    return fig, layout
+
+
+def draw_forest(
+    data: ForestData,
+    *,
+    fontsize: float = 8.0,
+    plot_width: float = 2.6,
+    dpi: float = 100.0,
+) -> tuple[Figure, ForestLayout]:
+    """Draw the forest plot; return the figure and what was drawn.
+
+    The parts, in drawing order: the measured column grid (:func:`_measure_grid`), the figure sized
+    to it, the headers, the axis, the rows with their marks, the footnotes.
+    """
+    rows, tail = _build_rows(data)
+    grid = _measure_grid(data, rows, tail, TextMeasurer(), fontsize)
+    y = 0.0
+    for row in rows:  # every row has its own height (a wrapped study name takes two lines)
+        row.y = y + row.lines / 2
+        y += row.lines
+    graph_lines = y
+    canvas = _new_canvas(grid, graph_lines, max(len(tail), AXIS_LINES), plot_width, fontsize, dpi)
+    _draw_headers(canvas, grid, data, plot_width)
+    lo, hi = _draw_axis(canvas, data)
+    max_weight = max([s.weight for s in data.all_studies()] or [1.0]) or 1.0
+    _draw_rows(canvas, grid, rows, _Marks(canvas, lo, hi, max_weight))
+    _draw_footnotes(canvas, grid, tail, graph_lines)
+    return canvas.fig, canvas.layout
 
 
 def load_forest_data(
@@ -1172,15 +1235,9 @@ def load_forest_data(
     prediction_interval: bool = True,
 ) -> ForestData:
     """:func:`build_forest_data` from the files."""
-    path = Path(meta_json)
-    meta = read_json(path)
-    for key in ("analysis_id", "measure", "studies", "overall"):
-        if key not in meta:
-            raise InputError(
-                path, f"missing key {key!r}", column=key, expected="the output of ohevidence meta run"
-            )
+    meta = AnalysisResult.read(meta_json)
     studies = index_by(read_csv_rows(studies_csv), "study_id")
     outcomes = index_by(read_csv_rows(outcomes_csv), "study_id", "outcome_id")
     return build_forest_data(
-        meta, studies, outcomes, read_role_taxonomy(job_roles), prediction_interval=prediction_interval
+        meta, studies, outcomes, read_job_roles(job_roles), prediction_interval=prediction_interval
     )

@@ -4,7 +4,8 @@ Effects against their standard error (SE axis inverted: large studies at the top
 mark where a study's two-sided P against the null would be 0.10–0.05, 0.05–0.01 and < 0.01, so a
 reader can tell asymmetry from publication bias (missing studies in the non-significant area) from
 asymmetry for other reasons. Dashed lines: the pseudo-95% confidence region around the pooled
-estimate. Egger's test comes from :func:`ohevidence.meta.bias.egger_test` on the analysis' own yi, vi.
+estimate. Egger's test is computed in the meta stage (:func:`ohevidence.meta.funnel.small_study_test`
+on the analysis' own yi, vi); this module draws.
 
 With fewer than ``min_k`` (10, Cochrane Handbook 13.3.5.4) studies the tests have too little power
 to tell chance from asymmetry: no plot is drawn and the note says so.
@@ -24,11 +25,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats
 
-from ohevidence.meta.bias import egger_test
+from ohevidence.meta.contract import to_dict
+from ohevidence.meta.funnel import MIN_K, EggerSummary, small_study_test
+from ohevidence.meta.result import AnalysisResult
 from ohevidence.report.common import format_p
 from ohevidence.report.forest import MEASURE_NAMES
 
-MIN_K = 10
 CONTOURS: tuple[tuple[float, float, str], ...] = (  # (p from, p to, grey) from the null outwards
     (0.10, 0.05, "#e6e6e6"),
     (0.05, 0.01, "#bdbdbd"),
@@ -38,50 +40,40 @@ CONTOURS: tuple[tuple[float, float, str], ...] = (  # (p from, p to, grey) from 
 
 @dataclass(frozen=True)
 class FunnelResult:
+    """results/figures/funnel/<id>/funnel.json: whether a plot was drawn, the note, Egger's test."""
+
     analysis_id: str
     k: int
     drawn: bool
     note: str
-    egger: dict[str, Any] | None = None
+    egger: EggerSummary | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "analysis_id": self.analysis_id,
-            "k": self.k,
-            "drawn": self.drawn,
-            "note": self.note,
-            "egger": self.egger,
-        }
+        result: dict[str, Any] = to_dict(self)
+        return result
 
 
 def funnel(
-    meta: dict[str, Any], *, min_k: int = MIN_K, fontsize: float = 8.0
+    meta: AnalysisResult, *, min_k: int = MIN_K, fontsize: float = 8.0
 ) -> tuple[Figure | None, FunnelResult]:
     """The funnel figure (None below ``min_k``) and Egger's test / the note."""
-    studies = meta.get("studies") or []
-    k = len(studies)
-    analysis_id = str(meta.get("analysis_id", ""))
-    if k < min_k:
+    k = len(meta.studies)
+    analysis_id = meta.analysis_id
+    test = small_study_test(meta, min_k=min_k)
+    if test is None:
         note = (
             f"Funnel plot not drawn for {analysis_id}: k = {k} studies, fewer than {min_k}. With so few "
             "studies funnel asymmetry and Egger's test cannot tell small-study effects from chance "
             "(Cochrane Handbook 13.3.5.4)."
         )
         return None, FunnelResult(analysis_id, k, False, note)
-    ratio = meta.get("scale") == "log"
-    yi = np.array([float(s["yi"]) for s in studies])
-    se = np.array([float(s["se"]) for s in studies])
-    test = egger_test(yi, se**2, model="lm")
-    egger = {
-        "model": "Egger regression (WLS of yi on SE, weights 1/vi)",
-        "t": test.stat,
-        "df": test.df,
-        "p": test.p,
-        "slope": test.slope,
-        "limit_estimate": test.limit_estimate,
-    }
-    note = f"Egger's test: t = {test.stat:.2f}, df = {test.df}, {format_p(test.p)} (k = {k})."
-    pooled = float(meta["overall"]["estimate"])  # analysis scale (log for ratios)
+    ratio = meta.ratio
+    yi = np.array([s.yi for s in meta.studies])
+    se = np.array([s.se for s in meta.studies])
+    note = f"Egger's test: t = {test.t:.2f}, df = {test.df}, {format_p(test.p)} (k = {k})."
+    if meta.overall is None or meta.overall.estimate is None:
+        raise ValueError(f"{analysis_id}: no pooled estimate to centre the funnel on")
+    pooled = meta.overall.estimate  # analysis scale (log for ratios)
 
     fig = Figure(figsize=(4.6, 4.0), dpi=100)
     FigureCanvasAgg(fig)
@@ -104,7 +96,7 @@ def funnel(
     ax.set_ylim(se_max, 0)
     ax.set_xlim(-span, span)
     ax.set_ylabel("Standard error", fontsize=fontsize)
-    name = MEASURE_NAMES.get(str(meta.get("measure", "")), str(meta.get("measure", "")))
+    name = MEASURE_NAMES.get(meta.measure, meta.measure)
     if ratio:
         ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10) if abs(math.log(t)) <= span]
         ax.set_xticks([math.log(t) for t in ticks], [f"{t:g}" for t in ticks])
@@ -120,4 +112,4 @@ def funnel(
     ]
     ax.legend(handles=handles, fontsize=fontsize - 1, loc="lower left", frameon=True)
     ax.set_title(f"{analysis_id}\n{note}", fontsize=fontsize)
-    return fig, FunnelResult(analysis_id, k, True, note, egger)
+    return fig, FunnelResult(analysis_id, k, True, note, test)

@@ -38,6 +38,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ohevidence.errors import InputError, OhevidenceError
 from ohevidence.extract.included import BY_SCREENING
+from ohevidence.meta.result import AnalysisResult
 from ohevidence.report.common import TextMeasurer, read_csv_rows, read_json
 from ohevidence.schema import INCLUDED_STUDY_COLUMNS, PRISMA_COUNT_COLUMNS, read_table, write_table
 
@@ -280,7 +281,7 @@ def studies_in_meta(meta_files: Iterable[str | Path]) -> set[str]:
     """Distinct study ids pooled in any of the analyses' JSON files."""
     pooled: set[str] = set()
     for path in meta_files:
-        pooled.update(str(s["study_id"]) for s in read_json(path).get("studies") or [])
+        pooled.update(s.study_id for s in AnalysisResult.read(path).studies)
     return pooled
 
 

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
+from ohevidence.meta.result import ModelSummary, SensitivityResult
 from ohevidence.report.common import format_number
 
 CHECK_TITLES: dict[str, str] = {
@@ -49,30 +49,22 @@ class ForestRow:
     pooled: bool = True
 
 
-def forest_rows(report: Mapping[str, Any]) -> list[ForestRow]:
+def _model_row(kind: str, label: str, fit: ModelSummary | None) -> ForestRow:
+    if fit is None:
+        return ForestRow(kind, label, 0)
+    # the main row is drawn as a diamond whatever its k; a variant of one study as a square
+    return ForestRow(kind, label, fit.k, fit.estimate, fit.ci_low, fit.ci_high, fit.pooled or kind == "main")
+
+
+def forest_rows(report: SensitivityResult) -> list[ForestRow]:
     """The rows the sensitivity forest draws, top to bottom."""
-    main = report["main"]
-    rows = [
-        ForestRow(
-            "main", main["label"], main["k"], main.get("estimate"), main.get("ci_low"), main.get("ci_high")
-        )
-    ]
+    rows = [_model_row("main", report.main.label, report.main.fit)]
     current = None
-    for variant in report["variants"]:
-        if variant["check"] != current:
-            current = variant["check"]
+    for variant in report.variants:
+        if variant.check != current:
+            current = variant.check
             rows.append(ForestRow("header", CHECK_TITLES.get(current, current)))
-        rows.append(
-            ForestRow(
-                "model",
-                variant["label"],
-                variant["k"],
-                variant.get("estimate"),
-                variant.get("ci_low"),
-                variant.get("ci_high"),
-                bool(variant.get("pooled", True)),
-            )
-        )
+        rows.append(_model_row("model", variant.label, variant.fit))
     return rows
 
 
@@ -87,10 +79,10 @@ def _numbers(row: ForestRow) -> str:
     )
 
 
-def draw_sensitivity(report: Mapping[str, Any]) -> Figure:
+def draw_sensitivity(report: SensitivityResult) -> Figure:
     """The sensitivity forest of one analysis (see the module notes)."""
     rows = forest_rows(report)
-    ratio = report["scale"] == "log"
+    ratio = report.ratio
     height = 0.9 + 0.26 * len(rows)
     fig = Figure(figsize=(10.5, height), dpi=100)
     FigureCanvasAgg(fig)
@@ -132,12 +124,12 @@ def draw_sensitivity(report: Mapping[str, Any]) -> Figure:
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    ax.set_xlabel(f"{report['measure']} ({'log scale' if ratio else 'natural scale'})", fontsize=8)
+    ax.set_xlabel(f"{report.measure} ({'log scale' if ratio else 'natural scale'})", fontsize=8)
     ax.tick_params(labelsize=7)
     fig.text(
         0.01,
         1 - 0.25 / height,
-        f"Sensitivity analyses: {report['analysis_id']}",
+        f"Sensitivity analyses: {report.analysis_id}",
         fontsize=10,
         fontweight="bold",
         va="center",
@@ -176,31 +168,28 @@ class Bubble:
     weight: float
 
 
-def bubble_data(report: Mapping[str, Any]) -> tuple[list[str], list[Bubble], dict[str, float]] | None:
+def bubble_data(report: SensitivityResult) -> tuple[list[str], list[Bubble], dict[str, float]] | None:
     """(levels in plotting order, one bubble per study, fitted value per level) of the first moderator."""
-    regression = report.get("meta_regression")
+    regression = report.meta_regression
     if not regression:
         return None
-    moderator = regression["mods"][0]
-    reference = regression["reference"][moderator]
-    coef = {c["term"]: c["estimate"] for c in regression["coefficients"]}
-    levels = [reference, *sorted({s["levels"][moderator] for s in regression["studies"]} - {reference})]
+    moderator = regression.mods[0]
+    reference = regression.reference[moderator]
+    coef = {c["term"]: c["estimate"] for c in regression.coefficients}
+    levels = [reference, *sorted({s.levels[moderator] for s in regression.studies} - {reference})]
     fitted = {level: coef["intercept"] + coef.get(f"{moderator}={level}", 0.0) for level in levels}
-    bubbles = [
-        Bubble(s["label"], s["levels"][moderator], float(s["yi"]), float(s["weight"]))
-        for s in regression["studies"]
-    ]
+    bubbles = [Bubble(s.label, s.levels[moderator], s.yi, s.weight) for s in regression.studies]
     return levels, bubbles, fitted
 
 
-def draw_bubble(report: Mapping[str, Any]) -> Figure | None:
+def draw_bubble(report: SensitivityResult) -> Figure | None:
     """The meta-regression bubble plot, or None when no meta-regression was fitted."""
     data = bubble_data(report)
-    if data is None:
+    regression = report.meta_regression
+    if data is None or regression is None:
         return None
     levels, bubbles, fitted = data
-    ratio = report["scale"] == "log"
-    regression = report["meta_regression"]
+    ratio = report.ratio
     fig = Figure(figsize=(max(5.5, 1.6 * len(levels) + 1.5), 4.2), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.12, 0.25, 0.84, 0.62))
@@ -231,13 +220,13 @@ def draw_bubble(report: Mapping[str, Any]) -> Figure | None:
     ax.axhline(1.0 if ratio else 0.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(levels)), [level.replace("; ", ";\n") for level in levels], fontsize=7)
     ax.set_xlim(-0.6, len(levels) - 0.4)
-    ax.set_ylabel(f"{report['measure']}" + (" (log scale)" if ratio else ""), fontsize=8)
+    ax.set_ylabel(f"{report.measure}" + (" (log scale)" if ratio else ""), fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
-    moderator = regression["mods"][0].replace("_", " ")
+    moderator = regression.mods[0].replace("_", " ")
     ax.set_title(
-        f"Meta-regression on {moderator}: {report['analysis_id']}\n"
-        f"QM = {regression['qm']:.2f} (df {regression['qm_df']}), p = {regression['qm_p']:.3f}; "
-        f"residual τ² = {regression['tau2']:.3f}; k = {regression['k']}",
+        f"Meta-regression on {moderator}: {report.analysis_id}\n"
+        f"QM = {regression.qm:.2f} (df {regression.qm_df}), p = {regression.qm_p:.3f}; "
+        f"residual τ² = {regression.tau2:.3f}; k = {regression.k}",
         fontsize=8,
     )
     fig.text(

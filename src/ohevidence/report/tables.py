@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from ohevidence.curated import Problem, check_cells, check_unique, read_rows
 from ohevidence.errors import InputError
+from ohevidence.meta.io import cell_number
+from ohevidence.meta.result import AnalysisResult
+from ohevidence.meta.roles import JobRole
 from ohevidence.report.common import (
     count_participants,
     format_number,
@@ -75,9 +77,7 @@ CHARACTERISTIC_FIELDS: tuple[str, ...] = (
 )
 
 
-def characteristics(
-    studies: Sequence[Mapping[str, str]], roles: Mapping[str, Mapping[str, str]]
-) -> pd.DataFrame:
+def characteristics(studies: Sequence[Mapping[str, str]], roles: Mapping[str, JobRole]) -> pd.DataFrame:
     """Characteristics of the ``studies`` (the included ones), one row per study and job role."""
     rows = []
     for study in studies:
@@ -95,7 +95,7 @@ def characteristics(
 
 
 def _participants(
-    meta: Mapping[str, Any], outcomes: Mapping[tuple[str, str], Mapping[str, str]]
+    meta: AnalysisResult, outcomes: Mapping[tuple[str, str], Mapping[str, str]]
 ) -> tuple[str, str]:
     """(participants, basis): :func:`ohevidence.report.common.count_participants`, the count the
     forest plot prints too."""
@@ -106,10 +106,10 @@ def _participants(
     return counted.text, basis
 
 
-def _studies_and_comparisons(meta: Mapping[str, Any]) -> str:
+def _studies_and_comparisons(meta: AnalysisResult) -> str:
     """Studies pooled, plus the comparisons when a multi-arm trial enters twice ("2 (3 comparisons)")."""
-    comparisons = int(meta.get("k", 0))
-    studies = len({str(s["study_id"]) for s in meta.get("studies") or []}) or comparisons
+    comparisons = meta.k
+    studies = len({s.study_id for s in meta.studies}) or comparisons
     return str(studies) if studies == comparisons else f"{studies} ({comparisons} comparisons)"
 
 
@@ -120,55 +120,52 @@ def summary_of_findings(
 ) -> pd.DataFrame:
     rows = []
     for path in meta_files:
-        meta = read_json(path)
-        overall = meta.get("overall") or {}
-        reported = overall.get("reported") or {}
-        judged = (grade or {}).get(str(meta["analysis_id"])) or {}
-        participants, basis = _participants(meta, outcomes) if meta.get("studies") else ("0", "")
-        test = meta.get("subgroup_test") or {}
+        meta = AnalysisResult.read(path)
+        overall = meta.overall
+        reported = overall.reported if overall is not None else None
+        judged = (grade or {}).get(meta.analysis_id) or {}
+        participants, basis = _participants(meta, outcomes) if meta.studies else ("0", "")
+        test = meta.subgroup_test
         heterogeneity = ""
-        if overall.get("pooled") and overall.get("q") is not None:
+        if overall is not None and overall.pooled and overall.q is not None:
             heterogeneity = (
-                f"Tau² = {format_number(overall.get('tau2'))}; I² = {format_number(overall.get('i2'), 0)}%; "
-                f"Q = {format_number(overall.get('q'))}, df = {overall.get('q_df')}, "
-                f"P = {format_number(overall.get('q_p'), 3)}"
+                f"Tau² = {format_number(overall.tau2)}; I² = {format_number(overall.i2, 0)}%; "
+                f"Q = {format_number(overall.q)}, df = {overall.q_df}, "
+                f"P = {format_number(overall.q_p, 3)}"
             )
         effect = ""
-        if reported:
+        if reported is not None:
             effect = (
-                f"{MEASURE_NAMES.get(meta['measure'], meta['measure'])} "
-                f"{format_number(reported['estimate'])} "
-                f"[{format_number(reported['ci_low'])}, {format_number(reported['ci_high'])}]"
+                f"{MEASURE_NAMES.get(meta.measure, meta.measure)} "
+                f"{format_number(reported.estimate)} "
+                f"[{format_number(reported.ci_low)}, {format_number(reported.ci_high)}]"
             )
+        pooled = overall is not None and overall.pooled
         rows.append(
             {
-                "analysis_id": meta["analysis_id"],
-                "outcome": f"{meta['domain'].replace('_', ' ')} ({meta['measure']})",
+                "analysis_id": meta.analysis_id,
+                "outcome": f"{meta.domain.replace('_', ' ')} ({meta.measure})",
                 "k": _studies_and_comparisons(meta),
                 "participants": participants,
                 "participants_basis": basis,
-                "effect": effect
-                + ("" if overall.get("pooled", False) or not effect else " (single study, not pooled)"),
-                "estimate": format_number(reported.get("estimate"), 4),
-                "ci_low": format_number(reported.get("ci_low"), 4),
-                "ci_high": format_number(reported.get("ci_high"), 4),
+                "effect": effect + ("" if pooled or not effect else " (single study, not pooled)"),
+                "estimate": format_number(reported.estimate if reported else None, 4),
+                "ci_low": format_number(reported.ci_low if reported else None, 4),
+                "ci_high": format_number(reported.ci_high if reported else None, 4),
                 "pi": ""
-                if reported.get("pi_low") is None or int(meta.get("k", 0)) < 3
-                else f"[{format_number(reported['pi_low'])}, {format_number(reported['pi_high'])}]"
-                + (" (t, k - 2 df)" if meta.get("pi_method") == "t" else " (z)"),
+                if reported is None or reported.pi_low is None or meta.k < 3
+                else f"[{format_number(reported.pi_low)}, {format_number(reported.pi_high)}]"
+                + (" (t, k - 2 df)" if meta.pi_method == "t" else " (z)"),
                 "heterogeneity": heterogeneity,
                 "subgroup_test": ""
                 if not test
-                else f"Q = {format_number(test.get('q'))}, df = {test.get('df')}, "
-                f"P = {format_number(test.get('p'), 3)}",
-                "model": f"{meta.get('method')}, CI {meta.get('ci_method')}",
+                else f"Q = {format_number(test.q)}, df = {test.df}, P = {format_number(test.p, 3)}",
+                "model": f"{meta.method}, CI {meta.ci_method}",
                 **{domain: judged.get(domain, "") or NOT_ASSESSED for domain in GRADE_DOMAINS},
                 "certainty": judged.get("certainty", "") or NOT_ASSESSED,
                 "grade_reasons": judged.get("reasons", ""),
-                "cautions": " | ".join(map(str, meta.get("notes") or [])),
-                "excluded": "; ".join(
-                    f"{e['study_id']}:{e['outcome_id']} ({e['reason']})" for e in meta.get("excluded") or []
-                ),
+                "cautions": " | ".join(meta.notes),
+                "excluded": "; ".join(f"{e.study_id}:{e.outcome_id} ({e.reason})" for e in meta.excluded),
             }
         )
     return pd.DataFrame(rows)
@@ -186,9 +183,9 @@ def economic_evidence(
         effect = effects.get((row["study_id"], row["outcome_id"])) or {}
         estimate = row.get("estimate", "")
         ci = f"[{row['ci_low']}, {row['ci_high']}]" if row.get("ci_low") and row.get("ci_high") else ""
-        if not estimate and effect.get("yi") and row.get("measure") in ("MD", "SMD", "RD"):
+        y, se = cell_number(effect, "yi"), cell_number(effect, "se")
+        if not estimate and y is not None and se is not None and row.get("measure") in ("MD", "SMD", "RD"):
             # the engine's effect from arm data (difference measures are on their natural scale)
-            y, se = float(effect["yi"]), float(effect["se"])
             estimate, ci = (
                 format_number(y),
                 f"[{format_number(y - 1.96 * se)}, {format_number(y + 1.96 * se)}] (from arm data)",
@@ -277,7 +274,7 @@ def brief_trials(
     studies: Sequence[Mapping[str, str]],
     effects: Sequence[Mapping[str, str]],
     meta_files: Sequence[str | Path],
-    roles: Mapping[str, Mapping[str, str]],
+    roles: Mapping[str, JobRole],
     *,
     not_included: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
@@ -289,11 +286,11 @@ def brief_trials(
     in_analyses: dict[str, list[str]] = {}
     uses: dict[str, list[str]] = {}  # what each analysis did with the study, in words
     for path in meta_files:
-        meta = read_json(path)
-        ids = list(dict.fromkeys(str(s["study_id"]) for s in meta.get("studies") or []))
-        outcome = f"{str(meta.get('domain', '')).replace('_', ' ')} ({meta.get('measure', '')})"
+        meta = AnalysisResult.read(path)
+        ids = list(dict.fromkeys(s.study_id for s in meta.studies))
+        outcome = f"{meta.domain.replace('_', ' ')} ({meta.measure})"
         for sid in ids:
-            in_analyses.setdefault(sid, []).append(meta["analysis_id"])
+            in_analyses.setdefault(sid, []).append(meta.analysis_id)
             others = len(ids) - 1
             uses.setdefault(sid, []).append(
                 f"{outcome}: meta-analysed with {others} other {'study' if others == 1 else 'studies'}"

@@ -1,0 +1,87 @@
+"""One configured analysis (an entry of the config's ``analyses:``) as a typed, frozen object.
+
+The config schema (workflow/schemas/config.schema.yaml) documents every key and fills its default;
+:class:`AnalysisSpec` is built only from an entry the schema has validated, so no default is
+repeated here. An entry written by hand (a test, a notebook) goes through the same schema with
+:meth:`AnalysisSpec.from_entry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ohevidence.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """What to pool and how: the keys of one ``analyses:`` entry (see the config schema)."""
+
+    id: str
+    domain: str
+    measure: str  # RR, OR, HR, IRR, ROM, MD, SMD, RD
+    method: str  # FE or the τ² estimator
+    ci: str  # z | hksj
+    group_by: str  # job_role | professional_group | none
+    subgroup_tau2: str  # separate | common
+    exclude_studies: tuple[str, ...]
+    dependent: str  # one_per_study | three_level
+    sensitivity: tuple[str, ...]
+    sensitivity_exclude: tuple[str, ...]
+    mods: tuple[str, ...]
+    pi: str  # t | z
+    hksj_floor: bool
+    hksj_small_k: bool
+    subgroup_test_excludes: tuple[str, ...]
+    allow_mixed: tuple[str, ...]
+
+    @classmethod
+    def from_validated(cls, entry: Mapping[str, Any]) -> AnalysisSpec:
+        """The spec of an entry whose defaults the schema has filled (``validate_config``)."""
+        try:
+            return cls(
+                id=str(entry["id"]),
+                domain=str(entry["domain"]),
+                measure=str(entry["measure"]).upper(),
+                method=str(entry["method"]),
+                ci=str(entry["ci"]),
+                group_by=str(entry["group_by"]),
+                subgroup_tau2=str(entry["subgroup_tau2"]),
+                exclude_studies=tuple(entry["exclude_studies"]),
+                dependent=str(entry["dependent"]),
+                sensitivity=tuple(entry["sensitivity"]),
+                sensitivity_exclude=tuple(entry["sensitivity_exclude"]),
+                mods=tuple(entry["mods"]),
+                pi=str(entry["pi"]),
+                hksj_floor=bool(entry["hksj_floor"]),
+                hksj_small_k=bool(entry["hksj_small_k"]),
+                subgroup_test_excludes=tuple(entry["subgroup_test_excludes"]),
+                allow_mixed=tuple(entry["allow_mixed"]),
+            )
+        except KeyError as exc:  # a dict that did not go through validate_config
+            raise ConfigError(
+                f"analyses: {entry.get('id', '?')}: {exc.args[0]} missing (validate the config first)"
+            ) from None
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any], *, source: str = "analysis") -> AnalysisSpec:
+        """Validate one hand-written entry against the config schema (defaults filled), then build it."""
+        from ohevidence.config import validate_config
+
+        config = validate_config({"analyses": [dict(entry)]}, source=source)
+        return cls.from_validated(config["analyses"][0])
+
+    def pool_options(self) -> dict[str, Any]:
+        """The prediction interval and HKSJ guardrails, as keyword arguments of ``meta.model.pool``."""
+        return {"pi": self.pi, "hksj_floor": self.hksj_floor, "hksj_small_k": self.hksj_small_k}
+
+
+def find_analysis(config: Mapping[str, Any], analysis_id: str, where: str | Path) -> AnalysisSpec:
+    """The analysis ``analysis_id`` of a validated config (``ohevidence.config.settings_config``)."""
+    for entry in config.get("analyses") or []:
+        if entry.get("id") == analysis_id:
+            return AnalysisSpec.from_validated(entry)
+    raise ConfigError(f"{where}: analyses: no analysis with id {analysis_id!r}")
