@@ -97,6 +97,7 @@ def _snakemake(review: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.workflow
 def test_a_new_review_runs_with_no_records_then_with_an_import(tmp_path: Path) -> None:
     review = tmp_path / "my_review"
     assert main(["init", str(review)]) == 0

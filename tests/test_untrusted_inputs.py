@@ -58,7 +58,6 @@ def _manifest(tmp_path: Path, **changes: object) -> Path:
 # ---------------------------------------------------------------------------
 # Case 1: shell injection from the snapshot manifest.
 # ---------------------------------------------------------------------------
-@pytest.mark.workflow
 def test_manifest_shell_injection_is_rejected(project: Path, tmp_path: Path) -> None:
     """A manifest value written as a shell command stops the run before any rule; nothing runs."""
     marker = tmp_path / "injected"
@@ -207,7 +206,6 @@ def test_live_search_out_folder_dot_dot_is_rejected(tmp_path: Path, out: str) ->
     assert result.returncode == 2 and "search id '..' is not a name" in result.stderr
 
 
-@pytest.mark.workflow
 @pytest.mark.parametrize("key", ["search_id", "file"])
 def test_search_id_dot_dot_and_outside_file_stop_the_workflow(
     project: Path, tmp_path: Path, key: str

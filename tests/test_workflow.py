@@ -1,4 +1,7 @@
-"""The Snakemake workflow: lint-clean, formatted, and a full offline run in a temporary copy."""
+"""The Snakemake workflow: a full offline run (shared by the session, see conftest.py) and its failures.
+
+`make lint` checks that the workflow is lint-clean and formatted (`snakemake --lint`, `snakefmt --check`).
+"""
 
 from __future__ import annotations
 
@@ -19,44 +22,7 @@ import yaml
 
 from ohevidence.csvio import unneutralise_frame
 from ohevidence.schema import RECORD_COLUMNS, UNIQUE_RECORD_COLUMNS, read_table
-
-ROOT = Path(__file__).resolve().parents[1]
-IGNORE = shutil.ignore_patterns(".venv", ".git", "results", ".snakemake", "logs", "__pycache__", "*.egg-info")
-
-
-def _env() -> dict[str, str]:
-    """Rules call the `ohevidence` CLI: the interpreter's bin directory goes first on PATH."""
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def snakemake(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args], cwd=cwd, env=_env(), capture_output=True, text=True
-    )
-
-
-@pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    copy = tmp_path / "review"
-    shutil.copytree(ROOT, copy, ignore=IGNORE)
-    return copy
-
-
-def test_lint_is_clean() -> None:
-    result = snakemake("--lint", cwd=ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_snakefmt_check_is_clean() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+from snakemake_project import ROOT, snakemake, venv_first_env
 
 
 def test_slurm_profile_dry_run() -> None:
@@ -116,10 +82,9 @@ def _check_machine_outputs(project: Path) -> None:
         assert row.trials == in_domain["study_id"].nunique() <= row.comparisons == len(in_domain)
 
 
-@pytest.mark.workflow
-def test_full_offline_run(project: Path) -> None:
-    result = snakemake("--cores", "2", cwd=project)
-    assert result.returncode == 0, result.stderr[-4000:]
+def test_full_offline_run(finished_project: Path) -> None:
+    """`snakemake --cores 2` on the shipped review, offline (the session's shared run, see conftest.py)."""
+    project = finished_project
     _check_machine_outputs(project)
 
     records = pd.read_csv(project / "results/records/records.csv", dtype=str, keep_default_na=False)
@@ -152,10 +117,15 @@ def test_full_offline_run(project: Path) -> None:
     assert stopping["verdict"] and "stopping (95% recall" in (project / "logs/screen_records.log").read_text()
 
     _assert_synthesis_follows_screening(project)
-    _assert_settings_reach_their_jobs_only(project)
 
-    # Record ids are stable: re-running the search stage (forced) gives the same ids in the same order.
+
+def test_record_ids_are_stable_when_the_search_stage_reruns(
+    finished_project: Path, finished_copy: Path
+) -> None:
+    """Re-running the search stage (forced) gives the same ids in the same order."""
+    records = pd.read_csv(finished_project / "results/records/records.csv", dtype=str, keep_default_na=False)
     first_ids = records["record_id"].tolist()
+    project = finished_copy
     rerun = snakemake("--cores", "2", "--forceall", "results/records/records.csv", cwd=project)
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     assert "rule merge_records" in rerun.stdout + rerun.stderr  # the records really were rebuilt
@@ -206,9 +176,10 @@ def _jobs(dry_run: subprocess.CompletedProcess[str]) -> dict[str, int]:
     return jobs
 
 
-def _assert_settings_reach_their_jobs_only(project: Path) -> None:
+def test_settings_reach_their_jobs_only(finished_copy: Path) -> None:
     """A setting reaches its job (and only re-runs what depends on it) through params, however given."""
-    assert _jobs(snakemake("--dry-run", cwd=project)) == {}
+    project = finished_copy
+    assert _jobs(snakemake("--dry-run", cwd=project)) == {}  # the copy of the finished run is up to date
     report = project / "report_setting.yaml"
     report.write_text("report:\n  png_dpi: 150\n")
     rerun = _jobs(snakemake("--dry-run", "--configfile", str(report), cwd=project))
@@ -231,13 +202,16 @@ def _assert_settings_reach_their_jobs_only(project: Path) -> None:
         assert json.loads((project / target).read_text())["method"] == "DL"
 
 
-@pytest.mark.workflow
-def test_nothing_is_synthesised_before_screening_includes_it(project: Path) -> None:
-    """With the decision file emptied, no study is synthesised and every count says 0 (issue 22)."""
+def test_nothing_is_synthesised_before_screening_includes_it(finished_copy: Path) -> None:
+    """With the decision file emptied, no study is synthesised and every count says 0 (issue 22).
+
+    The whole DAG runs to the end: what the decisions feed (screening onwards) is rebuilt."""
+    project = finished_copy
     decisions = project / "data/curated/screening/decisions.csv"
     decisions.write_text(decisions.read_text(encoding="utf-8-sig").splitlines()[0] + "\n", encoding="utf-8")
     result = snakemake("--cores", "2", cwd=project)
     assert result.returncode == 0, result.stderr[-4000:]
+    assert "rule screen_records" in result.stdout + result.stderr  # the changed decisions were read
     assert _csv(project / "results/extraction/included_studies.csv").empty
     assert _csv(project / "results/extraction/effects.csv").empty
     for path in (project / "results/meta").glob("*.json"):
@@ -252,7 +226,6 @@ def test_nothing_is_synthesised_before_screening_includes_it(project: Path) -> N
     assert set(left_out["study_id"]) == set(studies["study_id"])
 
 
-@pytest.mark.workflow
 def test_bad_config_stops_the_run_naming_the_key(project: Path) -> None:
     """One line, the one `ohevidence validate` prints (it used to be a 634-line schema dump)."""
     config_path = project / "config/config.yaml"
@@ -264,7 +237,7 @@ def test_bad_config_stops_the_run_naming_the_key(project: Path) -> None:
     validate = subprocess.run(
         [sys.executable, "-m", "ohevidence", "validate"],
         cwd=project,
-        env=_env(),
+        env=venv_first_env(),
         capture_output=True,
         text=True,
     )
@@ -302,7 +275,7 @@ def test_yaml_alias_bomb_in_config_fails_fast(project: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run"],
         cwd=project,
-        env=_env(),
+        env=venv_first_env(),
         capture_output=True,
         text=True,
         timeout=10,
@@ -341,8 +314,8 @@ def test_command_line_config_overrides_the_config_file(project: Path, tmp_path: 
     assert "config/config.yaml + command line: mode: 'online' is not one of" in bad.stderr
 
 
-@pytest.mark.workflow
 def test_broken_import_fails_with_file_and_line(project: Path) -> None:
+    """The failing search stops the run before the records are merged (the smallest target: the records)."""
     broken = project / "data/raw/imports/broken.csv"
     broken.write_text("title,year\nA synthetic record,2020\n,2021\n", encoding="utf-8")
     config_path = project / "config/config.yaml"
@@ -357,7 +330,7 @@ def test_broken_import_fails_with_file_and_line(project: Path) -> None:
         }
     )
     config_path.write_text(yaml.safe_dump(config))
-    result = snakemake("--cores", "1", cwd=project)
+    result = snakemake("--cores", "1", "results/records/records.csv", cwd=project)
     assert result.returncode != 0
     log = (project / "logs/search_file/broken_csv.log").read_text()
     assert "broken.csv, line 3, column 'title'" in log
@@ -375,12 +348,13 @@ def _set_cell(path: Path, row: int, column: str, value: str) -> None:
     table.to_csv(path, index=False)
 
 
-@pytest.mark.workflow
-def test_formula_injection_outside_screening_is_neutralised_in_every_csv(project: Path) -> None:
+def test_formula_injection_outside_screening_is_neutralised_in_every_csv(finished_copy: Path) -> None:
     """Formula titles in an import and formula cells in curated tables reach no CSV un-quoted.
 
-    Also a title starting with '-' goes through search -> dedupe -> screening unchanged.
+    Also a title starting with '-' goes through search -> dedupe -> screening unchanged. The whole DAG
+    runs to the end on a copy of the finished run: everything the changed files feed is rebuilt.
     """
+    project = finished_copy
     # Two synthetic records appended to the hand-search import (new ids: the shipped decisions still match).
     ris = project / "data/raw/imports/handsearch_2026-11.ris"
     injected = (
@@ -402,6 +376,8 @@ def test_formula_injection_outside_screening_is_neutralised_in_every_csv(project
 
     result = snakemake("--cores", "2", cwd=project)
     assert result.returncode == 0, result.stderr[-4000:]
+    log = result.stdout + result.stderr
+    assert "rule validate_curated" in log and "rule merge_records" in log  # what the changes feed is rebuilt
 
     found_formula = set()
     for path in sorted((project / "results").rglob("*.csv")):
@@ -455,13 +431,18 @@ def _make_run(project: Path) -> list[str]:
     return ["make", "-o", f"{venv}/.installed", "run", f"VENV={venv}", "CORES=2"]
 
 
-@pytest.mark.workflow
-def test_workflow_profile_is_loaded_and_killed_run_resumes_with_make_run(project: Path) -> None:
-    """Snakemake SIGKILLed mid-job leaves locks and incomplete outputs; `make run` again finishes."""
+def test_workflow_profile_is_loaded_and_killed_run_resumes_with_make_run(finished_copy: Path) -> None:
+    """Snakemake SIGKILLed mid-job leaves locks and incomplete outputs; `make run` again finishes.
+
+    On a copy of the finished run with the PRISMA diagram deleted: `make run` has that job to run."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
+    project = finished_copy
+    for path in (project / "results/figures").glob("prisma.*"):
+        path.unlink()
+    assert not (project / "results/report.html").exists()
     started = subprocess.Popen(
-        _make_run(project), cwd=project, env=_env(), start_new_session=True,
+        _make_run(project), cwd=project, env=venv_first_env(), start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     incomplete = project / ".snakemake/incomplete"
@@ -473,7 +454,9 @@ def test_workflow_profile_is_loaded_and_killed_run_resumes_with_make_run(project
     started.wait()
     assert any((project / ".snakemake/locks").glob("*.lock")) and any(incomplete.iterdir())
 
-    resumed = subprocess.run(_make_run(project), cwd=project, env=_env(), capture_output=True, text=True)
+    resumed = subprocess.run(
+        _make_run(project), cwd=project, env=venv_first_env(), capture_output=True, text=True
+    )
     output = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, output[-4000:]
     assert "workflow specific profile profiles/default" in output
