@@ -16,14 +16,8 @@ from ohevidence.dedupe.links import trial_acronyms
 from ohevidence.dedupe.matching import RULES, VETO_TESTS, VETOES, journal_similarity
 from ohevidence.dedupe.normalise import item_kind, normalise_pages, normalise_title, part_number
 from ohevidence.errors import InputError
-from ohevidence.schema import (
-    DEDUP_CLUSTER_FIELDS,
-    MAYBE_PAIR_FIELDS,
-    STUDY_LINK_FIELDS,
-    UNIQUE_RECORD_FIELDS,
-    make_record,
-    records_frame,
-)
+from ohevidence.records import make_record, records_frame
+from ohevidence.schema import DEDUP_CLUSTER_FIELDS, MAYBE_PAIR_FIELDS, STUDY_LINK_FIELDS, UNIQUE_RECORD_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from ohevidence.extract.patterns import (
     find_sample_size,
     registry_ids,
 )
-from ohevidence.schema import make_record, records_frame
+from ohevidence.records import make_record, records_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["extraction"]

@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ohevidence.csvio import strip_controls
 from ohevidence.errors import InputError
-from ohevidence.schema import doi_problem, normalise_pmid, pmid_problem, records_frame, strip_controls
+from ohevidence.records import doi_problem, normalise_pmid, pmid_problem, records_frame
 from ohevidence.screen.stage import ScreeningSettings, screen, write_outputs
 from ohevidence.search.formats import parse_file
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from ohevidence.errors import InputError
-from ohevidence.schema import make_record
+from ohevidence.records import make_record
 from ohevidence.search.eutils import EUtils, Identity, IncompleteSearchError, Slice, plan_slices
 from ohevidence.search.httpclient import HostNotFound, HttpClient, RetryPolicy, ServiceError, redact
 from ohevidence.search.live import (

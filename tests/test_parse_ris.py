@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ohevidence.errors import InputError
-from ohevidence.schema import content_hash
+from ohevidence.records import content_hash
 from ohevidence.search.formats import parse_file
 from ohevidence.search.ris import parse_ris
 from ohevidence.text import normalise_author

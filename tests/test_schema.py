@@ -11,19 +11,16 @@ import pytest
 
 from ohevidence.csvio import neutralise, unneutralise, write_csv
 from ohevidence.errors import InputError, SchemaError, require_columns
-from ohevidence.schema import (
-    RECORD_COLUMNS,
-    RECORD_FIELDS,
-    SEARCH_LOG_FIELDS,
+from ohevidence.records import (
     content_hash,
     find_registry_ids,
     make_record,
     normalise_doi,
     normalise_pmid,
-    read_table,
     records_frame,
-    write_table,
 )
+from ohevidence.schema import INCLUDED_COLUMNS, RECORD_COLUMNS, RECORD_FIELDS, SEARCH_LOG_FIELDS
+from ohevidence.tableio import read_table, write_table
 
 PLAIN = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
 
@@ -197,6 +194,30 @@ def test_empty_required_and_duplicate_ids(tmp_path: Path) -> None:
     frame = records_frame(rows + rows[:1])
     with pytest.raises(SchemaError, match=r"line 4, column 'record_id': record_id 's:1' appears twice"):
         read_table(_write(tmp_path, frame), RECORD_COLUMNS)
+    # a contract that extends the record's (included.csv) keeps its unique ids
+    frame = frame.assign(origin="", rank="1", full_text="include", full_text_reason="")
+    with pytest.raises(SchemaError, match=r"line 4, column 'record_id': record_id 's:1' appears twice"):
+        read_table(_write(tmp_path, frame), INCLUDED_COLUMNS)
+
+
+def test_an_empty_file_is_one_clear_error(tmp_path: Path) -> None:
+    empty = tmp_path / "records.csv"
+    empty.write_text("")
+    with pytest.raises(SchemaError, match=r"records.csv: is empty \(expected a header row\)"):
+        read_table(empty, RECORD_COLUMNS)
+
+
+def test_schema_holds_contracts_only() -> None:
+    """Record building, cell conventions and table I/O live in their own modules (issue 23)."""
+    import ast
+
+    import ohevidence.schema
+
+    tree = ast.parse(Path(ohevidence.schema.__file__).read_text())
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert functions <= {"names", "_one_of"}
+    imported = {n.module for n in tree.body if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.startswith("ohevidence")}
 
 
 def test_contracts_are_documented_in_config_readme() -> None:

@@ -15,7 +15,8 @@ import yaml
 
 from ohevidence.cli import main
 from ohevidence.errors import InputError
-from ohevidence.schema import RECORD_FIELDS, make_record, records_frame
+from ohevidence.records import make_record, records_frame
+from ohevidence.schema import RECORD_FIELDS
 from ohevidence.screen.agreement import cohen_kappa, gwet_ac1, pair_agreement
 from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
 from ohevidence.screen.evaluation import atd, rrf, wss

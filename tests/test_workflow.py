@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from ohevidence.csvio import unneutralise_frame
-from ohevidence.schema import RECORD_COLUMNS, UNIQUE_RECORD_COLUMNS, read_table
+from ohevidence.schema import RECORD_COLUMNS, UNIQUE_RECORD_COLUMNS
+from ohevidence.tableio import read_table
 from snakemake_project import ROOT, snakemake, venv_first_env
 
 

@@ -38,10 +38,10 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 def strip_controls(text: str) -> str:
     """``text`` without NUL, other C0 control characters, DEL or C1 controls.
 
-    Tab, line feed and carriage return are kept (:func:`ohevidence.schema.clean_text` turns them
+    Tab, line feed and carriage return are kept (:func:`ohevidence.cells.clean_text` turns them
     into spaces where a value is one line); a control that is whitespace (vertical tab, form
     feed, the information separators, NEL) becomes a space, any other is removed. Records are
-    cleaned once at import (:func:`ohevidence.schema.make_record`, with a count); every CSV
+    cleaned once at import (:func:`ohevidence.records.make_record`, with a count); every CSV
     cell is cleaned again on the way out (:func:`neutralise`), whatever table it came from.
     """
     return CONTROL_CHARACTERS.sub(lambda m: " " if m.group().isspace() else "", text)

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ohevidence.cells import split_multi
 from ohevidence.errors import InputError
+from ohevidence.records import normalise_doi, normalise_pmid
 from ohevidence.schema import (
     CASE_STUDY_COLUMNS,
     GRADE_COLUMNS,
@@ -35,9 +37,6 @@ from ohevidence.schema import (
     STUDY_REPORT_COLUMNS,
     Column,
     names,
-    normalise_doi,
-    normalise_pmid,
-    split_multi,
 )
 from ohevidence.textfile import decode_text, read_bytes
 from ohevidence.yamlio import YamlError, read_yaml

@@ -1,7 +1,7 @@
 """What happened to the values of one input file on their way into records: reported, never silent.
 
 Every importer (RIS, MEDLINE/.nbib, CSV, PubMed XML, Crossref JSON) builds its rows with
-:func:`ohevidence.schema.make_record`. A value it has to leave empty (a DOI that is not a DOI,
+:func:`ohevidence.records.make_record`. A value it has to leave empty (a DOI that is not a DOI,
 a year outside 1800-2099) or to clean (control characters in text) is noted here against the
 file and the record's line; when the parser returns, :func:`reports_problems` logs one warning
 per value (the first :data:`MAX_DETAIL` of each kind) and one summary with the counts, on

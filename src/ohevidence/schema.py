@@ -1,35 +1,24 @@
 """Data contracts: the columns of every table a stage writes, written down once.
 
-Each table is a tuple of :class:`Column`. Stages build rows with the helpers here
-and check tables at their boundaries with :func:`check_table`, so a malformed file
+Each table is a tuple of :class:`Column`; controlled vocabularies sit beside the tables that use
+them. This module holds contracts only: records are built by :mod:`ohevidence.records`, cell text
+conventions live in :mod:`ohevidence.cells`, and tables are read and written against these
+contracts by :mod:`ohevidence.tableio` (``read_table`` / ``write_table``), so a malformed file
 stops the run with one error naming file, line and column.
 
 All tables are UTF-8 CSV; empty string means "unknown" (never ``NA`` or ``nan``).
-Multi-valued fields are joined with ``"; "``. Tables are written and read through
-:mod:`ohevidence.csvio`: a text cell a spreadsheet would run as a formula is written with a
-leading ``'`` and read back without it, except in the machine tables (:func:`is_machine_table`:
-effects.csv and the results/meta CSVs), which the pipeline and other programs read as data and
-which carry no such quote.
+Multi-valued fields are joined with ``"; "``. A text cell a spreadsheet would run as a formula is
+written with a leading ``'`` and read back without it, except in the machine tables
+(:func:`ohevidence.tableio.is_machine_table`: effects.csv and the results/meta CSVs), which the
+pipeline and other programs read as data and which carry no such quote.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import pandas as pd
-
-from ohevidence.csvio import CONTROL_CHARACTERS as _CONTROL
-from ohevidence.csvio import strip_controls, unneutralise_frame, write_csv
-from ohevidence.errors import SchemaError, require_columns
-from ohevidence.ingest import note, record_error
-from ohevidence.textfile import read_text
-
-MULTI_SEP = "; "
 PMID_PATTERN = r"\d{1,8}"  # a PubMed id: one number of 1-8 digits
 
 
@@ -39,6 +28,7 @@ class Column:
     description: str
     required: bool = False  # must be non-empty on every row
     pattern: str | None = None  # regular expression a non-empty value must match
+    unique: bool = False  # no value appears twice in the table
 
 
 # ---------------------------------------------------------------------------
@@ -50,6 +40,7 @@ RECORD_COLUMNS: tuple[Column, ...] = (
         "Stable id: '<search_id>:<source_id>'. The same article found by two searches "
         "is two records (PRISMA counts both); deduplication links them.",
         required=True,
+        unique=True,
     ),
     Column(
         "source",
@@ -125,269 +116,6 @@ def names(columns: Sequence[Column]) -> list[str]:
 
 RECORD_FIELDS = names(RECORD_COLUMNS)
 SEARCH_LOG_FIELDS = names(SEARCH_LOG_COLUMNS)
-
-# ---------------------------------------------------------------------------
-# Normalisation helpers shared by every parser.
-# ---------------------------------------------------------------------------
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
-_REGISTRY_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bISRCTN\s*:?\s*(\d{8})\b", re.IGNORECASE), "ISRCTN{}"),
-    (re.compile(r"\bNCT\s*(\d{8})\b", re.IGNORECASE), "NCT{}"),
-    (
-        re.compile(r"\bEudra\s*CT\s*(?:number|no\.?)?\s*:?\s*(\d{4}-\d{6}-\d{2})\b", re.IGNORECASE),
-        "EudraCT {}",
-    ),
-)
-_WS = re.compile(r"\s+")
-_PMID = re.compile(r"(?:PMID\s*:?\s*)?(\d{1,8})", re.IGNORECASE)
-_PMCID = re.compile(r"PMC\s*:?\s*\d+", re.IGNORECASE)
-_YEAR_IN_TEXT = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-
-
-def _raw_text(value: object) -> str:
-    """The value as text, untouched; ``None``/NaN become ''."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return str(value)
-
-
-def clean_text(value: object) -> str:
-    """Collapse whitespace; ``None``/NaN become ''."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value != value:  # NaN
-        return ""
-    return _WS.sub(" ", str(value)).strip()
-
-
-def normalise_doi(value: object) -> str:
-    """Lower-case DOI without resolver prefix; '' if the value holds no DOI."""
-    text = clean_text(value)
-    if not text:
-        return ""
-    text = _DOI_PREFIX.sub("", text)
-    match = _DOI_IN_TEXT.search(text)
-    if not match:
-        return ""
-    return match.group(0).rstrip(".,;").lower()
-
-
-def normalise_pmid(value: object) -> str:
-    """The PMID without prefix or leading zeros ('PMID: 0123' -> '123').
-
-    '' when the value is empty or is not exactly one PMID of 1-8 digits: several ids
-    ('12345678; 87654321'), a PMCID ('PMC5555555') or a longer number are never turned
-    into digits run together. :func:`pmid_problem` says what is wrong with such a value.
-    """
-    match = _PMID.fullmatch(clean_text(value))
-    return match.group(1).lstrip("0") if match else ""
-
-
-def pmid_problem(value: object) -> str:
-    """Why a non-empty ``value`` is not one PMID; '' when it is one (or is empty)."""
-    text = clean_text(value)
-    if not text or normalise_pmid(text):
-        return ""
-    if _PMCID.fullmatch(text):
-        return f"{text!r} is a PMCID (PubMed Central id), not a PMID"
-    numbers = re.findall(r"\d+", text)
-    if len(numbers) > 1:
-        return f"{text!r} holds {len(numbers)} numbers; a record has one PMID"
-    return f"{text!r} is not a PMID"
-
-
-def doi_problem(value: object) -> str:
-    """Why the DOI field ``value`` cannot be kept whole; '' when it holds one DOI (or is empty)."""
-    text = clean_text(value)
-    if not text:
-        return ""
-    found = {d.rstrip(".,;").lower() for d in _DOI_IN_TEXT.findall(_DOI_PREFIX.sub("", text))}
-    if not found:
-        return f"{text!r} is not a DOI; left empty"
-    if len(found) > 1:
-        return f"{text!r} holds {len(found)} DOIs; the first is kept"
-    return ""
-
-
-def find_registry_ids(*texts: object) -> list[str]:
-    """Trial registrations (ISRCTN, NCT, EudraCT) mentioned in free text, in order, unique."""
-    found: list[str] = []
-    for text in texts:
-        value = clean_text(text)
-        if not value:
-            continue
-        for pattern, template in _REGISTRY_PATTERNS:
-            for match in pattern.finditer(value):
-                rid = template.format(match.group(1))
-                if rid not in found:
-                    found.append(rid)
-    return found
-
-
-def join_multi(values: Iterable[object]) -> str:
-    """'; '-join non-empty cleaned values, keeping first occurrence order."""
-    seen: list[str] = []
-    for value in values:
-        text = clean_text(value)
-        if text and text not in seen:
-            seen.append(text)
-    return MULTI_SEP.join(seen)
-
-
-def split_multi(value: object) -> list[str]:
-    text = clean_text(value)
-    return [part.strip() for part in text.split(";") if part.strip()] if text else []
-
-
-def content_hash(*parts: object) -> str:
-    """Short stable hash of normalised text, used as source_id when a source gives none."""
-    norm = "|".join(re.sub(r"[^a-z0-9]+", " ", clean_text(p).lower()).strip() for p in parts)
-    return "h" + hashlib.sha1(norm.encode("utf-8")).hexdigest()[:12]
-
-
-def make_record_id(search_id: str, source_id: str) -> str:
-    return f"{search_id}:{source_id}"
-
-
-def make_record(
-    *, source: str, search_id: str, source_id: str = "", line: int | None = None, **fields: object
-) -> dict[str, str]:
-    """Build one record row: every record column present, text cleaned, DOI/PMID/year normalised.
-
-    ``source_id`` defaults to the PMID, then the DOI, then a hash of title, year and
-    first author, so the record id is stable across runs of the same input. ``line`` is
-    where the record starts in its file (None when the format has no lines).
-
-    Every importer builds its records here, so this is where input is checked once: control
-    characters are removed from every field, a DOI that is not one and a year outside
-    1800-2099 are left empty, each noted for the file's warning report
-    (:mod:`ohevidence.ingest`); a PMID that is not exactly one PMID raises
-    :class:`~ohevidence.errors.InputError` naming file and line.
-    """
-    unknown = set(fields) - set(RECORD_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown record fields: {sorted(unknown)}")
-    raw = {name: _raw_text(fields.get(name)) for name in RECORD_FIELDS}
-    raw["source_id"] = _raw_text(source_id)
-    cleaned = [name for name, text in raw.items() if _CONTROL.search(text)]
-    row = {name: clean_text(strip_controls(text)) for name, text in raw.items()}
-    row["source"] = source
-    row["search_id"] = search_id
-    label = make_record_id(search_id, row["source_id"] or row["pmid"] or row["doi"] or row["title"][:60])
-    problem = pmid_problem(row["pmid"])
-    if problem:
-        raise record_error(
-            problem, line=line, record=label, column="pmid", expected="one PMID of 1-8 digits per record"
-        )
-    row["pmid"] = normalise_pmid(row["pmid"])
-    problem = doi_problem(row["doi"])
-    row["doi"] = normalise_doi(row["doi"])
-    year = _YEAR_IN_TEXT.search(row["year"])
-    year_given = row["year"]
-    row["year"] = year.group(1) if year else ""
-    if not source_id:
-        first_author = row["authors"].split(";")[0]
-        source_id = row["pmid"] or row["doi"] or content_hash(row["title"], row["year"], first_author)
-        row["source_id"] = clean_text(source_id)
-    row["record_id"] = make_record_id(search_id, row["source_id"])
-    record = row["record_id"]
-    if cleaned:
-        note(
-            "control",
-            line=line,
-            record=record,
-            column=", ".join(cleaned),
-            message="control characters removed",
-        )
-    if problem:
-        note("doi", line=line, record=record, column="doi", message=problem)
-    if year_given and not year:
-        message = f"{year_given!r} is not a year in 1800-2099; left empty"
-        note("year", line=line, record=record, column="year", message=message)
-    return row
-
-
-def records_frame(rows: Iterable[Mapping[str, str]]) -> pd.DataFrame:
-    """Records as a DataFrame with exactly the record columns, in order."""
-    frame = pd.DataFrame(list(rows), columns=RECORD_FIELDS, dtype="string")
-    return frame.fillna("")
-
-
-# ---------------------------------------------------------------------------
-# Reading and checking tables.
-# ---------------------------------------------------------------------------
-def read_table(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
-    """Read a CSV as strings (formula quoting undone: :func:`ohevidence.csvio.unneutralise`) and check it."""
-    path = Path(path)
-    text = read_text(path)  # UTF-8/UTF-16 with BOM, or Windows-1252 with a warning
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise SchemaError(path, f"cannot be read as CSV: {exc}") from exc
-    frame = unneutralise_frame(frame)
-    check_table(frame, columns, path)
-    return frame
-
-
-def check_table(frame: pd.DataFrame, columns: Sequence[Column], path: str | Path) -> None:
-    """Raise :class:`SchemaError` at the first missing column, empty required cell or bad value.
-
-    Line numbers count the header as line 1, as a spreadsheet does.
-    """
-    expected = names(columns)
-    require_columns(path, frame.columns, expected, expected="header " + ",".join(expected), error=SchemaError)
-    for column in columns:
-        values = frame[column.name].fillna("").astype(str)
-        if column.required:
-            empty = values.str.strip() == ""
-            if empty.any():
-                index = int(empty.to_numpy().nonzero()[0][0])
-                raise SchemaError(
-                    path, "empty value", line=index + 2, column=column.name, expected="a non-empty value"
-                )
-        if column.pattern:
-            pattern = re.compile(column.pattern)
-            for index, value in enumerate(values):
-                if value and not pattern.fullmatch(value):
-                    raise SchemaError(
-                        path,
-                        f"bad value {value!r}",
-                        line=index + 2,
-                        column=column.name,
-                        expected=f"a value matching {column.pattern}",
-                    )
-    if columns is RECORD_COLUMNS:
-        duplicated = frame["record_id"].duplicated()
-        if duplicated.any():
-            index = int(duplicated.to_numpy().nonzero()[0][0])
-            raise SchemaError(
-                path,
-                f"record_id {frame['record_id'].iloc[index]!r} appears twice",
-                line=index + 2,
-                column="record_id",
-                expected="unique record ids",
-            )
-
-
-def is_machine_table(columns: Sequence[Column]) -> bool:
-    """Whether a contract is a machine table, written without the spreadsheet formula quote.
-
-    results/extraction/effects.csv, results/meta/<analysis>.csv and results/meta/sensitivity/<analysis>.csv
-    are read by the pipeline itself and by analysis software; their text is the engine's own
-    (derivations, published estimates such as '-7 [-16, 1]'), which a quote would corrupt for every
-    reader that does not undo it.
-    """
-    return any(columns is machine for machine in (EFFECT_COLUMNS, META_RESULT_COLUMNS, SENSITIVITY_COLUMNS))
-
-
-def write_table(frame: pd.DataFrame, path: str | Path, columns: Sequence[Column]) -> None:
-    """Check, then write UTF-8 CSV with exactly the contract's columns in order, formula cells quoted
-    (except in machine tables: :func:`is_machine_table`)."""
-    path = Path(path)
-    check_table(frame, columns, path)
-    write_csv(frame, path, names(columns), formula_guard=not is_machine_table(columns))
-
 
 # ---------------------------------------------------------------------------
 # Deduplication (results/dedup/) and reviewers' dedup decisions (data/curated/).

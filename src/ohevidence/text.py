@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from ohevidence.schema import clean_text
+from ohevidence.cells import clean_text
 from ohevidence.textfile import read_text as read_text  # re-exported: importers read files with it
 
 # Inline markup PubMed keeps inside text elements (Bio.Entrez returns it as literal tags);
@@ -92,7 +92,7 @@ def first_year(*values: object) -> str:
     """First four-digit year (1800-2099) found in the values.
 
     When none holds one, the first non-empty value as given ('2150', 'n.d.'), so that
-    :func:`~ohevidence.schema.make_record` reports it instead of it vanishing here; else ''.
+    :func:`~ohevidence.records.make_record` reports it instead of it vanishing here; else ''.
     """
     texts = [clean_text(value) for value in values]
     for text in texts:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ohevidence.cells import MULTI_SEP
 from ohevidence.dedupe.blocking import block
 from ohevidence.dedupe.clustering import Clustering, cluster
 from ohevidence.dedupe.links import link_studies
@@ -29,12 +30,11 @@ from ohevidence.schema import (
     DEDUP_CLUSTER_COLUMNS,
     MAYBE_PAIR_COLUMNS,
     MAYBE_PAIR_FIELDS,
-    MULTI_SEP,
     STUDY_LINK_COLUMNS,
     UNIQUE_RECORD_COLUMNS,
     names,
-    write_table,
 )
+from ohevidence.tableio import write_table
 
 __all__ = [
     "DedupeOutputs",

@@ -9,7 +9,8 @@ from typing import Any
 
 from ohevidence.dedupe import DedupeOutputs, deduplicate, write_outputs
 from ohevidence.dedupe.decisions import read_decisions
-from ohevidence.schema import RECORD_COLUMNS, read_table
+from ohevidence.schema import RECORD_COLUMNS
+from ohevidence.tableio import read_table
 
 log = logging.getLogger("ohevidence.dedupe")
 

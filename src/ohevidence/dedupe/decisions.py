@@ -14,7 +14,8 @@ import pandas as pd
 
 from ohevidence.csvio import unneutralise_frame
 from ohevidence.errors import InputError
-from ohevidence.schema import DEDUP_DECISION_COLUMNS, DEDUP_DECISIONS, check_table
+from ohevidence.schema import DEDUP_DECISION_COLUMNS, DEDUP_DECISIONS
+from ohevidence.tableio import check_table
 
 DECISION_FIELDS = [c.name for c in DEDUP_DECISION_COLUMNS]
 

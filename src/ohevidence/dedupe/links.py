@@ -21,8 +21,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from ohevidence.cells import MULTI_SEP, split_multi
 from ohevidence.dedupe.normalise import fold
-from ohevidence.schema import MULTI_SEP, split_multi
 
 _TOKEN = r"([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)"
 _TRIAL_WORDS = (

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ohevidence.cells import MULTI_SEP, join_multi, split_multi
 from ohevidence.dedupe.normalise import normalise_pages
-from ohevidence.schema import MULTI_SEP, RECORD_FIELDS, join_multi, split_multi
+from ohevidence.schema import RECORD_FIELDS
 
 RICHNESS_FIELDS = ("title", "authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid")
 UNION_FIELDS = ("publication_types", "mesh_terms", "keywords", "registry_ids", "language")

@@ -16,7 +16,8 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 
-from ohevidence.schema import find_registry_ids, normalise_doi, normalise_pmid, split_multi
+from ohevidence.cells import split_multi
+from ohevidence.records import find_registry_ids, normalise_doi, normalise_pmid
 
 # Sources whose record ids are unique within one search: two records of one such search are
 # two different items by construction (PubMed PMIDs; Crossref / NIHR Journals Library DOIs).

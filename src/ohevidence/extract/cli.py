@@ -28,10 +28,8 @@ from ohevidence.schema import (
     STUDY_LINK_COLUMNS,
     TITLE_ABSTRACT_COLUMNS,
     WORKLIST_COLUMNS,
-    check_table,
-    read_table,
-    write_table,
 )
+from ohevidence.tableio import read_table, write_table
 
 log = logging.getLogger("ohevidence.extract")
 
@@ -61,7 +59,6 @@ def _extract(args: argparse.Namespace) -> int:
     if args.included:
         # screening's included.csv: records plus their full-text consensus, one row per record
         included_frame = read_table(args.included, INCLUDED_COLUMNS)
-        check_table(included_frame, RECORD_COLUMNS, args.included)
         unknown = sorted(set(included_frame["record_id"]) - set(records["record_id"]))
         if unknown:
             raise OhevidenceError(f"{args.included}: record {unknown[0]!r} is not in {args.records}")

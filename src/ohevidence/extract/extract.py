@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ohevidence.cells import join_multi, split_multi
 from ohevidence.curated import Row
 from ohevidence.extract.patterns import (
     acronym_key,
@@ -22,15 +23,8 @@ from ohevidence.extract.patterns import (
     find_sample_size,
     registry_ids,
 )
-from ohevidence.schema import (
-    AUTO_EXTRACTED_COLUMNS,
-    WORKLIST_COLUMNS,
-    join_multi,
-    names,
-    normalise_doi,
-    normalise_pmid,
-    split_multi,
-)
+from ohevidence.records import normalise_doi, normalise_pmid
+from ohevidence.schema import AUTO_EXTRACTED_COLUMNS, WORKLIST_COLUMNS, names
 
 # Cues that mark a report of a trial (as opposed to a review, commentary or cost paper alone).
 TRIAL_CUES = ("randomised", "cluster", "pilot", "feasibility", "protocol")

@@ -23,16 +23,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.cells import join_multi, split_multi
 from ohevidence.errors import ConfigError
 from ohevidence.schema import (
     CURATED_NOT_INCLUDED_COLUMNS,
     INCLUDED_REPORT_COLUMNS,
     INCLUDED_STUDY_COLUMNS,
-    join_multi,
     names,
-    read_table,
-    split_multi,
 )
+from ohevidence.tableio import read_table
 
 BY_SCREENING = "full-text screening"
 BY_REVIEW_TEAM = "review team"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
-from ohevidence.schema import find_registry_ids
+from ohevidence.records import find_registry_ids
 
 # An acronym: a capitalised token with at least two capitals (SWAP, InSTEP, I-SWAP, MI-NAV, WORK-IA).
 _TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b")

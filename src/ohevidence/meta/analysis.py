@@ -37,7 +37,8 @@ from ohevidence.meta.result import (
 from ohevidence.meta.roles import JobRole, read_job_roles, subgroup_of
 from ohevidence.meta.spec import AnalysisSpec
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
-from ohevidence.schema import COMPARABILITY, EFFECT_COLUMNS, META_RESULT_COLUMNS, names, write_table
+from ohevidence.schema import COMPARABILITY, EFFECT_COLUMNS, META_RESULT_COLUMNS, names
+from ohevidence.tableio import write_table
 
 
 def _reported(model: MetaResult, ratio: bool) -> PooledModel:

@@ -157,7 +157,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
     from ohevidence.meta.roles import read_job_roles
     from ohevidence.meta.sensitivity import read_rob_rows, sensitivity_report, sensitivity_table, study_inputs
     from ohevidence.meta.spec import find_analysis
-    from ohevidence.schema import SENSITIVITY_COLUMNS, write_table
+    from ohevidence.schema import SENSITIVITY_COLUMNS
+    from ohevidence.tableio import write_table
 
     config, source = settings_config(args)
     analysis = find_analysis(config, args.analysis, source)

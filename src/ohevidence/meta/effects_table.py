@@ -28,17 +28,12 @@ from pathlib import Path
 import pandas as pd
 
 from ohevidence import effects as fx
+from ohevidence.cells import split_multi
 from ohevidence.errors import ConfigError, InputError
 from ohevidence.meta.io import CsvRow, read_rows
 from ohevidence.meta.roles import read_job_roles
-from ohevidence.schema import (
-    EFFECT_COLUMNS,
-    MULTI_ARM_METHODS,
-    OUTCOME_FLAGS,
-    names,
-    split_multi,
-    write_table,
-)
+from ohevidence.schema import EFFECT_COLUMNS, MULTI_ARM_METHODS, OUTCOME_FLAGS, names
+from ohevidence.tableio import write_table
 
 NONE = "none"  # the ``from`` of a row without a usable effect starts with it
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ohevidence.cells import split_multi
 from ohevidence.curated import load_job_roles
-from ohevidence.schema import split_multi
 
 NOT_REPORTED = "not reported"
 NOT_CLASSIFIED = "not classified"

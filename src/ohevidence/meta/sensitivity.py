@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ohevidence import effects as fx
+from ohevidence.cells import split_multi
 from ohevidence.errors import ConfigError
 from ohevidence.meta.contract import to_dict
 from ohevidence.meta.io import cell_number, text_frame
@@ -66,7 +67,8 @@ from ohevidence.meta.result import (
 from ohevidence.meta.result import Variant as VariantRow
 from ohevidence.meta.roles import NOT_REPORTED, JobRole, subgroup_of
 from ohevidence.meta.spec import AnalysisSpec
-from ohevidence.schema import ROB_COLUMNS, SENSITIVITY_COLUMNS, names, read_table, split_multi
+from ohevidence.schema import ROB_COLUMNS, SENSITIVITY_COLUMNS, names
+from ohevidence.tableio import read_table
 
 CHECKS: tuple[str, ...] = (
     "leave_one_out",

@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from ohevidence import effects as fx
+from ohevidence.cells import split_multi
 from ohevidence.meta.io import cell_number, text_frame
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.schema import (
@@ -48,9 +49,8 @@ from ohevidence.schema import (
     SWIM_ITEM_COLUMNS,
     SWIM_VOTE_COLUMNS,
     names,
-    split_multi,
-    write_table,
 )
+from ohevidence.tableio import write_table
 
 DOMAIN_ORDER: tuple[str, ...] = OUTCOME_DOMAINS  # columns of the effect direction plot
 BENEFIT, HARM, NO_CLEAR, MIXED, NONE = "benefit", "harm", "no clear change", "mixed", "no direction"

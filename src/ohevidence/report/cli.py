@@ -159,7 +159,8 @@ def _tables(args: argparse.Namespace) -> int:
 
 def _not_included(path: str) -> dict[str, str]:
     """study_id -> why the review does not include it (results/extraction/curated_not_included.csv)."""
-    from ohevidence.schema import CURATED_NOT_INCLUDED_COLUMNS, read_table
+    from ohevidence.schema import CURATED_NOT_INCLUDED_COLUMNS
+    from ohevidence.tableio import read_table
 
     frame = read_table(path, CURATED_NOT_INCLUDED_COLUMNS)
     return dict(zip(frame["study_id"], frame["reason"], strict=True))

@@ -16,12 +16,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ohevidence.cells import split_multi
 from ohevidence.errors import InputError
 from ohevidence.meta.io import cell_number
 from ohevidence.meta.io import read_csv_rows as read_csv_rows  # re-exported: the one row reader
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.meta.roles import JobRole
-from ohevidence.schema import split_multi
 
 FORMATS: tuple[str, ...] = ("svg", "png", "pdf")
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting logs every glyph at INFO

@@ -50,6 +50,7 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, NullLocator
 
 from ohevidence import effects as fx
+from ohevidence.cells import split_multi
 from ohevidence.meta.io import cell_number
 from ohevidence.meta.result import AnalysisResult, PooledModel, StudyRow
 from ohevidence.meta.roles import JobRole, read_job_roles, subgroup_of
@@ -63,13 +64,7 @@ from ohevidence.report.common import (
     role_label,
     study_label,
 )
-from ohevidence.schema import (
-    COMPARATOR_TYPES,
-    OUTCOME_DEFINITIONS,
-    POPULATION_TYPES,
-    RATIO_MEASURES,
-    split_multi,
-)
+from ohevidence.schema import COMPARATOR_TYPES, OUTCOME_DEFINITIONS, POPULATION_TYPES, RATIO_MEASURES
 
 MEASURE_NAMES: dict[str, str] = {
     "RR": "Risk Ratio",

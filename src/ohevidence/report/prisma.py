@@ -40,7 +40,8 @@ from ohevidence.errors import InputError, OhevidenceError
 from ohevidence.extract.included import BY_SCREENING
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.report.common import TextMeasurer, read_csv_rows, read_json
-from ohevidence.schema import INCLUDED_STUDY_COLUMNS, PRISMA_COUNT_COLUMNS, read_table, write_table
+from ohevidence.schema import INCLUDED_STUDY_COLUMNS, PRISMA_COUNT_COLUMNS
+from ohevidence.tableio import read_table, write_table
 
 
 class PrismaCountError(OhevidenceError):

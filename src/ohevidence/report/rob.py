@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
 from ohevidence.report.common import TextMeasurer
-from ohevidence.schema import ROB_COLUMNS, ROB_DOMAINS, ROB_JUDGEMENTS, read_table
+from ohevidence.schema import ROB_COLUMNS, ROB_DOMAINS, ROB_JUDGEMENTS
+from ohevidence.tableio import read_table
 
 COLOURS = {"low": "#02C100", "some_concerns": "#E2DF07", "high": "#BF0000", "no_information": "#4EA1F7"}
 SYMBOLS = {"low": "+", "some_concerns": "−", "high": "×", "no_information": "?"}

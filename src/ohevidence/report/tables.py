@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.cells import split_multi
 from ohevidence.curated import Problem, check_cells, check_unique, read_rows
 from ohevidence.errors import InputError
 from ohevidence.meta.io import cell_number
@@ -35,7 +36,7 @@ from ohevidence.report.common import (
     study_label,
 )
 from ohevidence.report.forest import MEASURE_NAMES
-from ohevidence.schema import GRADE_COLUMNS, GRADE_DOMAINS, split_multi
+from ohevidence.schema import GRADE_COLUMNS, GRADE_DOMAINS
 
 BRIEF_MARK = "brief:"
 NOT_ASSESSED = "not assessed"

@@ -16,11 +16,12 @@ from typing import Any
 from ohevidence.config import add_settings_arguments, check_decision_paths, settings_config
 from ohevidence.csvio import write_csv
 from ohevidence.errors import InputError
-from ohevidence.schema import RECORD_COLUMNS, read_table
+from ohevidence.schema import RECORD_COLUMNS
 from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
 from ohevidence.screen.ranking import RankingSettings
 from ohevidence.screen.simulate import simulate_file
 from ohevidence.screen.stage import ScreeningOutputs, ScreeningSettings, screen, write_outputs
+from ohevidence.tableio import read_table
 
 log = logging.getLogger("ohevidence.screen")
 

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.cells import clean_text
 from ohevidence.csvio import unneutralise_frame
 from ohevidence.errors import InputError, require_columns
-from ohevidence.schema import SCREENING_DECISION_COLUMNS, clean_text, names
+from ohevidence.schema import SCREENING_DECISION_COLUMNS, names
 from ohevidence.textfile import read_text
 
 log = logging.getLogger("ohevidence.screen")

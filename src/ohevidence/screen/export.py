@@ -10,7 +10,7 @@ Formula injection: every CSV goes through :func:`ohevidence.csvio.write_csv`, wh
 a cell a spreadsheet would run as a formula with a single quote (the rule is described there).
 
 Control characters (NUL, ESC, DEL, C1 ...) are removed from every cell (by the same writer) and
-every RIS value on the way out as well as at import (:func:`ohevidence.schema.make_record`): a
+every RIS value on the way out as well as at import (:func:`ohevidence.records.make_record`): a
 screening file must not carry them whatever table it was built from.
 """
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 import rispy
 
+from ohevidence.cells import clean_text, split_multi
 from ohevidence.csvio import neutralise, strip_controls, write_csv
-from ohevidence.schema import clean_text, split_multi
 
 __all__ = ["neutralise", "write_asreview_csv", "write_ris", "write_sheet"]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ohevidence.schema import MULTI_SEP, clean_text, split_multi
+from ohevidence.cells import MULTI_SEP, clean_text, split_multi
 
 CRITERIA = ("population", "intervention", "design", "publication_type", "year", "language")
 TEXT_FIELDS = ("title", "abstract", "keywords", "mesh_terms", "publication_types", "journal")

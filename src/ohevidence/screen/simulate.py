@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ohevidence.cells import clean_text
 from ohevidence.errors import InputError
-from ohevidence.schema import clean_text
 from ohevidence.screen.ranking import RankingSettings, feature_views, screening_text, simulate
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ohevidence.cells import join_multi
 from ohevidence.outputs import StageOutputs, output
 from ohevidence.schema import (
     INCLUDED_COLUMNS,
@@ -34,8 +35,6 @@ from ohevidence.schema import (
     SCREENING_SHEET_COLUMNS,
     TITLE_ABSTRACT_COLUMNS,
     TITLE_ABSTRACT_TAIL,
-    check_table,
-    join_multi,
     names,
 )
 from ohevidence.screen.agreement import pair_agreement
@@ -49,6 +48,7 @@ from ohevidence.screen.ranking import (
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
 from ohevidence.screen.stopping import StoppingSettings, stopping_report
+from ohevidence.tableio import check_table
 
 log = logging.getLogger("ohevidence.screen")
 

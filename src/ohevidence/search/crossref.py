@@ -17,9 +17,10 @@ from typing import Any
 
 import jsonschema
 
+from ohevidence.cells import clean_text, join_multi
 from ohevidence.errors import InputError
 from ohevidence.ingest import reports_problems
-from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, normalise_doi
+from ohevidence.records import find_registry_ids, make_record, normalise_doi
 from ohevidence.text import author_name, strip_tags
 
 __all__ = [

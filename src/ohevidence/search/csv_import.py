@@ -12,9 +12,10 @@ import csv
 import io
 from pathlib import Path
 
+from ohevidence.cells import clean_text, join_multi, split_multi
 from ohevidence.errors import InputError, require_columns
 from ohevidence.ingest import reports_problems
-from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record, split_multi
+from ohevidence.records import find_registry_ids, make_record
 from ohevidence.text import normalise_author
 from ohevidence.textfile import read_text
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ohevidence.errors import InputError
-from ohevidence.schema import make_record_id
+from ohevidence.records import make_record_id
 from ohevidence.search.crossref import parse_crossref_json
 from ohevidence.search.csv_import import parse_csv
 from ohevidence.search.medline import parse_medline

@@ -25,8 +25,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
 
+from ohevidence.cells import MULTI_SEP, join_multi, split_multi
 from ohevidence.errors import InputError
-from ohevidence.schema import MULTI_SEP, join_multi, records_frame, split_multi
+from ohevidence.records import records_frame
 from ohevidence.search.crossref import parse_crossref_json
 from ohevidence.search.eutils import (
     EUtils,

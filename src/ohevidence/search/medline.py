@@ -13,9 +13,10 @@ from pathlib import Path
 
 from Bio import Medline
 
+from ohevidence.cells import clean_text, join_multi
 from ohevidence.errors import InputError
 from ohevidence.ingest import reports_problems
-from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
+from ohevidence.records import find_registry_ids, make_record
 from ohevidence.text import first_year, normalise_author, read_text, split_lines
 
 __all__ = ["parse_medline"]

@@ -29,9 +29,10 @@ from xml.parsers import expat
 
 from Bio.Entrez import Parser as EntrezParser
 
+from ohevidence.cells import clean_text, join_multi
 from ohevidence.errors import InputError
 from ohevidence.ingest import reports_problems
-from ohevidence.schema import clean_text, find_registry_ids, join_multi, make_record
+from ohevidence.records import find_registry_ids, make_record
 from ohevidence.text import author_name, first_year, strip_inline_markup
 
 __all__ = ["entrez_read", "parse_pubmed_xml", "parse_pubmed_xml_bytes"]

@@ -15,9 +15,10 @@ from typing import Any
 
 import rispy
 
+from ohevidence.cells import clean_text, join_multi
 from ohevidence.errors import InputError
 from ohevidence.ingest import reports_problems
-from ohevidence.schema import clean_text, content_hash, find_registry_ids, join_multi, make_record
+from ohevidence.records import content_hash, find_registry_ids, make_record
 from ohevidence.text import first_year, normalise_author, split_lines
 from ohevidence.textfile import read_decoded
 

@@ -18,19 +18,13 @@ from typing import Any
 
 import pandas as pd
 
+from ohevidence.cells import MULTI_SEP
 from ohevidence.config import DEFAULT_SCHEMA, best_error, describe, key_path, schema_validator
 from ohevidence.errors import InputError, SchemaError
-from ohevidence.schema import (
-    MULTI_SEP,
-    RECORD_COLUMNS,
-    SEARCH_LOG_COLUMNS,
-    SEARCH_LOG_FIELDS,
-    check_table,
-    read_table,
-    records_frame,
-    write_table,
-)
+from ohevidence.records import records_frame
+from ohevidence.schema import RECORD_COLUMNS, SEARCH_LOG_COLUMNS, SEARCH_LOG_FIELDS
 from ohevidence.search.formats import detect_format, parse_file
+from ohevidence.tableio import check_table, read_table, write_table
 from ohevidence.yamlio import load_yaml
 
 MODES = ("live", "snapshot", "import")
