@@ -805,8 +805,10 @@ CURATED_NOT_INCLUDED_COLUMNS: tuple[Column, ...] = (
     Column("records", "'; '-joined unique records matched to it (none: no search found it)."),
     Column("reason", "Why it is not included.", True),
 )
-# data/curated/grade.csv (human-owned, optional): GRADE judgements per analysis for the summary of
-# findings. Absent (or no row for an analysis) = "not assessed"; nothing is inferred.
+# data/curated/grade.csv (human-owned, optional): a reviewer's GRADE decisions per analysis, overriding
+# the proposals `ohevidence meta grade` derives from the numbers (docs/methods/grade.md). An empty
+# domain cell accepts the proposal; a filled one that differs from it needs a reason (its
+# ``<domain>_reason`` or ``reasons``).
 GRADE_CONCERNS: tuple[str, ...] = ("not serious", "serious", "very serious")
 GRADE_PUBLICATION_BIAS: tuple[str, ...] = ("undetected", "strongly suspected")
 GRADE_CERTAINTY: tuple[str, ...] = ("high", "moderate", "low", "very low")
@@ -817,27 +819,34 @@ GRADE_DOMAINS: tuple[str, ...] = (
     "imprecision",
     "publication_bias",
 )
-GRADE_COLUMNS: tuple[Column, ...] = (
-    Column("analysis_id", "config analyses: id the judgements are for.", True, r"[A-Za-z0-9_.-]+"),
-    *(
+
+
+def _grade_decision(domain: str) -> tuple[Column, Column]:
+    allowed = GRADE_PUBLICATION_BIAS if domain == "publication_bias" else GRADE_CONCERNS
+    name = domain.replace("_", " ")
+    return (
         Column(
             domain,
-            f"GRADE {domain.replace('_', ' ')}: {', '.join(GRADE_CONCERNS)}.",
-            True,
-            _one_of(GRADE_CONCERNS),
-        )
-        for domain in GRADE_DOMAINS[:4]
-    ),
+            f"GRADE {name}: {', '.join(allowed)}; empty accepts the proposal of ohevidence meta grade.",
+            False,
+            _one_of(allowed),
+        ),
+        Column(
+            f"{domain}_reason", f"Why the {name} decision differs from the proposal (needed when it does)."
+        ),
+    )
+
+
+GRADE_COLUMNS: tuple[Column, ...] = (
+    Column("analysis_id", "config analyses: id the judgements are for.", True, r"[A-Za-z0-9_.-]+"),
+    *(column for domain in GRADE_DOMAINS for column in _grade_decision(domain)),
     Column(
-        "publication_bias",
-        "GRADE publication bias: " + ", ".join(GRADE_PUBLICATION_BIAS) + ".",
-        True,
-        _one_of(GRADE_PUBLICATION_BIAS),
+        "certainty",
+        "Overall certainty: " + ", ".join(GRADE_CERTAINTY) + "; empty = derived from the domain decisions.",
+        False,
+        _one_of(GRADE_CERTAINTY),
     ),
-    Column(
-        "certainty", "Overall certainty: " + ", ".join(GRADE_CERTAINTY) + ".", True, _one_of(GRADE_CERTAINTY)
-    ),
-    Column("reasons", "Why each downgrade (footnotes of the summary of findings)."),
+    Column("reasons", "Reasons for every override not given per domain (and for a certainty override)."),
     Column("source", "Who judged, or where the judgements were published.", True),
     Column("assessed_by", "Reviewer(s) who made or copied the judgements.", True),
 )

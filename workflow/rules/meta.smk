@@ -93,3 +93,36 @@ rule meta_sensitivity:
         " --meta {input.meta:q} --effects {input.effects:q} --outcomes {input.outcomes:q}"
         " --studies {input.studies:q} --job-roles {input.job_roles:q} {params.rob:q}"
         " --json {output.json:q} --csv {output.csv:q} > {log:q} 2>&1"
+
+
+rule meta_grade:
+    input:
+        meta="results/meta/{analysis}.json",
+        effects="results/extraction/effects.csv",
+        studies=f"{config['extraction']['curated_dir']}/studies.csv",
+        outcomes=f"{config['extraction']['curated_dir']}/outcomes.csv",
+        not_included="results/extraction/curated_not_included.csv",
+        # optional, human-owned: RoB 2 judgements and the reviewer's GRADE overrides
+        rob=lambda w: optional_file(config["report"]["rob"]),
+        grade=lambda w: optional_file(f"{config['extraction']['curated_dir']}/grade.csv"),
+    output:
+        report(
+            "results/meta/grade/{analysis}.json",
+            caption="../report/grade.rst",
+            category="4. Synthesis",
+        ),
+    log:
+        "logs/meta_grade/{analysis}.log",
+    wildcard_constraints:
+        analysis=one_of(ANALYSIS_IDS),
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        rob=lambda w, input: ["--rob", input.rob[0]] if input.rob else [],
+        grade=lambda w, input: ["--grade", input.grade[0]] if input.grade else [],
+        settings=analysis_settings,
+    shell:
+        "ohevidence meta grade {wildcards.analysis:q} --settings {params.settings:q}"
+        " --meta {input.meta:q} --effects {input.effects:q} --studies {input.studies:q}"
+        " --outcomes {input.outcomes:q} --not-included {input.not_included:q} {params.rob:q}"
+        " {params.grade:q} --json {output:q} > {log:q} 2>&1"

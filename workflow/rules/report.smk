@@ -232,7 +232,7 @@ rule report_tables:
         included_studies="results/extraction/included_studies.csv",
         not_included="results/extraction/curated_not_included.csv",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
-        grade=lambda w: optional_file(f"{CURATED}/grade.csv"),
+        grade=expand("results/meta/grade/{analysis}.json", analysis=ANALYSIS_IDS),
     output:
         characteristics=report(
             "results/tables/characteristics_by_role.csv",
@@ -270,11 +270,10 @@ rule report_tables:
         "../envs/ohevidence.yaml"
     params:
         out_dir=lambda w, output: str(Path(output.findings).parent),
-        grade=f"{CURATED}/grade.csv",
     shell:
         "ohevidence report tables --studies {input.studies:q} --outcomes {input.outcomes:q}"
         " --case-studies {input.case_studies:q} --job-roles {input.job_roles:q} --effects {input.effects:q}"
-        " --agreement {input.agreement:q} --meta {input.meta:q} --grade {params.grade:q}"
+        " --agreement {input.agreement:q} --meta {input.meta:q} --grade {input.grade:q}"
         " --included-studies {input.included_studies:q} --not-included {input.not_included:q}"
         " --out-dir {params.out_dir:q}"
         " > {log:q} 2>&1"

@@ -185,6 +185,46 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from ohevidence.config import settings_config
+    from ohevidence.meta.grade import grade_analysis, read_grade_overrides
+    from ohevidence.meta.io import read_csv_rows
+    from ohevidence.meta.result import AnalysisResult
+    from ohevidence.meta.sensitivity import read_rob_rows
+    from ohevidence.meta.spec import find_analysis
+
+    config, source = settings_config(args)
+    analysis = find_analysis(config, args.analysis, source)
+    rob, rob_recorded = read_rob_rows(args.rob)
+    overrides = read_grade_overrides(args.grade)
+    override = overrides.get(args.analysis)
+    effects = read_csv_rows(args.effects)
+    proposal = grade_analysis(
+        AnalysisResult.read(args.meta),
+        studies=read_csv_rows(args.studies),
+        outcomes=read_csv_rows(args.outcomes),
+        rob=rob,
+        not_included=read_csv_rows(args.not_included),
+        with_results={row["study_id"] for row in effects if row.get("yi")},
+        settings=analysis.grade,
+        override=override[1] if override else None,
+        override_file=str(args.grade),
+        override_line=override[0] if override else None,
+    )
+    proposal.write(args.json)
+    log.info(
+        "%s: certainty %s (proposed %s; rob.csv %s) -> %s",
+        args.analysis,
+        proposal.certainty,
+        proposal.proposed_certainty,
+        "read" if rob_recorded else "absent",
+        args.json,
+    )
+    for judgement in proposal.domains:
+        log.info("%s: %s %s: %s", args.analysis, judgement.domain, judgement.decision, judgement.rule)
+    return 0
+
+
 def register(stages: Any) -> None:
     """Add `meta` and its subcommands to the top-level parser's subparsers."""
     meta = stages.add_parser("meta", help="effect sizes and meta-analysis (pool, effects, run)")
@@ -267,3 +307,18 @@ def register(stages: Any) -> None:
     sens.add_argument("--json", required=True, help="results/meta/sensitivity/<id>.json")
     sens.add_argument("--csv", required=True, help="results/meta/sensitivity/<id>.csv")
     sens.set_defaults(func=_sensitivity)
+
+    grade = commands.add_parser(
+        "grade", help="GRADE of one analysis: each domain proposed from the numbers, with its rule"
+    )
+    grade.add_argument("analysis", help="analysis id")
+    add_settings_arguments(grade, 'settings of the analysis (`{"analyses": [{...}]}` with --settings)')
+    grade.add_argument("--meta", required=True, help="results/meta/<id>.json")
+    grade.add_argument("--effects", required=True, help="results/extraction/effects.csv")
+    grade.add_argument("--studies", default="data/curated/studies.csv")
+    grade.add_argument("--outcomes", default="data/curated/outcomes.csv")
+    grade.add_argument("--not-included", required=True, help="results/extraction/curated_not_included.csv")
+    grade.add_argument("--rob", default=None, help="data/curated/rob.csv (optional: absent = not assessed)")
+    grade.add_argument("--grade", default=None, help="data/curated/grade.csv (optional reviewer overrides)")
+    grade.add_argument("--json", required=True, help="results/meta/grade/<id>.json")
+    grade.set_defaults(func=_grade)

@@ -17,6 +17,29 @@ from ohevidence.errors import ConfigError
 
 
 @dataclass(frozen=True)
+class GradeSettings:
+    """The analysis' ``grade:`` block (GRADE inputs; see the config schema and docs/methods/grade.md)."""
+
+    population: str | None  # studies.csv population_type of the review question
+    mid: float | None  # minimal important difference, on the reporting scale
+    optimal_information_size: int | None  # participants
+    control_risk: float | None  # proportion with the event in the control group (0-1)
+    control_mean: float | None  # control-group mean, in the outcome's units
+    unit: str  # the outcome's units for the absolute effect (e.g. days)
+
+    @classmethod
+    def from_validated(cls, block: Mapping[str, Any]) -> GradeSettings:
+        return cls(
+            population=block["population"],
+            mid=block["mid"],
+            optimal_information_size=block["optimal_information_size"],
+            control_risk=block["control_risk"],
+            control_mean=block["control_mean"],
+            unit=str(block["unit"]),
+        )
+
+
+@dataclass(frozen=True)
 class AnalysisSpec:
     """What to pool and how: the keys of one ``analyses:`` entry (see the config schema)."""
 
@@ -37,6 +60,7 @@ class AnalysisSpec:
     hksj_small_k: bool
     subgroup_test_excludes: tuple[str, ...]
     allow_mixed: tuple[str, ...]
+    grade: GradeSettings
 
     @classmethod
     def from_validated(cls, entry: Mapping[str, Any]) -> AnalysisSpec:
@@ -60,6 +84,7 @@ class AnalysisSpec:
                 hksj_small_k=bool(entry["hksj_small_k"]),
                 subgroup_test_excludes=tuple(entry["subgroup_test_excludes"]),
                 allow_mixed=tuple(entry["allow_mixed"]),
+                grade=GradeSettings.from_validated(entry["grade"]),
             )
         except KeyError as exc:  # a dict that did not go through validate_config
             raise ConfigError(

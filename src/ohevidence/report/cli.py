@@ -328,8 +328,9 @@ def register(stages: Any) -> None:
     )
     tab.add_argument(
         "--grade",
-        default=f"{curated}/grade.csv",
-        help="GRADE judgements per analysis (optional; absent = 'not assessed')",
+        nargs="*",
+        default=[],
+        help="results/meta/grade/*.json (ohevidence meta grade; an analysis without one: 'not assessed')",
     )
     tab.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json")
     tab.add_argument("--out-dir", required=True)

@@ -3,9 +3,9 @@
 * characteristics of included studies by job role (a study delivered by two professions is listed
   under each);
 * summary of findings per analysis (k, participants analysed where known, pooled effect with CI and
-  PI, heterogeneity, subgroup test, the analysis' cautions (small k, mixed definitions), and the GRADE
-  judgements of data/curated/grade.csv: risk of bias, inconsistency, indirectness, imprecision,
-  publication bias and certainty; "not assessed" when no judgement is recorded, never inferred);
+  PI, heterogeneity, subgroup test, the analysis' cautions (small k, mixed definitions), and GRADE
+  from results/meta/grade/<id>.json (``ohevidence meta grade``): each domain's decision and proposal,
+  lettered footnotes for every downgrade, the certainty and the absolute effect where computable);
 * economic evidence: curated outcomes of domain ``cost`` with their effect from effects.csv;
 * workforce strategies: the network case studies grouped by the roles they name;
 * the brief's trials (studies whose ``job_role_detail`` quotes the brief) with status and what the
@@ -17,14 +17,14 @@ Column contracts: :data:`ohevidence.schema` ``*_TABLE_COLUMNS``; every cell is t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import string
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from ohevidence.cells import split_multi
-from ohevidence.curated import Problem, check_cells, check_unique, read_rows
-from ohevidence.errors import InputError
+from ohevidence.meta.grade import GradeProposal
 from ohevidence.meta.io import cell_number
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.meta.roles import JobRole
@@ -36,29 +36,83 @@ from ohevidence.report.common import (
     study_label,
 )
 from ohevidence.report.forest import MEASURE_NAMES
-from ohevidence.schema import GRADE_COLUMNS, GRADE_DOMAINS
+from ohevidence.schema import GRADE_DOMAINS
 
 BRIEF_MARK = "brief:"
 NOT_ASSESSED = "not assessed"
 
 
-def read_grade(path: str | Path | None) -> dict[str, dict[str, str]]:
-    """GRADE judgements by analysis_id from the optional grade.csv; {} when the file is absent."""
-    if path is None or not Path(path).exists():
-        return {}
-    problems: list[Problem] = []
-    rows = read_rows(Path(path), GRADE_COLUMNS, problems)
-    problems += check_cells(str(path), rows, GRADE_COLUMNS) + check_unique(str(path), rows, ["analysis_id"])
-    if problems:
-        first = problems[0]
-        raise InputError(
-            path,
-            f"{first.value!r}",
-            line=first.line or None,
-            column=None if first.column == "-" else first.column,
-            expected=f"{first.expected} ({len(problems)} problem(s) in all)",
+def read_grade(paths: Sequence[str | Path]) -> dict[str, GradeProposal]:
+    """GRADE of each analysis (results/meta/grade/<id>.json, ``ohevidence meta grade``) by analysis_id."""
+    proposals = [GradeProposal.read(path) for path in paths]
+    return {proposal.analysis_id: proposal for proposal in proposals}
+
+
+def _letters() -> Iterator[str]:
+    yield from string.ascii_lowercase
+    for first in string.ascii_lowercase:
+        for second in string.ascii_lowercase:
+            yield first + second
+
+
+def grade_columns(proposal: GradeProposal | None) -> dict[str, str]:
+    """The GRADE cells of one summary-of-findings row (GRADEpro style: a lettered footnote per downgrade).
+
+    Each domain's decision (``<domain>``: the reviewer's override, else the proposal) with its
+    footnote letter, the proposal (``<domain>_proposed``), the certainty (decision and proposal),
+    the footnotes in words and the absolute effect where the config gives a control risk or mean.
+    """
+    if proposal is None:
+        return {
+            **{domain: NOT_ASSESSED for domain in GRADE_DOMAINS},
+            **{f"{domain}_proposed": "" for domain in GRADE_DOMAINS},
+            "certainty": NOT_ASSESSED,
+            "certainty_proposed": "",
+            "grade_footnotes": "",
+            "absolute_effect": "",
+            "grade_source": "",
+        }
+    cells: dict[str, str] = {}
+    notes: list[str] = []
+    letters = _letters()
+    for judgement in proposal.domains:
+        name = judgement.domain.replace("_", " ")
+        text = judgement.decision
+        if judgement.levels or judgement.override_reason:
+            letter = next(letters)
+            text += f" ({letter})"
+            why = (
+                f"reviewer's decision {judgement.decision} (proposed {judgement.proposal}): "
+                f"{judgement.override_reason}. Proposal's rule: {judgement.rule}"
+                if judgement.override_reason
+                else judgement.rule
+            )
+            verb = "downgraded" if judgement.levels else "not downgraded"
+            levels = (
+                f" {judgement.levels} level{'s' if judgement.levels > 1 else ''}" if judgement.levels else ""
+            )
+            notes.append(f"{letter}. {name.capitalize()} {verb}{levels}: {why}.")
+        cells[judgement.domain] = text
+        cells[f"{judgement.domain}_proposed"] = judgement.proposal
+    certainty = proposal.certainty
+    if proposal.certainty_override_reason:
+        letter = next(letters)
+        certainty += f" ({letter})"
+        notes.append(
+            f"{letter}. Certainty set by the reviewer (derived {proposal.proposed_certainty}): "
+            f"{proposal.certainty_override_reason}."
         )
-    return {row.cells["analysis_id"].strip(): row.cells for row in rows}
+    return {
+        **{domain: cells[domain] for domain in GRADE_DOMAINS},
+        **{f"{domain}_proposed": cells[f"{domain}_proposed"] for domain in GRADE_DOMAINS},
+        "certainty": certainty,
+        "certainty_proposed": f"{proposal.proposed_certainty} ({proposal.certainty_rule})",
+        "grade_footnotes": " ".join(notes),
+        "absolute_effect": f"{proposal.absolute.text} [{proposal.absolute.basis}]"
+        if proposal.absolute
+        else "",
+        "grade_source": proposal.source,
+    }
 
 
 CHARACTERISTIC_FIELDS: tuple[str, ...] = (
@@ -117,14 +171,13 @@ def _studies_and_comparisons(meta: AnalysisResult) -> str:
 def summary_of_findings(
     meta_files: Sequence[str | Path],
     outcomes: Mapping[tuple[str, str], Mapping[str, str]],
-    grade: Mapping[str, Mapping[str, str]] | None = None,
+    grade: Mapping[str, GradeProposal] | None = None,
 ) -> pd.DataFrame:
     rows = []
     for path in meta_files:
         meta = AnalysisResult.read(path)
         overall = meta.overall
         reported = overall.reported if overall is not None else None
-        judged = (grade or {}).get(meta.analysis_id) or {}
         participants, basis = _participants(meta, outcomes) if meta.studies else ("0", "")
         test = meta.subgroup_test
         heterogeneity = ""
@@ -162,9 +215,7 @@ def summary_of_findings(
                 if not test
                 else f"Q = {format_number(test.q)}, df = {test.df}, P = {format_number(test.p, 3)}",
                 "model": f"{meta.method}, CI {meta.ci_method}",
-                **{domain: judged.get(domain, "") or NOT_ASSESSED for domain in GRADE_DOMAINS},
-                "certainty": judged.get("certainty", "") or NOT_ASSESSED,
-                "grade_reasons": judged.get("reasons", ""),
+                **grade_columns((grade or {}).get(meta.analysis_id)),
                 "cautions": " | ".join(meta.notes),
                 "excluded": "; ".join(f"{e.study_id}:{e.outcome_id} ({e.reason})" for e in meta.excluded),
             }
