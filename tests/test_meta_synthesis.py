@@ -48,13 +48,15 @@ from ohevidence.meta.effects_table import (
     split_control_scale,
     write_effects,
 )
+from ohevidence.meta.grade import grade_analysis, read_grade_overrides
 from ohevidence.meta.model import pool, q_profile_ci
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.meta.roles import read_job_roles
 from ohevidence.meta.spec import AnalysisSpec
 from ohevidence.report.common import index_by, read_csv_rows
 from ohevidence.report.forest import build_forest_data, draw_forest
-from ohevidence.report.tables import read_grade, summary_of_findings
+from ohevidence.report.tables import summary_of_findings
+from ohevidence.schema import GRADE_DOMAINS
 
 ROOT = Path(__file__).resolve().parents[1]
 CURATED = ROOT / "data" / "curated"
@@ -486,21 +488,35 @@ def test_summary_of_findings_uses_analysed_n_and_grade_columns(tmp_path: Path) -
     assert row.risk_of_bias == row.imprecision == row.certainty == "not assessed"
     assert "every subgroup in the test has k = 1" in row.cautions
     grade = tmp_path / "grade.csv"
+    header = "analysis_id," + ",".join(f"{d},{d}_reason" for d in GRADE_DOMAINS)
     grade.write_text(
-        "analysis_id,risk_of_bias,inconsistency,indirectness,imprecision,publication_bias,certainty,reasons,source,assessed_by\n"
-        "irr,serious,not serious,serious,very serious,undetected,very low,test,test judgement,tester\n",
+        header + ",certainty,reasons,source,assessed_by\n"
+        "irr,not serious,assessed: low risk (test),,,,,,,,,,test,test judgement,tester\n",
         encoding="utf-8",
     )
-    judged = summary_of_findings([tmp_path / "irr.json"], outcomes, read_grade(grade)).iloc[0]
-    assert (judged.risk_of_bias, judged.imprecision, judged.certainty) == (
-        "serious",
-        "very serious",
-        "very low",
+    line, override = read_grade_overrides(grade)["irr"]
+    proposal = grade_analysis(
+        AnalysisResult.from_json(irr),
+        studies=read_csv_rows(CURATED / "studies.csv"),
+        outcomes=read_csv_rows(CURATED / "outcomes.csv"),
+        rob=[],
+        not_included=[],
+        with_results=set(),
+        settings=AnalysisSpec.from_entry({"id": "irr", "domain": "x", "measure": "IRR"}).grade,
+        override=override,
+        override_line=line,
     )
+    judged = summary_of_findings([tmp_path / "irr.json"], outcomes, {"irr": proposal}).iloc[0]
+    # the reviewer's risk of bias (not serious, with its reason) replaces the proposal (serious: unassessed)
+    assert (judged.risk_of_bias, judged.risk_of_bias_proposed) == ("not serious (a)", "serious")
+    assert "a. Risk of bias not downgraded: reviewer's decision not serious (proposed serious)" in (
+        judged.grade_footnotes
+    )
+    assert judged.certainty.startswith(proposal.certainty) and proposal.certainty != "not assessed"
     assert irr["analysis_id"] == "irr"
-    grade.write_text(grade.read_text().replace("very low", "dreadful"), encoding="utf-8")
-    with pytest.raises(InputError, match=r"line 2.*certainty"):
-        read_grade(grade)
+    grade.write_text(grade.read_text().replace("not serious,assessed", "dreadful,assessed"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 2.*risk_of_bias"):
+        read_grade_overrides(grade)
 
 
 def test_summary_of_findings_counts_studies_not_comparisons(tmp_path: Path) -> None:
