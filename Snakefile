@@ -52,6 +52,7 @@ rule all:
             ext=["json", "csv"],
         ),
         expand("results/figures/sensitivity/{analysis}", analysis=ANALYSIS_IDS),
+        expand("results/meta/grade/{analysis}.json", analysis=ANALYSIS_IDS),
         expand(
             "results/figures/swim/{name}.{ext}",
             name=["effect_direction", "albatross"],

@@ -104,7 +104,9 @@ rule meta_grade:
         not_included="results/extraction/curated_not_included.csv",
         # optional, human-owned: RoB 2 judgements and the reviewer's GRADE overrides
         rob=lambda w: optional_file(config["report"]["rob"]),
-        grade=lambda w: optional_file(f"{config['extraction']['curated_dir']}/grade.csv"),
+        grade=lambda w: optional_file(
+            f"{config['extraction']['curated_dir']}/grade.csv"
+        ),
     output:
         report(
             "results/meta/grade/{analysis}.json",
