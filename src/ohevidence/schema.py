@@ -821,25 +821,26 @@ GRADE_DOMAINS: tuple[str, ...] = (
 )
 
 
-def _grade_decision(domain: str) -> tuple[Column, Column]:
-    allowed = GRADE_PUBLICATION_BIAS if domain == "publication_bias" else GRADE_CONCERNS
-    name = domain.replace("_", " ")
-    return (
-        Column(
-            domain,
-            f"GRADE {name}: {', '.join(allowed)}; empty accepts the proposal of ohevidence meta grade.",
-            False,
-            _one_of(allowed),
-        ),
-        Column(
-            f"{domain}_reason", f"Why the {name} decision differs from the proposal (needed when it does)."
-        ),
-    )
-
-
 GRADE_COLUMNS: tuple[Column, ...] = (
     Column("analysis_id", "config analyses: id the judgements are for.", True, r"[A-Za-z0-9_.-]+"),
-    *(column for domain in GRADE_DOMAINS for column in _grade_decision(domain)),
+    *(
+        column
+        for domain in GRADE_DOMAINS
+        for column in (
+            Column(
+                domain,
+                f"GRADE {domain.replace('_', ' ')}: "
+                + ", ".join(GRADE_PUBLICATION_BIAS if domain == "publication_bias" else GRADE_CONCERNS)
+                + "; empty accepts the proposal of ohevidence meta grade.",
+                False,
+                _one_of(GRADE_PUBLICATION_BIAS if domain == "publication_bias" else GRADE_CONCERNS),
+            ),
+            Column(
+                f"{domain}_reason",
+                f"Why the {domain.replace('_', ' ')} decision differs from the proposal (then needed).",
+            ),
+        )
+    ),
     Column(
         "certainty",
         "Overall certainty: " + ", ".join(GRADE_CERTAINTY) + "; empty = derived from the domain decisions.",
