@@ -174,6 +174,10 @@ def test_analysis_spec_takes_its_defaults_from_the_schema() -> None:
         if name in ("id", "domain", "measure"):
             continue
         value = getattr(spec, name)
+        if name == "grade":  # a nested block: each of its keys takes the schema's default
+            for key, sub in entry["properties"].items():
+                assert getattr(value, key) == sub["default"], f"grade.{key}"
+            continue
         assert (list(value) if isinstance(value, tuple) else value) == entry["default"], name
     assert spec.pool_options() == {"pi": "t", "hksj_floor": True, "hksj_small_k": False}
 
