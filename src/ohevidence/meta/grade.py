@@ -418,7 +418,8 @@ def starting_level(meta: AnalysisResult, studies: Mapping[str, Mapping[str, str]
         return "low", "no pooled study"
     if other:
         return "low", f"non-randomised evidence ({', '.join(other)}): starts low"
-    return "high", f"all {len(designs)} studies randomised (studies.csv design): starts high"
+    which = "the one study" if len(designs) == 1 else f"all {len(designs)} studies"
+    return "high", f"{which} randomised (studies.csv design): starts high"
 
 
 def certainty_of(start: str, levels: int) -> str:
