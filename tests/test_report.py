@@ -361,17 +361,20 @@ def test_rob_traffic_light_and_weighted_summary() -> None:
     assert sum(p.get_gid() == "rob-high" for p in circles) == 4
     labels = {t.get_text() for t in fig.axes[0].texts}
     assert {"D1", "D5", "Overall", "S01: rtw", "S02"} <= labels
-    shares = summary_proportions(rob)
+    shares = summary_proportions(rob, weighted=True)
     assert shares[["low", "some_concerns", "high", "no_information"]].sum(axis=1).round(6).eq(100).all()
     overall = shares.iloc[-1]
     assert overall["high"] == pytest.approx(40.0) and overall["low"] == pytest.approx(
         20.0
     )  # weights 25 + 15; 20
-    assert "weighted" in summary_plot(rob).axes[0].get_xlabel()
+    assert "weighted by" in summary_plot(rob, weighted=True).axes[0].get_xlabel()
+    unweighted = summary_proportions(rob).iloc[-1]
+    assert unweighted["high"] == pytest.approx(50.0) and unweighted["low"] == pytest.approx(25.0)  # 2 and 1 of 4
+    assert "unweighted" in summary_plot(rob).axes[0].get_xlabel()
 
 
 def test_rob_bad_judgement_names_line_and_column(tmp_path: Path) -> None:
-    text = ROB.read_text(encoding="utf-8").replace("S03,rtw,low,low,low", "S03,rtw,low,low,unclear")
+    text = ROB.read_text(encoding="utf-8").replace("S03,rtw,parallel,low,,low,low", "S03,rtw,parallel,low,,low,unclear")
     bad = tmp_path / "rob.csv"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(SchemaError) as error:

@@ -96,7 +96,7 @@ def _prisma(args: argparse.Namespace) -> int:
 
 def _rob(args: argparse.Namespace) -> int:
     from ohevidence.report.common import save_figure
-    from ohevidence.report.rob import not_recorded_note, read_rob, rob_figures, summary_proportions
+    from ohevidence.report.rob import is_weighted, not_recorded_note, read_rob, rob_figures, summary_proportions
 
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,12 +109,14 @@ def _rob(args: argparse.Namespace) -> int:
     rob = read_rob(args.rob)
     for name, fig in rob_figures(rob):
         save_figure(fig, out_dir / name, dpi=args.dpi)
-    shares = summary_proportions(rob)
-    lines = [f"Risk of bias (RoB 2) recorded for {len(rob)} assessments in {args.rob}.", ""]
-    lines += [
-        f"{row.domain}: " + ", ".join(f"{j} {getattr(row, j):.0f}%" for j in shares.columns[1:])
-        for row in shares.itertuples()
-    ]
+    lines = [f"Risk of bias (RoB 2) recorded for {len(rob)} assessments in {args.rob}."]
+    for weighted in (False, True) if is_weighted(rob) else (False,):
+        shares = summary_proportions(rob, weighted=weighted)
+        lines += ["", "Weighted (share of weight):" if weighted else "Unweighted (share of assessments):"]
+        lines += [
+            f"{row.domain}: " + ", ".join(f"{j} {getattr(row, j):.0f}%" for j in shares.columns[1:])
+            for row in shares.itertuples()
+        ]
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
     log.info("risk of bias: %d assessments plotted -> %s", len(rob), out_dir)
     return 0
