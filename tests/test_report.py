@@ -369,12 +369,16 @@ def test_rob_traffic_light_and_weighted_summary() -> None:
     )  # weights 25 + 15; 20
     assert "weighted by" in summary_plot(rob, weighted=True).axes[0].get_xlabel()
     unweighted = summary_proportions(rob).iloc[-1]
-    assert unweighted["high"] == pytest.approx(50.0) and unweighted["low"] == pytest.approx(25.0)  # 2 and 1 of 4
+    assert unweighted["high"] == pytest.approx(50.0) and unweighted["low"] == pytest.approx(
+        25.0
+    )  # 2 and 1 of 4
     assert "unweighted" in summary_plot(rob).axes[0].get_xlabel()
 
 
 def test_rob_bad_judgement_names_line_and_column(tmp_path: Path) -> None:
-    text = ROB.read_text(encoding="utf-8").replace("S03,rtw,parallel,low,,low,low", "S03,rtw,parallel,low,,low,unclear")
+    text = ROB.read_text(encoding="utf-8").replace(
+        "S03,rtw,parallel,low,,low,low", "S03,rtw,parallel,low,,low,unclear"
+    )
     bad = tmp_path / "rob.csv"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(SchemaError) as error:

@@ -205,7 +205,11 @@ def load_appraisal(path: str | Path, tool: Tool) -> pd.DataFrame:
         if problems:
             first = problems[0]
             raise SchemaError(
-                path, f"bad value {first.value!r}", line=index + 2, column=first.column, expected=first.expected
+                path,
+                f"bad value {first.value!r}",
+                line=index + 2,
+                column=first.column,
+                expected=first.expected,
             )
         overall.append(cells["overall"] or tool.derived_overall(cells))
     frame["overall"] = overall

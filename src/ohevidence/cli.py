@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ohevidence import __version__
-from ohevidence.config import DEFAULT_SCHEMA, check_configured_decision_paths, load_config
 from ohevidence.appraisal import AMSTAR2_FILE, ROB2_FILE, ROBINS_I_FILE
+from ohevidence.config import DEFAULT_SCHEMA, check_configured_decision_paths, load_config
 from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
 from ohevidence.redaction import install_log_filter, redact
@@ -125,8 +125,12 @@ def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     validate.add_argument("--curated", default="data/curated", help="folder of the curated evidence tables")
     validate.add_argument("--report", default=None, help="write the result here (only when valid)")
     validate.add_argument("--rob", default=None, help="RoB 2 table (default: config report.rob)")
-    validate.add_argument("--robins-i", default=None, help="ROBINS-I table (default: config appraisal.robins_i)")
-    validate.add_argument("--amstar2", default=None, help="AMSTAR 2 table (default: config appraisal.amstar2)")
+    validate.add_argument(
+        "--robins-i", default=None, help="ROBINS-I table (default: config appraisal.robins_i)"
+    )
+    validate.add_argument(
+        "--amstar2", default=None, help="AMSTAR 2 table (default: config appraisal.amstar2)"
+    )
     validate.set_defaults(func=_cmd_validate)
 
     unlock = stages.add_parser(

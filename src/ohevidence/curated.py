@@ -510,7 +510,9 @@ def check_appraisal(label: str, rows: Sequence[Row], tool: Tool, studies: dict[s
             problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
         if any(p.line == row.line for p in problems):
             continue  # the algorithm needs valid cells
-        problems += [Problem(label, row.line, c.column, c.value, c.expected) for c in tool.problems(row.cells)]
+        problems += [
+            Problem(label, row.line, c.column, c.value, c.expected) for c in tool.problems(row.cells)
+        ]
     return problems
 
 

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ohevidence import effects as fx
+from ohevidence.appraisal import load_rob2
 from ohevidence.cells import split_multi
 from ohevidence.errors import ConfigError
 from ohevidence.meta.contract import to_dict
@@ -67,7 +68,6 @@ from ohevidence.meta.result import (
 from ohevidence.meta.result import Variant as VariantRow
 from ohevidence.meta.roles import NOT_REPORTED, JobRole, subgroup_of
 from ohevidence.meta.spec import AnalysisSpec
-from ohevidence.appraisal import load_rob2
 from ohevidence.schema import SENSITIVITY_COLUMNS, names
 
 CHECKS: tuple[str, ...] = (

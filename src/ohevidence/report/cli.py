@@ -96,7 +96,13 @@ def _prisma(args: argparse.Namespace) -> int:
 
 def _rob(args: argparse.Namespace) -> int:
     from ohevidence.report.common import save_figure
-    from ohevidence.report.rob import is_weighted, not_recorded_note, read_rob, rob_figures, summary_proportions
+    from ohevidence.report.rob import (
+        is_weighted,
+        not_recorded_note,
+        read_rob,
+        rob_figures,
+        summary_proportions,
+    )
 
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

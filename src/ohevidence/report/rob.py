@@ -74,9 +74,7 @@ def traffic_light(rob: pd.DataFrame, *, fontsize: float = 8.0) -> Figure:
     cell = max(0.36, measure.width("Overall", fontsize, "bold") + 0.1)  # a column fits its header
     n = len(rob)
     width = max(label_w + cell * len(keys) + 0.3, 5.2)
-    domains = "; ".join(
-        f"{header(k)}: {ROB_DOMAINS[k].split(': ', 1)[1]}" for k in keys if k != "overall"
-    )
+    domains = "; ".join(f"{header(k)}: {ROB_DOMAINS[k].split(': ', 1)[1]}" for k in keys if k != "overall")
     key_text = _wrap(domains, max(40, int(width / (fontsize * 0.55 / 72))))
     key_h = (key_text.count("\n") + 1) * (fontsize - 1.5) * 1.4 / 72
     legend_h = 2 * fontsize * 1.6 / 72 + 0.1
