@@ -937,3 +937,23 @@ AMSTAR2_COLUMNS: tuple[Column, ...] = (
            + "; empty = derived by Shea et al. 2017's rule.", pattern="|".join(AMSTAR2_CONFIDENCE)),
     *_APPRAISAL_TAIL,
 )  # fmt: skip
+# results/tables/appraisal_status.csv: which appraisal tool applies to each included study, and whether
+# the curated tables hold its assessment.
+APPRAISAL_TOOLS: dict[str, str] = {
+    "RCT": "RoB 2 (parallel)",
+    "pilot/feasibility RCT": "RoB 2 (parallel)",
+    "cluster RCT": "RoB 2 (cluster)",
+    "non-randomised": "ROBINS-I",
+    "systematic review": "AMSTAR 2",
+}
+APPRAISAL_STATUSES: tuple[str, ...] = ("assessed", "awaiting assessment", "no tool")
+APPRAISAL_STATUS_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "Included study (results/extraction/included_studies.csv curated_study_id).", True),
+    Column("design", "studies.csv design."),
+    Column("tool", "Appraisal tool for the design: " + ", ".join(sorted(set(APPRAISAL_TOOLS.values())))
+           + "; empty for designs none applies to (qualitative, protocol only)."),
+    Column("status", "One of: " + ", ".join(APPRAISAL_STATUSES) + ".", True, _one_of(APPRAISAL_STATUSES)),
+    Column("overall", "Overall judgement(s) recorded, '; '-separated (outcome: judgement)."),
+    Column("table", "The curated table that holds (or would hold) the assessment."),
+    Column("needed", "What is needed to assess the study; empty when assessed."),
+)  # fmt: skip

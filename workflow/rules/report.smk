@@ -221,6 +221,34 @@ rule risk_of_bias:
         " --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
+rule appraisal_status:
+    input:
+        included_studies="results/extraction/included_studies.csv",
+        studies=f"{CURATED}/studies.csv",
+        # optional: absent in the snapshot (no RoB 2, ROBINS-I or AMSTAR 2 judgements in the evidence)
+        rob=lambda w: optional_file(REPORT["rob"]),
+        robins_i=lambda w: optional_file(config["appraisal"]["robins_i"]),
+        amstar2=lambda w: optional_file(config["appraisal"]["amstar2"]),
+    output:
+        report(
+            "results/tables/appraisal_status.csv",
+            caption="../report/appraisal_status.rst",
+            category="6. Tables",
+        ),
+    log:
+        "logs/appraisal_status.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        rob=REPORT["rob"],
+        robins_i=config["appraisal"]["robins_i"],
+        amstar2=config["appraisal"]["amstar2"],
+    shell:
+        "ohevidence report appraisal-status --included-studies {input.included_studies:q}"
+        " --studies {input.studies:q} --rob {params.rob:q} --robins-i {params.robins_i:q}"
+        " --amstar2 {params.amstar2:q} --out {output:q} > {log:q} 2>&1"
+
+
 rule report_tables:
     input:
         studies=f"{CURATED}/studies.csv",

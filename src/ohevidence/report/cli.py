@@ -128,6 +128,28 @@ def _rob(args: argparse.Namespace) -> int:
     return 0
 
 
+def _appraisal_status(args: argparse.Namespace) -> int:
+    from ohevidence.appraisal import AMSTAR2_FILE, ROB2_FILE, ROBINS_I_FILE
+    from ohevidence.report.appraisal import appraisal_status
+    from ohevidence.schema import APPRAISAL_STATUS_COLUMNS
+    from ohevidence.tableio import write_table
+
+    included = _read_text_csv(args.included_studies)
+    studies = _read_text_csv(args.studies)
+    tables = {ROB2_FILE: args.rob, ROBINS_I_FILE: args.robins_i, AMSTAR2_FILE: args.amstar2}
+    status = appraisal_status(included, studies, tables)
+    write_table(status, args.out, APPRAISAL_STATUS_COLUMNS)
+    counts = status["status"].value_counts().to_dict()
+    log.info("appraisal status of %d included studies: %s -> %s", len(status), counts, args.out)
+    return 0
+
+
+def _read_text_csv(path: str) -> Any:
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
 def _tables(args: argparse.Namespace) -> int:
     from ohevidence.csvio import write_csv
     from ohevidence.extract.included import read_included_study_ids
@@ -318,6 +340,17 @@ def register(stages: Any) -> None:
     rob.add_argument("--note", required=True, help="text: what was plotted, or that none were recorded")
     rob.add_argument("--dpi", type=int, default=300)
     rob.set_defaults(func=_rob)
+
+    status = commands.add_parser(
+        "appraisal-status", help="each included study's appraisal tool and status (assessed / awaiting)"
+    )
+    status.add_argument("--included-studies", required=True, help="results/extraction/included_studies.csv")
+    status.add_argument("--studies", default=f"{curated}/studies.csv")
+    status.add_argument("--rob", default=None, help="RoB 2 table (optional)")
+    status.add_argument("--robins-i", default=None, help="ROBINS-I table (optional)")
+    status.add_argument("--amstar2", default=None, help="AMSTAR 2 table (optional)")
+    status.add_argument("--out", required=True, help="results/tables/appraisal_status.csv")
+    status.set_defaults(func=_appraisal_status)
 
     tab = commands.add_parser(
         "tables", help="characteristics, summary of findings, economic, workforce, trials"
