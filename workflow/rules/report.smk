@@ -12,6 +12,8 @@ rule forest_plot:
         studies=f"{CURATED}/studies.csv",
         outcomes=f"{CURATED}/outcomes.csv",
         job_roles=f"{CURATED}/job_roles.yaml",
+        # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
+        rob=lambda w: optional_file(REPORT["rob"]),
     output:
         svg="results/figures/forest/{analysis}.svg",
         png=report(
@@ -31,9 +33,11 @@ rule forest_plot:
         dpi=REPORT["png_dpi"],
         stem=lambda w, output: output.svg[: -len(".svg")],
         pi=[] if REPORT["prediction_interval"] else ["--no-prediction-interval"],
+        rob=lambda w, input: ["--rob", input.rob[0]] if input.rob else [],
     shell:
         "ohevidence report forest --meta {input.meta:q} --studies {input.studies:q}"
-        " --outcomes {input.outcomes:q} --job-roles {input.job_roles:q} --out-stem {params.stem:q}"
+        " --outcomes {input.outcomes:q} --job-roles {input.job_roles:q} {params.rob:q}"
+        " --out-stem {params.stem:q}"
         " --dpi={params.dpi:q} {params.pi:q} > {log:q} 2>&1"
 
 

@@ -23,6 +23,7 @@ def _forest(args: argparse.Namespace) -> int:
         args.outcomes,
         args.job_roles,
         prediction_interval=not args.no_prediction_interval,
+        rob_csv=args.rob,
     )
     fig, layout = draw_forest(data)
     paths = save_figure(fig, args.out_stem, dpi=args.dpi)
@@ -277,6 +278,7 @@ def register(stages: Any) -> None:
     forest.add_argument(
         "--out-stem", required=True, help="results/figures/forest/<id> (.svg/.png/.pdf added)"
     )
+    forest.add_argument("--rob", default=None, help="data/curated/rob.csv (optional: RoB 2 columns)")
     forest.add_argument("--dpi", type=int, default=300, help="PNG resolution")
     forest.add_argument("--no-prediction-interval", action="store_true", help="leave out the PI bar")
     forest.set_defaults(func=_forest)
