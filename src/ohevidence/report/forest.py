@@ -1275,7 +1275,7 @@ class _RobColumns:
 def _rob_columns(data: ForestData, grid: _Grid, plot_width: float, fontsize: float) -> _RobColumns | None:
     if not data.rob_keys:
         return None
-    cell = max(TextMeasurer().width("Overall", fontsize, "bold") + grid.pad, fontsize * 1.5 / 72 * 1.2)
+    cell = max(TextMeasurer().width("Overall", fontsize, "bold") + grid.pad * 0.4, fontsize * 1.5 / 72 * 1.1)
     return _RobColumns(data.rob_keys, grid.plot_x0 + plot_width + grid.pad * 2, cell)
 
 
@@ -1287,6 +1287,14 @@ def _draw_rob(canvas: _Canvas, columns: _RobColumns, rows: Sequence[_Row]) -> No
         canvas.put(columns.x(j), -0.6, rob_header(key), ha="center", bold=True)
         canvas.layout.rob_columns.append(rob_header(key))
     size = (canvas.fontsize * 1.25) ** 2
+    canvas.ax.plot(
+        [columns.x0, columns.x0 + columns.width],
+        [-0.05, -0.05],
+        transform=canvas.text_tf,
+        color="black",
+        lw=0.6,
+        clip_on=False,
+    )
     for row in rows:
         if row.kind != "study" or row.study is None:
             continue
@@ -1311,7 +1319,18 @@ def _draw_rob(canvas: _Canvas, columns: _RobColumns, rows: Sequence[_Row]) -> No
                 zorder=4,
                 gid=f"rob-{judgement}",
             )
-            canvas.put(columns.x(j), row.y, ROB_SYMBOLS[judgement], ha="center", bold=True)
+            canvas.ax.text(
+                columns.x(j),
+                row.y,
+                ROB_SYMBOLS[judgement],
+                transform=canvas.text_tf,
+                ha="center",
+                va="center",
+                fontsize=canvas.fontsize,
+                fontweight="bold",
+                zorder=5,
+                clip_on=False,
+            )
             canvas.layout.rob_marks += 1
 
 
