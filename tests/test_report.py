@@ -195,7 +195,7 @@ def test_forest_without_assessments_keeps_layout_with_a_footnote(tmp_path: Path)
             paths["json"], paths["studies"], paths["outcomes"], paths["job_roles"], rob_csv=elsewhere
         ),
     ):
-        fig, layout = draw_forest(data)
+        _, layout = draw_forest(data)
         assert layout.rob_columns == [] and layout.rob_marks == 0 and layout.rob_not_assessed == 0
         assert any(t.startswith("Risk of bias not assessed") for t in layout.texts)
 
