@@ -109,7 +109,7 @@ ROB_LEGEND_JUDGEMENTS = (
 )
 ROB_NOT_ASSESSED = (
     "Risk of bias not assessed: no study in this analysis has a RoB 2 assessment in rob.csv "
-    "(results/tables/appraisal_status.csv lists what is needed)."
+    "(the appraisal status table of the report lists what is needed)."
 )
 # Footnote letters and the superscripts that mark a row (Unicode has no superscript q).
 LETTERS = "abcdefghijklmnoprstuvwxyz"
