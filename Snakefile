@@ -63,3 +63,4 @@ rule all:
         "results/prisma/prisma_counts.csv",
         "results/tables/summary_of_findings.csv",
         "results/tables/risk_of_bias.txt",
+        "results/tables/appraisal_status.csv",

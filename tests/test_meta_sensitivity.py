@@ -105,9 +105,9 @@ def rtw_sensitivity(tmp_path: Path) -> tuple[dict, pd.DataFrame]:
             analysis["mods"] = ["professional_group"]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     (tmp_path / "rob.csv").write_text(
-        "study_id,outcome_id,d1,d2,d3,d4,d5,overall,weight,source,assessed_by\n"
-        "F,,low,low,high,low,low,high,,invented,tester\n"
-        "D,,low,low,low,low,low,low,,invented,tester\n"
+        "study_id,outcome_id,variant,d1,d1b,d2,d3,d4,d5,overall,weight,overall_reason,support,source,assessed_by\n"
+        "F,,parallel,low,,low,high,low,low,high,,,invented,invented,tester\n"
+        "D,,parallel,low,,low,low,low,low,low,,,invented,invented,tester\n"
     )
     effects = tmp_path / "effects.csv"
     curated = ["--studies", DATA / "studies.csv", "--job-roles", DATA / "job_roles.yaml"]

@@ -149,6 +149,57 @@ def test_forest_clipped_whiskers_end_in_arrows() -> None:
     assert layout.xlim[1] <= 1000
 
 
+def test_forest_rob_columns_beside_assessed_studies(tmp_path: Path) -> None:
+    """rob_synthetic.csv is INVENTED (not a real assessment): S01, S02 (main result) and S03 match the
+    analysis' rtw rows; S04's row is for another outcome and S05 has none: both read "not assessed"."""
+    paths = synthetic_analysis(tmp_path / "k5", 5)
+    data = load_forest_data(
+        paths["json"], paths["studies"], paths["outcomes"], paths["job_roles"], rob_csv=ROB
+    )
+    fig, layout = draw_forest(data)
+    assert layout.rob_columns == ["D1", "D2", "D3", "D4", "D5", "Overall"]
+    assert layout.rob_marks == 3 * 6 and layout.rob_not_assessed == 2
+    marks = [c.get_gid() for c in fig.axes[0].collections if (c.get_gid() or "").startswith("rob-")]
+    assert marks.count("rob-high") == 2  # S02: D1 and overall
+    text = "\n".join(layout.texts)
+    assert "Risk of Bias" in text and "not assessed" in text and "D1 randomisation process" in text
+    assert "Risk of bias not assessed" not in text
+    _assert_no_overlaps(fig, fig.axes[0])
+
+    cluster = tmp_path / "rob_cluster.csv"  # INVENTED: one cluster trial with domain 1b
+    header, *rows = ROB.read_text(encoding="utf-8").splitlines()
+    rows[0] = (
+        rows[0]
+        .replace("S01,rtw,parallel,low,,", "S01,rtw,cluster,low,high,")
+        .replace(",some_concerns,40,", ",high,40,")
+    )
+    cluster.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    data = load_forest_data(
+        paths["json"], paths["studies"], paths["outcomes"], paths["job_roles"], rob_csv=cluster
+    )
+    fig, layout = draw_forest(data)
+    assert layout.rob_columns == ["D1", "D1b", "D2", "D3", "D4", "D5", "Overall"]
+    assert layout.rob_marks == 7 + 2 * 6  # S02 and S03 (parallel) have no D1b circle
+    assert "D1b timing of identification" in "\n".join(layout.texts)
+
+
+def test_forest_without_assessments_keeps_layout_with_a_footnote(tmp_path: Path) -> None:
+    paths = synthetic_analysis(tmp_path / "k3", 3)
+    plain = load_forest_data(paths["json"], paths["studies"], paths["outcomes"], paths["job_roles"])
+    elsewhere = tmp_path / "rob.csv"  # INVENTED: assesses a study outside this analysis only
+    header, first, *_ = ROB.read_text(encoding="utf-8").splitlines()
+    elsewhere.write_text(header + "\n" + first.replace("S01,", "S99,") + "\n", encoding="utf-8")
+    for data in (
+        plain,
+        load_forest_data(
+            paths["json"], paths["studies"], paths["outcomes"], paths["job_roles"], rob_csv=elsewhere
+        ),
+    ):
+        _, layout = draw_forest(data)
+        assert layout.rob_columns == [] and layout.rob_marks == 0 and layout.rob_not_assessed == 0
+        assert any(t.startswith("Risk of bias not assessed") for t in layout.texts)
+
+
 def test_p_values_in_revman_style() -> None:
     assert format_p(0.1753) == "P = 0.18"
     assert format_p(0.0034) == "P = 0.003"
@@ -361,17 +412,24 @@ def test_rob_traffic_light_and_weighted_summary() -> None:
     assert sum(p.get_gid() == "rob-high" for p in circles) == 4
     labels = {t.get_text() for t in fig.axes[0].texts}
     assert {"D1", "D5", "Overall", "S01: rtw", "S02"} <= labels
-    shares = summary_proportions(rob)
+    shares = summary_proportions(rob, weighted=True)
     assert shares[["low", "some_concerns", "high", "no_information"]].sum(axis=1).round(6).eq(100).all()
     overall = shares.iloc[-1]
     assert overall["high"] == pytest.approx(40.0) and overall["low"] == pytest.approx(
         20.0
     )  # weights 25 + 15; 20
-    assert "weighted" in summary_plot(rob).axes[0].get_xlabel()
+    assert "weighted by" in summary_plot(rob, weighted=True).axes[0].get_xlabel()
+    unweighted = summary_proportions(rob).iloc[-1]
+    assert unweighted["high"] == pytest.approx(50.0) and unweighted["low"] == pytest.approx(
+        25.0
+    )  # 2 and 1 of 4
+    assert "unweighted" in summary_plot(rob).axes[0].get_xlabel()
 
 
 def test_rob_bad_judgement_names_line_and_column(tmp_path: Path) -> None:
-    text = ROB.read_text(encoding="utf-8").replace("S03,rtw,low,low,low", "S03,rtw,low,low,unclear")
+    text = ROB.read_text(encoding="utf-8").replace(
+        "S03,rtw,parallel,low,,low,low", "S03,rtw,parallel,low,,low,unclear"
+    )
     bad = tmp_path / "rob.csv"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(SchemaError) as error:

@@ -90,8 +90,8 @@ def test_swim_by_job_role_on_invented_tables(tmp_path: Path) -> None:
     )
     rob = tmp_path / "rob.csv"
     rob.write_text(
-        "study_id,outcome_id,d1,d2,d3,d4,d5,overall,weight,source,assessed_by\n"
-        "F,,low,low,high,low,low,high,,invented,tester\n"
+        "study_id,outcome_id,variant,d1,d1b,d2,d3,d4,d5,overall,weight,overall_reason,support,source,assessed_by\n"
+        "F,,parallel,low,,low,high,low,low,high,,,invented,invented,tester\n"
     )
     out = {name: tmp_path / f"{name}.csv" for name in ("direction", "votes", "items")}
     code = main(

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ohevidence import __version__
+from ohevidence.appraisal import AMSTAR2_FILE, ROB2_FILE, ROBINS_I_FILE
 from ohevidence.config import DEFAULT_SCHEMA, check_configured_decision_paths, load_config
 from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
@@ -60,7 +61,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         len(searches) + len(config["imports"]),
     )
     # The curated tables: every problem printed, one line each; nothing written unless all pass.
-    problems = validate_curated(args.curated)
+    appraisal = {
+        ROB2_FILE: args.rob or config["report"]["rob"],
+        ROBINS_I_FILE: args.robins_i or config["appraisal"]["robins_i"],
+        AMSTAR2_FILE: args.amstar2 or config["appraisal"]["amstar2"],
+    }
+    problems = validate_curated(args.curated, appraisal)
     for problem in problems:
         print(problem, file=sys.stderr)
     failed = errors(problems)
@@ -118,6 +124,13 @@ def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     validate.add_argument("--schema", default=str(DEFAULT_SCHEMA))
     validate.add_argument("--curated", default="data/curated", help="folder of the curated evidence tables")
     validate.add_argument("--report", default=None, help="write the result here (only when valid)")
+    validate.add_argument("--rob", default=None, help="RoB 2 table (default: config report.rob)")
+    validate.add_argument(
+        "--robins-i", default=None, help="ROBINS-I table (default: config appraisal.robins_i)"
+    )
+    validate.add_argument(
+        "--amstar2", default=None, help="AMSTAR 2 table (default: config appraisal.amstar2)"
+    )
     validate.set_defaults(func=_cmd_validate)
 
     unlock = stages.add_parser(

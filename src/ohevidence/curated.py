@@ -17,11 +17,12 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ohevidence.appraisal import TOOLS, Tool
 from ohevidence.cells import split_multi
 from ohevidence.errors import InputError
 from ohevidence.records import normalise_doi, normalise_pmid
@@ -500,8 +501,29 @@ def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> l
     return problems
 
 
-def validate_curated(curated_dir: str | Path) -> list[Problem]:
-    """Every problem in the curated tables (errors and warnings), in file and line order."""
+def check_appraisal(label: str, rows: Sequence[Row], tool: Tool, studies: dict[str, Row]) -> list[Problem]:
+    """An appraisal table (rob.csv, robins_i.csv, amstar2.csv): cells, keys, studies and the overall."""
+    problems = check_cells(label, rows, tool.columns) + check_unique(label, rows, list(tool.key))
+    for row in rows:
+        study_id = row.cells.get("study_id", "").strip()
+        if study_id and study_id not in studies:
+            problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
+        if any(p.line == row.line for p in problems):
+            continue  # the algorithm needs valid cells
+        problems += [
+            Problem(label, row.line, c.column, c.value, c.expected) for c in tool.problems(row.cells)
+        ]
+    return problems
+
+
+def validate_curated(
+    curated_dir: str | Path, appraisal: Mapping[str, str | Path | None] | None = None
+) -> list[Problem]:
+    """Every problem in the curated tables (errors and warnings), in file and line order.
+
+    ``appraisal`` maps an appraisal table's file name (rob.csv, robins_i.csv, amstar2.csv) to its
+    configured path (default: that name in ``curated_dir``); an absent file is not an error.
+    """
     folder = Path(curated_dir)
     problems: list[Problem] = []
     tables = load_curated(folder, problems)
@@ -512,6 +534,11 @@ def validate_curated(curated_dir: str | Path) -> list[Problem]:
     problems += check_reports(str(folder / STUDY_REPORTS_FILE), tables.reports, studies)
     problems += check_cells(str(folder / GRADE_FILE), tables.grade, GRADE_COLUMNS)
     problems += check_unique(str(folder / GRADE_FILE), tables.grade, ["analysis_id"])
+    for tool in TOOLS:
+        path = Path((appraisal or {}).get(tool.file) or folder / tool.file)
+        if path.is_file():
+            rows = read_rows(path, tool.columns, problems)
+            problems += check_appraisal(str(path), rows, tool, studies)
     return sorted(problems, key=lambda p: (p.file, p.line))
 
 

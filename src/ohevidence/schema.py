@@ -852,8 +852,11 @@ GRADE_COLUMNS: tuple[Column, ...] = (
     Column("assessed_by", "Reviewer(s) who made or copied the judgements.", True),
 )
 ROB_JUDGEMENTS: tuple[str, ...] = ("low", "some_concerns", "high", "no_information")
+ROB_VARIANTS: tuple[str, ...] = ("parallel", "cluster")
+# RoB 2 domains in column order; d1b only for the cluster-randomised variant (Eldridge et al. 2021).
 ROB_DOMAINS: dict[str, str] = {
     "d1": "D1: Bias arising from the randomisation process",
+    "d1b": "D1b: Bias arising from the timing of identification and recruitment of participants",
     "d2": "D2: Bias due to deviations from intended interventions",
     "d3": "D3: Bias due to missing outcome data",
     "d4": "D4: Bias in measurement of the outcome",
@@ -861,13 +864,106 @@ ROB_DOMAINS: dict[str, str] = {
     "overall": "Overall risk of bias",
 }
 _ROB = "|".join(ROB_JUDGEMENTS)
+_APPRAISAL_TAIL: tuple[Column, ...] = (
+    Column("overall_reason", "Why the overall differs from the tool's algorithm; empty when it follows it."),
+    Column("support", "Support for the judgements (quotes or paraphrase of the source, per domain).", True),
+    Column("source", "Where the judgements were published (URL + evidence file), or who assessed.", True),
+    Column("assessed_by", "Reviewer(s) who made or copied the judgements.", True),
+)
 # data/curated/rob.csv (human-owned, optional): one RoB 2 assessment per study (and outcome).
 ROB_COLUMNS: tuple[Column, ...] = (
     Column("study_id", "studies.csv study_id.", True, r"[A-Za-z0-9_]+"),
     Column("outcome_id", "outcomes.csv outcome_id assessed; empty for the study's main result."),
-    *(Column(key, f"{text}: {', '.join(ROB_JUDGEMENTS)}.", True, _ROB) for key, text in ROB_DOMAINS.items()),
+    Column("variant", "RoB 2 variant: parallel (individually randomised) or cluster (cluster-randomised).",
+           True, "|".join(ROB_VARIANTS)),
+    *(
+        Column(key, f"{text}: {', '.join(ROB_JUDGEMENTS)}"
+               + ("; cluster variant only (empty for parallel)." if key == "d1b" else
+                  "; empty = derived by the RoB 2 algorithm." if key == "overall" else "."),
+               key not in ("d1b", "overall"), _ROB)
+        for key, text in ROB_DOMAINS.items()
+    ),
     Column("weight", "Weight for the summary plot (e.g. the study's meta-analysis weight); empty for equal.",
            pattern=r"\d+(?:\.\d+)?"),
-    Column("source", "Where the judgements were published (URL + evidence file), or who assessed.", True),
-    Column("assessed_by", "Reviewer(s) who made or copied the judgements.", True),
+    *_APPRAISAL_TAIL,
+)  # fmt: skip
+# ROBINS-I (Sterne et al. 2016) for non-randomised studies of interventions.
+ROBINS_I_JUDGEMENTS: tuple[str, ...] = ("low", "moderate", "serious", "critical", "no_information")
+ROBINS_I_DOMAINS: dict[str, str] = {
+    "d1": "D1: Bias due to confounding",
+    "d2": "D2: Bias in selection of participants into the study",
+    "d3": "D3: Bias in classification of interventions",
+    "d4": "D4: Bias due to deviations from intended interventions",
+    "d5": "D5: Bias due to missing data",
+    "d6": "D6: Bias in measurement of outcomes",
+    "d7": "D7: Bias in selection of the reported result",
+    "overall": "Overall risk of bias",
+}
+# data/curated/robins_i.csv (human-owned, optional): one ROBINS-I assessment per study (and outcome).
+ROBINS_I_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "studies.csv study_id.", True, r"[A-Za-z0-9_]+"),
+    Column("outcome_id", "outcomes.csv outcome_id assessed; empty for the study's main result."),
+    *(
+        Column(key, f"{text}: {', '.join(ROBINS_I_JUDGEMENTS)}"
+               + ("; empty = the worst domain." if key == "overall" else "."),
+               key != "overall", "|".join(ROBINS_I_JUDGEMENTS))
+        for key, text in ROBINS_I_DOMAINS.items()
+    ),
+    *_APPRAISAL_TAIL,
+)  # fmt: skip
+# AMSTAR 2 (Shea et al. 2017, BMJ 358:j4008) for included systematic reviews.
+AMSTAR2_ANSWERS: tuple[str, ...] = ("yes", "partial_yes", "no", "not_applicable")
+AMSTAR2_CONFIDENCE: tuple[str, ...] = ("high", "moderate", "low", "critically_low")
+AMSTAR2_CRITICAL: tuple[int, ...] = (2, 4, 7, 9, 11, 13, 15)
+AMSTAR2_PARTIAL_YES: tuple[int, ...] = (2, 4, 7, 8, 9)  # items whose checklist offers "partial yes"
+AMSTAR2_NOT_APPLICABLE: tuple[int, ...] = (9, 11, 12, 15)  # "only NRSI/RCTs" or "no meta-analysis"
+AMSTAR2_ITEMS: dict[str, str] = {
+    "q1": "PICO components in the research question and inclusion criteria",
+    "q2": "Protocol registered before the review, deviations justified",
+    "q3": "Selection of study designs explained",
+    "q4": "Comprehensive literature search",
+    "q5": "Study selection in duplicate",
+    "q6": "Data extraction in duplicate",
+    "q7": "List of excluded studies with reasons",
+    "q8": "Included studies described in adequate detail",
+    "q9": "Satisfactory technique for assessing risk of bias",
+    "q10": "Sources of funding of the included studies reported",
+    "q11": "Appropriate methods for statistical combination",
+    "q12": "Impact of risk of bias on the meta-analysis assessed",
+    "q13": "Risk of bias accounted for when interpreting the results",
+    "q14": "Heterogeneity explained and discussed",
+    "q15": "Publication bias investigated and discussed",
+    "q16": "Conflicts of interest and funding of the review reported",
+}
+# data/curated/amstar2.csv (human-owned, optional): one AMSTAR 2 appraisal per included review.
+AMSTAR2_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "studies.csv study_id of the systematic review.", True, r"[A-Za-z0-9_]+", unique=True),
+    *(
+        Column(key, f"Item {key[1:]}{' (critical)' if int(key[1:]) in AMSTAR2_CRITICAL else ''}: {text}: "
+               + ", ".join(AMSTAR2_ANSWERS) + ".", True, "|".join(AMSTAR2_ANSWERS))
+        for key, text in AMSTAR2_ITEMS.items()
+    ),
+    Column("overall", "Overall confidence: " + ", ".join(AMSTAR2_CONFIDENCE)
+           + "; empty = derived by Shea et al. 2017's rule.", pattern="|".join(AMSTAR2_CONFIDENCE)),
+    *_APPRAISAL_TAIL,
+)  # fmt: skip
+# results/tables/appraisal_status.csv: which appraisal tool applies to each included study, and whether
+# the curated tables hold its assessment.
+APPRAISAL_TOOLS: dict[str, str] = {
+    "RCT": "RoB 2 (parallel)",
+    "pilot/feasibility RCT": "RoB 2 (parallel)",
+    "cluster RCT": "RoB 2 (cluster)",
+    "non-randomised": "ROBINS-I",
+    "systematic review": "AMSTAR 2",
+}
+APPRAISAL_STATUSES: tuple[str, ...] = ("assessed", "awaiting assessment", "no tool")
+APPRAISAL_STATUS_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "Included study (results/extraction/included_studies.csv curated_study_id).", True),
+    Column("design", "studies.csv design."),
+    Column("tool", "Appraisal tool for the design: " + ", ".join(sorted(set(APPRAISAL_TOOLS.values())))
+           + "; empty for designs none applies to (qualitative, protocol only)."),
+    Column("status", "One of: " + ", ".join(APPRAISAL_STATUSES) + ".", True, _one_of(APPRAISAL_STATUSES)),
+    Column("overall", "Overall judgement(s) recorded, '; '-separated (outcome: judgement)."),
+    Column("table", "The curated table that holds (or would hold) the assessment."),
+    Column("needed", "What is needed to assess the study; empty when assessed."),
 )  # fmt: skip

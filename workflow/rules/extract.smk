@@ -13,6 +13,9 @@ rule validate_curated:
         job_roles=f"{CURATED}/job_roles.yaml",
         case_studies=f"{CURATED}/case_studies.csv",
         study_reports=lambda w: [STUDY_REPORTS] if Path(STUDY_REPORTS).exists() else [],
+        rob=lambda w: optional_file(config["report"]["rob"]),
+        robins_i=lambda w: optional_file(config["appraisal"]["robins_i"]),
+        amstar2=lambda w: optional_file(config["appraisal"]["amstar2"]),
     output:
         report(
             "results/extraction/curated_validation.txt",
@@ -25,8 +28,12 @@ rule validate_curated:
         "../envs/ohevidence.yaml"
     params:
         curated=lambda w, input: str(Path(input.studies).parent),
+        rob=config["report"]["rob"],
+        robins_i=config["appraisal"]["robins_i"],
+        amstar2=config["appraisal"]["amstar2"],
     shell:
-        "ohevidence validate --curated {params.curated:q} --report {output:q} > {log:q} 2>&1"
+        "ohevidence validate --curated {params.curated:q} --rob {params.rob:q}"
+        " --robins-i {params.robins_i:q} --amstar2 {params.amstar2:q} --report {output:q} > {log:q} 2>&1"
 
 
 rule extract_records:

@@ -12,6 +12,8 @@ rule forest_plot:
         studies=f"{CURATED}/studies.csv",
         outcomes=f"{CURATED}/outcomes.csv",
         job_roles=f"{CURATED}/job_roles.yaml",
+        # optional: absent in the snapshot (no published RoB 2 judgements in the evidence)
+        rob=lambda w: optional_file(REPORT["rob"]),
     output:
         svg="results/figures/forest/{analysis}.svg",
         png=report(
@@ -31,9 +33,11 @@ rule forest_plot:
         dpi=REPORT["png_dpi"],
         stem=lambda w, output: output.svg[: -len(".svg")],
         pi=[] if REPORT["prediction_interval"] else ["--no-prediction-interval"],
+        rob=lambda w, input: ["--rob", input.rob[0]] if input.rob else [],
     shell:
         "ohevidence report forest --meta {input.meta:q} --studies {input.studies:q}"
-        " --outcomes {input.outcomes:q} --job-roles {input.job_roles:q} --out-stem {params.stem:q}"
+        " --outcomes {input.outcomes:q} --job-roles {input.job_roles:q} {params.rob:q}"
+        " --out-stem {params.stem:q}"
         " --dpi={params.dpi:q} {params.pi:q} > {log:q} 2>&1"
 
 
@@ -219,6 +223,34 @@ rule risk_of_bias:
     shell:
         "ohevidence report rob --rob {params.rob:q} --out-dir {output.plots:q} --note {output.note:q}"
         " --dpi={params.dpi:q} > {log:q} 2>&1"
+
+
+rule appraisal_status:
+    input:
+        included_studies="results/extraction/included_studies.csv",
+        studies=f"{CURATED}/studies.csv",
+        # optional: absent in the snapshot (no RoB 2, ROBINS-I or AMSTAR 2 judgements in the evidence)
+        rob=lambda w: optional_file(REPORT["rob"]),
+        robins_i=lambda w: optional_file(config["appraisal"]["robins_i"]),
+        amstar2=lambda w: optional_file(config["appraisal"]["amstar2"]),
+    output:
+        report(
+            "results/tables/appraisal_status.csv",
+            caption="../report/appraisal_status.rst",
+            category="6. Tables",
+        ),
+    log:
+        "logs/appraisal_status.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        rob=REPORT["rob"],
+        robins_i=config["appraisal"]["robins_i"],
+        amstar2=config["appraisal"]["amstar2"],
+    shell:
+        "ohevidence report appraisal-status --included-studies {input.included_studies:q}"
+        " --studies {input.studies:q} --rob {params.rob:q} --robins-i {params.robins_i:q}"
+        " --amstar2 {params.amstar2:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule report_tables:

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ohevidence import effects as fx
+from ohevidence.appraisal import load_rob2
 from ohevidence.cells import split_multi
 from ohevidence.errors import ConfigError
 from ohevidence.meta.contract import to_dict
@@ -67,8 +68,7 @@ from ohevidence.meta.result import (
 from ohevidence.meta.result import Variant as VariantRow
 from ohevidence.meta.roles import NOT_REPORTED, JobRole, subgroup_of
 from ohevidence.meta.spec import AnalysisSpec
-from ohevidence.schema import ROB_COLUMNS, SENSITIVITY_COLUMNS, names
-from ohevidence.tableio import read_table
+from ohevidence.schema import SENSITIVITY_COLUMNS, names
 
 CHECKS: tuple[str, ...] = (
     "leave_one_out",
@@ -638,8 +638,9 @@ def sensitivity_table(report: SensitivityResult) -> pd.DataFrame:
 
 
 def read_rob_rows(path: str | Path | None) -> tuple[list[dict[str, str]], bool]:
-    """rob.csv rows (checked against its contract) and whether the file exists."""
+    """rob.csv rows (checked against its contract; an empty overall derived by the RoB 2 algorithm)
+    and whether the file exists."""
     if not path or not Path(path).is_file():
         return [], False
-    frame = read_table(path, ROB_COLUMNS)
+    frame = load_rob2(path)
     return frame.to_dict("records"), True

@@ -23,6 +23,7 @@ def _forest(args: argparse.Namespace) -> int:
         args.outcomes,
         args.job_roles,
         prediction_interval=not args.no_prediction_interval,
+        rob_csv=args.rob,
     )
     fig, layout = draw_forest(data)
     paths = save_figure(fig, args.out_stem, dpi=args.dpi)
@@ -96,7 +97,13 @@ def _prisma(args: argparse.Namespace) -> int:
 
 def _rob(args: argparse.Namespace) -> int:
     from ohevidence.report.common import save_figure
-    from ohevidence.report.rob import not_recorded_note, read_rob, rob_figures, summary_proportions
+    from ohevidence.report.rob import (
+        is_weighted,
+        not_recorded_note,
+        read_rob,
+        rob_figures,
+        summary_proportions,
+    )
 
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,15 +116,39 @@ def _rob(args: argparse.Namespace) -> int:
     rob = read_rob(args.rob)
     for name, fig in rob_figures(rob):
         save_figure(fig, out_dir / name, dpi=args.dpi)
-    shares = summary_proportions(rob)
-    lines = [f"Risk of bias (RoB 2) recorded for {len(rob)} assessments in {args.rob}.", ""]
-    lines += [
-        f"{row.domain}: " + ", ".join(f"{j} {getattr(row, j):.0f}%" for j in shares.columns[1:])
-        for row in shares.itertuples()
-    ]
+    lines = [f"Risk of bias (RoB 2) recorded for {len(rob)} assessments in {args.rob}."]
+    for weighted in (False, True) if is_weighted(rob) else (False,):
+        shares = summary_proportions(rob, weighted=weighted)
+        lines += ["", "Weighted (share of weight):" if weighted else "Unweighted (share of assessments):"]
+        lines += [
+            f"{row.domain}: " + ", ".join(f"{j} {getattr(row, j):.0f}%" for j in shares.columns[1:])
+            for row in shares.itertuples()
+        ]
     note.write_text("\n".join(lines) + "\n", encoding="utf-8")
     log.info("risk of bias: %d assessments plotted -> %s", len(rob), out_dir)
     return 0
+
+
+def _appraisal_status(args: argparse.Namespace) -> int:
+    from ohevidence.appraisal import AMSTAR2_FILE, ROB2_FILE, ROBINS_I_FILE
+    from ohevidence.report.appraisal import appraisal_status
+    from ohevidence.schema import APPRAISAL_STATUS_COLUMNS
+    from ohevidence.tableio import write_table
+
+    included = _read_text_csv(args.included_studies)
+    studies = _read_text_csv(args.studies)
+    tables = {ROB2_FILE: args.rob, ROBINS_I_FILE: args.robins_i, AMSTAR2_FILE: args.amstar2}
+    status = appraisal_status(included, studies, tables)
+    write_table(status, args.out, APPRAISAL_STATUS_COLUMNS)
+    counts = status["status"].value_counts().to_dict()
+    log.info("appraisal status of %d included studies: %s -> %s", len(status), counts, args.out)
+    return 0
+
+
+def _read_text_csv(path: str) -> Any:
+    import pandas as pd
+
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _tables(args: argparse.Namespace) -> int:
@@ -247,6 +278,7 @@ def register(stages: Any) -> None:
     forest.add_argument(
         "--out-stem", required=True, help="results/figures/forest/<id> (.svg/.png/.pdf added)"
     )
+    forest.add_argument("--rob", default=None, help="data/curated/rob.csv (optional: RoB 2 columns)")
     forest.add_argument("--dpi", type=int, default=300, help="PNG resolution")
     forest.add_argument("--no-prediction-interval", action="store_true", help="leave out the PI bar")
     forest.set_defaults(func=_forest)
@@ -310,6 +342,17 @@ def register(stages: Any) -> None:
     rob.add_argument("--note", required=True, help="text: what was plotted, or that none were recorded")
     rob.add_argument("--dpi", type=int, default=300)
     rob.set_defaults(func=_rob)
+
+    status = commands.add_parser(
+        "appraisal-status", help="each included study's appraisal tool and status (assessed / awaiting)"
+    )
+    status.add_argument("--included-studies", required=True, help="results/extraction/included_studies.csv")
+    status.add_argument("--studies", default=f"{curated}/studies.csv")
+    status.add_argument("--rob", default=None, help="RoB 2 table (optional)")
+    status.add_argument("--robins-i", default=None, help="ROBINS-I table (optional)")
+    status.add_argument("--amstar2", default=None, help="AMSTAR 2 table (optional)")
+    status.add_argument("--out", required=True, help="results/tables/appraisal_status.csv")
+    status.set_defaults(func=_appraisal_status)
 
     tab = commands.add_parser(
         "tables", help="characteristics, summary of findings, economic, workforce, trials"

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,17 @@ from ohevidence.report.common import (
     role_label,
     study_label,
 )
-from ohevidence.schema import COMPARATOR_TYPES, OUTCOME_DEFINITIONS, POPULATION_TYPES, RATIO_MEASURES
+from ohevidence.report.rob import COLOURS as ROB_COLOURS
+from ohevidence.report.rob import SYMBOLS as ROB_SYMBOLS
+from ohevidence.report.rob import header as rob_header
+from ohevidence.report.rob import read_rob
+from ohevidence.schema import (
+    COMPARATOR_TYPES,
+    OUTCOME_DEFINITIONS,
+    POPULATION_TYPES,
+    RATIO_MEASURES,
+    ROB_DOMAINS,
+)
 
 MEASURE_NAMES: dict[str, str] = {
     "RR": "Risk Ratio",
@@ -84,6 +94,23 @@ SQUARE_COLOUR = "#1f3f9f"  # RevMan's blue squares; diamonds and lines are black
 LABEL_WRAP = 44  # characters of a study name per line; longer names take a second line
 MAX_LABEL_LINES = 2
 PI_MIN_K = 3
+# RoB 2 columns beside the graph (R meta's rob() / RevMan Web layout): legend lines under the plot.
+ROB_LEGEND_DOMAINS = (
+    "Risk of bias (RoB 2): D1 randomisation process; D2 deviations from intended interventions; "
+    "D3 missing outcome data; D4 measurement of the outcome; D5 selection of the reported result."
+)
+ROB_LEGEND_DOMAINS_CLUSTER = ROB_LEGEND_DOMAINS.replace(
+    "D1 randomisation process;",
+    "D1 randomisation process; D1b timing of identification and recruitment (cluster trials);",
+)
+ROB_LEGEND_JUDGEMENTS = (
+    "Risk of bias judgements: + low (green), − some concerns (yellow), × high (red), ? no information "
+    "(blue); 'not assessed': no rob.csv row for the study."
+)
+ROB_NOT_ASSESSED = (
+    "Risk of bias not assessed: no study in this analysis has a RoB 2 assessment in rob.csv "
+    "(the appraisal status table of the report lists what is needed)."
+)
 # Footnote letters and the superscripts that mark a row (Unicode has no superscript q).
 LETTERS = "abcdefghijklmnoprstuvwxyz"
 SUPERSCRIPTS = dict(zip(LETTERS, "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", strict=True))
@@ -126,6 +153,7 @@ class StudyEstimate:
     arms: ArmData = ArmData()
     published: bool = False  # estimate and CI printed as published
     marks: tuple[str, ...] = ()  # letters of the footnotes on this row
+    rob: tuple[tuple[str, str], ...] = ()  # RoB 2 (domain, judgement) pairs; () = not assessed
 
     @property
     def marked_label(self) -> str:
@@ -218,6 +246,7 @@ class ForestData:
     favours_right: str = "Favours control"
     footnotes: list[str] = field(default_factory=list)  # general notes (model, weights, the analysis')
     lettered: list[tuple[str, str]] = field(default_factory=list)  # (letter, note) of the study rows
+    rob_keys: tuple[str, ...] = ()  # RoB 2 columns beside the graph (D1[, D1b], D2-D5, overall); () = none
 
     @property
     def ratio(self) -> bool:
@@ -488,8 +517,14 @@ def build_forest_data(
     roles: Mapping[str, JobRole],
     *,
     prediction_interval: bool = True,
+    rob: Mapping[tuple[str, str], Mapping[str, str]] | None = None,
 ) -> ForestData:
-    """The plot's content from one analysis' JSON (``ohevidence meta run``) and the curated tables."""
+    """The plot's content from one analysis' JSON (``ohevidence meta run``) and the curated tables.
+
+    ``rob`` maps (study_id, outcome_id) to a rob.csv row (outcome_id empty: the study's main result);
+    when at least one study row has an assessment, the plot gets RoB 2 columns.
+    """
+    rob = rob or {}
     measure = meta.measure.upper()
     ci_method = meta.ci_method
     group_by = meta.group_by
@@ -538,6 +573,7 @@ def build_forest_data(
                 arms=arms,
                 published=shown is not None,
                 marks=tuple(marks),
+                rob=_rob_of(rob, study.study_id, outcome_ids),
             )
         )
     for item in meta.excluded:
@@ -618,6 +654,12 @@ def build_forest_data(
     ]
     if meta.single_study:
         footnotes.insert(0, "A single study: reported as a single study, not a meta-analysis.")
+    rob_keys = _rob_keys(groups.values())
+    if rob_keys:
+        footnotes.append(ROB_LEGEND_DOMAINS if "d1b" not in rob_keys else ROB_LEGEND_DOMAINS_CLUSTER)
+        footnotes.append(ROB_LEGEND_JUDGEMENTS)
+    else:
+        footnotes.append(ROB_NOT_ASSESSED)
     return ForestData(
         analysis_id=meta.analysis_id,
         measure=measure,
@@ -631,7 +673,26 @@ def build_forest_data(
         favours_right=right,
         footnotes=footnotes,
         lettered=[(letter, note) for note, letter in letter_of.items()],
+        rob_keys=rob_keys,
     )
+
+
+def _rob_of(
+    rob: Mapping[tuple[str, str], Mapping[str, str]], study_id: str, outcome_ids: Sequence[str]
+) -> tuple[tuple[str, str], ...]:
+    """A study row's RoB 2 judgements: its outcome's assessment, else the study's main one."""
+    row = rob.get((study_id, outcome_ids[0])) or rob.get((study_id, ""))
+    if row is None:
+        return ()
+    return tuple((key, row.get(key, "")) for key in ROB_DOMAINS if row.get(key, ""))
+
+
+def _rob_keys(groups: Iterable[Subgroup]) -> tuple[str, ...]:
+    assessed = [dict(s.rob) for g in groups for s in g.studies if s.rob]
+    if not assessed:
+        return ()
+    cluster = any("d1b" in r for r in assessed)
+    return tuple(k for k in ROB_DOMAINS if k != "d1b" or cluster)
 
 
 # ---------------------------------------------------------------------------
@@ -719,6 +780,9 @@ class ForestLayout:
     xlim: tuple[float, float] = (0.0, 0.0)
     ticks: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    rob_columns: list[str] = field(default_factory=list)  # RoB headers drawn (D1 ... Overall)
+    rob_marks: int = 0  # judgement circles drawn
+    rob_not_assessed: int = 0  # study rows reading "not assessed"
     width_in: float = 0.0
     height_in: float = 0.0
 
@@ -986,11 +1050,18 @@ HEADER_LINES = 2
 
 
 def _new_canvas(
-    grid: _Grid, graph_lines: float, tail_lines: float, plot_width: float, fontsize: float, dpi: float
+    grid: _Grid,
+    graph_lines: float,
+    tail_lines: float,
+    plot_width: float,
+    fontsize: float,
+    dpi: float,
+    extra_width: float = 0.0,
 ) -> _Canvas:
-    """A figure sized to the columns, the rows and the footnotes, with the graph's axes placed."""
+    """A figure sized to the columns, the rows and the footnotes, with the graph's axes placed
+    (``extra_width``: the RoB columns right of the graph)."""
     line_h = fontsize * 1.5 / 72
-    fig_w = grid.plot_x0 + plot_width + grid.pad
+    fig_w = grid.plot_x0 + plot_width + grid.pad + extra_width
     fig_h = (HEADER_LINES + graph_lines + tail_lines + 0.6) * line_h
     fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -1185,6 +1256,84 @@ def _draw_rows(canvas: _Canvas, grid: _Grid, rows: Sequence[_Row], marks: _Marks
             marks.prediction_bar(row.y, row.pooled)
 
 
+@dataclass(frozen=True)
+class _RobColumns:
+    """The RoB 2 columns right of the graph: left edge and cell width (inches)."""
+
+    keys: tuple[str, ...]
+    x0: float
+    cell: float
+
+    @property
+    def width(self) -> float:
+        return self.cell * len(self.keys)
+
+    def x(self, j: int) -> float:
+        return self.x0 + self.cell * (j + 0.5)
+
+
+def _rob_columns(data: ForestData, grid: _Grid, plot_width: float, fontsize: float) -> _RobColumns | None:
+    if not data.rob_keys:
+        return None
+    cell = max(TextMeasurer().width("Overall", fontsize, "bold") + grid.pad * 0.4, fontsize * 1.5 / 72 * 1.1)
+    return _RobColumns(data.rob_keys, grid.plot_x0 + plot_width + grid.pad * 2, cell)
+
+
+def _draw_rob(canvas: _Canvas, columns: _RobColumns, rows: Sequence[_Row]) -> None:
+    """Headers, one circle per domain for assessed studies, "not assessed" for the others."""
+    centre = columns.x0 + columns.width / 2
+    canvas.put(centre, -1.6, "Risk of Bias", ha="center", bold=True)
+    for j, key in enumerate(columns.keys):
+        canvas.put(columns.x(j), -0.6, rob_header(key), ha="center", bold=True)
+        canvas.layout.rob_columns.append(rob_header(key))
+    size = (canvas.fontsize * 1.25) ** 2
+    canvas.ax.plot(
+        [columns.x0, columns.x0 + columns.width],
+        [-0.05, -0.05],
+        transform=canvas.text_tf,
+        color="black",
+        lw=0.6,
+        clip_on=False,
+    )
+    for row in rows:
+        if row.kind != "study" or row.study is None:
+            continue
+        judgements = dict(row.study.rob)
+        if not judgements:
+            canvas.put(centre, row.y, "not assessed", ha="center", italic=True)
+            canvas.layout.rob_not_assessed += 1
+            continue
+        for j, key in enumerate(columns.keys):
+            judgement = judgements.get(key, "")
+            if not judgement:  # D1b of an individually randomised trial
+                continue
+            canvas.ax.scatter(
+                [columns.x(j)],
+                [row.y],
+                transform=canvas.text_tf,
+                s=size,
+                color=ROB_COLOURS[judgement],
+                edgecolors="black",
+                linewidths=0.5,
+                clip_on=False,
+                zorder=4,
+                gid=f"rob-{judgement}",
+            )
+            canvas.ax.text(
+                columns.x(j),
+                row.y,
+                ROB_SYMBOLS[judgement],
+                transform=canvas.text_tf,
+                ha="center",
+                va="center",
+                fontsize=canvas.fontsize,
+                fontweight="bold",
+                zorder=5,
+                clip_on=False,
+            )
+            canvas.layout.rob_marks += 1
+
+
 def _draw_footnotes(canvas: _Canvas, grid: _Grid, tail: Sequence[_Row], graph_lines: float) -> None:
     """The footnotes under the graph, one line each."""
     y = graph_lines + 0.4
@@ -1212,11 +1361,22 @@ def draw_forest(
         row.y = y + row.lines / 2
         y += row.lines
     graph_lines = y
-    canvas = _new_canvas(grid, graph_lines, max(len(tail), AXIS_LINES), plot_width, fontsize, dpi)
+    rob_columns = _rob_columns(data, grid, plot_width, fontsize)
+    canvas = _new_canvas(
+        grid,
+        graph_lines,
+        max(len(tail), AXIS_LINES),
+        plot_width,
+        fontsize,
+        dpi,
+        extra_width=rob_columns.width + grid.pad if rob_columns else 0.0,
+    )
     _draw_headers(canvas, grid, data, plot_width)
     lo, hi = _draw_axis(canvas, data)
     max_weight = max([s.weight for s in data.all_studies()] or [1.0]) or 1.0
     _draw_rows(canvas, grid, rows, _Marks(canvas, lo, hi, max_weight))
+    if rob_columns is not None:
+        _draw_rob(canvas, rob_columns, rows)
     _draw_footnotes(canvas, grid, tail, graph_lines)
     return canvas.fig, canvas.layout
 
@@ -1228,11 +1388,19 @@ def load_forest_data(
     job_roles: str | Path,
     *,
     prediction_interval: bool = True,
+    rob_csv: str | Path | None = None,
 ) -> ForestData:
-    """:func:`build_forest_data` from the files."""
+    """:func:`build_forest_data` from the files (``rob_csv``: optional rob.csv)."""
     meta = AnalysisResult.read(meta_json)
     studies = index_by(read_csv_rows(studies_csv), "study_id")
     outcomes = index_by(read_csv_rows(outcomes_csv), "study_id", "outcome_id")
+    rob_rows = read_rob(rob_csv).to_dict("records") if rob_csv and Path(rob_csv).is_file() else []
+    rob = {(r["study_id"], r["outcome_id"]): r for r in rob_rows}
     return build_forest_data(
-        meta, studies, outcomes, read_job_roles(job_roles), prediction_interval=prediction_interval
+        meta,
+        studies,
+        outcomes,
+        read_job_roles(job_roles),
+        prediction_interval=prediction_interval,
+        rob=rob,
     )
