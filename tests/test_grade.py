@@ -196,7 +196,11 @@ def test_indirectness_from_the_mixes_the_analysis_allows() -> None:
     assert indirectness(analysis(rows, (0.75, 0.6, 0.9)), studies, settings())[0] == "not serious"
     population = {"population": {"sick_listed": ["A:o"], "prevention": ["B:o"]}}
     proposal, rule = indirectness(analysis(rows, (0.75, 0.6, 0.9), mixed=population), studies, settings())
-    assert proposal == "serious" and "population (sick_listed, prevention)" in rule
+    assert (
+        proposal == "serious"
+        and "population (workers on sick leave; workers not on sick leave, at risk of it (prevention))"
+        in rule
+    )
     three = {
         **population,
         "comparator_type": {"usual_care": ["A:o"], "active": ["B:o"]},

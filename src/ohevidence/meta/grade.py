@@ -23,7 +23,14 @@ from ohevidence.meta.funnel import MIN_K, small_study_test
 from ohevidence.meta.io import write_json
 from ohevidence.meta.result import AnalysisResult, StudyRow
 from ohevidence.meta.spec import GradeSettings
-from ohevidence.schema import GRADE_CERTAINTY, GRADE_COLUMNS, GRADE_DOMAINS
+from ohevidence.schema import (
+    COMPARATOR_TYPES,
+    GRADE_CERTAINTY,
+    GRADE_COLUMNS,
+    GRADE_DOMAINS,
+    OUTCOME_DEFINITIONS,
+    POPULATION_TYPES,
+)
 
 RANDOMISED_DESIGNS = ("RCT", "cluster RCT", "pilot/feasibility RCT")
 # Risk of bias: "most information" (GRADE guidelines 4; Cochrane Handbook 14.2.2) = half the weight.
@@ -228,6 +235,15 @@ PICO_DIMENSIONS = {
 }
 
 
+# The codes the comparability flags carry, in the words the footnotes use.
+_VALUE_WORDS: dict[str, dict[str, str]] = {
+    "population": POPULATION_TYPES,
+    "population_type": POPULATION_TYPES,
+    "outcome_definition": OUTCOME_DEFINITIONS,
+    "comparator_type": COMPARATOR_TYPES,
+}
+
+
 def indirectness(
     meta: AnalysisResult, studies: Mapping[str, Mapping[str, str]], settings: GradeSettings
 ) -> tuple[str, str]:
@@ -235,7 +251,9 @@ def indirectness(
     mixed: dict[str, list[str]] = {}
     for dimension, values in meta.mixed.items():
         element = PICO_DIMENSIONS.get(dimension, dimension)
-        mixed.setdefault(element, []).append(f"{dimension.replace('_', ' ')} ({', '.join(values)})")
+        words = [_VALUE_WORDS.get(dimension, {}).get(v, v.replace("_", " ")) for v in values]
+        label = "time point (months)" if dimension == "timepoint" else dimension.replace("_", " ")
+        mixed.setdefault(element, []).append(f"{label} ({'; '.join(words)})")
     facts = [f"{element}: {'; '.join(parts)}" for element, parts in mixed.items()]
     if settings.population:
         total = sum(s.weight for s in meta.studies) or 1.0
