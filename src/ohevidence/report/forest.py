@@ -105,10 +105,10 @@ ROB_LEGEND_DOMAINS_CLUSTER = ROB_LEGEND_DOMAINS.replace(
 )
 ROB_LEGEND_JUDGEMENTS = (
     "Risk of bias judgements: + low (green), − some concerns (yellow), × high (red), ? no information "
-    "(blue); 'not assessed': no rob.csv row for the study."
+    "(blue); 'not assessed': no assessment recorded for the study."
 )
 ROB_NOT_ASSESSED = (
-    "Risk of bias not assessed: no study in this analysis has a RoB 2 assessment in rob.csv "
+    "Risk of bias not assessed: no study in this analysis has a RoB 2 assessment yet "
     "(the appraisal status table of the report lists what is needed)."
 )
 # Footnote letters and the superscripts that mark a row (Unicode has no superscript q).
