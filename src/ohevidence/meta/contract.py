@@ -182,3 +182,33 @@ def read_json_object(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(path, "not a JSON object", expected="a JSON object")
     return data
+
+
+class JsonDocument:
+    """``to_json`` / ``from_json`` / ``read`` / ``write`` for a results dataclass, through this contract.
+
+    A subclass (a dataclass) names its file in ``LABEL`` for errors about data that came from no file.
+    """
+
+    LABEL: typing.ClassVar[str] = "<JSON>"
+
+    def to_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = to_dict(self)
+        return result
+
+    @classmethod
+    def from_json(cls: type[D], data: dict[str, Any], file: str | Path | None = None) -> D:
+        return from_dict(cls, data, cls.LABEL if file is None else file)
+
+    @classmethod
+    def read(cls: type[D], path: str | Path) -> D:
+        """Read and check the file (one InputError naming file and field)."""
+        return cls.from_json(read_json_object(path), path)
+
+    def write(self, path: str | Path) -> None:
+        from ohevidence.meta.io import write_json
+
+        write_json(self.to_json(), path)
+
+
+D = TypeVar("D", bound=JsonDocument)

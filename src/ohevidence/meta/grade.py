@@ -14,13 +14,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 from ohevidence.curated import Problem, check_cells, check_unique, read_rows
 from ohevidence.errors import InputError
-from ohevidence.meta.contract import from_dict, read_json_object, to_dict
+from ohevidence.meta.contract import JsonDocument
 from ohevidence.meta.funnel import MIN_K, small_study_test
-from ohevidence.meta.io import write_json
 from ohevidence.meta.result import AnalysisResult, StudyRow
 from ohevidence.meta.spec import GradeSettings
 from ohevidence.schema import (
@@ -78,8 +77,10 @@ class AbsoluteEffect:
 
 
 @dataclass(frozen=True)
-class GradeProposal:
+class GradeProposal(JsonDocument):
     """``results/meta/grade/<id>.json``: GRADE for one analysis."""
+
+    LABEL: ClassVar[str] = "<GRADE JSON>"
 
     analysis_id: str
     domain: str
@@ -97,21 +98,6 @@ class GradeProposal:
 
     def judgement(self, domain: str) -> DomainJudgement:
         return next(d for d in self.domains if d.domain == domain)
-
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = to_dict(self)
-        return result
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], file: str | Path = "<GRADE JSON>") -> GradeProposal:
-        return from_dict(cls, data, file)
-
-    @classmethod
-    def read(cls, path: str | Path) -> GradeProposal:
-        return cls.from_json(read_json_object(path), path)
-
-    def write(self, path: str | Path) -> None:
-        write_json(self.to_json(), path)
 
 
 def _pct(value: float) -> str:

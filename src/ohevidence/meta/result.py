@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ohevidence import effects as fx
-from ohevidence.meta.contract import from_dict, read_json_object, to_dict
-from ohevidence.meta.io import write_json
+from ohevidence.meta.contract import JsonDocument, from_dict, to_dict
 
 
 def reporting_scale(value: float, ratio: bool) -> float:
@@ -173,8 +172,10 @@ class ExcludedRow:
 
 
 @dataclass(frozen=True)
-class AnalysisResult:
+class AnalysisResult(JsonDocument):
     """``results/meta/<id>.json``: one analysis, as ``ohevidence meta run`` wrote it."""
+
+    LABEL: ClassVar[str] = "<analysis JSON>"
 
     analysis_id: str
     domain: str
@@ -204,22 +205,6 @@ class AnalysisResult:
     @property
     def ratio(self) -> bool:
         return self.scale == "log"
-
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = to_dict(self)
-        return result
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], file: str | Path = "<analysis JSON>") -> AnalysisResult:
-        return from_dict(cls, data, file)
-
-    @classmethod
-    def read(cls, path: str | Path) -> AnalysisResult:
-        """Read and check ``results/meta/<id>.json`` (one InputError naming file and field)."""
-        return cls.from_json(read_json_object(path), path)
-
-    def write(self, path: str | Path) -> None:
-        write_json(self.to_json(), path)
 
 
 # ---------------------------------------------------------------------------
@@ -361,8 +346,10 @@ class MetaRegression:
 
 
 @dataclass(frozen=True)
-class SensitivityResult:
+class SensitivityResult(JsonDocument):
     """``results/meta/sensitivity/<id>.json``: every configured check of one analysis."""
+
+    LABEL: ClassVar[str] = "<sensitivity JSON>"
 
     analysis_id: str
     domain: str
@@ -382,18 +369,3 @@ class SensitivityResult:
     @property
     def ratio(self) -> bool:
         return self.scale == "log"
-
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = to_dict(self)
-        return result
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], file: str | Path = "<sensitivity JSON>") -> SensitivityResult:
-        return from_dict(cls, data, file)
-
-    @classmethod
-    def read(cls, path: str | Path) -> SensitivityResult:
-        return cls.from_json(read_json_object(path), path)
-
-    def write(self, path: str | Path) -> None:
-        write_json(self.to_json(), path)
