@@ -59,6 +59,23 @@ def test_cli_validate_passes_and_writes_report(tmp_path: Path) -> None:
     assert "curated tables valid" in report.read_text()
 
 
+def test_workflow_validation_reads_no_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rule's `validate --curated-only` checks the tables it is given, never config/config.yaml."""
+    monkeypatch.chdir(tmp_path)  # no config/config.yaml here
+    report = tmp_path / "validation.txt"
+    assert main(["validate", "--curated-only", "--curated", str(CURATED), "--report", str(report)]) == 0
+    assert "curated tables valid" in report.read_text()
+    bad = tmp_path / "rob.csv"
+    bad.write_text(
+        "study_id,outcome_id,variant,d1,d1b,d2,d3,d4,d5,overall,weight,overall_reason,support,source,assessed_by\n"
+        "SWAP_WynneJones2018,,cluster,low,low,low,high,low,low,low,,,a test row,INVENTED for a test,test\n"
+    )
+    code = main(["validate", "--curated-only", "--curated", str(CURATED), "--rob", str(bad)])
+    assert code == 2 and f"{bad}:2:overall: 'low'" in capsys.readouterr().err
+
+
 FAULTS = [
     # (file, row match, column, bad value, words of the expected message)
     ("outcomes.csv", {"study_id": "SWAP_WynneJones2018"}, "sd_int", "-21.7", "SD > 0"),

@@ -44,6 +44,11 @@ OWN_COMMANDS = ("init", "validate", "unlock-stale")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    if args.curated_only:
+        # the workflow has validated its merged config already: the job checks the tables it is given
+        return _validate_curated(
+            args, {ROB2_FILE: args.rob, ROBINS_I_FILE: args.robins_i, AMSTAR2_FILE: args.amstar2}
+        )
     config = load_config(args.config, args.schema)
     searches = (
         load_manifest(config["snapshot"]["manifest"], args.schema) if config["mode"] == "snapshot" else []
@@ -60,13 +65,17 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         config["mode"],
         len(searches) + len(config["imports"]),
     )
-    # The curated tables: every problem printed, one line each; nothing written unless all pass.
     appraisal = {
         ROB2_FILE: args.rob or config["report"]["rob"],
         ROBINS_I_FILE: args.robins_i or config["appraisal"]["robins_i"],
         AMSTAR2_FILE: args.amstar2 or config["appraisal"]["amstar2"],
     }
-    problems = validate_curated(args.curated, appraisal)
+    return _validate_curated(args, appraisal)
+
+
+def _validate_curated(args: argparse.Namespace, appraisal: dict[str, str | None]) -> int:
+    """The curated tables: every problem printed, one line each; nothing written unless all pass."""
+    problems = validate_curated(args.curated, {k: v for k, v in appraisal.items() if v})
     for problem in problems:
         print(problem, file=sys.stderr)
     failed = errors(problems)
@@ -124,6 +133,12 @@ def build_parser(stage: str | None = None) -> argparse.ArgumentParser:
     validate.add_argument("--schema", default=str(DEFAULT_SCHEMA))
     validate.add_argument("--curated", default="data/curated", help="folder of the curated evidence tables")
     validate.add_argument("--report", default=None, help="write the result here (only when valid)")
+    validate.add_argument(
+        "--curated-only",
+        action="store_true",
+        help="check only the curated tables (and the appraisal tables given): the workflow's job, whose "
+        "merged config Snakemake has validated; no config file is read",
+    )
     validate.add_argument("--rob", default=None, help="RoB 2 table (default: config report.rob)")
     validate.add_argument(
         "--robins-i", default=None, help="ROBINS-I table (default: config appraisal.robins_i)"

@@ -32,7 +32,7 @@ rule validate_curated:
         robins_i=config["appraisal"]["robins_i"],
         amstar2=config["appraisal"]["amstar2"],
     shell:
-        "ohevidence validate --curated {params.curated:q} --rob {params.rob:q}"
+        "ohevidence validate --curated-only --curated {params.curated:q} --rob {params.rob:q}"
         " --robins-i {params.robins_i:q} --amstar2 {params.amstar2:q} --report {output:q} > {log:q} 2>&1"
 
 
