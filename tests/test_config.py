@@ -117,3 +117,20 @@ def test_cli_validate(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "handsearch_2026_11" in result.stderr and "missing.ris not found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "x\n\n.. raw:: html\n\n   <script>alert(1)</script>",  # a directive after a blank line
+        "x\n\n.. include:: /proc/self/environ",  # would paste the environment (API keys) into the report
+        "a `link <javascript:alert(1)>`_",  # an inline hyperlink
+        "a |substitution|",
+        "one line\n",
+    ],
+)
+def test_review_title_cannot_carry_report_markup(title: str) -> None:
+    """The title is pasted into the report's reStructuredText: one line of plain text only (issue 26)."""
+    with pytest.raises(ConfigError, match=r"review\.title: .* is not one line of plain text"):
+        validate_config({"review": {"title": title}}, SCHEMA)
+    assert validate_config({"review": {"title": "RTW & costs: 'NHS' roles (2026) - a review"}}, SCHEMA)
