@@ -110,8 +110,13 @@ def test_readme_live_run_needs_no_venv_on_path_and_stops_at_once_offline(tmp_pat
     config["pubmed"]["eutils_url"] = "http://eutils.ohevidence-test.invalid/entrez/eutils/"
     config["live"]["crossref_url"] = "http://api.ohevidence-test.invalid"
     (project / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != BIN)
-    assert shutil.which("ohevidence", path=path) is None, "ohevidence is on PATH outside the venv"
+    # a user who has not activated any venv: no folder holding an `ohevidence` command is on PATH
+    path = os.pathsep.join(
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
+        if p and Path(p) != BIN and shutil.which("ohevidence", path=p) is None
+    )
+    assert shutil.which("ohevidence", path=path) is None
     env = {**os.environ, "PATH": path, "OHEVIDENCE_EMAIL": "reviewer@example.org"}
     args = shlex.split(documented[0])
     started = time.monotonic()
