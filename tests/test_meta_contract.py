@@ -208,7 +208,7 @@ def _documented_fields() -> dict[str, list[str]]:
 def test_the_written_contract_lists_every_field_in_order() -> None:
     import dataclasses
 
-    from ohevidence.meta import funnel, result
+    from ohevidence.meta import funnel, grade, result
     from ohevidence.meta.contract import json_key
     from ohevidence.report import funnel as funnel_plot
 
@@ -219,6 +219,7 @@ def test_the_written_contract_lists_every_field_in_order() -> None:
         if hasattr(result, name) and name not in ("MainModel", "Variant")
     ]
     classes += [funnel.EggerSummary, funnel_plot.FunnelResult]
+    classes += [grade.GradeProposal, grade.DomainJudgement, grade.AbsoluteEffect]
     assert len(classes) >= 15
     for cls in classes:
         fields = [json_key(f) for f in dataclasses.fields(cls)]

@@ -32,6 +32,7 @@ import json
 import math
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -472,16 +473,26 @@ def test_swap_crude_arm_means_footnoted(tmp_path: Path) -> None:
     assert "SWAP (Wynne-Jones 2018) ᵃ" in text
 
 
-def test_summary_of_findings_uses_analysed_n_and_grade_columns(tmp_path: Path) -> None:
-    irr = analyse(
+def sickness_absence(tmp_path: Path, measure: str, analysis_id: str) -> dict[str, Any]:
+    """The shipped sickness-absence analysis of ``measure`` (mixed time points and populations declared)."""
+    return analyse(
         tmp_path,
         shipped_effects(tmp_path),
-        id="irr",
+        id=analysis_id,
         domain="sickness_absence",
-        measure="IRR",
+        measure=measure,
         allow_mixed=["timepoint", "population"],
     )
-    outcomes = index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id")
+
+
+def shipped_outcomes() -> dict[Any, Mapping[str, str]]:
+    """The shipped outcomes.csv rows by (study_id, outcome_id)."""
+    return index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id")
+
+
+def test_summary_of_findings_uses_analysed_n_and_grade_columns(tmp_path: Path) -> None:
+    irr = sickness_absence(tmp_path, "IRR", "irr")
+    outcomes = shipped_outcomes()
     row = summary_of_findings([tmp_path / "irr.json"], outcomes).iloc[0]
     assert row.participants == str(158 + 180 + 125)  # WAVE: 125 analysed, not 66 + 64 randomised
     assert "analysed n for WAVE_WynneJones" in row.participants_basis
@@ -521,15 +532,8 @@ def test_summary_of_findings_uses_analysed_n_and_grade_columns(tmp_path: Path) -
 
 def test_summary_of_findings_counts_studies_not_comparisons(tmp_path: Path) -> None:
     """MI-NAV's two split comparisons are one study: k reads '2 (3 comparisons)', not 3 studies."""
-    analyse(
-        tmp_path,
-        shipped_effects(tmp_path),
-        id="md",
-        domain="sickness_absence",
-        measure="MD",
-        allow_mixed=["timepoint", "population"],
-    )
-    outcomes = index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id")
+    sickness_absence(tmp_path, "MD", "md")
+    outcomes = shipped_outcomes()
     row = summary_of_findings([tmp_path / "md.json"], outcomes).iloc[0]
     assert row.k == "2 (3 comparisons)"
     assert row.participants.endswith("(n not reported by 1 of 3 comparisons)")
@@ -540,29 +544,15 @@ def test_summary_of_findings_counts_studies_not_comparisons(tmp_path: Path) -> N
 # ---------------------------------------------------------------------------
 def test_forest_and_summary_of_findings_give_the_same_whole_participant_count(tmp_path: Path) -> None:
     """MI-NAV's control (171) split 86 + 85: 169 + 86 + 169 + 85 = 509, in both outputs, never 340.5."""
-    md = analyse(
-        tmp_path,
-        shipped_effects(tmp_path),
-        id="md",
-        domain="sickness_absence",
-        measure="MD",
-        allow_mixed=["timepoint", "population"],
-    )
-    outcomes = index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id")
+    md = sickness_absence(tmp_path, "MD", "md")
+    outcomes = shipped_outcomes()
     row = summary_of_findings([tmp_path / "md.json"], outcomes).iloc[0]
     assert row.participants == "509 (n not reported by 1 of 3 comparisons)"
     text = " ".join(forest_text(md).split())
     assert "Participants: 509 (a shared control counted once; n not reported for Taimela 2008)." in text
     arms = {s["outcome_id"]: (s["n_int"], s["n_ctl"]) for s in md["studies"] if s["multi_arm"]}
     assert arms == {"sickness_absence_days_svai": (169, 86), "sickness_absence_days_mi": (169, 85)}
-    irr = analyse(
-        tmp_path,
-        shipped_effects(tmp_path),
-        id="irr",
-        domain="sickness_absence",
-        measure="IRR",
-        allow_mixed=["timepoint", "population"],
-    )
+    irr = sickness_absence(tmp_path, "IRR", "irr")
     sof = summary_of_findings([tmp_path / "irr.json"], outcomes).iloc[0]
     assert sof.participants == "463"
     assert "Participants: 463 (analysed n for WAVE (Wynne-Jones))." in " ".join(forest_text(irr).split())

@@ -449,42 +449,43 @@ def absolute_effect(meta: AnalysisResult, settings: GradeSettings) -> AbsoluteEf
                 return min(effect * cr, 1.0)
             return 1 - (1 - cr) ** effect  # HR: proportional hazards
 
-        est, low, high = (1000 * risk(v) for v in values)
         control = 1000 * cr
+        est, low, high = (1000 * risk(v) for v in values)
         low, high = min(low, high), max(low, high)
-        return AbsoluteEffect(
-            basis=f"control risk {control:.0f} per 1,000 (config grade.control_risk)",
-            control=control,
-            intervention=est,
-            intervention_low=low,
-            intervention_high=high,
-            difference=est - control,
-            difference_low=low - control,
-            difference_high=high - control,
-            unit="per 1,000",
-            text=f"{est - control:+.0f} per 1,000 ({low - control:+.0f} to {high - control:+.0f}); "
-            f"{control:.0f} per 1,000 with control, {est:.0f} with the intervention",
+        text = (
+            f"{est - control:+.0f} per 1,000 ({low - control:+.0f} to {high - control:+.0f}); "
+            f"{control:.0f} per 1,000 with control, {est:.0f} with the intervention"
+        )
+        return _absolute(
+            f"control risk {control:.0f} per 1,000", control, (est, low, high), "per 1,000", text
         )
     if settings.control_mean is not None and measure in ("MD", "IRR", "ROM"):
         cm = settings.control_mean
-        if measure == "MD":
-            est, low, high = (cm + v for v in values)
-        else:  # a ratio of means or rates applied to the control mean
-            est, low, high = (cm * v for v in values)
+        # a mean difference adds to the control mean; a ratio of means or rates multiplies it
+        est, low, high = (cm + v if measure == "MD" else cm * v for v in values)
         unit = settings.unit or "units"
-        return AbsoluteEffect(
-            basis=f"control mean {_num(cm)} {unit} (config grade.control_mean)",
-            control=cm,
-            intervention=est,
-            intervention_low=low,
-            intervention_high=high,
-            difference=est - cm,
-            difference_low=low - cm,
-            difference_high=high - cm,
-            unit=unit,
-            text=f"{est - cm:+.3g} {unit} ({low - cm:+.3g} to {high - cm:+.3g}); control mean {_num(cm)}",
-        )
+        text = f"{est - cm:+.3g} {unit} ({low - cm:+.3g} to {high - cm:+.3g}); control mean {_num(cm)}"
+        return _absolute(f"control mean {_num(cm)} {unit}", cm, (est, low, high), unit, text)
     return None
+
+
+def _absolute(
+    basis: str, control: float, intervention: tuple[float, float, float], unit: str, text: str
+) -> AbsoluteEffect:
+    """The effect with the intervention (estimate, low, high) and its difference from the control."""
+    est, low, high = intervention
+    return AbsoluteEffect(
+        basis=basis,
+        control=control,
+        intervention=est,
+        intervention_low=low,
+        intervention_high=high,
+        difference=est - control,
+        difference_low=low - control,
+        difference_high=high - control,
+        unit=unit,
+        text=text,
+    )
 
 
 def read_grade_overrides(path: str | Path | None) -> dict[str, tuple[int, dict[str, str]]]:
