@@ -392,6 +392,7 @@ def test_prisma_rule_stops_on_inconsistent_files_and_writes_nothing(tmp_path: Pa
         for r in csv.DictReader((tmp_path / "out" / "prisma_counts.csv").open(encoding="utf-8"))
     }
     assert counts["database_results"] == "4" and counts["duplicates"] == "1" and counts["new_studies"] == "1"
+    assert counts["database_specific_results"] == "PubMed, 4"  # the source in words, not the search id
     shutil.rmtree(tmp_path / "out")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**screening, "records_excluded": 0}), encoding="utf-8")  # 3 - 0 != 2 sought
@@ -500,3 +501,12 @@ def test_report_opens_in_headless_chromium(tmp_path: Path) -> None:
         pytest.skip("results/report.html not built (make run)")
     out = shot.screenshot(report, tmp_path / "report.png", browser=browser, size="800,600")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+
+
+def test_footnote_letters_never_wrap_onto_a_line_of_their_own() -> None:
+    from ohevidence.report.forest import LABEL_WRAP, SUPERSCRIPTS, _wrap
+
+    label = "MI-NAV (Aanesen 2023) — Physiotherapist arm"
+    assert len(label) <= LABEL_WRAP < len(label) + 2  # the letters alone would take the next line
+    lines = _wrap(f"{label} {SUPERSCRIPTS['a']}")
+    assert lines[-1].endswith("arm ᵃ") and all(line.strip() != "ᵃ" for line in lines)

@@ -800,6 +800,9 @@ def _arm_columns(kind: str) -> list[tuple[str, str, str]]:
 
 def _wrap(label: str) -> list[str]:
     lines = textwrap.wrap(label, LABEL_WRAP, break_long_words=True) or [""]
+    if len(lines) > 1 and set(lines[-1]) <= {",", *SUPERSCRIPTS.values()}:
+        letters = lines.pop()
+        lines[-1] += " " + letters  # footnote letters stay with the words they mark
     if len(lines) > MAX_LABEL_LINES:
         lines = [
             *lines[: MAX_LABEL_LINES - 1],

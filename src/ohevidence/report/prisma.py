@@ -43,6 +43,13 @@ from ohevidence.report.common import TextMeasurer, read_csv_rows, read_json
 from ohevidence.schema import INCLUDED_STUDY_COLUMNS, PRISMA_COUNT_COLUMNS
 from ohevidence.tableio import read_table, write_table
 
+# The diagram names each search by its source, in words (the search log keeps the ids).
+SOURCE_NAMES: dict[str, str] = {
+    "pubmed": "PubMed",
+    "nihr": "NIHR Journals Library",
+    "handsearch": "Hand search",
+}
+
 
 class PrismaCountError(OhevidenceError):
     """The pipeline's counts do not reconcile: no diagram is drawn."""
@@ -305,10 +312,11 @@ def compute_counts(
             raise InputError(
                 search_log, f"n_retrieved {n!r}", line=line, column="n_retrieved", expected="a whole number"
             )
-        label = row.get("source", "") or row.get("search_id", "")
-        if row.get("source") == "handsearch":
-            label = "hand search"
-        searches.append((row["search_id"], f"{label} ({row['search_id']})", int(n)))
+        source = row.get("source", "")
+        searches.append((row["search_id"], SOURCE_NAMES.get(source, source or row["search_id"]), int(n)))
+    # a source searched more than once is told apart by its search id (PRISMA-S: each search reported)
+    repeated = {label for _, label, _ in searches if sum(lab == label for _, lab, _ in searches) > 1}
+    searches = [(sid, f"{label} ({sid})" if label in repeated else label, n) for sid, label, n in searches]
     cluster_rows = read_csv_rows(clusters)
     screen = read_json(screening_counts)
     included_rows = read_csv_rows(included)
