@@ -64,3 +64,7 @@ rule all:
         "results/tables/summary_of_findings.csv",
         "results/tables/risk_of_bias.txt",
         "results/tables/appraisal_status.csv",
+        "results/evidence_map/gap_map.csv",
+        "results/evidence_map/role_evidence.csv",
+        "results/evidence_map/gap_map.html",
+        expand("results/figures/evidence_map/gap_map.{ext}", ext=["svg", "png", "pdf"]),

@@ -14,6 +14,7 @@ import pytest
 from ohevidence.cli import main
 from ohevidence.errors import SchemaError
 from ohevidence.meta.result import AnalysisResult
+from ohevidence.meta.roles import JobRole
 from ohevidence.report.common import format_p, save_figure
 from ohevidence.report.forest import (
     ForestData,
@@ -472,13 +473,16 @@ def test_summary_of_findings_and_workforce_tables(tmp_path: Path) -> None:
     assert int(row["participants"]) == sum(
         int(o["n_int"]) + int(o["n_ctl"]) for o in outcomes.values() if o["n_int"]
     )
+    roles = {"oh_nurse": JobRole("OH nurse", "nursing"), "physiotherapist": JobRole("Physiotherapist", "")}
     strategies = workforce_strategies(
         [
-            {"case_id": "a", "roles": "OH nurse; physiotherapist", "strategy": "x"},
-            {"case_id": "b", "roles": "", "strategy": "y"},
-        ]
+            {"case_id": "b", "role_codes": "no role named", "strategy": "y"},
+            {"case_id": "a", "role_codes": "physiotherapist; oh_nurse", "strategy": "x"},
+        ],
+        roles,
     )
-    assert list(strategies["role"]) == ["OH nurse", "physiotherapist", "roles not named"]
+    assert list(strategies["role"]) == ["OH nurse", "Physiotherapist", "No role named"]
+    assert list(strategies["case_id"]) == ["a", "a", "b"]
 
 
 def _screenshot_module():  # type: ignore[no-untyped-def]

@@ -2,7 +2,8 @@
 
 Reviewers edit studies.csv, outcomes.csv, job_roles.yaml and case_studies.csv by hand, and
 optionally study_reports.csv (further reports of a curated study: process and economic
-evaluations, follow-ups, each with the PMID/DOI that links it to its study). A typo
+evaluations, follow-ups, each with the PMID/DOI that links it to its study) and costs.csv (every
+cost figure the evidence prints, one row each). A typo
 there (an SD of -21.7, 180 events out of 158) would flow silently into the meta-analysis, so
 :func:`validate_curated` checks types, ranges, vocabularies, duplicate keys and references and
 returns *every* problem at once, each naming file, line and column. Nothing is written.
@@ -28,8 +29,10 @@ from ohevidence.errors import InputError
 from ohevidence.records import normalise_doi, normalise_pmid
 from ohevidence.schema import (
     CASE_STUDY_COLUMNS,
+    COST_COLUMNS,
     GRADE_COLUMNS,
     JOB_ROLE_KEYS,
+    NO_ROLE_NAMED,
     OUTCOME_COLUMNS,
     OUTCOME_FLAGS,
     PROFESSIONAL_GROUPS,
@@ -50,6 +53,8 @@ CASE_STUDIES_FILE = "case_studies.csv"
 STUDY_REPORTS_FILE = "study_reports.csv"
 # GRADE judgements per analysis for the summary of findings: optional (absent = not assessed).
 GRADE_FILE = "grade.csv"
+# Cost figures printed by the evidence (economic table): optional (absent = no cost figures).
+COSTS_FILE = "costs.csv"
 
 # A ratio CI whose estimate sits further than this share of the half-width from the CI's
 # log-scale midpoint is suspicious (rounding alone moves it a few per cent): e.g. RETAKE's
@@ -89,6 +94,7 @@ class CuratedTables:
     roles: dict[str, dict[str, Any]]  # id -> entry (with '_line')
     reports: list[Row] = field(default_factory=list)
     grade: list[Row] = field(default_factory=list)
+    costs: list[Row] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -240,6 +246,9 @@ def load_curated(curated_dir: str | Path, problems: list[Problem]) -> CuratedTab
         else [],
         grade=read_rows(folder / GRADE_FILE, GRADE_COLUMNS, problems)
         if (folder / GRADE_FILE).exists()
+        else [],
+        costs=read_rows(folder / COSTS_FILE, COST_COLUMNS, problems)
+        if (folder / COSTS_FILE).exists()
         else [],
     )
 
@@ -467,8 +476,43 @@ def _asymmetry(label: str, row: Row, measure: str, estimate: float, low: float, 
     return []
 
 
-def check_case_studies(label: str, rows: Sequence[Row]) -> list[Problem]:
-    return check_cells(label, rows, CASE_STUDY_COLUMNS) + check_unique(label, rows, ["case_id"])
+def _check_role_ids(
+    label: str, row: Row, column: str, roles: Mapping[str, Any], *, allow: str = ""
+) -> list[Problem]:
+    """Every '; '-joined id of ``column`` is a job_roles.yaml id (or the one ``allow`` token alone)."""
+    value = row.cells.get(column, "").strip()
+    if not value or (allow and value == allow):
+        return []
+    return [
+        Problem(
+            label, row.line, column, role, "a job_roles.yaml id" + (f" or '{allow}' alone" if allow else "")
+        )
+        for role in split_multi(value)
+        if role not in roles
+    ]
+
+
+def check_case_studies(
+    label: str, rows: Sequence[Row], roles: Mapping[str, Any] | None = None
+) -> list[Problem]:
+    """Cells, unique ids, and role codes from the taxonomy (or 'no role named')."""
+    problems = check_cells(label, rows, CASE_STUDY_COLUMNS) + check_unique(label, rows, ["case_id"])
+    for row in rows:
+        problems += _check_role_ids(label, row, "role_codes", roles or {}, allow=NO_ROLE_NAMED)
+    return problems
+
+
+def check_costs(
+    label: str, rows: Sequence[Row], studies: Mapping[str, Row], roles: Mapping[str, Any]
+) -> list[Problem]:
+    """Cost figures: cells (currency, perspective, amount, source), unique ids, their study and roles."""
+    problems = check_cells(label, rows, COST_COLUMNS) + check_unique(label, rows, ["cost_id"])
+    for row in rows:
+        study_id = row.cells.get("study_id", "").strip()
+        if study_id and study_id not in studies:
+            problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
+        problems += _check_role_ids(label, row, "job_role", roles)
+    return problems
 
 
 def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> list[Problem]:
@@ -530,7 +574,8 @@ def validate_curated(
     studies = {row.cells.get("study_id", "").strip(): row for row in tables.studies}
     problems += check_studies(str(folder / STUDIES_FILE), tables.studies, tables.roles)
     problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies, tables.roles)
-    problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies)
+    problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies, tables.roles)
+    problems += check_costs(str(folder / COSTS_FILE), tables.costs, studies, tables.roles)
     problems += check_reports(str(folder / STUDY_REPORTS_FILE), tables.reports, studies)
     problems += check_cells(str(folder / GRADE_FILE), tables.grade, GRADE_COLUMNS)
     problems += check_unique(str(folder / GRADE_FILE), tables.grade, ["analysis_id"])

@@ -219,6 +219,36 @@ OUTCOME_DOMAINS: tuple[str, ...] = (
     "function",
     "cost",
 )
+# Outcome domains of the evidence-and-gap map and the findings (issue 25 contracts), in this order,
+# and the one mapping from an outcomes.csv domain to them.
+MAP_DOMAINS = ("return_to_work", "sickness_absence", "work_ability", "costs", "health")
+MAP_DOMAIN_LABELS = {
+    "return_to_work": "Return to work",
+    "sickness_absence": "Sickness absence",
+    "work_ability": "Work ability and retention",
+    "costs": "Costs",
+    "health": "Health",
+}
+_MAP_DOMAIN_OF = {
+    "return_to_work": "return_to_work",
+    "sickness_absence": "sickness_absence",
+    "work_ability": "work_ability",
+    "productivity": "work_ability",
+    "presenteeism": "work_ability",
+    "job_retention": "work_ability",
+    "job retention": "work_ability",
+    "cost": "costs",
+    "costs": "costs",
+}
+
+
+def map_domain(domain: str) -> str:
+    """The map domain (:data:`MAP_DOMAINS`) of an outcomes.csv ``domain``: return to work, sickness
+    absence, work ability (work ability, productivity, presenteeism, job retention), costs; every
+    other outcome (pain, function, quality of life, mental health ...) is health."""
+    return _MAP_DOMAIN_OF.get(domain.strip().lower(), "health")
+
+
 # Ratio measures are compared on the log scale; difference measures on the natural scale.
 RATIO_MEASURES: tuple[str, ...] = ("RR", "OR", "HR", "IRR", "ROM")
 DIFFERENCE_MEASURES: tuple[str, ...] = ("MD", "SMD", "RD")
@@ -432,6 +462,25 @@ STUDY_REPORT_COLUMNS: tuple[Column, ...] = (
     Column("source", "Evidence file and position that names the report as the study's.", True),
 )
 
+# Workforce-strategy register (case_studies.csv, issue 25 item 4): a small controlled vocabulary.
+NO_ROLE_NAMED = "no role named"
+STRATEGY_TYPES: dict[str, str] = {
+    "new role": "a post created or a profession brought in (e.g. a screening nurse, an occupational "
+    "psychologist)",
+    "service model": "how OH services are organised or shared (hub and spoke, shared or consolidated "
+    "service, a service for GP practices, a new service approach)",
+    "business case": "an investment or business plan for the OH service (staffing, development plan)",
+    "training": "training for staff and managers",
+    "staff health offer": "a health or wellbeing service offered to staff (gyms, MSK, menopause, "
+    "financial wellbeing)",
+    "quality standard": "accreditation or a quality standard (SEQOHS)",
+    "organisational strategy": "an organisation's OHWB strategy or action plan",
+}
+CASE_STUDY_STAGES: dict[str, str] = {
+    "developed": "designed, planned or in development (the seed says developing, design, plan)",
+    "implemented": "running (the seed says launched, providing, available, has engaged)",
+    "evaluated": "the seed reports an evaluation or outcome figures",
+}
 CASE_STUDY_COLUMNS: tuple[Column, ...] = (
     Column("case_id", "Unique id of the case study.", True, _ID),
     Column("organisation", "NHS organisation(s) or network.", True),
@@ -442,6 +491,77 @@ CASE_STUDY_COLUMNS: tuple[Column, ...] = (
     Column("outcome_reported", "Outcome the case study reports; empty when none."),
     Column("recognition", "Award or commendation named."),
     Column("source", "Evidence file and position of the case study.", True),
+    Column(
+        "role_codes",
+        "job_roles.yaml ids of the roles the case study names ('; '-joined), or '"
+        + NO_ROLE_NAMED
+        + "' when it names none (a role is coded only where the seed names it).",
+        True,
+    ),
+    Column(
+        "strategy_type",
+        "One of: " + ", ".join(STRATEGY_TYPES) + " (meanings in config/README.md).",
+        True,
+        _one_of(STRATEGY_TYPES),
+    ),
+    Column(
+        "stage",
+        "How far the seed says the strategy got: " + ", ".join(CASE_STUDY_STAGES) + " ('evaluated' only "
+        "where the seed reports an evaluation or figures).",
+        True,
+        _one_of(CASE_STUDY_STAGES),
+    ),
+    Column("cost", "Cost figure the seed prints (currency, amount, per what); empty when none is printed."),
+    Column("coding_note", "Why each code: the seed's words behind the role codes, type and stage.", True),
+)
+
+# Curated cost figures (data/curated/costs.csv, optional): one row per cost, benefit or resource figure
+# the evidence prints for a study. Amounts are copied as printed; an unstated field stays empty.
+CURRENCIES: dict[str, str] = {
+    "GBP": "pound sterling",
+    "EUR": "euro",
+    "USD": "US dollar",
+    "NOK": "Norwegian krone",
+    "SEK": "Swedish krona",
+    "DKK": "Danish krone",
+}
+COST_PERSPECTIVES: dict[str, str] = {
+    "societal": "society (work absence and health care together)",
+    "health care": "the health service (NHS and personal social services)",
+    "employer": "the employer",
+    "intervention delivery": "the cost of delivering the intervention only",
+}
+COST_COLUMNS: tuple[Column, ...] = (
+    Column("cost_id", "Unique id of the figure (letters, digits, _).", True, _ID, unique=True),
+    Column("study_id", "studies.csv study_id the figure belongs to.", True, _ID),
+    Column(
+        "job_role",
+        "Who delivered the intervention the figure costs: job_roles.yaml id(s), '; '-joined; empty = the "
+        "study's job_role.",
+    ),
+    Column(
+        "counted", "What is counted (net benefit, delivery cost, productivity loss, ...), in words.", True
+    ),
+    Column("currency", "ISO 4217 code: " + ", ".join(CURRENCIES) + ".", True, _one_of(CURRENCIES)),
+    Column(
+        "price_year", "Price year as printed ('2021/22'); empty when not stated.", pattern=r"\d{4}(?:/\d{2})?"
+    ),
+    Column(
+        "perspective",
+        "One of: " + ", ".join(COST_PERSPECTIVES) + "; empty when the evidence does not state it.",
+        pattern=_one_of(COST_PERSPECTIVES),
+    ),
+    Column(
+        "amount",
+        "The figure as printed (a number, no currency sign); empty for a result in words only.",
+        pattern=_NUM,
+    ),
+    Column("ci_range", "Its CI, SD or range as printed ('SD 7101.43'); empty when none."),
+    Column("per", "Unit of the amount: participant, person, month, programme, ...; empty for a total."),
+    Column("arm", "Arm the figure describes (intervention, control); empty for a comparison."),
+    Column("result", "The result in words (ours, not the publication's sentence).", True),
+    Column("notes", "Caveats; a [S] secondary-summary figure keeps its label here."),
+    Column("source", "URL printed in the evidence + evidence file and section.", True),
 )
 
 AUTO_EXTRACTED_COLUMNS: tuple[Column, ...] = (
@@ -966,4 +1086,50 @@ APPRAISAL_STATUS_COLUMNS: tuple[Column, ...] = (
     Column("overall", "Overall judgement(s) recorded, '; '-separated (outcome: judgement)."),
     Column("table", "The curated table that holds (or would hold) the assessment."),
     Column("needed", "What is needed to assess the study; empty when assessed."),
+)  # fmt: skip
+
+# ---------------------------------------------------------------------------
+# Evidence-and-gap map (issue 25 item 3): results/evidence_map/, job role x outcome domain.
+# ---------------------------------------------------------------------------
+MAP_DIRECTIONS: tuple[str, ...] = ("benefit", "harm", "no clear difference", "no estimate")
+ROLE_ORIGINS: tuple[str, ...] = ("brief", "trial_delivery")
+EVIDENCE_TYPES: tuple[str, ...] = ("trial", "review")
+GAP_MAP_COLUMNS: tuple[Column, ...] = (
+    Column("role_id", "job_roles.yaml id; empty on the rows of trials whose publications name no role.",
+           pattern=_ID),
+    Column("role_label", "The role in words (taxonomy label).", True),
+    Column("role_origin", "Taxonomy origin: " + ", ".join(ROLE_ORIGINS) + "; empty for 'role not reported'.",
+           pattern=_one_of(ROLE_ORIGINS)),
+    Column("domain", "Outcome domain: " + ", ".join(MAP_DOMAINS) + ".", True, _one_of(MAP_DOMAINS)),
+    Column("evidence_type", "trial (an included RCT or cluster RCT) or review; empty = an empty cell.",
+           pattern=_one_of(EVIDENCE_TYPES)),
+    Column("evidence_id", "studies.csv study_id of the trial, or review_id of the review."),
+    Column("evidence_label", "The trial or review as the report names it, with the outcome."),
+    Column("certainty", "GRADE certainty: " + ", ".join(GRADE_CERTAINTY) + "; empty = not assessed (a trial "
+           "in no analysis, a review that gives none).", pattern=_one_of(GRADE_CERTAINTY)),
+    Column("direction", "Intervention vs comparator: " + ", ".join(MAP_DIRECTIONS) + "; empty for an empty "
+           "cell.", pattern=_one_of(MAP_DIRECTIONS)),
+    Column("analysis_id", "Config analysis whose GRADE gives the certainty ('; ' when several)."),
+)  # fmt: skip
+ROLE_EVIDENCE_COLUMNS: tuple[Column, ...] = (
+    Column("role_id", "job_roles.yaml id, in taxonomy order.", True, _ID, unique=True),
+    Column("role_label", "The role in words.", True),
+    Column("role_origin", "Taxonomy origin: " + ", ".join(ROLE_ORIGINS) + ".", True, _one_of(ROLE_ORIGINS)),
+    Column("professional_group", "Taxonomy professional group."),
+    Column("trials", "Included randomised trials (RCT, cluster RCT) delivered by the role.", True, _INT),
+    Column("reviews", "Reviews whose findings name the role.", True, _INT),
+    Column("domains", "Domains with evidence, in words, '; '-joined."),
+    Column("certainty", "Certainty of that evidence, best to worst ('low to very low'); empty = not "
+           "assessed."),
+    Column("statement", "One plain sentence: the role's evidence, or 'No randomised evidence found.'", True),
+)  # fmt: skip
+# Included studies that are not effectiveness evidence (feasibility and pilot trials, non-randomised and
+# qualitative studies), shown beside the map, never in its cells.
+MAP_OTHER_STUDY_COLUMNS: tuple[Column, ...] = (
+    Column("role_id", "job_roles.yaml id; empty when the study names no role.", pattern=_ID),
+    Column("role_label", "The role in words.", True),
+    Column("study_id", "studies.csv study_id.", True, _ID),
+    Column("study_label", "The study as the report names it.", True),
+    Column("design", "studies.csv design.", True),
+    Column("why_not_in_map", "Why it is not effectiveness evidence, in words.", True),
 )  # fmt: skip

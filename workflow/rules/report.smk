@@ -259,6 +259,8 @@ rule report_tables:
         outcomes=f"{CURATED}/outcomes.csv",
         case_studies=f"{CURATED}/case_studies.csv",
         job_roles=f"{CURATED}/job_roles.yaml",
+        # optional: every cost figure the evidence prints (absent = the cost outcomes only)
+        costs=lambda w: optional_file(f"{CURATED}/costs.csv"),
         effects="results/extraction/effects.csv",
         agreement="results/screening/agreement.json",
         included_studies="results/extraction/included_studies.csv",
@@ -302,10 +304,65 @@ rule report_tables:
         "../envs/ohevidence.yaml"
     params:
         out_dir=lambda w, output: str(Path(output.findings).parent),
+        costs=lambda w, input: ["--costs", input.costs[0]] if input.costs else [],
     shell:
         "ohevidence report tables --studies {input.studies:q} --outcomes {input.outcomes:q}"
-        " --case-studies {input.case_studies:q} --job-roles {input.job_roles:q} --effects {input.effects:q}"
+        " --case-studies {input.case_studies:q} {params.costs:q} --job-roles {input.job_roles:q}"
+        " --effects {input.effects:q}"
         " --agreement {input.agreement:q} --meta {input.meta:q} --grade {input.grade:q}"
         " --included-studies {input.included_studies:q} --not-included {input.not_included:q}"
         " --out-dir {params.out_dir:q}"
         " > {log:q} 2>&1"
+
+
+# Evidence-and-gap map (issue 25 item 3): job roles of the taxonomy x outcome domains, each cell the
+# included randomised trials (and, once the reviews track gives review_findings.csv, the reviews)
+# with direction and GRADE certainty; feasibility and other studies listed apart.
+rule evidence_map:
+    input:
+        job_roles=f"{CURATED}/job_roles.yaml",
+        studies=f"{CURATED}/studies.csv",
+        outcomes=f"{CURATED}/outcomes.csv",
+        included_studies="results/extraction/included_studies.csv",
+        effects="results/extraction/effects.csv",
+        meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        grade=expand("results/meta/grade/{analysis}.json", analysis=ANALYSIS_IDS),
+    output:
+        gap_map=report(
+            "results/evidence_map/gap_map.csv",
+            caption="../report/evidence_map_tables.rst",
+            category="6. Tables",
+        ),
+        role_evidence=report(
+            "results/evidence_map/role_evidence.csv",
+            caption="../report/evidence_map_tables.rst",
+            category="6. Tables",
+        ),
+        other_studies="results/evidence_map/other_studies.csv",
+        html=report(
+            "results/evidence_map/gap_map.html",
+            caption="../report/evidence_map_html.rst",
+            category="5. Figures",
+            subcategory="Evidence-and-gap map",
+        ),
+        svg="results/figures/evidence_map/gap_map.svg",
+        png=report(
+            "results/figures/evidence_map/gap_map.png",
+            caption="../report/evidence_map_figure.rst",
+            category="5. Figures",
+            subcategory="Evidence-and-gap map",
+        ),
+        pdf="results/figures/evidence_map/gap_map.pdf",
+    log:
+        "logs/evidence_map.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        dpi=REPORT["png_dpi"],
+        out_dir=lambda w, output: str(Path(output.gap_map).parent),
+        stem=lambda w, output: output.svg[: -len(".svg")],
+    shell:
+        "ohevidence report evidence-map --job-roles {input.job_roles:q} --studies {input.studies:q}"
+        " --outcomes {input.outcomes:q} --included-studies {input.included_studies:q}"
+        " --effects {input.effects:q} --meta {input.meta:q} --grade {input.grade:q}"
+        " --out-dir {params.out_dir:q} --figure-stem {params.stem:q} --dpi={params.dpi:q} > {log:q} 2>&1"

@@ -174,9 +174,14 @@ def _tables(args: argparse.Namespace) -> int:
             args.meta, index_by(outcomes, "study_id", "outcome_id"), tables.read_grade(args.grade)
         ),
         "economic_evidence.csv": tables.economic_evidence(
-            outcomes, index_by(effects, "study_id", "outcome_id"), index_by(studies, "study_id")
+            read_csv_rows(args.costs) if args.costs else [],
+            outcomes,
+            index_by(effects, "study_id", "outcome_id"),
+            index_by(all_studies, "study_id"),
+            roles,
+            included,
         ),
-        "workforce_strategies.csv": tables.workforce_strategies(read_csv_rows(args.case_studies)),
+        "workforce_strategies.csv": tables.workforce_strategies(read_csv_rows(args.case_studies), roles),
         "brief_trials.csv": tables.brief_trials(
             all_studies, effects, args.meta, roles, not_included=_not_included(args.not_included)
         ),
@@ -260,6 +265,56 @@ def _swim(args: argparse.Namespace) -> int:
         len(result.votes),
         len(points),
         out_dir,
+    )
+    return 0
+
+
+def _evidence_map(args: argparse.Namespace) -> int:
+    from ohevidence.csvio import write_csv
+    from ohevidence.curated import load_job_roles
+    from ohevidence.evidence_map import build_evidence_map
+    from ohevidence.extract.included import read_included_study_ids
+    from ohevidence.meta.io import read_csv_rows
+    from ohevidence.meta.result import AnalysisResult
+    from ohevidence.report import evidence_map as draw
+    from ohevidence.report.common import index_by, save_figure, study_label
+    from ohevidence.report.tables import read_grade
+
+    studies = read_csv_rows(args.studies)
+    by_id = index_by(studies, "study_id")
+    grade = read_grade(args.grade)
+    found = build_evidence_map(
+        load_job_roles(args.job_roles),
+        studies,
+        read_included_study_ids(args.included_studies),
+        read_csv_rows(args.outcomes),
+        read_csv_rows(args.effects),
+        [AnalysisResult.read(path) for path in args.meta],
+        {analysis_id: proposal.certainty for analysis_id, proposal in grade.items()},
+        review_findings=read_csv_rows(args.review_findings) if args.review_findings else [],
+        review_findings_path=args.review_findings or "",
+        label_of={sid: study_label(sid, by_id) for sid in by_id},
+    )
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(found.gap_map, out / "gap_map.csv")
+    write_csv(found.role_evidence, out / "role_evidence.csv")
+    write_csv(found.other_studies, out / "other_studies.csv")
+    (out / "gap_map.html").write_text(draw.gap_map_html(found.gap_map, found.other_studies), encoding="utf-8")
+    save_figure(draw.draw_gap_map(found.gap_map, found.other_studies), args.figure_stem, dpi=args.dpi)
+    cells, empty = draw.cell_counts(found.gap_map)
+    without = int((found.role_evidence["statement"] == "No randomised evidence found.").sum())
+    log.info(
+        "evidence map: %d roles, %d cells (%d empty); %d roles with no randomised evidence; "
+        "%d evidence rows; %d other studies -> %s, %s.{svg,png,pdf}",
+        len(found.role_evidence),
+        cells,
+        empty,
+        without,
+        int((found.gap_map["evidence_type"] != "").sum()),
+        len(found.other_studies),
+        out,
+        args.figure_stem,
     )
     return 0
 
@@ -354,6 +409,24 @@ def register(stages: Any) -> None:
     status.add_argument("--out", required=True, help="results/tables/appraisal_status.csv")
     status.set_defaults(func=_appraisal_status)
 
+    emap = commands.add_parser(
+        "evidence-map", help="evidence-and-gap map: job role x outcome domain (CSV, HTML, figure)"
+    )
+    emap.add_argument("--job-roles", default=f"{curated}/job_roles.yaml")
+    emap.add_argument("--studies", default=f"{curated}/studies.csv")
+    emap.add_argument("--outcomes", default=f"{curated}/outcomes.csv")
+    emap.add_argument("--included-studies", required=True, help="results/extraction/included_studies.csv")
+    emap.add_argument("--effects", required=True, help="results/extraction/effects.csv")
+    emap.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json")
+    emap.add_argument("--grade", nargs="*", default=[], help="results/meta/grade/*.json")
+    emap.add_argument(
+        "--review-findings", default="", help="results/reviews/review_findings.csv (optional: the reviews)"
+    )
+    emap.add_argument("--out-dir", required=True, help="results/evidence_map")
+    emap.add_argument("--figure-stem", required=True, help="results/figures/evidence_map/gap_map")
+    emap.add_argument("--dpi", type=int, default=300)
+    emap.set_defaults(func=_evidence_map)
+
     tab = commands.add_parser(
         "tables", help="characteristics, summary of findings, economic, workforce, trials"
     )
@@ -361,6 +434,9 @@ def register(stages: Any) -> None:
     tab.add_argument("--outcomes", default=f"{curated}/outcomes.csv")
     tab.add_argument("--effects", required=True, help="results/extraction/effects.csv")
     tab.add_argument("--case-studies", default=f"{curated}/case_studies.csv")
+    tab.add_argument(
+        "--costs", default="", help="data/curated/costs.csv (optional: every cost figure printed)"
+    )
     tab.add_argument("--job-roles", default=f"{curated}/job_roles.yaml")
     tab.add_argument("--agreement", required=True, help="results/screening/agreement.json")
     tab.add_argument(

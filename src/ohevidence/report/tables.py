@@ -36,7 +36,7 @@ from ohevidence.report.common import (
     study_label,
 )
 from ohevidence.report.forest import MEASURE_NAMES
-from ohevidence.schema import GRADE_DOMAINS
+from ohevidence.schema import GRADE_DOMAINS, NO_ROLE_NAMED
 
 BRIEF_MARK = "brief:"
 NOT_ASSESSED = "not assessed"
@@ -223,16 +223,73 @@ def summary_of_findings(
     return pd.DataFrame(rows)
 
 
+ECONOMIC_COLUMNS: tuple[str, ...] = (
+    "study",
+    "study_id",
+    "job_role",
+    "in_review",
+    "kind",
+    "counted",
+    "currency",
+    "price_year",
+    "perspective",
+    "amount",
+    "ci_range",
+    "per",
+    "arm",
+    "result",
+    "outcome_id",
+    "measure",
+    "timepoint_months",
+    "intervention",
+    "control",
+    "estimate",
+    "ci",
+    "flags",
+    "notes",
+    "source",
+)
+COST_FIGURE, COST_OUTCOME = "cost figure (costs.csv)", "cost outcome (outcomes.csv)"
+
+
+def _roles_in_words(ids: str, roles: Mapping[str, JobRole]) -> str:
+    return "; ".join(role_label(r, roles) for r in split_multi(ids)) or "Not reported"
+
+
 def economic_evidence(
+    costs: Sequence[Mapping[str, str]],
     outcomes: Sequence[Mapping[str, str]],
     effects: Mapping[tuple[str, str], Mapping[str, str]],
     studies: Mapping[str, Mapping[str, str]],
+    roles: Mapping[str, JobRole],
+    included: set[str],
 ) -> pd.DataFrame:
+    """Every cost figure (costs.csv, any study of studies.csv) and every cost-domain outcome of the
+    included studies (with the effect from arm data where the table prints none), by study and role.
+
+    ``studies``: every curated study by id; ``included``: the study_ids the synthesis includes.
+    """
     rows = []
+    for cost in costs:
+        sid = cost["study_id"]
+        role = cost.get("job_role") or studies.get(sid, {}).get("job_role", "")
+        rows.append(
+            {
+                "study": study_label(sid, studies),
+                "study_id": sid,
+                "job_role": _roles_in_words(role, roles),
+                "in_review": "yes" if sid in included else "no",
+                "kind": COST_FIGURE,
+                **{c: cost.get(c, "") for c in ECONOMIC_COLUMNS[5:14]},
+                "notes": cost.get("notes", ""),
+                "source": cost.get("source", ""),
+            }
+        )
     for row in outcomes:
         if row.get("domain") != "cost":
             continue
-        effect = effects.get((row["study_id"], row["outcome_id"])) or {}
+        sid = row["study_id"]
+        effect = effects.get((sid, row["outcome_id"])) or {}
         estimate = row.get("estimate", "")
         ci = f"[{row['ci_low']}, {row['ci_high']}]" if row.get("ci_low") and row.get("ci_high") else ""
         y, se = cell_number(effect, "yi"), cell_number(effect, "se")
@@ -242,10 +299,15 @@ def economic_evidence(
                 format_number(y),
                 f"[{format_number(y - 1.96 * se)}, {format_number(y + 1.96 * se)}] (from arm data)",
             )
+        role = row.get("job_role") or studies.get(sid, {}).get("job_role", "")
         rows.append(
             {
-                "study": study_label(row["study_id"], studies),
-                "study_id": row["study_id"],
+                "study": study_label(sid, studies),
+                "study_id": sid,
+                "job_role": _roles_in_words(role, roles),
+                "in_review": "yes" if sid in included else "no",
+                "kind": COST_OUTCOME,
+                "counted": row["outcome_id"].replace("_", " "),
                 "outcome_id": row["outcome_id"],
                 "measure": row.get("measure", ""),
                 "timepoint_months": row.get("timepoint_months", ""),
@@ -258,21 +320,8 @@ def economic_evidence(
                 "source": row.get("source", ""),
             }
         )
-    columns = [
-        "study",
-        "study_id",
-        "outcome_id",
-        "measure",
-        "timepoint_months",
-        "intervention",
-        "control",
-        "estimate",
-        "ci",
-        "flags",
-        "notes",
-        "source",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=list(ECONOMIC_COLUMNS)).fillna("")
+    return frame.sort_values(["study", "job_role", "kind"], kind="stable").reset_index(drop=True)
 
 
 def _arm(row: Mapping[str, str], arm: str) -> str:
@@ -294,32 +343,76 @@ CASE_STUDY_FIELDS = (
     "region",
     "year",
     "strategy",
+    "strategy_type",
+    "stage",
+    "cost",
+    "roles",
     "outcome_reported",
     "recognition",
+    "coding_note",
     "source",
 )
+NO_ROLE_LABEL = "No role named"
 
 
-def workforce_strategies(cases: Sequence[Mapping[str, str]]) -> pd.DataFrame:
+def workforce_strategies(cases: Sequence[Mapping[str, str]], roles: Mapping[str, JobRole]) -> pd.DataFrame:
+    """The workforce-strategy register: one row per case study and role code (taxonomy words), with its
+    strategy type, stage and cost; roles in taxonomy order, the case studies that name none last."""
+    order = {role: i for i, role in enumerate(roles)}
     rows = []
     for case in cases:
-        for role in split_multi(case.get("roles", "")) or ["roles not named"]:
+        codes = [c for c in split_multi(case.get("role_codes", "")) if c != NO_ROLE_NAMED]
+        for code in codes or [""]:
             rows.append(
                 {
-                    "role": role,
+                    "role": role_label(code, roles) if code else NO_ROLE_LABEL,
+                    "role_id": code,
                     **{c: case.get(c, "") for c in CASE_STUDY_FIELDS},
+                    "_order": order.get(code, len(order)),
                 }
             )
+    columns = ["role", "role_id", *CASE_STUDY_FIELDS]
     if not rows:  # no case studies: the header only
-        return pd.DataFrame(columns=["role", *CASE_STUDY_FIELDS])
-    frame = pd.DataFrame(rows)
-    # named roles first (alphabetical), the case studies that name none last
-    frame["_last"] = frame["role"] == "roles not named"
-    return (
-        frame.sort_values(["_last", "role", "case_id"], kind="stable")
-        .drop(columns="_last")
-        .reset_index(drop=True)
-    )
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)  # the seed's order within a role
+    return frame.sort_values("_order", kind="stable")[columns].reset_index(drop=True)
+
+
+# What happened to a trial of the brief, in words (brief_trials.csv what_happened).
+NOT_EFFECTIVENESS_DESIGNS: dict[str, str] = {
+    "pilot/feasibility RCT": "feasibility study (no effectiveness outcome)",
+    "non-randomised": "non-randomised study (no effectiveness outcome)",
+    "qualitative": "qualitative study (no effectiveness outcome)",
+    "protocol only": "protocol only (no results)",
+    "systematic review": "systematic review (not a trial)",
+}
+SINGLE_STUDY = "single study (not pooled)"
+RESULTS_NOT_FOUND = "completed, results not found"
+GROUP_WORDS = {"job_role": "by job role", "professional_group": "by professional group"}
+
+
+def analysis_in_words(meta: AnalysisResult) -> str:
+    """'return to work, hazard ratio, by job role': the analysis as a reader names it."""
+    measure = MEASURE_NAMES.get(meta.measure, meta.measure).lower()
+    group = GROUP_WORDS.get(meta.group_by, f"by {meta.group_by.replace('_', ' ')}" if meta.group_by else "")
+    return ", ".join(part for part in (meta.domain.replace("_", " "), measure, group) if part)
+
+
+def trial_status(study: Mapping[str, str], analyses: Sequence[str], *, has_estimate: bool) -> str:
+    """What happened to a study: its design when it cannot give an effect, its status when it is not
+    completed, then what the synthesis did with it ('pooled in ...' only when another study was pooled
+    with it; one study alone is 'single study (not pooled)')."""
+    design, status = study.get("design", ""), study.get("status", "")
+    if design in NOT_EFFECTIVENESS_DESIGNS:
+        parts = [NOT_EFFECTIVENESS_DESIGNS[design]]
+    else:
+        parts = [status] if status in ("ongoing", "discontinued") else []
+        if not analyses and not has_estimate:
+            parts.append("results not found" if status != "completed" else RESULTS_NOT_FOUND)
+    parts += list(dict.fromkeys(analyses))
+    if design not in NOT_EFFECTIVENESS_DESIGNS and not analyses and has_estimate:
+        parts.append("estimate in no analysis")
+    return "; ".join(parts)
 
 
 def brief_trials(
@@ -337,18 +430,23 @@ def brief_trials(
     not_included = not_included or {}
     in_analyses: dict[str, list[str]] = {}
     uses: dict[str, list[str]] = {}  # what each analysis did with the study, in words
+    happened: dict[str, list[str]] = {}  # the status words of each analysis for the study
     for path in meta_files:
         meta = AnalysisResult.read(path)
         ids = list(dict.fromkeys(s.study_id for s in meta.studies))
         outcome = f"{meta.domain.replace('_', ' ')} ({meta.measure})"
         for sid in ids:
             in_analyses.setdefault(sid, []).append(meta.analysis_id)
+            happened.setdefault(sid, []).append(
+                f"pooled in {analysis_in_words(meta)} ({len(ids)} studies)" if len(ids) > 1 else SINGLE_STUDY
+            )
             others = len(ids) - 1
             uses.setdefault(sid, []).append(
                 f"{outcome}: meta-analysed with {others} other {'study' if others == 1 else 'studies'}"
                 if others
                 else f"{outcome}: single study, not pooled"
             )
+    estimated = {e.get("study_id", "") for e in effects if cell_number(e, "yi") is not None}
     why_none: dict[str, str] = {}
     for effect in effects:
         if effect.get("from", "").startswith("none"):
@@ -366,6 +464,7 @@ def brief_trials(
                 "acronym": study.get("acronym", ""),
                 "design": study.get("design", ""),
                 "status": study.get("status", ""),
+                "what_happened": trial_status(study, happened.get(sid, []), has_estimate=sid in estimated),
                 "job_role": "; ".join(role_label(r, roles) for r in split_multi(study.get("job_role", "")))
                 or "Not reported",
                 "n_randomised": study.get("n_randomised", ""),
