@@ -285,7 +285,7 @@ def test_case_study_role_code_outside_the_taxonomy_is_an_error(tmp_path: Path) -
     [
         ("pilot/feasibility RCT", "completed", [], False, "feasibility study (no effectiveness outcome)"),
         ("RCT", "completed", [], False, "completed, results not found"),
-        ("RCT", "ongoing", [], False, "ongoing; results not found"),
+        ("RCT", "ongoing", [], False, "ongoing"),
         ("RCT", "discontinued", ["single study (not pooled)"], True,
          "discontinued; single study (not pooled)"),
         ("RCT", "completed", ["pooled in return to work, hazard ratio, by job role (3 studies)"], True,

@@ -645,3 +645,12 @@ def test_brief_trials_never_call_a_single_study_pooled(tmp_path: Path) -> None:
     assert (
         table.loc["WAVE_WynneJones", "estimate_status"] == table.loc["SWAP_WynneJones2018", "estimate_status"]
     )
+    # what happened, in words (issue 25 item 6): 'pooled' only with another study
+    happened = table["what_happened"]
+    assert happened["RETAKE_Radford2024"] == "single study (not pooled)"
+    assert happened["SWAP_WynneJones2018"].startswith("pooled in sickness absence, rate ratio")
+    assert happened["SWAP_WynneJones2018"].endswith("(2 studies)")
+    assert happened["WAVE_WynneJones"] == "discontinued; " + happened["SWAP_WynneJones2018"]
+    assert happened["InSTEP_Linaker2021"] == "feasibility study (no effectiveness outcome)"
+    assert happened["WORKWELL_Hammond_RCT"] == "completed, results not found"
+    assert happened["OPAL_phaseIII"] == "ongoing"

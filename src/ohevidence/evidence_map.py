@@ -16,7 +16,8 @@ professions that delivered the trials. Columns are :data:`ohevidence.schema.MAP_
 * Reviews come from the optional review_findings.csv (review-of-reviews track): one map row per
   finding, under each role its ``job_role`` names, with the review's own certainty and direction.
 * Feasibility and pilot trials, non-randomised and qualitative studies, and randomised trials without
-  outcome data are never effectiveness evidence: they are listed apart (:func:`other_studies`).
+  outcome data (ongoing, results not found) are never effectiveness evidence: they are listed apart
+  (:func:`other_studies`), whether the review includes them or not (``in_review``).
 * Evidence that names no role sits in a last row, "Role not reported", so nothing is dropped.
 """
 
@@ -41,6 +42,7 @@ from ohevidence.schema import (
     MAP_DOMAIN_LABELS,
     MAP_DOMAINS,
     MAP_OTHER_STUDY_COLUMNS,
+    OUTCOME_DEFINITIONS,
     ROLE_EVIDENCE_COLUMNS,
     map_domain,
     names,
@@ -56,7 +58,9 @@ NOT_EFFECTIVENESS: dict[str, str] = {
     "qualitative": "qualitative study (no effect estimate)",
     "protocol only": "protocol only (no results)",
 }
-NO_OUTCOME_DATA = "randomised trial with no outcome data found"
+NO_OUTCOME_DATA = "randomised trial, results not found"
+ONGOING = "ongoing randomised trial (no results yet)"
+DISCONTINUED = "discontinued randomised trial without outcome data"
 # review_findings.csv (review-of-reviews track, issue 25 contracts): the columns the map reads.
 REVIEW_FINDING_FIELDS: tuple[str, ...] = (
     "review_id",
@@ -94,7 +98,12 @@ def map_roles(taxonomy: Mapping[str, Mapping[str, Any]]) -> list[MapRole]:
 
 
 def _outcome_words(effect: Mapping[str, str]) -> str:
-    words = " + ".join(part.replace("_", " ") for part in (effect.get("outcome_id") or "").split("+"))
+    """The outcome in words: its definition (outcomes.csv ``outcome_definition``), else its id, and the
+    time point: 'full return to work, 12 months'."""
+    definition = OUTCOME_DEFINITIONS.get(effect.get("outcome_definition") or "", "")
+    words = definition.split(" (")[0] if definition else ""
+    if not words:
+        words = " + ".join(part.replace("_", " ") for part in (effect.get("outcome_id") or "").split("+"))
     months = (effect.get("timepoint_months") or "").strip()
     return f"{words}, {months} months" if months else words
 
@@ -174,32 +183,35 @@ def trial_rows(
 def other_studies(
     studies: Sequence[Mapping[str, str]],
     included: set[str],
-    effects: Sequence[Mapping[str, str]],
+    outcomes: Sequence[Mapping[str, str]],
     roles: Sequence[MapRole],
     label_of: Mapping[str, str],
 ) -> pd.DataFrame:
-    """Included studies that are not effectiveness evidence, one row per study and role."""
-    label_of = {r.id: r.label for r in roles}
-    with_outcomes = {e.get("study_id", "") for e in effects if e.get("outcome_id")}
+    """Studies that are not effectiveness evidence, one row per study and role: every curated feasibility,
+    pilot, non-randomised or qualitative study (included or not), and every randomised trial without an
+    outcome row (ongoing, or results not found). Systematic reviews belong to the reviews track."""
+    label_of_role = {r.id: r.label for r in roles}
+    with_outcomes = {o.get("study_id", "") for o in outcomes if o.get("outcome_id")}
     rows = []
     for study in studies:
-        sid, design = study["study_id"], study.get("design", "")
-        if sid not in included or design == "systematic review":
+        sid, design, status = study["study_id"], study.get("design", ""), study.get("status", "")
+        if design == "systematic review" or (design in RANDOMISED_DESIGNS and sid in with_outcomes):
             continue
         if design in RANDOMISED_DESIGNS:
-            if sid in with_outcomes:
-                continue
-            why = NO_OUTCOME_DATA
+            why = {"ongoing": ONGOING, "discontinued": DISCONTINUED}.get(status, NO_OUTCOME_DATA)
         else:
             why = NOT_EFFECTIVENESS.get(design, f"{design} (not randomised evidence)")
         for role in split_multi(study.get("job_role", "")) or [""]:
             rows.append(
                 {
                     "role_id": role,
-                    "role_label": label_of.get(role, role.replace("_", " ")) if role else ROLE_NOT_REPORTED,
+                    "role_label": label_of_role.get(role, role.replace("_", " "))
+                    if role
+                    else ROLE_NOT_REPORTED,
                     "study_id": sid,
                     "study_label": label_of.get(sid, sid),
                     "design": design,
+                    "in_review": "yes" if sid in included else "no",
                     "why_not_in_map": why,
                 }
             )
@@ -359,5 +371,5 @@ def build_evidence_map(
     return EvidenceMap(
         gap_map=table,
         role_evidence=role_evidence(roles, table),
-        other_studies=other_studies(studies, included, effects, roles, label_of),
+        other_studies=other_studies(studies, included, outcomes, roles, label_of),
     )

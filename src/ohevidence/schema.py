@@ -1123,13 +1123,15 @@ ROLE_EVIDENCE_COLUMNS: tuple[Column, ...] = (
            "assessed."),
     Column("statement", "One plain sentence: the role's evidence, or 'No randomised evidence found.'", True),
 )  # fmt: skip
-# Included studies that are not effectiveness evidence (feasibility and pilot trials, non-randomised and
-# qualitative studies), shown beside the map, never in its cells.
+# Studies that are not effectiveness evidence (feasibility and pilot trials, non-randomised and qualitative
+# studies, randomised trials without outcome data), shown beside the map, never in its cells.
 MAP_OTHER_STUDY_COLUMNS: tuple[Column, ...] = (
     Column("role_id", "job_roles.yaml id; empty when the study names no role.", pattern=_ID),
     Column("role_label", "The role in words.", True),
     Column("study_id", "studies.csv study_id.", True, _ID),
     Column("study_label", "The study as the report names it.", True),
     Column("design", "studies.csv design.", True),
+    Column("in_review", "yes when the review includes the study (included_studies.csv), else no.", True,
+           r"yes|no"),
     Column("why_not_in_map", "Why it is not effectiveness evidence, in words.", True),
 )  # fmt: skip

@@ -10,6 +10,7 @@ non-randomised and qualitative studies) sit in a last column, apart from the map
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Sequence
 
 import pandas as pd
@@ -62,7 +63,7 @@ def draw_gap_map(table: pd.DataFrame, other: pd.DataFrame) -> Figure:
     """The matrix figure (roles down, domains across, other studies in a last column)."""
     rows = _role_rows(table)
     headings = [o for o in ORIGIN_HEADINGS if any(r[2] == o for r in rows)]
-    label_w, cell_w, other_w, row_h, head_h = 3.6, 1.45, 2.4, 0.46, 0.75
+    label_w, cell_w, other_w, row_h, head_h = 3.4, 1.45, 3.0, 0.46, 0.75
     lines = len(rows) + len(headings)
     width = label_w + cell_w * len(MAP_DOMAINS) + other_w
     height = head_h + row_h * lines + 1.1
@@ -86,7 +87,7 @@ def draw_gap_map(table: pd.DataFrame, other: pd.DataFrame) -> Figure:
         for index, (role_id, label, role_origin) in enumerate(r for r in rows if r[2] == origin):
             if index % 2 == 0:
                 ax.axhspan(y, y + row_h, color="#F3F3F3", zorder=0, lw=0)
-            ax.text(0.15, y + row_h / 2, label, fontsize=8.5, va="center", wrap=False)
+            ax.text(0.15, y + row_h / 2, textwrap.fill(label, 46), fontsize=8.5, va="center", linespacing=1.0)
             mine = table[(table["role_id"] == role_id) & (table["role_origin"] == role_origin)]
             for x, domain in zip(x_cells, MAP_DOMAINS, strict=True):
                 items = mine[(mine["domain"] == domain) & (mine["evidence_type"] != "")]
@@ -109,8 +110,13 @@ def draw_gap_map(table: pd.DataFrame, other: pd.DataFrame) -> Figure:
                         va="center", fontsize=6.5)  # fmt: skip
             theirs = other[other["role_id"] == role_id] if not other.empty else other
             if len(theirs):
-                names = "; ".join(dict.fromkeys(theirs["study_label"]))
-                ax.text(x_other, y + row_h / 2, _shorten(names, 44), fontsize=7, va="center", color="#444444")
+                names = "; ".join(
+                    dict.fromkeys(
+                        f"{s.study_label}{'' if s.in_review == 'yes' else '*'}" for s in theirs.itertuples()
+                    )
+                )
+                ax.text(x_other, y + row_h / 2, textwrap.fill(_shorten(names, 150), 52), fontsize=6.5,
+                        va="center", color="#444444", linespacing=1.0)  # fmt: skip
             y += row_h
     handles = [
         Line2D([], [], marker="o", linestyle="none", markersize=7, color=colour, markeredgecolor="#333333",
@@ -126,7 +132,8 @@ def draw_gap_map(table: pd.DataFrame, other: pd.DataFrame) -> Figure:
     fig.legend(handles=handles, loc="lower left", ncol=3, fontsize=7.5, frameon=False,
                bbox_to_anchor=(0.01, 0.005))  # fmt: skip
     ax.text(0.1, height - 0.95, "Each cell: trials and reviews delivered by the role, with their GRADE "
-            "certainty; 'no evidence' marks an empty cell.", fontsize=7.5, color="#444444")  # fmt: skip
+            "certainty; 'no evidence' marks an empty cell. * not included in the review.", fontsize=7.5,
+            color="#444444")  # fmt: skip
     return fig
 
 

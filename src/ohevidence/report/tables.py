@@ -407,8 +407,8 @@ def trial_status(study: Mapping[str, str], analyses: Sequence[str], *, has_estim
         parts = [NOT_EFFECTIVENESS_DESIGNS[design]]
     else:
         parts = [status] if status in ("ongoing", "discontinued") else []
-        if not analyses and not has_estimate:
-            parts.append("results not found" if status != "completed" else RESULTS_NOT_FOUND)
+        if not analyses and not has_estimate and status == "completed":
+            parts.append(RESULTS_NOT_FOUND)
     parts += list(dict.fromkeys(analyses))
     if design not in NOT_EFFECTIVENESS_DESIGNS and not analyses and has_estimate:
         parts.append("estimate in no analysis")
