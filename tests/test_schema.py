@@ -215,7 +215,8 @@ def test_schema_holds_contracts_only() -> None:
 
     tree = ast.parse(Path(ohevidence.schema.__file__).read_text())
     functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    assert functions <= {"names", "_one_of"}
+    # map_domain: the contracts of issue 25 put the one outcome-domain mapping beside MAP_DOMAINS
+    assert functions <= {"names", "_one_of", "map_domain"}
     imported = {n.module for n in tree.body if isinstance(n, ast.ImportFrom)}
     assert not {m for m in imported if m and m.startswith("ohevidence")}
 

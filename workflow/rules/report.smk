@@ -327,6 +327,12 @@ rule evidence_map:
         effects="results/extraction/effects.csv",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
         grade=expand("results/meta/grade/{analysis}.json", analysis=ANALYSIS_IDS),
+        # the reviews track's findings (rule `reviews`, issue 25 contracts), once that rule exists
+        review_findings=lambda w: (
+            ["results/reviews/review_findings.csv"]
+            if any(rule.name == "reviews" for rule in workflow.rules)
+            else []
+        ),
     output:
         gap_map=report(
             "results/evidence_map/gap_map.csv",
@@ -361,8 +367,13 @@ rule evidence_map:
         dpi=REPORT["png_dpi"],
         out_dir=lambda w, output: str(Path(output.gap_map).parent),
         stem=lambda w, output: output.svg[: -len(".svg")],
+        reviews=lambda w, input: (
+            ["--review-findings", input.review_findings[0]]
+            if input.review_findings
+            else []
+        ),
     shell:
         "ohevidence report evidence-map --job-roles {input.job_roles:q} --studies {input.studies:q}"
         " --outcomes {input.outcomes:q} --included-studies {input.included_studies:q}"
-        " --effects {input.effects:q} --meta {input.meta:q} --grade {input.grade:q}"
+        " --effects {input.effects:q} --meta {input.meta:q} --grade {input.grade:q} {params.reviews:q}"
         " --out-dir {params.out_dir:q} --figure-stem {params.stem:q} --dpi={params.dpi:q} > {log:q} 2>&1"
