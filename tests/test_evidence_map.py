@@ -296,3 +296,52 @@ def test_trial_status_words(
     design: str, status: str, analyses: list[str], has_estimate: bool, expected: str
 ) -> None:
     assert trial_status({"design": design, "status": status}, analyses, has_estimate=has_estimate) == expected
+
+
+def _csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_evidence_map_command_writes_tables_html_and_figure(tmp_path: Path) -> None:
+    """The command on the shipped taxonomy and studies, with one included trial and one review finding."""
+    included = _csv(tmp_path / "included_studies.csv", [
+        {"study": "SWAP_WynneJones2018", "curated_study_id": "SWAP_WynneJones2018",
+         "included_by": "full-text screening", "reports": "", "n_reports": "1", "note": ""},
+    ])  # fmt: skip
+    swap = _effect(
+        "SWAP_WynneJones2018", "days_off_work", "sickness_absence", math.log(0.51), 0.1, "physiotherapist"
+    )
+    effects = _csv(tmp_path / "effects.csv", [dict(swap, timepoint_months="4")])
+    findings = _csv(tmp_path / "review_findings.csv", [
+        {"review_id": "vogel2017", "label": "Vogel 2017", "outcome_domain": "return_to_work",
+         "outcome": "time to return to work", "comparison": "coordination vs usual care", "certainty": "low",
+         "direction": "no clear difference", "job_role": "case_manager", "source": "fixture"},
+    ])  # fmt: skip
+    out, stem = tmp_path / "evidence_map", tmp_path / "figures" / "gap_map"
+    code = main(["report", "evidence-map", "--job-roles", str(CURATED / "job_roles.yaml"),
+                 "--studies", str(CURATED / "studies.csv"), "--outcomes", str(CURATED / "outcomes.csv"),
+                 "--included-studies", str(included), "--effects", str(effects),
+                 "--review-findings", str(findings), "--out-dir", str(out), "--figure-stem", str(stem),
+                 "--dpi", "60"])  # fmt: skip
+    assert code == 0
+    lines = pd.read_csv(out / "role_evidence.csv", dtype=str, keep_default_na=False).set_index("role_id")
+    brief = lines[lines["role_origin"] == "brief"]
+    assert len(brief) == 12 and (brief["statement"] == NO_EVIDENCE).all()
+    assert (
+        lines.loc["physiotherapist", "statement"] == "One trial (sickness absence), certainty not assessed."
+    )
+    assert lines.loc["case_manager", "statement"] == "One review (return to work), low certainty."
+    table = pd.read_csv(out / "gap_map.csv", dtype=str, keep_default_na=False)
+    swap = table[table["evidence_id"] == "SWAP_WynneJones2018"].iloc[0]
+    assert (swap["direction"], swap["evidence_label"]) == (
+        "benefit",
+        "SWAP (Wynne-Jones 2018): days off work, 4 months",
+    )
+    other = pd.read_csv(out / "other_studies.csv", dtype=str, keep_default_na=False)
+    assert "WORKIA_Hammond2017_feas" in set(other["study_id"]) and set(other["in_review"]) == {"no"}
+    assert "no evidence" in (out / "gap_map.html").read_text(encoding="utf-8")
+    assert all(stem.with_suffix(f".{ext}").stat().st_size > 0 for ext in ("svg", "png", "pdf"))
