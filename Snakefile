@@ -64,3 +64,6 @@ rule all:
         "results/tables/summary_of_findings.csv",
         "results/tables/risk_of_bias.txt",
         "results/tables/appraisal_status.csv",
+        "results/report/findings.html",
+        "results/report/findings_fragment.html",
+        "results/report/findings.json",
