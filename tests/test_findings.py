@@ -170,6 +170,14 @@ def test_cli_without_optional_tables_says_what_is_missing(tmp_path: Path) -> Non
     assert document["analyses"][0]["certainty"] == "low" and document["analyses"][1]["certainty"] == ""
     assert [r["role"] for r in document["roles"]] == ["Occupational health nurse", HOSTILE]
     assert all("no evidence table available" in r["statement"].lower() for r in document["roles"])
+    # the synthetic trials' roles include oh_nurse (one row of the five-study analysis), not the other
+    nurse, odd = (r["statement"] for r in document["roles"])
+    assert nurse.endswith(
+        "Delivered interventions pooled in: Return to work: return to work, risk ratio, by job role (1 row)."
+    )
+    assert odd.endswith("Not among the roles of the pooled trials.")
+    assert document["analyses"][0]["role_studies"] == {"physiotherapist": 2, "occupational_therapist": 1,
+                                                       "oh_nurse": 1, "case_manager": 1}  # fmt: skip
     assert "review_findings" in document["inputs_missing"] and "role_evidence" in document["inputs_missing"]
     assert "The review findings table (review_findings.csv) was not given." in page
     assert "The evidence and gap map was not given." in page

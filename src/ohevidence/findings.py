@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from ohevidence.cells import split_multi
 from ohevidence.errors import InputError
 from ohevidence.meta.grade import GradeProposal, participants
 from ohevidence.meta.result import AnalysisResult
@@ -184,6 +186,7 @@ class AnalysisFinding:
     absolute: str  # GRADE absolute effect in words, or ""
     statement: str
     forest_plot: str  # results/figures/forest/<id>.png (path; the page embeds it when it exists)
+    role_studies: dict[str, int]  # taxonomy role id -> pooled rows it delivered (ids stay in the JSON)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -319,4 +322,5 @@ def analysis_finding(
         absolute=absolute,
         statement=sentence,
         forest_plot=forest_plot,
+        role_studies=dict(Counter(role for row in meta.studies for role in split_multi(row.job_role))),
     )

@@ -330,7 +330,9 @@ rule findings:
         role_evidence=lambda w: produced_by(
             "evidence_map", "results/evidence_map/role_evidence.csv"
         ),
-        gap_map=lambda w: produced_by("evidence_map", "results/evidence_map/gap_map.csv"),
+        gap_map=lambda w: produced_by(
+            "evidence_map", "results/evidence_map/gap_map.csv"
+        ),
         gap_map_png=lambda w: produced_by(
             "evidence_map", "results/figures/evidence_map/gap_map.png"
         ),
@@ -364,7 +366,9 @@ rule findings:
             review={"title": config["review"]["title"]},
             report={"findings_thresholds": REPORT["findings_thresholds"]},
         ),
-        forest_dir=lambda w, input: str(Path(input.forest[0]).parent) if input.forest else "",
+        forest_dir=lambda w, input: (
+            str(Path(input.forest[0]).parent) if input.forest else ""
+        ),
         optional=lambda w, input: [
             arg
             for name in (

@@ -116,6 +116,17 @@ def role_lines(inputs: FindingsInputs) -> list[dict[str, str]]:
                 if inputs.role_evidence is None
                 else "Not in the role evidence table."
             )
+            pooled = [
+                (a.label, a.role_studies[role_id]) for a in inputs.analyses if a.role_studies.get(role_id)
+            ]
+            if inputs.role_evidence is None:
+                statement += (
+                    " Delivered interventions pooled in: "
+                    + "; ".join(f"{label} ({n} {'row' if n == 1 else 'rows'})" for label, n in pooled)
+                    + "."
+                    if pooled
+                    else " Not among the roles of the pooled trials."
+                )
             lines.append({"role_id": role_id, "role": label, "origin": origin, "statement": statement,
                           "certainty": "", "trials": "", "reviews": ""})  # fmt: skip
             continue
