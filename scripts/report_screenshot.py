@@ -77,9 +77,16 @@ def dump_dom(report: Path, *, browser: str, timeout: float = 120) -> str:
     return result.stdout
 
 
+def rendered(dom: str) -> str:
+    """A dumped DOM without its <script> elements: only what the page rendered (the Snakemake report
+    also carries the findings as a string in a script, which must not count as rendered)."""
+    return re.sub(r"<script\b.*?</script>", "", dom, flags=re.S | re.I)
+
+
 def headings(dom: str) -> list[str]:
-    """The text of the <h1>-<h3> headings of a dumped DOM, in order."""
-    return [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h[123][^>]*>(.*?)</h[123]>", dom, re.S)]
+    """The text of the rendered <h1>-<h3> headings of a dumped DOM, in order."""
+    found = re.findall(r"<h[123][^>]*>(.*?)</h[123]>", rendered(dom), re.S)
+    return [re.sub(r"<[^>]+>", "", h).strip() for h in found]
 
 
 def non_blank_fraction(png: Path) -> float:

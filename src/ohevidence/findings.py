@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
@@ -239,8 +240,11 @@ def describe(meta: AnalysisResult, extra: Mapping[str, Any]) -> tuple[str, str, 
     if comparator:
         intervention += f" (compared with {comparator})"
     population = _words(pico.get("population")) or DEFAULT_POPULATION
+    heading = MAP_DOMAIN_LABELS[domain]
     label = str(extra.get("label") or "").strip() or (
-        f"{MAP_DOMAIN_LABELS[domain]}: {outcome}, {MEASURE_WORDS.get(meta.measure, meta.measure)}"
+        heading
+        + ("" if outcome.lower() == heading.lower() else f": {outcome}")
+        + f" ({MEASURE_WORDS.get(meta.measure, meta.measure)})"
         + (f", by {_words(meta.group_by)}" if meta.group_by not in ("", "none") else "")
     )
     return label, intervention, population, outcome
@@ -260,12 +264,12 @@ def analysis_finding(
     grade: GradeProposal | None,
     thresholds: Mapping[str, Thresholds],
     forest_plot: str = "",
-    participant_count: int | None = None,
+    participants_text: str = "",
 ) -> AnalysisFinding:
     """The statement for one analysis: GRADE wording, the effect with CI, k and participants.
 
-    ``participant_count``: the summary of findings' count (from outcomes.csv) when given; else the
-    arm n the analysis JSON carries.
+    ``participants_text``: the summary of findings' participants cell (from outcomes.csv, e.g. "509
+    (n not reported by 1 of 3 comparisons)") when given; else the arm n the analysis JSON carries.
     """
     label, intervention, population, outcome = describe(meta, extra)
     reported = meta.overall.reported if meta.overall is not None else None
@@ -277,13 +281,19 @@ def analysis_finding(
     sentence = wording(certainty, size, intervention=intervention, outcome=where)
     headline = bool(extra.get("headline", meta.k > 2)) and meta.k > 2
     count = participants(meta) if meta.studies else 0.0
-    n = participant_count if participant_count else (round(count) if count else None)
+    leading = re.match(r"\d[\d,]*", participants_text.strip())
+    n = int(leading.group().replace(",", "")) if leading else (round(count) if count else None)
+    note = participants_text.strip()[leading.end() :].strip(" ()") if leading else ""
     absolute = grade.absolute.text if grade is not None and grade.absolute is not None else ""
     if estimate is not None and low is not None and high is not None:
         numbers = (
             f"{MEASURE_WORDS.get(meta.measure, meta.measure)} {_number(estimate)}, "
             f"95% CI {_number(low)} to {_number(high)}; {_studies_phrase(meta.k)}"
-            + (f", {n:,} participants" if n else ", participants not reported")
+            + (
+                f", {n:,} participants" + (f", {note}" if note else "")
+                if n
+                else ", participants not reported"
+            )
         )
         if absolute:
             numbers += f"; absolute effect: {absolute}"

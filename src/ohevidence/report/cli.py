@@ -269,6 +269,23 @@ def _optional_table(path: str | None) -> Any:
     return None if not path else _read_text_csv(path)
 
 
+def _thresholds_note(thresholds: Any) -> str:
+    """The wording thresholds in one sentence, measures that share them together."""
+    groups: dict[tuple[Any, Any], list[str]] = {}
+    for measure, t in sorted(thresholds.items()):
+        groups.setdefault((t.near_null, t.small), []).append(measure)
+    parts = [
+        f"{', '.join(measures)}: near no effect below {near}, small below {small}"
+        if near is not None
+        else f"{', '.join(measures)}: none set"
+        for (near, small), measures in groups.items()
+    ]
+    return (
+        "Wording thresholds (" + "; ".join(parts) + "). Ratios count as a relative change either way; "
+        "see docs/methods/findings.md."
+    )
+
+
 def _findings(args: argparse.Namespace) -> int:
     from ohevidence.config import settings_config
     from ohevidence.curated import load_job_roles
@@ -288,9 +305,9 @@ def _findings(args: argparse.Namespace) -> int:
     grades = {g.analysis_id: g for g in map(GradeProposal.read, args.grade)}
     forest_dir = Path(args.forest_dir) if args.forest_dir else None
     sof = _optional_table(args.summary_of_findings)
-    counts: dict[str, int] = {}
+    counts: dict[str, str] = {}
     if sof is not None:  # the summary of findings counts participants from outcomes.csv
-        counts = {a: int(float(n)) for a, n in zip(sof["analysis_id"], sof["participants"], strict=True) if n}
+        counts = dict(zip(sof["analysis_id"], sof["participants"], strict=True))
     findings = []
     for path in args.meta:
         meta, extra = read_analysis(path)
@@ -302,7 +319,7 @@ def _findings(args: argparse.Namespace) -> int:
                 grades.get(meta.analysis_id),
                 thresholds,
                 str(plot or ""),
-                counts.get(meta.analysis_id),
+                counts.get(meta.analysis_id, ""),
             )
         )
     roles = [
@@ -323,14 +340,12 @@ def _findings(args: argparse.Namespace) -> int:
         role_credibility=_optional_table(args.role_credibility),
         economic=_optional_table(args.economic),
         workforce=_optional_table(args.workforce),
-        thresholds_note="Wording thresholds: " + "; ".join(
-            f"{m} near no effect below {t.near_null}, small below {t.small}"
-            for m, t in sorted(thresholds.items()) if t.near_null is not None
-        ) + " (ratios as a relative change either way; see docs/methods/findings.md).",
+        thresholds_note=_thresholds_note(thresholds),
     )  # fmt: skip
     plots = {f.analysis_id: Path(f.forest_plot) for f in findings if f.forest_plot}
     body = render_body(inputs, plots)
-    for out, text in ((args.out_html, page(inputs.title, body)), (args.fragment_out, fragment(body))):
+    in_report = fragment(render_body(inputs, plots, in_report=True))
+    for out, text in ((args.out_html, page(inputs.title, body)), (args.fragment_out, in_report)):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text, encoding="utf-8")
     missing = [name for name, value in (

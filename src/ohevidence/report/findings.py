@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,8 @@ import pandas as pd
 
 from ohevidence.findings import MAP_DOMAIN_LABELS, AnalysisFinding
 
-MISSING = "not available in this run"
+# job_roles.yaml `origin` in words
+ORIGIN_WORDS = {"brief": "workforce survey of the brief", "trial_delivery": "delivered a trial or review"}
 CERTAINTY_NOT_REPORTED = "certainty not reported in the sources found"
 
 # Layout of the Snakemake report's home page (snakemake 9 html_reporter): the workflow description
@@ -33,8 +35,9 @@ CERTAINTY_NOT_REPORTED = "certainty not reported in the sources found"
 REPORT_LAYOUT_CSS = """
 div.grow.flex.items-center.justify-center.h-screen.overflow-auto { align-items: flex-start;
   justify-content: flex-start; }
-div.grow.flex.gap-3.p-3.items-start { flex-direction: column; width: 100%; }
-div.prose.max-w-lg { max-width: 72rem; }
+div.grow.flex.gap-3.p-3.items-start { flex-direction: column; width: 100%; min-width: 0; }
+div.grow.flex.gap-3.p-3.items-start > div { max-width: 100%; }
+div.prose.max-w-lg { max-width: 100%; }
 """
 PAGE_CSS = """
 .ohe-findings { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.45;
@@ -195,8 +198,8 @@ def limitations(inputs: FindingsInputs) -> list[str]:
         if len(awaiting):
             items.append(
                 f"Risk of bias was not assessed for {len(awaiting)} of "
-                f"{len(inputs.appraisal_status)} included studies (no published judgements were "
-                "found): the certainty ratings cannot reflect it."
+                f"{len(inputs.appraisal_status)} included studies (appraisal status table): the "
+                "certainty ratings cannot take it into account."
             )
     else:
         items.append(
@@ -244,8 +247,18 @@ def _analysis_items(findings: Iterable[AnalysisFinding]) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path]) -> str:
-    """The page's content (no <html>/<head>): what the Snakemake report includes."""
+def _report_link(path: Path, text: str) -> str:
+    """A link that opens a result of the Snakemake report (its JavaScript app; the key is the path)."""
+    target = esc("javascript:app.showResultInfo(" + json.dumps(path.as_posix()) + ")")
+    return f'<a href="{target}">{esc(text)}</a>'
+
+
+def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_report: bool = False) -> str:
+    """The page's content (no <html>/<head>).
+
+    ``in_report``: the body the Snakemake report includes, where the forest plots are links to the
+    report's own figures (the standalone page embeds them).
+    """
     parts = [
         '<div class="ohe-findings" id="findings">',
         "<h1>Findings</h1>",
@@ -299,6 +312,8 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path]) -> str
     # 2. by role
     lines = role_lines(inputs)
     role_table = pd.DataFrame(lines)
+    if len(role_table):
+        role_table["origin"] = [ORIGIN_WORDS.get(o, o) for o in role_table["origin"]]
     role_body = (
         html_table(role_table, ["role", "origin", "statement", "certainty"])
         if len(role_table)
@@ -378,19 +393,20 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path]) -> str
     plots = []
     for f in inputs.analyses:
         path = forest_plots.get(f.analysis_id)
-        if path is not None and path.is_file():
+        if path is not None and path.is_file() and in_report:
+            plots.append(f"<li>{_report_link(path, 'Forest plot: ' + f.label)}</li>")
+        elif path is not None and path.is_file():
             plots.append(f"<figure>{embedded_png(path, 'Forest plot: ' + f.label)}"
                          f"<figcaption>{esc(f.label)}</figcaption></figure>")  # fmt: skip
         else:
-            plots.append(f"<p>{esc(f.label)}: forest plot not drawn.</p>")
-    parts.append(
-        _section(
-            "Forest plots",
-            "<p>Each analysis' forest plot (also under Figures, Forest plots in the report).</p>"
-            + "".join(plots),
-            "forest",
-        )
+            tag = "li" if in_report else "p"
+            plots.append(f"<{tag}>{esc(f.label)}: forest plot not drawn.</{tag}>")
+    intro = (
+        "<p>Each analysis' forest plot opens in the report (category 7. Figures, Forest plots):</p><ul>"
+        if in_report
+        else "<p>Each analysis' forest plot (also in the Snakemake report under Figures, Forest plots).</p>"
     )
+    parts.append(_section("Forest plots", intro + "".join(plots) + ("</ul>" if in_report else ""), "forest"))
     parts.append("</div>")
     return "\n".join(parts)
 
