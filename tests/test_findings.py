@@ -206,7 +206,19 @@ def test_cli_with_contract_tables(tmp_path: Path) -> None:
         "no estimate,,[S],y\n",
         encoding="utf-8",
     )
-    assert main([*args, "--role-evidence", str(role_evidence), "--review-findings", str(reviews)]) == 0
+    economic = tmp_path / "economic.csv"
+    economic.write_text(
+        "study,study_id,estimate,source\nSWAP (2020),SWAP_x,GBP 733,evidence.md\n", encoding="utf-8"
+    )
+    extra = [
+        "--role-evidence",
+        str(role_evidence),
+        "--review-findings",
+        str(reviews),
+        "--economic",
+        str(economic),
+    ]
+    assert main([*args, *extra]) == 0
     out = tmp_path / "out"
     page = (out / "findings.html").read_text(encoding="utf-8")
     document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
@@ -218,6 +230,10 @@ def test_cli_with_contract_tables(tmp_path: Path) -> None:
     assert "certainty not reported in the sources found" in page
     assert "1 review findings have no certainty" in page
     assert "review_findings" not in document["inputs_missing"]
+    # the economic table as a real table, without identifiers and citations
+    assert "<th>Study</th><th>Estimate</th></tr>" in page and "<td>GBP 733</td>" in page
+    assert "Study id" not in page and "evidence.md" not in page
+    assert "The workforce strategies table was not given." in page
 
 
 def test_hostile_title_stays_inert_through_jinja_and_docutils(tmp_path: Path) -> None:

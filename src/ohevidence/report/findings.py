@@ -49,6 +49,7 @@ PAGE_CSS = """
 .ohe-findings th, .ohe-findings td { border: 1px solid #bbb; padding: 0.25rem 0.45rem;
   text-align: left; vertical-align: top; }
 .ohe-findings th { background: #eef1f5; }
+.ohe-findings .table-wrap { overflow-x: auto; max-width: 100%; }
 .ohe-findings img { max-width: 100%; width: 60rem; height: auto; border: 1px solid #ddd; }
 .ohe-findings .small-k { color: #555; }
 .ohe-findings .certainty { font-weight: 600; }
@@ -75,7 +76,13 @@ def html_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, cap
         "<tr>" + "".join(f"<td>{esc(row[c])}</td>" for c in cols) + "</tr>" for _, row in frame.iterrows()
     )
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    table = f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="table-wrap">{table}</div>'
+
+
+def people_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns a reader needs: without identifiers (``*_id``) and source citations."""
+    return [c for c in frame.columns if not (c == "id" or c.endswith("_id") or c in ("source", "sources"))]
 
 
 def embedded_png(path: str | Path, alt: str) -> str:
@@ -336,15 +343,22 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
     parts.append(_section("Findings of systematic reviews", reviews, "reviews"))
     # 4. summary of findings
     sof = inputs.summary_of_findings
+    labels = {f.analysis_id: f.label for f in inputs.analyses}
     parts.append(
         _section(
             "Summary of findings",
             _missing("The summary of findings table was not given.")
             if sof is None
             else html_table(
-                sof,
-                ["outcome", "k", "participants", "effect", "absolute_effect", "certainty", "grade_footnotes"],
-            ),
+                sof.assign(
+                    analysis=[
+                        labels.get(a, o) for a, o in zip(sof["analysis_id"], sof["outcome"], strict=True)
+                    ]
+                ),
+                ["analysis", "k", "participants", "effect", "absolute_effect", "certainty"],
+            )
+            + "<p>Why each certainty was rated down (GRADE footnotes, per domain) is in the summary of "
+            "findings table (category 8. Tables).</p>",
             "sof",
         )
     )
@@ -378,7 +392,10 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
     for name, frame in (("Economic evidence", inputs.economic), ("Workforce strategies", inputs.workforce)):
         costs.append(f"<h3>{esc(name)}</h3>")
         costs.append(
-            _missing(f"The {name.lower()} table was not given.") if frame is None else html_table(frame)
+            _missing(f"The {name.lower()} table was not given.")
+            if frame is None
+            else html_table(frame, people_columns(frame))
+            + "<p>Identifiers and sources: the full table in category 8. Tables.</p>"
         )
     parts.append(_section("Costs and workforce", "".join(costs), "costs"))
     # 7. limitations
