@@ -311,11 +311,6 @@ rule report_tables:
         " > {log:q} 2>&1"
 
 
-def produced_by(rule_name, path):
-    """[path] when the workflow has the rule that writes it (the optional tables of the findings page)."""
-    return [path] if workflow.is_rule(rule_name) else []
-
-
 rule findings:
     input:
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
@@ -380,7 +375,7 @@ rule findings:
                 "role_credibility",
             )
             for arg in (
-                ["--" + name.replace("_", "-"), getattr(input, name)[0]]
+                [f"--{name.replace('_', '-')}", getattr(input, name)[0]]
                 if getattr(input, name)
                 else []
             )

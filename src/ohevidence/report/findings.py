@@ -62,8 +62,13 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+HEADER_WORDS = {"k": "Studies", "ci": "95% CI", "n": "Participants", "amstar2": "AMSTAR 2"}
+
+
 def header_words(column: str) -> str:
-    """A column name as a table heading in words ('job_role' -> 'Job role')."""
+    """A column name as a table heading in words ('job_role' -> 'Job role', 'k' -> 'Studies')."""
+    if column in HEADER_WORDS:
+        return HEADER_WORDS[column]
     words = column.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 
