@@ -90,13 +90,14 @@ def headings(dom: str) -> list[str]:
 
 
 def non_blank_fraction(png: Path) -> float:
-    """Share of the screenshot's pixels that are not the background colour (0: a blank page)."""
+    """Share of the screenshot's pixels that differ from its commonest colour (0: a blank page)."""
     import matplotlib.image as mpimg
     import numpy as np
 
-    pixels = mpimg.imread(png)[..., :3]
-    background = pixels[0, 0]
-    return float(np.mean(np.any(np.abs(pixels - background) > 0.05, axis=-1)))
+    pixels = (mpimg.imread(png)[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
+    colours, counts = np.unique(pixels, axis=0, return_counts=True)
+    background = colours[np.argmax(counts)].astype(int)  # the commonest colour
+    return float(np.mean(np.any(np.abs(pixels.astype(int) - background) > 12, axis=-1)))
 
 
 def main(argv: list[str] | None = None) -> int:

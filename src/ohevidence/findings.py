@@ -209,7 +209,7 @@ def _words(value: object) -> str:
 
 
 def read_analysis(path: str | Path) -> tuple[AnalysisResult, dict[str, Any]]:
-    """The typed analysis result and the JSON's extra keys (``pico``, ``headline``, ``label``).
+    """The typed analysis result and the raw JSON (for ``pico``, ``headline``, ``label``).
 
     Keys the typed class does not know yet (added by the PICO analyses) are read from the raw JSON
     and left out of the typed read; once the class knows them they go through it as well.
@@ -221,9 +221,9 @@ def read_analysis(path: str | Path) -> tuple[AnalysisResult, dict[str, Any]]:
     if not isinstance(data, dict):
         raise InputError(path, "not a JSON object", expected="an ohevidence meta run result")
     known = {f.name for f in fields(AnalysisResult)}
-    extra = {key: value for key, value in data.items() if key not in known}
     typed = {key: value for key, value in data.items() if key in known}
-    return AnalysisResult.from_json(typed, file=path), extra
+    # the raw JSON: `pico`, `headline` and `label` are read from it whether or not the class knows them
+    return AnalysisResult.from_json(typed, file=path), data
 
 
 def describe(meta: AnalysisResult, extra: Mapping[str, Any]) -> tuple[str, str, str, str]:

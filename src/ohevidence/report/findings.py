@@ -418,8 +418,8 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
         if path is not None and path.is_file() and in_report:
             plots.append(f"<li>{_report_link(path, 'Forest plot: ' + f.label)}</li>")
         elif path is not None and path.is_file():
-            plots.append(f"<figure>{embedded_png(path, 'Forest plot: ' + f.label)}"
-                         f"<figcaption>{esc(f.label)}</figcaption></figure>")  # fmt: skip
+            plots.append(f"<figure><figcaption><strong>{esc(f.label)}</strong></figcaption>"
+                         f"{embedded_png(path, 'Forest plot: ' + f.label)}</figure>")  # fmt: skip
         else:
             tag = "li" if in_report else "p"
             plots.append(f"<{tag}>{esc(f.label)}: forest plot not drawn.</{tag}>")
