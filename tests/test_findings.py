@@ -236,6 +236,48 @@ def test_cli_with_contract_tables(tmp_path: Path) -> None:
     assert "The workforce strategies table was not given." in page
 
 
+def test_gap_map_within_trial_and_credibility_tables(tmp_path: Path) -> None:
+    args = _fixtures(tmp_path)
+    gap = tmp_path / "gap_map.csv"
+    gap.write_text(
+        "role_id,role_label,role_origin,domain,evidence_type,evidence_id,evidence_label,certainty,direction,"
+        "analysis_id\n"
+        "oh_nurse,Occupational health nurse,brief,return_to_work,,,,,,\n"
+        "oh_nurse,Occupational health nurse,brief,sickness_absence,trial,T1,Trial 1,low,benefit,a1\n"
+        "oh_nurse,Occupational health nurse,brief,sickness_absence,review,R1,Review 1,,no estimate,\n",
+        encoding="utf-8",
+    )
+    within = tmp_path / "within.csv"
+    within.write_text(
+        "study_id,study_label,outcome,role_a,role_b,measure,estimate,ci_lower,ci_upper,n_a,n_b,direction,"
+        "statement,source\n"
+        "S1,MI-NAV,sick leave days,physiotherapist,non_clinical,MD,0.5,-3,4,169,169,no clear difference,"
+        "Physiotherapists and caseworkers: no clear difference in sick leave days (one trial).,x\n",
+        encoding="utf-8",
+    )
+    credibility = tmp_path / "credibility.csv"
+    credibility.write_text(
+        "analysis_id,claim,rating,statement\nsynthetic_5,physiotherapists do better,very low,Not credible.\n",
+        encoding="utf-8",
+    )
+    extra = [
+        "--gap-map",
+        str(gap),
+        "--within-trial-roles",
+        str(within),
+        "--role-credibility",
+        str(credibility),
+    ]
+    assert main([*args, *extra]) == 0
+    page = (tmp_path / "out" / "findings.html").read_text(encoding="utf-8")
+    # one row per role, a column per domain present, counts of evidence (0 = the empty cell)
+    assert "<th>Job role</th><th>Return to work</th><th>Sickness absence</th>" in page
+    assert "<td>Occupational health nurse</td><td>0</td><td>2</td>" in page
+    assert "Physiotherapists and caseworkers: no clear difference in sick leave days (one trial)." in page
+    assert "<td>Return to work (risk ratio), by job role</td><td>physiotherapists do better</td>" in page
+    assert "synthetic_5" not in page.split("Credibility of role subgroup claims")[1].split("</table>")[0]
+
+
 def test_hostile_title_stays_inert_through_jinja_and_docutils(tmp_path: Path) -> None:
     """The report's home page: Jinja renders workflow.rst, docutils includes the fragment as raw HTML."""
     assert main(_fixtures(tmp_path, title=HOSTILE)) == 0

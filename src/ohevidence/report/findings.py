@@ -334,8 +334,12 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
     if inputs.role_evidence is None:
         role_body = _missing("The role evidence table (role_evidence.csv) was not given.") + role_body
     if inputs.role_credibility is not None and len(inputs.role_credibility):
+        labels = {f.analysis_id: f.label for f in inputs.analyses}
+        credibility = inputs.role_credibility
+        if "analysis_id" in credibility.columns:
+            credibility = credibility.assign(analysis=[labels.get(a, a) for a in credibility["analysis_id"]])
         role_body += "<h3>Credibility of role subgroup claims</h3>" + html_table(
-            inputs.role_credibility, ["analysis_id", "claim", "rating", "statement"]
+            credibility, ["analysis", *(c for c in people_columns(credibility) if c != "analysis")]
         )
     parts.append(_section("Evidence by job role", role_body, "by-role"))
     # 3. reviews
