@@ -68,3 +68,6 @@ rule all:
         "results/evidence_map/role_evidence.csv",
         "results/evidence_map/gap_map.html",
         expand("results/figures/evidence_map/gap_map.{ext}", ext=["svg", "png", "pdf"]),
+        "results/report/findings.html",
+        "results/report/findings_fragment.html",
+        "results/report/findings.json",

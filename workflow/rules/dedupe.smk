@@ -15,22 +15,22 @@ rule deduplicate:
         clusters=report(
             "results/dedup/clusters.csv",
             caption="../report/dedup_clusters.rst",
-            category="2. Deduplication",
+            category="3. Deduplication",
         ),
         unique_records=report(
             "results/dedup/unique_records.csv",
             caption="../report/dedup_unique_records.rst",
-            category="2. Deduplication",
+            category="3. Deduplication",
         ),
         maybe_pairs=report(
             "results/dedup/maybe_pairs.csv",
             caption="../report/dedup_maybe_pairs.rst",
-            category="2. Deduplication",
+            category="3. Deduplication",
         ),
         study_links=report(
             "results/dedup/study_links.csv",
             caption="../report/dedup_study_links.rst",
-            category="2. Deduplication",
+            category="3. Deduplication",
         ),
     log:
         "logs/deduplicate.log",

@@ -20,7 +20,7 @@ rule validate_curated:
         report(
             "results/extraction/curated_validation.txt",
             caption="../report/curated_validation.rst",
-            category="3. Extraction",
+            category="5. Extraction",
         ),
     log:
         "logs/validate_curated.log",
@@ -50,27 +50,27 @@ rule extract_records:
         extracted=report(
             "results/extraction/auto_extracted.csv",
             caption="../report/auto_extracted.rst",
-            category="3. Extraction",
+            category="5. Extraction",
         ),
         worklist=report(
             "results/extraction/worklist.csv",
             caption="../report/worklist.rst",
-            category="3. Extraction",
+            category="5. Extraction",
         ),
         included_reports=report(
             "results/extraction/included_reports.csv",
             caption="../report/included_reports.rst",
-            category="3. Extraction",
+            category="5. Extraction",
         ),
         included_studies=report(
             "results/extraction/included_studies.csv",
             caption="../report/included_studies.rst",
-            category="3. Extraction",
+            category="5. Extraction",
         ),
         not_included=report(
             "results/extraction/curated_not_included.csv",
             caption="../report/curated_not_included.rst",
-            category="3. Extraction",
+            category="5. Extraction",
         ),
     log:
         "logs/extract_records.log",

@@ -15,7 +15,7 @@ rule meta_effects:
         report(
             "results/extraction/effects.csv",
             caption="../report/effects.rst",
-            category="4. Synthesis",
+            category="6. Synthesis",
         ),
     log:
         "logs/meta_effects.log",
@@ -38,12 +38,12 @@ rule meta_analysis:
         json=report(
             "results/meta/{analysis}.json",
             caption="../report/meta_analysis.rst",
-            category="4. Synthesis",
+            category="6. Synthesis",
         ),
         csv=report(
             "results/meta/{analysis}.csv",
             caption="../report/meta_analysis.rst",
-            category="4. Synthesis",
+            category="6. Synthesis",
         ),
     log:
         "logs/meta_analysis/{analysis}.log",
@@ -72,12 +72,12 @@ rule meta_sensitivity:
         json=report(
             "results/meta/sensitivity/{analysis}.json",
             caption="../report/sensitivity.rst",
-            category="4. Synthesis",
+            category="6. Synthesis",
         ),
         csv=report(
             "results/meta/sensitivity/{analysis}.csv",
             caption="../report/sensitivity.rst",
-            category="4. Synthesis",
+            category="6. Synthesis",
         ),
     log:
         "logs/meta_sensitivity/{analysis}.log",
@@ -111,7 +111,7 @@ rule meta_grade:
         report(
             "results/meta/grade/{analysis}.json",
             caption="../report/grade.rst",
-            category="4. Synthesis",
+            category="6. Synthesis",
         ),
     log:
         "logs/meta_grade/{analysis}.log",

@@ -19,7 +19,7 @@ rule forest_plot:
         png=report(
             "results/figures/forest/{analysis}.png",
             caption="../report/forest_plot.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Forest plots",
         ),
         pdf="results/figures/forest/{analysis}.pdf",
@@ -48,14 +48,14 @@ rule funnel_plot:
         note=report(
             "results/figures/funnel/{analysis}.txt",
             caption="../report/funnel_plot.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Funnel plots",
         ),
         plots=report(
             directory("results/figures/funnel/{analysis}"),
             patterns=["{name}.png"],
             caption="../report/funnel_plot.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Funnel plots",
         ),
     log:
@@ -80,7 +80,7 @@ rule sensitivity_plot:
             directory("results/figures/sensitivity/{analysis}"),
             patterns=["{name}.png"],
             caption="../report/sensitivity_plot.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Forest plots",
         ),
     log:
@@ -110,23 +110,23 @@ rule synthesis_without_meta_analysis:
         direction=report(
             "results/tables/swim_effect_direction.csv",
             caption="../report/swim_tables.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         votes=report(
             "results/tables/swim_vote_counting.csv",
             caption="../report/swim_tables.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         swim_items=report(
             "results/tables/swim_items.csv",
             caption="../report/swim_tables.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         svg="results/figures/swim/effect_direction.svg",
         png=report(
             "results/figures/swim/effect_direction.png",
             caption="../report/swim_effect_direction.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Forest plots",
         ),
         pdf="results/figures/swim/effect_direction.pdf",
@@ -134,7 +134,7 @@ rule synthesis_without_meta_analysis:
         albatross_png=report(
             "results/figures/swim/albatross.png",
             caption="../report/swim_albatross.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Forest plots",
         ),
         albatross_pdf="results/figures/swim/albatross.pdf",
@@ -166,14 +166,14 @@ rule prisma_diagram:
         counts=report(
             "results/prisma/prisma_counts.csv",
             caption="../report/prisma_counts.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="PRISMA 2020",
         ),
         svg="results/figures/prisma.svg",
         png=report(
             "results/figures/prisma.png",
             caption="../report/prisma_diagram.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="PRISMA 2020",
         ),
         pdf="results/figures/prisma.pdf",
@@ -204,13 +204,13 @@ rule risk_of_bias:
         note=report(
             "results/tables/risk_of_bias.txt",
             caption="../report/risk_of_bias.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         plots=report(
             directory("results/figures/rob"),
             patterns=["{name}.png"],
             caption="../report/risk_of_bias.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Risk of bias",
         ),
     log:
@@ -237,7 +237,7 @@ rule appraisal_status:
         report(
             "results/tables/appraisal_status.csv",
             caption="../report/appraisal_status.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
     log:
         "logs/appraisal_status.log",
@@ -271,32 +271,32 @@ rule report_tables:
         characteristics=report(
             "results/tables/characteristics_by_role.csv",
             caption="../report/table_characteristics.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         findings=report(
             "results/tables/summary_of_findings.csv",
             caption="../report/table_summary_of_findings.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         economic=report(
             "results/tables/economic_evidence.csv",
             caption="../report/table_economic.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         workforce=report(
             "results/tables/workforce_strategies.csv",
             caption="../report/table_workforce.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         trials=report(
             "results/tables/brief_trials.csv",
             caption="../report/table_brief_trials.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         agreement=report(
             "results/tables/screening_agreement.csv",
             caption="../report/table_agreement.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
     log:
         "logs/report_tables.log",
@@ -337,25 +337,25 @@ rule evidence_map:
         gap_map=report(
             "results/evidence_map/gap_map.csv",
             caption="../report/evidence_map_tables.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         role_evidence=report(
             "results/evidence_map/role_evidence.csv",
             caption="../report/evidence_map_tables.rst",
-            category="6. Tables",
+            category="8. Tables",
         ),
         other_studies="results/evidence_map/other_studies.csv",
         html=report(
             "results/evidence_map/gap_map.html",
             caption="../report/evidence_map_html.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Evidence-and-gap map",
         ),
         svg="results/figures/evidence_map/gap_map.svg",
         png=report(
             "results/figures/evidence_map/gap_map.png",
             caption="../report/evidence_map_figure.rst",
-            category="5. Figures",
+            category="7. Figures",
             subcategory="Evidence-and-gap map",
         ),
         pdf="results/figures/evidence_map/gap_map.pdf",
@@ -377,3 +377,82 @@ rule evidence_map:
         " --outcomes {input.outcomes:q} --included-studies {input.included_studies:q}"
         " --effects {input.effects:q} --meta {input.meta:q} --grade {input.grade:q} {params.reviews:q}"
         " --out-dir {params.out_dir:q} --figure-stem {params.stem:q} --dpi={params.dpi:q} > {log:q} 2>&1"
+
+
+rule findings:
+    input:
+        meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        grade=expand("results/meta/grade/{analysis}.json", analysis=ANALYSIS_IDS),
+        forest=expand("results/figures/forest/{analysis}.png", analysis=ANALYSIS_IDS),
+        job_roles=f"{CURATED}/job_roles.yaml",
+        summary_of_findings="results/tables/summary_of_findings.csv",
+        appraisal_status="results/tables/appraisal_status.csv",
+        economic="results/tables/economic_evidence.csv",
+        workforce="results/tables/workforce_strategies.csv",
+        # optional: the tables of the review-of-reviews, role and map rules, when the workflow has them
+        role_evidence=lambda w: produced_by(
+            "evidence_map", "results/evidence_map/role_evidence.csv"
+        ),
+        gap_map=lambda w: produced_by(
+            "evidence_map", "results/evidence_map/gap_map.csv"
+        ),
+        gap_map_png=lambda w: produced_by(
+            "evidence_map", "results/figures/evidence_map/gap_map.png"
+        ),
+        review_findings=lambda w: produced_by(
+            "reviews", "results/reviews/review_findings.csv"
+        ),
+        within_trial_roles=lambda w: produced_by(
+            "role_credibility", "results/meta/within_trial_roles.csv"
+        ),
+        role_credibility=lambda w: produced_by(
+            "role_credibility", "results/meta/role_credibility.csv"
+        ),
+    output:
+        html=report(
+            "results/report/findings.html",
+            caption="../report/findings.rst",
+            category="1. Findings",
+        ),
+        fragment="results/report/findings_fragment.html",
+        json=report(
+            "results/report/findings.json",
+            caption="../report/findings.rst",
+            category="1. Findings",
+        ),
+    log:
+        "logs/findings.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        settings=settings_json(
+            review={"title": config["review"]["title"]},
+            report={"findings_thresholds": REPORT["findings_thresholds"]},
+        ),
+        forest_dir=lambda w, input: (
+            str(Path(input.forest[0]).parent) if input.forest else ""
+        ),
+        optional=lambda w, input: [
+            arg
+            for name in (
+                "role_evidence",
+                "gap_map",
+                "gap_map_png",
+                "review_findings",
+                "within_trial_roles",
+                "role_credibility",
+            )
+            for arg in (
+                [f"--{name.replace('_', '-')}", getattr(input, name)[0]]
+                if getattr(input, name)
+                else []
+            )
+        ],
+    shell:
+        "ohevidence report findings --settings {params.settings:q} --meta {input.meta:q}"
+        " --grade {input.grade:q} --job-roles {input.job_roles:q} --forest-dir {params.forest_dir:q}"
+        " --summary-of-findings {input.summary_of_findings:q}"
+        " --appraisal-status {input.appraisal_status:q} --economic {input.economic:q}"
+        " --workforce {input.workforce:q} {params.optional:q}"
+        " --out-html {output.html:q} --fragment-out {output.fragment:q} --out-json {output.json:q}"
+        " > {log:q} 2>&1"

@@ -25,32 +25,32 @@ rule screen_records:
         title_abstract=report(
             "results/screening/title_abstract.csv",
             caption="../report/screening_title_abstract.rst",
-            category="2. Screening",
+            category="4. Screening",
         ),
         conflicts=report(
             "results/screening/conflicts.csv",
             caption="../report/screening_conflicts.rst",
-            category="2. Screening",
+            category="4. Screening",
         ),
         included=report(
             "results/screening/included.csv",
             caption="../report/screening_included.rst",
-            category="2. Screening",
+            category="4. Screening",
         ),
         agreement=report(
             "results/screening/agreement.json",
             caption="../report/screening_agreement.rst",
-            category="2. Screening",
+            category="4. Screening",
         ),
         prisma=report(
             "results/screening/prisma_counts.json",
             caption="../report/screening_prisma.rst",
-            category="2. Screening",
+            category="4. Screening",
         ),
         stopping=report(
             "results/screening/stopping.json",
             caption="../report/screening_stopping.rst",
-            category="2. Screening",
+            category="4. Screening",
         ),
         ris="results/screening/screening.ris",
         asreview="results/screening/asreview.csv",

@@ -159,12 +159,12 @@ rule merge_records:
         records=report(
             "results/records/records.csv",
             caption="../report/records.rst",
-            category="1. Search",
+            category="2. Search",
         ),
         search_log=report(
             "results/search/search_log.csv",
             caption="../report/search_log.rst",
-            category="1. Search",
+            category="2. Search",
         ),
     log:
         "logs/merge_records.log",

@@ -319,6 +319,122 @@ def _evidence_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optional_table(path: str | None) -> Any:
+    """A results CSV as text cells, or None when the option was not given (the page says so)."""
+    return None if not path else _read_text_csv(path)
+
+
+def _thresholds_note(thresholds: Any) -> str:
+    """The wording thresholds in one sentence, measures that share them together."""
+    groups: dict[tuple[Any, Any], list[str]] = {}
+    for measure, t in sorted(thresholds.items()):
+        groups.setdefault((t.near_null, t.small), []).append(measure)
+    parts = [
+        f"{', '.join(measures)}: near no effect below {near}, small below {small}"
+        if near is not None
+        else f"{', '.join(measures)}: none set"
+        for (near, small), measures in groups.items()
+    ]
+    return (
+        "Wording thresholds (" + "; ".join(parts) + "). Ratios count as a relative change either way; "
+        "see docs/methods/findings.md."
+    )
+
+
+def _findings(args: argparse.Namespace) -> int:
+    from ohevidence.config import settings_config
+    from ohevidence.curated import load_job_roles
+    from ohevidence.findings import analysis_finding, read_analysis, thresholds_from_settings
+    from ohevidence.meta.grade import GradeProposal
+    from ohevidence.report.findings import (
+        FindingsInputs,
+        fragment,
+        limitations,
+        page,
+        render_body,
+        role_lines,
+    )
+
+    config, _ = settings_config(args)
+    thresholds = thresholds_from_settings(config["report"]["findings_thresholds"])
+    grades = {g.analysis_id: g for g in map(GradeProposal.read, args.grade)}
+    forest_dir = Path(args.forest_dir) if args.forest_dir else None
+    sof = _optional_table(args.summary_of_findings)
+    counts: dict[str, str] = {}
+    if sof is not None:  # the summary of findings counts participants from outcomes.csv
+        counts = dict(zip(sof["analysis_id"], sof["participants"], strict=True))
+    findings = []
+    for path in args.meta:
+        meta, extra = read_analysis(path)
+        plot = forest_dir / f"{meta.analysis_id}.png" if forest_dir else None
+        findings.append(
+            analysis_finding(
+                meta,
+                extra,
+                grades.get(meta.analysis_id),
+                thresholds,
+                str(plot or ""),
+                counts.get(meta.analysis_id, ""),
+            )
+        )
+    roles = [
+        (role_id, str(entry.get("label") or role_id), str(entry.get("origin") or ""))
+        for role_id, entry in load_job_roles(args.job_roles).items()
+    ]
+    inputs = FindingsInputs(
+        title=config["review"]["title"],
+        analyses=findings,
+        roles=roles,
+        summary_of_findings=sof,
+        appraisal_status=_optional_table(args.appraisal_status),
+        role_evidence=_optional_table(args.role_evidence),
+        gap_map=_optional_table(args.gap_map),
+        gap_map_png=Path(args.gap_map_png) if args.gap_map_png else None,
+        review_findings=_optional_table(args.review_findings),
+        within_trial_roles=_optional_table(args.within_trial_roles),
+        role_credibility=_optional_table(args.role_credibility),
+        economic=_optional_table(args.economic),
+        workforce=_optional_table(args.workforce),
+        thresholds_note=_thresholds_note(thresholds),
+    )  # fmt: skip
+    plots = {f.analysis_id: Path(f.forest_plot) for f in findings if f.forest_plot}
+    body = render_body(inputs, plots)
+    in_report = fragment(render_body(inputs, plots, in_report=True))
+    for out, text in ((args.out_html, page(inputs.title, body)), (args.fragment_out, in_report)):
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+    missing = [name for name, value in (
+        ("role_evidence", args.role_evidence), ("gap_map", args.gap_map),
+        ("gap_map_png", args.gap_map_png), ("review_findings", args.review_findings),
+        ("within_trial_roles", args.within_trial_roles), ("role_credibility", args.role_credibility),
+        ("economic", args.economic), ("workforce", args.workforce),
+        ("summary_of_findings", args.summary_of_findings), ("appraisal_status", args.appraisal_status),
+    ) if not value]  # fmt: skip
+    document = {
+        "title": inputs.title,
+        "analyses": [f.to_json() for f in findings],
+        "roles": role_lines(inputs),
+        "limitations": limitations(inputs),
+        "thresholds": {
+            m: {"near_null": t.near_null, "small": t.small} for m, t in sorted(thresholds.items())
+        },
+        "inputs_missing": missing,
+    }
+    Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out_json).write_text(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    log.info(
+        "%s: %d analyses (%d headline), %d roles, missing inputs: %s",
+        args.out_html,
+        len(findings),
+        sum(f.headline for f in findings),
+        len(roles),
+        ", ".join(missing) or "none",
+    )
+    return 0
+
+
 def register(stages: Any) -> None:
     """Add `report` and its subcommands to the top-level parser's subparsers."""
     report = stages.add_parser("report", help="figures and tables: forest, funnel, prisma, rob, tables")
@@ -454,3 +570,40 @@ def register(stages: Any) -> None:
     tab.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json")
     tab.add_argument("--out-dir", required=True)
     tab.set_defaults(func=_tables)
+
+    fnd = commands.add_parser(
+        "findings", help="the findings page: statements per analysis and role in GRADE wording (HTML, JSON)"
+    )
+    add_settings_arguments(fnd, "`review: title` and `report: findings_thresholds`")
+    fnd.add_argument("--meta", nargs="*", default=[], help="results/meta/*.json")
+    fnd.add_argument(
+        "--grade", nargs="*", default=[], help="results/meta/grade/*.json (absent: not assessed)"
+    )
+    fnd.add_argument(
+        "--job-roles", default=f"{curated}/job_roles.yaml", help="the role taxonomy (every role a line)"
+    )
+    fnd.add_argument("--forest-dir", default=None, help="results/figures/forest (<id>.png embedded)")
+    fnd.add_argument("--summary-of-findings", default=None, help="results/tables/summary_of_findings.csv")
+    fnd.add_argument("--appraisal-status", default=None, help="results/tables/appraisal_status.csv")
+    optional = {
+        "--role-evidence": "results/evidence_map/role_evidence.csv",
+        "--gap-map": "results/evidence_map/gap_map.csv",
+        "--gap-map-png": "results/figures/evidence_map/gap_map.png",
+        "--review-findings": "results/reviews/review_findings.csv",
+        "--within-trial-roles": "results/meta/within_trial_roles.csv",
+        "--role-credibility": "results/meta/role_credibility.csv",
+        "--economic": "results/tables/economic_evidence.csv",
+        "--workforce": "results/tables/workforce_strategies.csv",
+    }
+    for option, path in optional.items():
+        fnd.add_argument(
+            option, default=None, help=f"{path} (optional: absent, the page says what is missing)"
+        )
+    fnd.add_argument("--out-html", required=True, help="results/report/findings.html (whole page)")
+    fnd.add_argument(
+        "--fragment-out", required=True, help="results/report/findings_fragment.html (the report includes it)"
+    )
+    fnd.add_argument(
+        "--out-json", required=True, help="results/report/findings.json (statements and numbers)"
+    )
+    fnd.set_defaults(func=_findings)
