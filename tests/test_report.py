@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import shutil
 from itertools import combinations
@@ -483,28 +482,6 @@ def test_summary_of_findings_and_workforce_tables(tmp_path: Path) -> None:
     )
     assert list(strategies["role"]) == ["OH nurse", "Physiotherapist", "No role named"]
     assert list(strategies["case_id"]) == ["a", "a", "b"]
-
-
-def _screenshot_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "report_screenshot", ROOT / "scripts" / "report_screenshot.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_report_opens_in_headless_chromium(tmp_path: Path) -> None:
-    shot = _screenshot_module()
-    browser = shot.find_chromium()
-    if browser is None:
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    report = ROOT / "results" / "report.html"
-    if not report.is_file():
-        pytest.skip("results/report.html not built (make run)")
-    out = shot.screenshot(report, tmp_path / "report.png", browser=browser, size="800,600")
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
 
 
 def test_footnote_letters_never_wrap_onto_a_line_of_their_own() -> None:
