@@ -16,7 +16,9 @@ rule screen_records:
                 str(path)
                 for path in [
                     Path(SCREENING["decisions"]),
-                    *Path(SCREENING["sheets_dir"]).glob("*.csv"),
+                    *sheet_files(
+                        Path(SCREENING["sheets_dir"]), Path(SCREENING["decisions"])
+                    ).sheets,
                 ]
                 if path.is_file()
             }
