@@ -162,14 +162,15 @@ def input_paths(config: dict[str, Any]) -> list[tuple[str, str]]:
 def check_folders_apart(config: dict[str, Any], source: str = "config") -> None:
     """Human-owned inputs never inside ``results/``; what the run writes never inside the curated folders.
 
-    An input under ``results/`` would be an output of the run it feeds (Snakemake: a cyclic graph,
-    or ``make clean`` deleting a reviewer's decisions); an output folder under ``data/curated/``
-    would have the pipeline write into the human-owned folder. One :class:`ConfigError` naming the key.
+    An input under ``results/`` would be mixed with the outputs of the run it feeds (Snakemake: a
+    cyclic graph naming no key; cleaning the results would delete a reviewer's decisions); an
+    output folder under ``data/curated/`` would have the pipeline write into the human-owned
+    folder. One :class:`ConfigError` naming the key.
     """
     for key, path in input_paths(config):
         if _inside(path, OUTPUT_ROOT):
             raise ConfigError(
-                f"{source}: {key}: {path} is inside {OUTPUT_ROOT}/, which the pipeline writes and may delete; "
+                f"{source}: {key}: {path} is inside {OUTPUT_ROOT}/, the folder the pipeline writes; "
                 "human-owned inputs belong outside it (e.g. under data/curated/)"
             )
     curated = {("data/curated (the human-owned folder)", CURATED_ROOT)}

@@ -88,7 +88,9 @@ def check_sheet_files(files: SheetFiles) -> None:
     """Refuse spreadsheets, note skipped lock files and warn once about files that are not read."""
     if files.spreadsheets:
         first = files.spreadsheets[0]
-        others = f" (and {', '.join(p.name for p in files.spreadsheets[1:])})" if files.spreadsheets[1:] else ""
+        others = (
+            f" (and {', '.join(p.name for p in files.spreadsheets[1:])})" if files.spreadsheets[1:] else ""
+        )
         raise InputError(
             first,
             f"is a spreadsheet{others}; reviewer sheets are read only as CSV",
