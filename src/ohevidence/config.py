@@ -19,8 +19,9 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
-from ohevidence.errors import ConfigError
+from ohevidence.errors import ConfigError, InputError
 from ohevidence.screen.decisions import sheet_files
+from ohevidence.textfile import check_in_project
 from ohevidence.yamlio import YamlError, load_yaml
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
@@ -162,12 +163,17 @@ def input_paths(config: dict[str, Any]) -> list[tuple[str, str]]:
 def check_folders_apart(config: dict[str, Any], source: str = "config") -> None:
     """Human-owned inputs never inside ``results/``; what the run writes never inside the curated folders.
 
-    An input under ``results/`` would be mixed with the outputs of the run it feeds (Snakemake: a
-    cyclic graph naming no key; cleaning the results would delete a reviewer's decisions); an
-    output folder under ``data/curated/`` would have the pipeline write into the human-owned
-    folder. One :class:`ConfigError` naming the key.
+    A symbolic link may not lead an input out of the project
+    (:func:`ohevidence.textfile.check_in_project`). An input under ``results/`` would be mixed
+    with the outputs of the run it feeds (Snakemake: a cyclic graph naming no key; cleaning the
+    results would delete a reviewer's decisions); an output folder under ``data/curated/`` would
+    have the pipeline write into the human-owned folder. One :class:`ConfigError` naming the key.
     """
     for key, path in input_paths(config):
+        try:
+            check_in_project(path)
+        except InputError as exc:
+            raise ConfigError(f"{source}: {key}: {path} {exc.message} ({exc.expected})") from None
         if _inside(path, OUTPUT_ROOT):
             raise ConfigError(
                 f"{source}: {key}: {path} is inside {OUTPUT_ROOT}/, the folder the pipeline writes; "

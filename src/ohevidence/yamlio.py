@@ -140,7 +140,10 @@ def parse_yaml(text: str, name: str | Path) -> tuple[Any, Node | None]:
 def read_yaml(path: str | Path) -> tuple[Any, Node | None]:
     """The YAML document in file ``path`` (UTF-8) and its node tree, read strictly (:func:`parse_yaml`)."""
     path = Path(path)
-    check_in_project(path)
+    try:
+        check_in_project(path)
+    except InputError as exc:  # callers catch YamlError: one kind of error per YAML file
+        raise YamlError(path, exc.message, expected=exc.expected) from None
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
