@@ -334,3 +334,17 @@ def test_an_import_file_linked_out_of_the_project_is_refused(linked: tuple[Path,
     shutil.copy(outside / name, link)  # the same file copied in: read
     row = run_file_search(search, mode="import", out_dir=project / "results/search/linked")
     assert int(row["n_retrieved"]) > 0
+
+
+def test_outputs_may_live_behind_a_link(linked: tuple[Path, Path]) -> None:
+    """results/ linked to a scratch disk is the pipeline's own business: its tables are read."""
+    from ohevidence.textfile import read_text
+
+    project, outside = linked
+    (outside / "scratch").mkdir()
+    (project / "results").symlink_to(outside / "scratch", target_is_directory=True)
+    (project / "results/records.csv").write_text("record_id\ns:1\n")
+    assert read_text("results/records.csv") == "record_id\ns:1\n"
+    (project / "data/curated/notes.csv").symlink_to(outside / "scratch/records.csv")
+    with pytest.raises(InputError, match="leads out of the project folder"):
+        read_text("data/curated/notes.csv")

@@ -21,7 +21,7 @@ from referencing import Registry, Resource
 
 from ohevidence.errors import ConfigError, InputError
 from ohevidence.screen.decisions import sheet_files
-from ohevidence.textfile import check_in_project
+from ohevidence.textfile import OUTPUT_FOLDER, check_in_project
 from ohevidence.yamlio import YamlError, load_yaml
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
@@ -135,7 +135,7 @@ def _check_unique_analysis_ids(config: dict[str, Any], source: str) -> None:
 
 
 # Where the pipeline writes, and the human-owned folder it never writes.
-OUTPUT_ROOT = Path("results")
+OUTPUT_ROOT = Path(OUTPUT_FOLDER)
 CURATED_ROOT = Path("data/curated")
 
 

@@ -19,6 +19,8 @@ __all__ = ["Decoded", "check_in_project", "decode_text", "read_bytes", "read_dec
 
 log = logging.getLogger("ohevidence.textfile")
 
+OUTPUT_FOLDER = "results"  # what the pipeline writes, in the project folder
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -127,11 +129,12 @@ def check_in_project(path: str | Path) -> None:
     '..'); a link in ``data/curated/`` or an import file linked to ``/etc/...`` or another user's
     folder would be read as silently as a direct path is refused. Every link on the way is
     resolved: a path inside the project (the working folder) must resolve inside it too. Paths
-    given outside the project (a command run by hand on another folder) are the caller's choice.
+    given outside the project (a command run by hand on another folder) are the caller's choice,
+    and so are the pipeline's own outputs (``results/`` may be a link to a scratch disk).
     """
     project = Path.cwd()
     lexical = Path(os.path.abspath(path))
-    if not lexical.is_relative_to(project):
+    if not lexical.is_relative_to(project) or lexical.is_relative_to(project / OUTPUT_FOLDER):
         return
     target = lexical.resolve()
     if not target.is_relative_to(project.resolve()):
