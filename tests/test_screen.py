@@ -1051,3 +1051,19 @@ def test_a_decision_on_an_id_holding_semicolons_follows_its_record_through_a_mer
         decisions = load_decisions(decisions_file, None, rules)
         assert decisions[["record_id", "decision"]].values.tolist() == [[unique["record_id"][0], "include"]]
     assert unique["record_id"][0] == "pm:30000001"
+
+
+def test_the_workflow_watches_every_sheet_file_but_lock_files(tmp_path: Path) -> None:
+    """screen_records' input: a spreadsheet or text file dropped after a run reruns screening (which
+    then refuses or warns about it); a lock file coming and going does not."""
+    from ohevidence.screen.decisions import sheet_files
+
+    for name in ("decisions.csv", "a.CSV", "b.xlsx", "c.txt", "~$a.CSV", ".~lock.b.xlsx#", "d.tmp"):
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "archive").mkdir()
+    files = sheet_files(tmp_path, tmp_path / "decisions.csv")
+    assert [p.name for p in files.watched()] == ["a.CSV", "b.xlsx", "c.txt"]
+    assert [p.name for p in files.temporary] == [".~lock.b.xlsx#", "d.tmp", "~$a.CSV"]
+    assert [p.name for p in files.other] == ["archive", "c.txt"]
+    screen_rule = (ROOT / "workflow/rules/screen.smk").read_text()
+    assert ".watched()" in screen_rule

@@ -11,6 +11,7 @@ rule screen_records:
     input:
         records=SCREENING_RECORDS,
         # the decision file and any filled sheets dropped beside it: editing them reruns screening
+        # (a spreadsheet or other file dropped there too, so the run refuses or warns about it)
         decisions=lambda w: sorted(
             {
                 str(path)
@@ -18,7 +19,7 @@ rule screen_records:
                     Path(SCREENING["decisions"]),
                     *sheet_files(
                         Path(SCREENING["sheets_dir"]), Path(SCREENING["decisions"])
-                    ).sheets,
+                    ).watched(),
                 ]
                 if path.is_file()
             }

@@ -60,6 +60,10 @@ class SheetFiles:
     temporary: list[Path]  # lock, temporary and hidden files: skipped with a note
     other: list[Path]  # anything else (.txt, .md, folders): named in one warning
 
+    def watched(self) -> list[Path]:
+        """Every file screening reads, refuses or warns about: adding or editing one reruns it."""
+        return sorted(p for p in [*self.sheets, *self.spreadsheets, *self.other] if p.is_file())
+
 
 def sheet_files(sheets_dir: Path, decisions_file: Path | None = None) -> SheetFiles:
     """Every entry of ``sheets_dir`` (except the decision file), sorted into :class:`SheetFiles`."""
