@@ -1067,3 +1067,24 @@ def test_the_workflow_watches_every_sheet_file_but_lock_files(tmp_path: Path) ->
     assert [p.name for p in files.other] == ["archive", "c.txt"]
     screen_rule = (ROOT / "workflow/rules/screen.smk").read_text()
     assert ".watched()" in screen_rule
+
+
+def test_a_spreadsheet_in_the_sheets_folder_stops_the_workflow_before_any_job(tmp_path: Path) -> None:
+    """check_decision_paths runs in `ohevidence validate` and when the workflow starts."""
+    from ohevidence.config import check_decision_paths
+    from ohevidence.errors import ConfigError
+
+    (tmp_path / "decisions.csv").write_text(HEADER)
+    (tmp_path / "to_screen_ana.CSV").write_text(_sheet_rows())
+    (tmp_path / "~$to_screen_ana.xlsx").write_bytes(b"\x05ana")  # Excel's lock file: not a sheet
+    check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=False)
+    (tmp_path / "to_screen_ana.xlsx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(
+        ConfigError, match=r"config: screening\.sheets_dir: .*to_screen_ana\.xlsx is a spreadsheet"
+    ):
+        check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=False)
+    with pytest.raises(ConfigError, match=r"no_decisions_yet is true but .*decisions\.csv exists"):
+        check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=True)
+    (tmp_path / "decisions.csv").unlink()
+    with pytest.raises(ConfigError, match=r"no_decisions_yet is true but .*to_screen_ana\.CSV exists"):
+        check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=True)

@@ -235,7 +235,8 @@ def check_decision_paths(
     """Raise :class:`ConfigError` when a configured decision path is missing (a typo screens nothing).
 
     Missing paths are allowed only with ``screening.no_decisions_yet: true``, which in turn must
-    not stand beside a decision file or a filled sheet (it would outlive the first decisions).
+    not stand beside a decision file or a filled sheet (it would outlive the first decisions). A
+    spreadsheet in the sheets folder is refused here too, before any job runs.
     """
     if no_decisions_yet:
         present = [decisions_file] if decisions_file.is_file() else []
@@ -256,6 +257,12 @@ def check_decision_paths(
                 f"{source}: {key}: {path} not found (expected an existing {kind}; set "
                 "screening.no_decisions_yet: true if nothing has been screened yet)"
             )
+    spreadsheets = sheet_files(sheets_dir, decisions_file).spreadsheets
+    if spreadsheets:  # found before any job runs (screening refuses it too)
+        raise ConfigError(
+            f"{source}: {keys[1]}: {spreadsheets[0]} is a spreadsheet; reviewer sheets are read only as "
+            "CSV (save it as CSV, UTF-8, in that folder and move the spreadsheet out)"
+        )
 
 
 def check_configured_decision_paths(config: dict[str, Any], source: str) -> None:
