@@ -1056,7 +1056,7 @@ def test_a_decision_on_an_id_holding_semicolons_follows_its_record_through_a_mer
 def test_the_workflow_watches_every_sheet_file_but_lock_files(tmp_path: Path) -> None:
     """screen_records' input: a spreadsheet or text file dropped after a run reruns screening (which
     then refuses or warns about it); a lock file coming and going does not."""
-    from ohevidence.screen.decisions import sheet_files
+    from ohevidence.screen.sheets import sheet_files
 
     for name in ("decisions.csv", "a.CSV", "b.xlsx", "c.txt", "~$a.CSV", ".~lock.b.xlsx#", "d.tmp"):
         (tmp_path / name).write_text("x\n")

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
 from ohevidence.errors import ConfigError, InputError
-from ohevidence.screen.decisions import sheet_files
+from ohevidence.screen.sheets import sheet_files
 from ohevidence.textfile import OUTPUT_FOLDER, check_in_project
 from ohevidence.yamlio import YamlError, load_yaml
 

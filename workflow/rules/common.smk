@@ -14,7 +14,7 @@ from ohevidence.config import (
     validate_config,
 )
 from ohevidence.errors import OhevidenceError
-from ohevidence.screen.decisions import sheet_files
+from ohevidence.screen.sheets import sheet_files
 from ohevidence.search.searches import load_manifest
 
 # Rules call the `ohevidence` CLI by name. pip installs it beside the Python that runs Snakemake

@@ -37,6 +37,7 @@ from ohevidence.csvio import unneutralise_frame
 from ohevidence.errors import InputError, require_columns
 from ohevidence.records import split_origin
 from ohevidence.schema import SCREENING_DECISION_COLUMNS, names
+from ohevidence.screen.sheets import SheetFiles, sheet_files
 from ohevidence.textfile import read_text
 
 log = logging.getLogger("ohevidence.screen")
@@ -46,46 +47,6 @@ DECISIONS = ("include", "exclude", "maybe")
 SHEET_REQUIRED = ("record_id", "stage", "reviewer", "decision")
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
 DECISION_FIELDS = names(SCREENING_DECISION_COLUMNS)
-SPREADSHEETS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers")
-# Excel's owner file ~$name, LibreOffice's .~lock.name#, other hidden files, *.tmp, editor backups name~
-_TEMPORARY = re.compile(r"^(~\$|\.)|\.tmp$|~$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class SheetFiles:
-    """The files of a sheets folder, sorted by what is done with each."""
-
-    sheets: list[Path]  # CSV files (any case of extension) to read
-    spreadsheets: list[Path]  # saved from a spreadsheet program in its own format: refused
-    temporary: list[Path]  # lock, temporary and hidden files: skipped with a note
-    other: list[Path]  # anything else (.txt, .md, folders): named in one warning
-
-    def watched(self) -> list[Path]:
-        """Every file screening reads, refuses or warns about: adding or editing one reruns it."""
-        return sorted(p for p in [*self.sheets, *self.spreadsheets, *self.other] if p.is_file())
-
-
-def sheet_files(sheets_dir: Path, decisions_file: Path | None = None) -> SheetFiles:
-    """Every entry of ``sheets_dir`` (except the decision file), sorted into :class:`SheetFiles`."""
-    found = SheetFiles([], [], [], [])
-    if not sheets_dir.is_dir():
-        return found
-    skip = decisions_file.resolve() if decisions_file is not None else None
-    for path in sorted(sheets_dir.iterdir()):
-        if skip is not None and path.resolve() == skip:
-            continue
-        suffix = path.suffix.lower()
-        if _TEMPORARY.search(path.name):
-            found.temporary.append(path)
-        elif path.is_dir():
-            found.other.append(path)
-        elif suffix == ".csv":
-            found.sheets.append(path)
-        elif suffix in SPREADSHEETS:
-            found.spreadsheets.append(path)
-        else:
-            found.other.append(path)
-    return found
 
 
 def check_sheet_files(files: SheetFiles) -> None:
