@@ -134,3 +134,109 @@ def test_review_title_cannot_carry_report_markup(title: str) -> None:
     with pytest.raises(ConfigError, match=r"review\.title: .* is not one line of plain text"):
         validate_config({"review": {"title": title}}, SCHEMA)
     assert validate_config({"review": {"title": "RTW & costs: 'NHS' roles (2026) - a review"}}, SCHEMA)
+
+
+# ---------------------------------------------------------------------------
+# Issue 26: the validator knows what the run needs, one line naming the key.
+# ---------------------------------------------------------------------------
+def test_two_analyses_sharing_an_id_are_refused(config: dict) -> None:
+    bad = copy.deepcopy(config)
+    assert bad["analyses"], "the shipped config has analyses"
+    bad["analyses"].append({**copy.deepcopy(bad["analyses"][1]), "id": bad["analyses"][0]["id"]})
+    index = len(bad["analyses"]) - 1
+    first = bad["analyses"][0]["id"]
+    with pytest.raises(ConfigError) as info:
+        validate_config(bad, SCHEMA)
+    message = str(info.value)
+    assert f"analyses[{index}].id: analysis id '{first}' is already used at analyses[0].id" in message
+    assert "\n" not in message
+
+
+def _validate_cli(tmp_path: Path, config: dict) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return subprocess.run(
+        [sys.executable, "-m", "ohevidence", "validate", "--config", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_an_import_reusing_a_snapshot_search_id_is_refused_by_validate(tmp_path: Path) -> None:
+    snapshot = yaml.safe_load((ROOT / "data/raw/snapshot/searches.yaml").read_text())["searches"]
+    bad = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    bad["imports"][0]["search_id"] = snapshot[0]["search_id"]
+    result = _validate_cli(tmp_path, bad)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "Traceback" not in result.stderr
+    assert (
+        f"imports[0].search_id: search_id '{snapshot[0]['search_id']}' is already used by the snapshot"
+        in (errors[0])
+    )
+
+
+def test_the_workflow_refuses_an_import_reusing_a_snapshot_search_id() -> None:
+    """common.smk runs the same check on the manifest it loads (a traceback before)."""
+    from ohevidence.config import check_snapshot_search_ids
+
+    config = validate_config({"imports": [], "mode": "snapshot"}, SCHEMA)
+    config["imports"] = [{"search_id": "pubmed_snapshot"}]
+    with pytest.raises(
+        ConfigError, match=r"config: imports\[0\]\.search_id: .* used by the snapshot \(m\.yaml\)"
+    ):
+        check_snapshot_search_ids(config, ["nihr_snapshot", "pubmed_snapshot"], "m.yaml")
+    check_snapshot_search_ids(config, ["nihr_snapshot"], "m.yaml")
+    common = (ROOT / "workflow/rules/common.smk").read_text()
+    assert "check_snapshot_search_ids(" in common
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("screening.sheets_dir", "results/screening"),
+        ("screening.decisions", "results/screening/decisions.csv"),
+        ("dedupe.decisions", "./results/dedup/../dedup_decisions.csv"),
+        ("extraction.curated_dir", "results"),
+        ("report.rob", "results/rob.csv"),
+    ],
+)
+def test_human_owned_inputs_inside_results_are_refused(key: str, value: str) -> None:
+    section, name = key.split(".")
+    with pytest.raises(ConfigError) as info:
+        validate_config({section: {name: value}}, SCHEMA)
+    message = str(info.value)
+    assert message.startswith(f"config: {key}: {value} is inside results/") and "\n" not in message
+
+
+def test_an_import_file_inside_results_is_refused(config: dict) -> None:
+    bad = copy.deepcopy(config)
+    bad["imports"][0]["file"] = "results/search/export.ris"
+    with pytest.raises(
+        ConfigError, match=r"imports\[0\]\.file: results/search/export\.ris is inside results/"
+    ):
+        validate_config(bad, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "ratelimit_dir", ["data/curated/.ratelimit", "data/curated", "data/curated_extra/../curated/x"]
+)
+def test_ratelimit_dir_inside_the_curated_folder_is_refused(ratelimit_dir: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_config({"live": {"ratelimit_dir": ratelimit_dir}}, SCHEMA)
+    message = str(info.value)
+    assert message.startswith(f"config: live.ratelimit_dir: {ratelimit_dir} is inside data/curated")
+    assert "\n" not in message
+
+
+def test_ratelimit_dir_inside_a_moved_curated_folder_or_sheets_folder_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"live\.ratelimit_dir: .* is inside extraction\.curated_dir"):
+        validate_config(
+            {"extraction": {"curated_dir": "curated"}, "live": {"ratelimit_dir": "curated/rl"}}, SCHEMA
+        )
+    with pytest.raises(ConfigError, match=r"live\.ratelimit_dir: .* is inside screening\.sheets_dir"):
+        validate_config(
+            {"screening": {"sheets_dir": "sheets"}, "live": {"ratelimit_dir": "sheets/rl"}}, SCHEMA
+        )
+    assert validate_config({"live": {"ratelimit_dir": "/tmp/ohevidence-rate"}}, SCHEMA)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -758,3 +759,46 @@ def test_deleting_a_search_folder_reruns_the_search(tmp_path: Path) -> None:
         assert stub.count("efetch") > queried  # the search really ran again
     assert (raw / "search.json").exists()
     assert loaded.read_text() == (raw / "records.csv").read_text()
+
+
+class EchoingEutilsStub(EutilsStub):
+    """A server that repeats the request's key back in every body (an echo of the query string)."""
+
+    def _answer(self, endpoint: str, params: Mapping[str, str]) -> tuple[int, str, bytes]:
+        status, kind, body = super()._answer(endpoint, params)
+        key = params["api_key"]
+        if endpoint == "efetch" and b"<PubmedArticleSet>" in body:
+            echo = f"<!-- request: db=pubmed&api_key={key}&retmode=xml; key {key} -->"
+            body = body.replace(b"<PubmedArticleSet>", f"{echo}\n<PubmedArticleSet>".encode(), 1)
+        if endpoint == "esearch":
+            body = body.replace(b"</QueryTranslation>", f" (api_key={key})</QueryTranslation>".encode(), 1)
+        return status, kind, body
+
+
+def test_a_key_echoed_by_the_server_is_redacted_in_the_stored_raw_responses(tmp_path: Path) -> None:
+    """Issue 26: raw/ is meant to be committed; what it stores never holds the key, and it still
+    reads back (the hashes are of what was stored)."""
+    with EchoingEutilsStub(synthetic_corpus(30), query=QUERY) as stub:
+        eutils = eutils_for(stub, tmp_path, api_key=KEY)
+        row = run_pubmed_search(
+            eutils, search_id="pm", query=QUERY, out_dir=tmp_path / "pm", batch_size=20, progress=False
+        )
+        assert all(r["params"]["api_key"] == "<key>" for r in stub.requests)  # the key was sent
+    raw = tmp_path / "pm/raw"
+    batches = sorted(raw.glob("batch_*.xml"))
+    assert len(batches) == 2 and row["n_retrieved"] == "30"
+    assert KEY not in all_text(tmp_path / "pm")
+    first = batches[0].read_text()
+    assert "api_key=<redacted>&retmode=xml; key <redacted> -->" in first
+    assert "(api_key=<redacted>)" in (raw / "manifest.json").read_text()
+    copied = load_live_search(tmp_path / "pm", tmp_path / "results/pm", query=QUERY, source="pubmed")
+    assert copied["n_retrieved"] == "30"
+
+
+def test_redacting_a_stored_body_keeps_every_other_byte() -> None:
+    from ohevidence.redaction import redact_bytes
+
+    body = "<a>café \u2013 é</a>".encode() + b"\xff\xfe<b>api_key=abc123</b>"
+    assert redact_bytes(body) == "<a>café \u2013 é</a>".encode() + b"\xff\xfe<b>api_key=<redacted></b>"
+    assert redact_bytes(b"<x>notapi_key=1 my_api_key=2</x>") == b"<x>notapi_key=1 my_api_key=2</x>"
+    assert redact_bytes(b"plain") == b"plain"

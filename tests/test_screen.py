@@ -949,3 +949,142 @@ def test_stopping_settings_come_from_the_config(tmp_path: Path) -> None:
     spec = schema["properties"]["screening"]["properties"]["stopping"]["properties"]
     defaults = dataclasses.asdict(ScreeningSettings().stopping)
     assert {key: value["default"] for key, value in spec.items()} == defaults
+
+
+# ---------------------------------------------------------------------------
+# Issue 26: every file in the sheets folder is read, refused, skipped with a note or warned about.
+# ---------------------------------------------------------------------------
+def _sheet_rows(*rows: str) -> str:
+    return "record_id,stage,reviewer,decision,reason\n" + "".join(row + "\n" for row in rows)
+
+
+def test_sheets_with_an_upper_or_mixed_case_extension_are_read(tmp_path: Path, records: pd.DataFrame) -> None:
+    (tmp_path / "to_screen_ana.CSV").write_text(_sheet_rows("s:1,title_abstract,ana,include,"))
+    (tmp_path / "to_screen_ben.Csv").write_text(_sheet_rows("s:2,title_abstract,ben,exclude,feasibility"))
+    rules = DecisionRules(alias_map(records), ("ana", "ben"), REASONS)
+    decisions = load_decisions(None, tmp_path, rules)
+    assert sorted(decisions[["record_id", "reviewer", "decision"]].values.tolist()) == [
+        ["s:1", "ana", "include"],
+        ["s:2", "ben", "exclude"],
+    ]
+
+
+def test_lock_and_temporary_files_are_skipped_with_a_note(
+    tmp_path: Path, records: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "to_screen_ana.csv").write_text(_sheet_rows("s:1,title_abstract,ana,include,"))
+    # Excel's owner file while the sheet is open: 165 bytes that are no CSV at all
+    (tmp_path / "~$to_screen_ana.csv").write_bytes(b"\x05ana" + b"\x00" * 50 + b"\xff\xfe")
+    (tmp_path / ".~lock.to_screen_ana.csv#").write_text("ana,host,user,07.12.2026 10:00,\n")
+    (tmp_path / "to_screen_ana.csv.tmp").write_text("record_id\ns:99\n")
+    (tmp_path / ".to_screen_ana.csv").write_text("record_id\ns:99\n")
+    rules = DecisionRules(alias_map(records), ("ana",), REASONS)
+    with caplog.at_level("INFO", logger="ohevidence.screen"):
+        decisions = load_decisions(None, tmp_path, rules)
+    assert decisions["record_id"].tolist() == ["s:1"]
+    notes = [r for r in caplog.records if "skipped lock or temporary" in r.getMessage()]
+    assert len(notes) == 1
+    for name in ("~$to_screen_ana.csv", ".~lock.to_screen_ana.csv#", "to_screen_ana.csv.tmp"):
+        assert name in notes[0].getMessage()
+
+
+@pytest.mark.parametrize("name", ["to_screen_ana.xlsx", "conflicts.XLS", "full_text_ana.ods"])
+def test_a_spreadsheet_in_the_sheets_folder_is_refused_asking_for_csv(
+    tmp_path: Path, records: pd.DataFrame, name: str
+) -> None:
+    (tmp_path / "to_screen_ben.csv").write_text(_sheet_rows("s:1,title_abstract,ben,include,"))
+    (tmp_path / name).write_bytes(b"PK\x03\x04 not really a workbook")
+    rules = DecisionRules(alias_map(records), ("ana", "ben"), REASONS)
+    with pytest.raises(InputError) as info:
+        load_decisions(None, tmp_path, rules)
+    assert name in str(info.value) and "saved as CSV" in str(info.value)
+
+
+def test_other_files_in_the_sheets_folder_are_named_in_one_warning(
+    tmp_path: Path, records: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "to_screen_ana.csv").write_text(_sheet_rows("s:1,title_abstract,ana,include,"))
+    (tmp_path / "to_screen_ben.txt").write_text(_sheet_rows("s:2,title_abstract,ben,include,"))
+    (tmp_path / "notes.md").write_text("reviewer notes\n")
+    rules = DecisionRules(alias_map(records), ("ana", "ben"), REASONS)
+    with caplog.at_level("INFO", logger="ohevidence.screen"):
+        decisions = load_decisions(None, tmp_path, rules)
+    assert decisions["record_id"].tolist() == ["s:1"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "to_screen_ben.txt" in warnings[0] and "notes.md" in warnings[0] and "save" in warnings[0]
+
+
+def test_a_decision_on_an_id_holding_semicolons_follows_its_record_through_a_merge(tmp_path: Path) -> None:
+    """A RIS accession field '000123; 000456' makes the id 'wos:WOS:000123; 000456'; a later search
+    finds the same article, deduplication keeps that search's richer record, and the decision made
+    before (on the Web of Science id) still applies to the merged record."""
+    from ohevidence.dedupe import deduplicate
+    from ohevidence.search.formats import parse_file
+
+    ris = tmp_path / "wos.ris"
+    ris.write_text(
+        "TY  - JOUR\nAN  - WOS:000123; 000456\nTI  - Vocational advice for sick-listed workers\n"
+        "AU  - Wynne-Jones, G\nPY  - 2018\nDO  - 10.9999/synthetic.77\nER  - \n",
+        encoding="utf-8",
+    )
+    wos = parse_file(ris, fmt=None, source="wos", search_id="wos")
+    record_id = wos[0]["record_id"]
+    assert record_id == "wos:WOS:000123; 000456"
+    pubmed = make_record(
+        source="pubmed",
+        search_id="pm",
+        title="Vocational advice for sick-listed workers",
+        authors="Wynne-Jones G",
+        year="2018",
+        doi="10.9999/synthetic.77",
+        pmid="30000001",
+        abstract="An invented abstract.",
+    )
+    decisions_file = tmp_path / "decisions.csv"
+    decisions_file.write_text(HEADER + f'"{record_id}",title_abstract,ana,include,,,\n', encoding="utf-8")
+    settings = _settings()
+    for found in ([*wos], [*wos, pubmed]):  # before the new search, then after it merged the record
+        unique = deduplicate(records_frame(found), link=False).unique_records
+        assert len(unique) == 1
+        rules = DecisionRules(alias_map(unique), settings.everyone, settings.exclusion_reasons)
+        decisions = load_decisions(decisions_file, None, rules)
+        assert decisions[["record_id", "decision"]].values.tolist() == [[unique["record_id"][0], "include"]]
+    assert unique["record_id"][0] == "pm:30000001"
+
+
+def test_the_workflow_watches_every_sheet_file_but_lock_files(tmp_path: Path) -> None:
+    """screen_records' input: a spreadsheet or text file dropped after a run reruns screening (which
+    then refuses or warns about it); a lock file coming and going does not."""
+    from ohevidence.screen.sheets import sheet_files
+
+    for name in ("decisions.csv", "a.CSV", "b.xlsx", "c.txt", "~$a.CSV", ".~lock.b.xlsx#", "d.tmp"):
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "archive").mkdir()
+    files = sheet_files(tmp_path, tmp_path / "decisions.csv")
+    assert [p.name for p in files.watched()] == ["a.CSV", "b.xlsx", "c.txt"]
+    assert [p.name for p in files.temporary] == [".~lock.b.xlsx#", "d.tmp", "~$a.CSV"]
+    assert [p.name for p in files.other] == ["archive", "c.txt"]
+    screen_rule = (ROOT / "workflow/rules/screen.smk").read_text()
+    assert ".watched()" in screen_rule
+
+
+def test_a_spreadsheet_in_the_sheets_folder_stops_the_workflow_before_any_job(tmp_path: Path) -> None:
+    """check_decision_paths runs in `ohevidence validate` and when the workflow starts."""
+    from ohevidence.config import check_decision_paths
+    from ohevidence.errors import ConfigError
+
+    (tmp_path / "decisions.csv").write_text(HEADER)
+    (tmp_path / "to_screen_ana.CSV").write_text(_sheet_rows())
+    (tmp_path / "~$to_screen_ana.xlsx").write_bytes(b"\x05ana")  # Excel's lock file: not a sheet
+    check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=False)
+    (tmp_path / "to_screen_ana.xlsx").write_bytes(b"PK\x03\x04")
+    with pytest.raises(
+        ConfigError, match=r"config: screening\.sheets_dir: .*to_screen_ana\.xlsx is a spreadsheet"
+    ):
+        check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=False)
+    with pytest.raises(ConfigError, match=r"no_decisions_yet is true but .*decisions\.csv exists"):
+        check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=True)
+    (tmp_path / "decisions.csv").unlink()
+    with pytest.raises(ConfigError, match=r"no_decisions_yet is true but .*to_screen_ana\.CSV exists"):
+        check_decision_paths(tmp_path / "decisions.csv", tmp_path, no_decisions_yet=True)

@@ -260,3 +260,91 @@ def test_import_file_logs_resolved_path_and_sha256(tmp_path: Path) -> None:
     assert f"read from {export.resolve()}, SHA-256 {digest}" in result.stderr
     row = json.loads((tmp_path / "out/s1/search.json").read_text())
     assert row["file"] == "data/export.csv" and row["sha256"] == digest  # the log row stays portable
+
+
+# ---------------------------------------------------------------------------
+# Issue 26: a symbolic link may not lead an input out of the project (as a direct path may not).
+# ---------------------------------------------------------------------------
+@pytest.fixture()
+def linked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """(project, outside): a project folder holding the curated tables, the working folder."""
+    project, outside = tmp_path / "review", tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "data/curated", project / "data/curated")
+    outside.mkdir()
+    monkeypatch.chdir(project)
+    return project, outside
+
+
+@pytest.mark.parametrize("name", ["studies.csv", "job_roles.yaml"])
+def test_a_curated_file_linked_out_of_the_project_is_refused(linked: tuple[Path, Path], name: str) -> None:
+    from ohevidence.curated import errors, validate_curated
+
+    project, outside = linked
+    assert not errors(validate_curated("data/curated"))
+    target = outside / name
+    shutil.move(project / "data/curated" / name, target)  # the same, valid content, reached by a link
+    (project / "data/curated" / name).symlink_to(target)
+    problems = [str(p) for p in errors(validate_curated("data/curated"))]
+    # (the tables that refer to the refused one then fail too: one error per mistake is issue 26 item 7)
+    refused = f"data/curated/{name}:"
+    assert any(p.startswith(refused) and "leads out of the project folder" in p for p in problems)
+
+
+def test_a_link_that_stays_inside_the_project_is_read(linked: tuple[Path, Path]) -> None:
+    from ohevidence.curated import errors, validate_curated
+
+    project, _ = linked
+    kept = project / "data/shared/studies.csv"
+    kept.parent.mkdir()
+    shutil.move(project / "data/curated/studies.csv", kept)
+    (project / "data/curated/studies.csv").symlink_to("../shared/studies.csv")
+    assert not errors(validate_curated("data/curated"))
+
+
+def test_a_curated_folder_linked_out_of_the_project_is_refused_by_the_validator(
+    linked: tuple[Path, Path],
+) -> None:
+    project, outside = linked
+    shutil.move(project / "data/curated", outside / "curated")
+    (project / "data/curated").symlink_to(outside / "curated", target_is_directory=True)
+    with pytest.raises(ConfigError) as info:
+        validate_config({"screening": {"no_decisions_yet": True}}, SCHEMA)
+    message = str(info.value)
+    assert message.startswith("config: screening.decisions: data/curated/screening/decisions.csv leads out")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("name", ["ris_utf8_bom.ris", "pubmed_synthetic.xml", "crossref_synthetic.json"])
+def test_an_import_file_linked_out_of_the_project_is_refused(linked: tuple[Path, Path], name: str) -> None:
+    from ohevidence.search.searches import FileSearch, run_file_search
+
+    project, outside = linked
+    shutil.copy(ROOT / "tests/data" / name, outside / name)
+    link = project / "data/raw/imports" / name
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside / name)
+    entry = {"search_id": "linked", "source": "handsearch", "platform": "x", "run_at": "2026-11-23"}
+    search = FileSearch.from_mapping({**entry, "file": f"data/raw/imports/{name}"})
+    with pytest.raises(InputError, match="leads out of the project folder through a symbolic link"):
+        run_file_search(search, mode="import", out_dir=project / "results/search/linked")
+    assert not (project / "results/search/linked").exists()
+    with pytest.raises(ConfigError, match=r"imports\[0\]\.file: data/raw/imports/.* leads out of the"):
+        validate_config({"imports": [{**entry, "file": f"data/raw/imports/{name}"}]}, SCHEMA)
+    link.unlink()
+    shutil.copy(outside / name, link)  # the same file copied in: read
+    row = run_file_search(search, mode="import", out_dir=project / "results/search/linked")
+    assert int(row["n_retrieved"]) > 0
+
+
+def test_outputs_may_live_behind_a_link(linked: tuple[Path, Path]) -> None:
+    """results/ linked to a scratch disk is the pipeline's own business: its tables are read."""
+    from ohevidence.textfile import read_text
+
+    project, outside = linked
+    (outside / "scratch").mkdir()
+    (project / "results").symlink_to(outside / "scratch", target_is_directory=True)
+    (project / "results/records.csv").write_text("record_id\ns:1\n")
+    assert read_text("results/records.csv") == "record_id\ns:1\n"
+    (project / "data/curated/notes.csv").symlink_to(outside / "scratch/records.csv")
+    with pytest.raises(InputError, match="leads out of the project folder"):
+        read_text("data/curated/notes.csv")

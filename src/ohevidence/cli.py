@@ -22,7 +22,12 @@ from pathlib import Path
 
 from ohevidence import __version__
 from ohevidence.appraisal import AMSTAR2_FILE, ROB2_FILE, ROBINS_I_FILE
-from ohevidence.config import DEFAULT_SCHEMA, check_configured_decision_paths, load_config
+from ohevidence.config import (
+    DEFAULT_SCHEMA,
+    check_configured_decision_paths,
+    check_snapshot_search_ids,
+    load_config,
+)
 from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
 from ohevidence.redaction import install_log_filter, redact
@@ -52,6 +57,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.schema)
     searches = (
         load_manifest(config["snapshot"]["manifest"], args.schema) if config["mode"] == "snapshot" else []
+    )
+    check_snapshot_search_ids(
+        config, [s.search_id for s in searches], config["snapshot"]["manifest"], args.config
     )
     for entry in [*(s.__dict__ for s in searches), *config["imports"]]:
         if not Path(entry["file"]).exists():

@@ -19,7 +19,9 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
-from ohevidence.errors import ConfigError
+from ohevidence.errors import ConfigError, InputError
+from ohevidence.screen.sheets import sheet_files
+from ohevidence.textfile import OUTPUT_FOLDER, check_in_project
 from ohevidence.yamlio import YamlError, load_yaml
 
 DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
@@ -114,7 +116,99 @@ def validate_config(
     if error is not None:
         raise ConfigError(f"{source}: {key_path(error)}: {describe(error)}")
     _check_unique_search_ids(config, source)
+    _check_unique_analysis_ids(config, source)
+    check_folders_apart(config, source)
     return config
+
+
+def _check_unique_analysis_ids(config: dict[str, Any], source: str) -> None:
+    seen: dict[str, str] = {}
+    for index, analysis in enumerate(config.get("analyses", [])):
+        analysis_id = analysis.get("id", "")
+        where = f"analyses[{index}].id"
+        if analysis_id in seen:
+            raise ConfigError(
+                f"{source}: {where}: analysis id {analysis_id!r} is already used at {seen[analysis_id]} "
+                "(each analysis writes results/meta/<id>.json: give each its own id)"
+            )
+        seen[analysis_id] = where
+
+
+# Where the pipeline writes, and the human-owned folder it never writes.
+OUTPUT_ROOT = Path(OUTPUT_FOLDER)
+CURATED_ROOT = Path("data/curated")
+
+
+def _inside(path: str | Path, folder: str | Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it, symlinks resolved (relative to this folder)."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
+def input_paths(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, path) of every human-owned input a validated config names (files and folders read)."""
+    found = [
+        ("screening.decisions", config["screening"]["decisions"]),
+        ("screening.sheets_dir", config["screening"]["sheets_dir"]),
+        ("dedupe.decisions", config["dedupe"]["decisions"]),
+        ("extraction.curated_dir", config["extraction"]["curated_dir"]),
+        ("report.rob", config["report"]["rob"]),
+        ("appraisal.robins_i", config["appraisal"]["robins_i"]),
+        ("appraisal.amstar2", config["appraisal"]["amstar2"]),
+        ("snapshot.manifest", config["snapshot"]["manifest"]),
+    ]
+    found += [(f"imports[{i}].file", entry["file"]) for i, entry in enumerate(config.get("imports", []))]
+    return found
+
+
+def check_folders_apart(config: dict[str, Any], source: str = "config") -> None:
+    """Human-owned inputs never inside ``results/``; what the run writes never inside the curated folders.
+
+    A symbolic link may not lead an input out of the project
+    (:func:`ohevidence.textfile.check_in_project`). An input under ``results/`` would be mixed
+    with the outputs of the run it feeds (Snakemake: a cyclic graph naming no key; cleaning the
+    results would delete a reviewer's decisions); an output folder under ``data/curated/`` would
+    have the pipeline write into the human-owned folder. One :class:`ConfigError` naming the key.
+    """
+    for key, path in input_paths(config):
+        try:
+            check_in_project(path)
+        except InputError as exc:
+            raise ConfigError(f"{source}: {key}: {path} {exc.message} ({exc.expected})") from None
+        if _inside(path, OUTPUT_ROOT):
+            raise ConfigError(
+                f"{source}: {key}: {path} is inside {OUTPUT_ROOT}/, the folder the pipeline writes; "
+                "human-owned inputs belong outside it (e.g. under data/curated/)"
+            )
+    curated = {("data/curated (the human-owned folder)", CURATED_ROOT)}
+    curated |= {
+        (f"{key} {path}", Path(path))
+        for key, path in input_paths(config)
+        if key in ("extraction.curated_dir", "screening.sheets_dir")
+    }
+    ratelimit = config["live"]["ratelimit_dir"]
+    for what, folder in sorted(curated, key=str):
+        if _inside(ratelimit, folder):
+            raise ConfigError(
+                f"{source}: live.ratelimit_dir: {ratelimit} is inside {what}; the run writes its "
+                "request-rate state there, so it belongs under results/ (default results/.ratelimit)"
+            )
+
+
+def check_snapshot_search_ids(
+    config: dict[str, Any], snapshot_ids: list[str], manifest: str, source: str = "config"
+) -> None:
+    """An import may not reuse a search id of the snapshot it runs beside (snapshot mode).
+
+    Live searches run only in live mode, where the snapshot is not read; imports and live searches
+    are held apart by :func:`validate_config`.
+    """
+    listed = set(snapshot_ids)
+    for index, entry in enumerate(config.get("imports", [])):
+        if entry["search_id"] in listed:
+            raise ConfigError(
+                f"{source}: imports[{index}].search_id: search_id {entry['search_id']!r} is already "
+                f"used by the snapshot ({manifest}); give this search its own id"
+            )
 
 
 def _check_unique_search_ids(config: dict[str, Any], source: str) -> None:
@@ -141,12 +235,13 @@ def check_decision_paths(
     """Raise :class:`ConfigError` when a configured decision path is missing (a typo screens nothing).
 
     Missing paths are allowed only with ``screening.no_decisions_yet: true``, which in turn must
-    not stand beside a decision file or a filled sheet (it would outlive the first decisions).
+    not stand beside a decision file or a filled sheet (it would outlive the first decisions). A
+    spreadsheet in the sheets folder is refused here too, before any job runs.
     """
     if no_decisions_yet:
         present = [decisions_file] if decisions_file.is_file() else []
-        if sheets_dir.is_dir():
-            present += sorted(p for p in sheets_dir.glob("*.csv") if p.resolve() != decisions_file.resolve())
+        files = sheet_files(sheets_dir, decisions_file)
+        present += [*files.sheets, *files.spreadsheets]
         if present:
             raise ConfigError(
                 f"{source}: screening.no_decisions_yet is true but {present[0]} exists "
@@ -162,6 +257,12 @@ def check_decision_paths(
                 f"{source}: {key}: {path} not found (expected an existing {kind}; set "
                 "screening.no_decisions_yet: true if nothing has been screened yet)"
             )
+    spreadsheets = sheet_files(sheets_dir, decisions_file).spreadsheets
+    if spreadsheets:  # found before any job runs (screening refuses it too)
+        raise ConfigError(
+            f"{source}: {keys[1]}: {spreadsheets[0]} is a spreadsheet; reviewer sheets are read only as "
+            "CSV (save it as CSV, UTF-8, in that folder and move the spreadsheet out)"
+        )
 
 
 def check_configured_decision_paths(config: dict[str, Any], source: str) -> None:

@@ -109,6 +109,22 @@ def make_record_id(search_id: str, source_id: str) -> str:
     return f"{search_id}:{source_id}"
 
 
+def split_origin(origin: str, search_ids: str = "") -> list[str]:
+    """The record ids in a unique record's ``origin`` ('; '-joined by deduplication).
+
+    A source id may itself hold '; ' (a RIS accession field listing two numbers), so the
+    join is split only where the next id starts: ``<search_id>:`` for one of the record's
+    ``search_ids`` ('; '-joined; search ids never hold ';'). Without them any ``<name>:``
+    after '; ' starts an id.
+    """
+    text = clean_text(origin)
+    if not text:
+        return []
+    known = [re.escape(s) for s in re.split(r"\s*;\s*", clean_text(search_ids)) if s]
+    start = "|".join(sorted(known, key=len, reverse=True)) if known else r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+    return [part for part in re.split(rf";\s*(?=(?:{start}):)", text) if part]
+
+
 def make_record(
     *, source: str, search_id: str, source_id: str = "", line: int | None = None, **fields: object
 ) -> dict[str, str]:

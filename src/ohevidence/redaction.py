@@ -8,7 +8,9 @@ One function, :func:`redact`, removes it; it is applied
   (:meth:`ohevidence.search.httpclient.HttpClient.request` scrubs every exception raised while
   sending or checking a response: :func:`scrub_exception`), and
 * to every log record the CLI writes (:class:`RedactingFilter` on the root logger's handlers),
-  and to the one-line error the CLI prints.
+  and to the one-line error the CLI prints, and
+* to every response stored in a live search's ``raw/`` folder, and its manifest, before it is
+  written and hashed (:func:`redact_bytes`): that folder is meant to be committed.
 
 A secret is known once an :class:`~ohevidence.search.httpclient.HttpClient` is created with it
 (:func:`register_secret`); ``api_key=`` query values are removed whatever their value.
@@ -25,6 +27,7 @@ __all__ = [
     "RedactingFilter",
     "install_log_filter",
     "redact",
+    "redact_bytes",
     "register_secret",
     "scrub_exception",
 ]
@@ -55,16 +58,23 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
+def redact_bytes(data: bytes, secrets: Iterable[str] = ()) -> bytes:
+    """:func:`redact` on a response body as stored: every byte not redacted is kept as it was."""
+    text = data.decode("utf-8", "surrogateescape")
+    clean = redact(text, secrets)
+    return data if clean == text else clean.encode("utf-8", "surrogateescape")
+
+
 def _replace_param(text: str, name: str) -> str:
     start = 0
     needle = f"{name}="
     while (index := text.find(needle, start)) != -1:
-        if index and text[index - 1] not in "?&; \"'":
+        if index and (text[index - 1].isalnum() or text[index - 1] == "_"):  # part of a longer name
             start = index + len(needle)
             continue
         end = index + len(needle)
         stop = end
-        while stop < len(text) and text[stop] not in "&# \"'\n":
+        while stop < len(text) and text[stop] not in "&# \"'\n\r\t<>;,)]}":
             stop += 1
         text = text[:end] + REDACTED + text[stop:]
         start = end

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import codecs
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ohevidence.errors import InputError
 
-__all__ = ["Decoded", "decode_text", "read_bytes", "read_decoded", "read_text"]
+__all__ = ["Decoded", "check_in_project", "decode_text", "read_bytes", "read_decoded", "read_text"]
 
 log = logging.getLogger("ohevidence.textfile")
+
+OUTPUT_FOLDER = "results"  # what the pipeline writes, in the project folder
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,33 @@ def _decode_strict(data: bytes, codec: str, label: str, path: str | Path) -> str
         ) from None
 
 
+def check_in_project(path: str | Path) -> None:
+    """Refuse a path in the project folder that a symbolic link leads out of it.
+
+    The config names its files relative to the project, never outside it (no '/' start, no
+    '..'); a link in ``data/curated/`` or an import file linked to ``/etc/...`` or another user's
+    folder would be read as silently as a direct path is refused. Every link on the way is
+    resolved: a path inside the project (the working folder) must resolve inside it too. Paths
+    given outside the project (a command run by hand on another folder) are the caller's choice,
+    and so are the pipeline's own outputs (``results/`` may be a link to a scratch disk).
+    """
+    project = Path.cwd()
+    lexical = Path(os.path.abspath(path))
+    if not lexical.is_relative_to(project) or lexical.is_relative_to(project / OUTPUT_FOLDER):
+        return
+    target = lexical.resolve()
+    if not target.is_relative_to(project.resolve()):
+        raise InputError(
+            path,
+            f"leads out of the project folder through a symbolic link (to {target})",
+            expected="a file inside the project folder: copy it in rather than linking to it",
+        )
+
+
 def read_bytes(path: str | Path) -> bytes:
-    """A file's bytes; an unreadable file is an :class:`InputError` naming it."""
+    """A file's bytes; an unreadable file, or one a link leads out of the project, is an
+    :class:`InputError` naming it (:func:`check_in_project`)."""
+    check_in_project(path)
     try:
         return Path(path).read_bytes()
     except OSError as exc:

@@ -23,6 +23,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ohevidence.errors import InputError
+from ohevidence.textfile import check_in_project
 
 # Values (scalars, lists, mappings) aliases may stand for in one document, counted as if every
 # alias were written out in full. The shipped files use none; a bomb needs millions.
@@ -139,6 +140,10 @@ def parse_yaml(text: str, name: str | Path) -> tuple[Any, Node | None]:
 def read_yaml(path: str | Path) -> tuple[Any, Node | None]:
     """The YAML document in file ``path`` (UTF-8) and its node tree, read strictly (:func:`parse_yaml`)."""
     path = Path(path)
+    try:
+        check_in_project(path)
+    except InputError as exc:  # callers catch YamlError: one kind of error per YAML file
+        raise YamlError(path, exc.message, expected=exc.expected) from None
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

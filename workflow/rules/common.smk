@@ -9,10 +9,12 @@ from snakemake.utils import update_config
 
 from ohevidence.config import (
     check_configured_decision_paths,
+    check_snapshot_search_ids,
     read_config_file,
     validate_config,
 )
 from ohevidence.errors import OhevidenceError
+from ohevidence.screen.sheets import sheet_files
 from ohevidence.search.searches import load_manifest
 
 # Rules call the `ohevidence` CLI by name. pip installs it beside the Python that runs Snakemake
@@ -85,6 +87,9 @@ def load_file_searches():
         manifest = config["snapshot"]["manifest"]
         try:
             listed = load_manifest(manifest, CONFIG_SCHEMA)
+            check_snapshot_search_ids(
+                config, [entry.search_id for entry in listed], manifest, CONFIG_FILE
+            )
         except OhevidenceError as error:
             sys.exit(f"ohevidence: error: {error}")
         entries += [(asdict(entry), "snapshot", manifest) for entry in listed]

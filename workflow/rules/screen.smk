@@ -11,12 +11,15 @@ rule screen_records:
     input:
         records=SCREENING_RECORDS,
         # the decision file and any filled sheets dropped beside it: editing them reruns screening
+        # (a spreadsheet or other file dropped there too, so the run refuses or warns about it)
         decisions=lambda w: sorted(
             {
                 str(path)
                 for path in [
                     Path(SCREENING["decisions"]),
-                    *Path(SCREENING["sheets_dir"]).glob("*.csv"),
+                    *sheet_files(
+                        Path(SCREENING["sheets_dir"]), Path(SCREENING["decisions"])
+                    ).watched(),
                 ]
                 if path.is_file()
             }

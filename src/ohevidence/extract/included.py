@@ -25,6 +25,7 @@ import pandas as pd
 
 from ohevidence.cells import join_multi, split_multi
 from ohevidence.errors import ConfigError
+from ohevidence.records import split_origin
 from ohevidence.schema import (
     CURATED_NOT_INCLUDED_COLUMNS,
     INCLUDED_REPORT_COLUMNS,
@@ -65,7 +66,7 @@ def included_reports(
     for record in included:
         if record.get("full_text") != "include":
             continue
-        ids = [record["record_id"], *split_multi(record.get("origin", ""))]
+        ids = [record["record_id"], *split_origin(record.get("origin", ""), record.get("search_ids", ""))]
         study, basis = "", ""
         curated = {by_record[i] for i in ids if by_record.get(i) and ";" not in by_record[i]}
         if len(curated) == 1:

@@ -4,13 +4,21 @@ Two ways in, both under ``data/curated/screening/`` (never written by the pipeli
 
 * ``decisions.csv``, long format, one row per record, stage and reviewer:
   ``record_id, stage, reviewer, decision, reason, note, decided_at``;
-* any other ``*.csv`` there: a ``to_screen_<reviewer>.csv`` / ``full_text_<reviewer>.csv`` /
-  ``conflicts.csv`` sheet from ``results/screening/`` that a reviewer filled in and dropped back.
-  Rows whose ``decision`` is still empty are records not screened yet.
+* any other CSV file there (``.csv`` in any case): a ``to_screen_<reviewer>.csv`` /
+  ``full_text_<reviewer>.csv`` / ``conflicts.csv`` sheet from ``results/screening/`` that a
+  reviewer filled in and dropped back. Rows whose ``decision`` is still empty are records not
+  screened yet.
+
+Every file in the sheets folder is accounted for (:func:`sheet_files`): CSV files are read; a
+spreadsheet (``.xlsx``, ``.ods`` ...) stops the run asking for it to be saved as CSV (it surely
+holds decisions, and a warning scrolled past would lose them); lock and temporary files (Excel's
+``~$name``, LibreOffice's ``.~lock.name#``, ``*.tmp``, hidden files) are skipped with a note; any
+other file is named in one warning.
 
 Every row is checked; the first bad one stops the run with one error naming file and line.
 Record ids may be any id that deduplication folded into a unique record (its ``origin``): the
-decision then applies to the unique record.
+decision then applies to the unique record, whatever characters the id holds (an accession
+number with '; ' in it included: :func:`ohevidence.records.split_origin`).
 """
 
 from __future__ import annotations
@@ -27,7 +35,9 @@ import pandas as pd
 from ohevidence.cells import clean_text
 from ohevidence.csvio import unneutralise_frame
 from ohevidence.errors import InputError, require_columns
+from ohevidence.records import split_origin
 from ohevidence.schema import SCREENING_DECISION_COLUMNS, names
+from ohevidence.screen.sheets import SheetFiles, sheet_files
 from ohevidence.textfile import read_text
 
 log = logging.getLogger("ohevidence.screen")
@@ -37,6 +47,31 @@ DECISIONS = ("include", "exclude", "maybe")
 SHEET_REQUIRED = ("record_id", "stage", "reviewer", "decision")
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
 DECISION_FIELDS = names(SCREENING_DECISION_COLUMNS)
+
+
+def check_sheet_files(files: SheetFiles) -> None:
+    """Refuse spreadsheets, note skipped lock files and warn once about files that are not read."""
+    if files.spreadsheets:
+        first = files.spreadsheets[0]
+        others = (
+            f" (and {', '.join(p.name for p in files.spreadsheets[1:])})" if files.spreadsheets[1:] else ""
+        )
+        raise InputError(
+            first,
+            f"is a spreadsheet{others}; reviewer sheets are read only as CSV",
+            expected="the sheet saved as CSV (UTF-8) in the same folder, and the spreadsheet moved out",
+        )
+    if files.temporary:
+        log.info(
+            "skipped lock or temporary file(s) in the sheets folder: %s",
+            ", ".join(p.name for p in files.temporary),
+        )
+    if files.other:
+        log.warning(
+            "not read from the sheets folder %s (not CSV): %s; save reviewer sheets as .csv there",
+            files.other[0].parent,
+            ", ".join(p.name + ("/" if p.is_dir() else "") for p in files.other),
+        )
 
 
 @dataclass(frozen=True)
@@ -174,9 +209,9 @@ def load_decisions(
     elif decisions_file is not None:
         log.info("no decision file at %s: nothing screened yet", decisions_file)
     if sheets_dir is not None and sheets_dir.is_dir():
-        for path in sorted(sheets_dir.glob("*.csv")):
-            if decisions_file is not None and path.resolve() == decisions_file.resolve():
-                continue
+        files = sheet_files(sheets_dir, decisions_file)
+        check_sheet_files(files)
+        for path in files.sheets:
             sheet_rows = read_decision_file(path, rules, sheet=True)
             log.info("sheet %s: %d decisions", path, len(sheet_rows))
             rows += sheet_rows
@@ -186,12 +221,11 @@ def load_decisions(
 def alias_map(records: pd.DataFrame) -> dict[str, str]:
     """Every id a decision may use -> the screened record's id (deduplication's `origin` ids included)."""
     aliases: dict[str, str] = {}
-    has_origin = "origin" in records.columns
-    for record_id, origin in zip(
-        records["record_id"], records["origin"] if has_origin else [""] * len(records), strict=True
-    ):
-        for alias in re.split(r"\s*;\s*", origin or ""):
-            if alias:
-                aliases.setdefault(alias, record_id)
+    blank = [""] * len(records)
+    origins = records["origin"] if "origin" in records.columns else blank
+    search_ids = records["search_ids"] if "search_ids" in records.columns else blank
+    for record_id, origin, searches in zip(records["record_id"], origins, search_ids, strict=True):
+        for alias in split_origin(origin or "", searches or ""):
+            aliases.setdefault(alias, record_id)
         aliases[record_id] = record_id
     return aliases

@@ -33,6 +33,7 @@ from Bio.Entrez import Parser as EntrezParser
 from tqdm import tqdm
 
 from ohevidence.errors import OhevidenceError
+from ohevidence.redaction import redact, redact_bytes
 from ohevidence.search.httpclient import HttpClient, Response, RetryableResponse, ServiceError
 from ohevidence.search.pubmed import EntrezXMLError, entrez_read
 
@@ -384,7 +385,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    _write_atomic(path, (json.dumps(payload, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    """A raw folder's manifest (the query translation a server sent back included), redacted."""
+    text = redact(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
+    _write_atomic(path, text.encode("utf-8"))
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -437,7 +440,7 @@ def fetch_pmids(
                     bar.update()
                     continue
                 log.warning("%s changed on disk since it was fetched; fetching it again", path)
-            body = eutils.efetch(batch)
+            body = redact_bytes(eutils.efetch(batch))  # stored (and hashed) without a key echoed back
             _write_atomic(path, body)
             done[name] = {
                 "file": name,

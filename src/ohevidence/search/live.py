@@ -28,6 +28,7 @@ import pandas as pd
 from ohevidence.cells import MULTI_SEP, join_multi, split_multi
 from ohevidence.errors import InputError
 from ohevidence.records import records_frame
+from ohevidence.redaction import redact_bytes
 from ohevidence.search.crossref import parse_crossref_json
 from ohevidence.search.eutils import (
     EUtils,
@@ -470,8 +471,9 @@ class NihrSearch(LiveSearch[CrossrefListing]):
                 self.crossref.pages(from_pub_date=self.from_pub_date, query=self.query), start=1
             ):
                 name = f"crossref_{number:05d}.json"
-                (raw.path / name).write_bytes(page.body)
-                pages.append({"file": name, "n": len(page.items), "sha256": sha256_bytes(page.body)})
+                body = redact_bytes(page.body)  # stored (and hashed) without a key echoed back
+                (raw.path / name).write_bytes(body)
+                pages.append({"file": name, "n": len(page.items), "sha256": sha256_bytes(body)})
                 total = page.total
                 log.info("Crossref page %d: %d works (total %d)", number, len(page.items), total)
             listing = {"run_at": run_at, "total": total, "pages": pages}

@@ -25,6 +25,7 @@ from ohevidence.records import records_frame
 from ohevidence.schema import RECORD_COLUMNS, SEARCH_LOG_COLUMNS, SEARCH_LOG_FIELDS
 from ohevidence.search.formats import detect_format, parse_file
 from ohevidence.tableio import check_table, read_table, write_table
+from ohevidence.textfile import check_in_project
 from ohevidence.yamlio import load_yaml
 
 MODES = ("live", "snapshot", "import")
@@ -137,6 +138,7 @@ def run_file_search(search: FileSearch, *, mode: str, out_dir: str | Path) -> di
     path = Path(search.file)
     if not path.exists():
         raise InputError(path, f"file of search {search.search_id!r} not found")
+    check_in_project(path)  # XML and JSON exports are read as bytes by their parsers
     rows = parse_file(path, fmt=search.resolved_format(), source=search.source, search_id=search.search_id)
     records = records_frame(rows)
     if search.n_hits is not None and search.n_hits != len(records):
