@@ -330,9 +330,7 @@ def _num(row: Row, name: str) -> float | None:
     return float(value) if _NUMBER.fullmatch(value) else None
 
 
-def check_studies(
-    label: str, rows: Sequence[Row], roles: dict[str, dict[str, Any]] | None
-) -> list[Problem]:
+def check_studies(label: str, rows: Sequence[Row], roles: dict[str, dict[str, Any]] | None) -> list[Problem]:
     """``roles`` None: job_roles.yaml could not be read (its one problem says why), so the study
     rows' role ids are not checked against it."""
     problems = check_cells(label, rows, STUDY_COLUMNS) + check_unique(label, rows, ["study_id"])
