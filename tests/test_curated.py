@@ -407,3 +407,79 @@ def test_curated_csv_with_undecodable_bytes_is_one_error_with_line(curated_copy:
     outcomes.write_bytes(b"\n".join(lines))
     [problem] = [p for p in errors(validate_curated(curated_copy)) if p.file == str(outcomes)]
     assert problem.line == 3 and "neither UTF-8 nor Windows-1252" in problem.expected
+
+
+# ---------------------------------------------------------------------------
+# One error per mistake (issue 26 item 7): a file that cannot be read is one line, no cascade
+# ---------------------------------------------------------------------------
+def _resave(path: Path, delimiter: str) -> None:
+    """``path`` saved again with ``delimiter`` between cells (as Excel does in a comma-decimal locale)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=delimiter, lineterminator="\n").writerows(rows)
+
+
+@pytest.mark.parametrize(
+    ("table", "delimiter", "name"), [("outcomes.csv", ";", "';'"), ("studies.csv", "\t", "tabs")]
+)
+def test_a_table_saved_with_another_separator_is_one_error(
+    curated_copy: Path, capsys: pytest.CaptureFixture[str], table: str, delimiter: str, name: str
+) -> None:
+    """Was 71 lines (every column 'missing', every row a cell count) that never said 'semicolon'.
+
+    studies.csv unreadable: outcomes, reports and appraisals do not each report their study ids.
+    """
+    _resave(curated_copy / table, delimiter)
+    problems = errors(validate_curated(curated_copy))
+    assert [str(p) for p in problems] == [
+        f"{curated_copy / table}:1:-: {delimiter.join(_header(CURATED / table))[:60]!r} — "
+        f"separated by {name}, expected ','"
+    ]
+    assert main(["validate", "--curated-only", "--curated", str(curated_copy)]) == 2
+    err = capsys.readouterr().err
+    shown = [line for line in err.splitlines() if "warning" not in line]
+    assert len(shown) == 2 and f"separated by {name}, expected ','" in shown[0]
+    assert shown[1].endswith("1 error(s) in the curated tables (listed above)")
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle))
+
+
+def test_a_broken_job_roles_yaml_is_one_error_with_its_line(curated_copy: Path) -> None:
+    """Was 28 lines: the YAML error, then every job_role of studies.csv and outcomes.csv 'unknown'."""
+    path = curated_copy / "job_roles.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines.index("  - id: oh_technician")
+    lines.insert(at + 1, "   label: one space too few")  # a typical indentation slip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = errors(validate_curated(curated_copy))
+    assert len(problems) == 1, [str(p) for p in problems]
+    assert str(problems[0]).startswith(f"{path}:{at + 2}: not valid YAML")
+
+
+def test_a_job_roles_yaml_without_a_roles_list_is_one_error(curated_copy: Path) -> None:
+    (curated_copy / "job_roles.yaml").write_text("role:\n  - id: nurse\n", encoding="utf-8")
+    problems = errors(validate_curated(curated_copy))
+    assert [p.expected for p in problems] == ["a top-level 'roles:' list"]
+
+
+def test_a_header_with_none_of_the_columns_is_one_error(curated_copy: Path) -> None:
+    path = curated_copy / "outcomes.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5\n", encoding="utf-8")
+    problems = errors(validate_curated(curated_copy))
+    assert len(problems) == 1 and problems[0].line == 1
+    assert "none of these columns found" in problems[0].expected
+
+
+def test_a_stage_reading_a_semicolon_table_says_so(curated_copy: Path) -> None:
+    """Outside `validate` too (a stage run on its own): one error naming the separator."""
+    from ohevidence.errors import InputError
+    from ohevidence.meta.io import read_rows
+
+    _resave(curated_copy / "outcomes.csv", ";")
+    with pytest.raises(InputError) as info:
+        read_rows(curated_copy / "outcomes.csv", ("study_id", "outcome_id"))
+    assert str(info.value) == f"{curated_copy / 'outcomes.csv'}, line 1: separated by ';', expected ','"

@@ -15,7 +15,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -119,11 +118,9 @@ def test_readme_live_run_needs_no_venv_on_path_and_stops_at_once_offline(tmp_pat
     assert shutil.which("ohevidence", path=path) is None
     env = {**os.environ, "PATH": path, "OHEVIDENCE_EMAIL": "reviewer@example.org"}
     args = shlex.split(documented[0])
-    started = time.monotonic()
     result = subprocess.run(
         [str(BIN / "snakemake"), *args[1:]], cwd=project, env=env, capture_output=True, text=True, timeout=300
     )
-    elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "command not found" not in output
@@ -131,7 +128,7 @@ def test_readme_live_run_needs_no_venv_on_path_and_stops_at_once_offline(tmp_pat
     hosts = ("eutils.ohevidence-test.invalid", "api.ohevidence-test.invalid")
     assert any(f"cannot resolve the host '{host}'" in output for host in hosts), output[-3000:]
     assert "`mode: snapshot` (the default) and imported files work offline" in output
-    assert elapsed < 60, f"took {elapsed:.0f} s"
+    # "at once" is counted (one request, no backoff) in test_live_search.py, not timed here (issue 26)
 
 
 def test_live_mode_resolves_in_a_dry_run_without_the_venv_on_path() -> None:

@@ -279,6 +279,12 @@ def test_gap_map_within_trial_and_credibility_tables(tmp_path: Path) -> None:
     assert "synthetic_5" not in page.split("Credibility of role subgroup claims")[1].split("</table>")[0]
 
 
+def _report_rst(title: str) -> dict[str, dict[str, str]]:
+    from ohevidence.escape import REPORT_RST_KEY, report_rst
+
+    return {REPORT_RST_KEY: report_rst({"review": {"title": title, "question": title}})}
+
+
 def test_hostile_title_stays_inert_through_jinja_and_docutils(tmp_path: Path) -> None:
     """The report's home page: Jinja renders workflow.rst, docutils includes the fragment as raw HTML."""
     assert main(_fixtures(tmp_path, title=HOSTILE)) == 0
@@ -286,7 +292,9 @@ def test_hostile_title_stays_inert_through_jinja_and_docutils(tmp_path: Path) ->
     rst = (ROOT / "workflow/report/workflow.rst").read_text(encoding="utf-8")
     rst = rst.replace("results/report/findings_fragment.html", str(fragment))
     rendered = (
-        jinja2.Environment().from_string(rst).render(snakemake=type("S", (), {"config": {"mode": "offline"}}))
+        jinja2.Environment()
+        .from_string(rst)
+        .render(snakemake=type("S", (), {"config": {"mode": "offline", **_report_rst(HOSTILE)}}))
     )
     body = publish_parts(rendered, writer="html")["html_body"]
     assert '<div class="ohe-findings" id="findings">' in body

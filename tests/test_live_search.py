@@ -256,11 +256,10 @@ def test_a_host_that_does_not_resolve_stops_at_once_naming_it(tmp_path: Path) ->
     limiter = RateLimiter(tmp_path / "ratelimit" / "ncbi", 500.0)
     client = HttpClient(limiter=limiter, policy=RetryPolicy(attempts=8), secrets=[KEY], sleep=sleeps)
     eutils = EUtils(client, base_url=f"http://{UNRESOLVABLE}/entrez/eutils/", identity=Identity(api_key=KEY))
-    started = time.monotonic()
     with pytest.raises(HostNotFound, match=f"cannot resolve the host '{UNRESOLVABLE}'") as info:
         eutils.esearch(QUERY, Slice())
-    assert time.monotonic() - started < 10
-    assert sleeps.waits == [] and client.stats.requests == 1  # not retried with backoff
+    # stops at once: one request, no backoff sleep (counted, not timed: issue 26)
+    assert sleeps.waits == [] and client.stats.requests == 1
     assert "`mode: snapshot` (the default) and imported files work offline" in str(info.value)
     assert KEY not in str(info.value)
 
@@ -363,7 +362,7 @@ def test_limiter_holds_3_per_second_across_two_processes(tmp_path: Path) -> None
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / 3 - 0.02
     assert all(sum(1 for u in times if t <= u < t + 1.0) <= 3 for t in times)
-    assert times[-1] - times[0] < 7 / 3 * 1.2  # and not much slower than allowed
+    # no upper bound on the total: a busy machine starts the two processes late (issue 26)
 
 
 def test_real_default_rate_against_the_enforcing_stub(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ohevidence.errors import InputError
+from ohevidence.search import crossref
 from ohevidence.search.crossref import jats_to_text, parse_crossref_json, parse_crossref_obj
 
 DECODED = "crossref/decoded"
@@ -194,3 +195,75 @@ def test_real_plain_text_404_body(shared_fixtures: Path) -> None:
     with pytest.raises(InputError) as info:
         parse_crossref_json(shared_fixtures / DECODED / "test_works_bad_id_warn.0.txt", search_id="h")
     assert info.value.line == 1 and "invalid JSON" in info.value.message
+
+
+# --- issue 26 item 8: the shape check is cheap, and no more lenient than the schema ----------
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path to a value inside ``value`` (keys of objects, indexes of lists)."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            found += _paths(sub, (*prefix, key))
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            found += _paths(sub, (*prefix, index))
+    return found
+
+
+def _replaced(value: object, path: tuple[object, ...], new: object) -> object:
+    if not path:
+        return new
+    copy = json.loads(json.dumps(value))
+    target = copy
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = new
+    return copy
+
+
+_HOSTILE = [None, "", "x", 0, 2020, 2020.0, 1.5, True, [], {}, ["x"], [None], [1], [[1]], [["1"]], {"a": 1}]
+
+
+def test_fast_shape_check_never_accepts_what_the_schema_refuses(test_data: Path) -> None:
+    """Every field of real-shaped works replaced by every hostile value: the compiled check says
+    'valid' only where jsonschema does (so skipping jsonschema on its 'valid' loses no guarantee)."""
+    payload = json.loads((test_data / "crossref_synthetic.json").read_text())
+    works = payload["message"]["items"]
+    checked = refused = 0
+    for work in works:
+        for path in _paths(work):
+            for value in _HOSTILE:
+                mutated = _replaced(work, path, value)
+                fast = crossref._WORK_SHAPE_OK(mutated)
+                schema = crossref._WORK_VALIDATOR.is_valid(mutated)
+                assert not fast or schema, (path, value)
+                checked += 1
+                refused += not schema
+    assert checked > 1000 and refused > 300  # the mutations did reach fields the schema guards
+
+
+def test_a_well_formed_work_is_not_walked_by_jsonschema(
+    monkeypatch: pytest.MonkeyPatch, test_data: Path
+) -> None:
+    """jsonschema (~0.2 ms a work: 44 s for 200,000) runs only to word the error of a bad work."""
+
+    class Refuse:
+        def iter_errors(self, work: object) -> object:
+            raise AssertionError("jsonschema walked a well-formed work")
+
+    monkeypatch.setattr(crossref, "_WORK_VALIDATOR", Refuse())
+    assert len(parse_crossref_json(test_data / "crossref_synthetic.json", search_id="cr1")) == 3
+
+
+def test_a_year_written_as_2020_0_is_still_accepted_through_jsonschema() -> None:
+    """Stricter than the schema only costs time: the slow path still accepts what it accepts."""
+    work = {"DOI": "10.9999/x", "issued": {"date-parts": [[2020.0]]}}
+    assert not crossref._WORK_SHAPE_OK(work)
+    assert parse_crossref_obj([work], name="x", search_id="cr1")[0]["year"] == "2020"
+
+
+def test_shape_check_refuses_a_schema_keyword_it_cannot_enforce() -> None:
+    with pytest.raises(ValueError, match="supports only"):
+        crossref.compile_shape_check({"type": "string", "pattern": "^10\\."})
+    with pytest.raises(ValueError, match="needs 'type'"):
+        crossref.compile_shape_check({"properties": {}})

@@ -266,7 +266,11 @@ def test_decision_path_typo_stops_snakemake_before_any_job(project: Path) -> Non
 
 
 def test_yaml_alias_bomb_in_config_fails_fast(project: Path) -> None:
-    """A 'billion laughs' config.yaml stops Snakemake in seconds (it used to grow to gigabytes)."""
+    """A 'billion laughs' config.yaml stops Snakemake with one error (it used to grow to gigabytes).
+
+    No wall-clock limit (a busy machine must not fail the suite, issue 26): the bound is the
+    loader's count of aliased values (tests/test_yamlio.py), checked before anything is built.
+    """
     bomb = ['  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     bomb += [f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
     config_path = project / "config/config.yaml"
@@ -279,7 +283,6 @@ def test_yaml_alias_bomb_in_config_fails_fast(project: Path) -> None:
         env=venv_first_env(),
         capture_output=True,
         text=True,
-        timeout=10,
     )
     assert result.returncode != 0
     errors = [x for x in result.stderr.splitlines() if "error" in x.lower()]
@@ -481,7 +484,7 @@ def test_unlock_stale_keeps_the_locks_of_a_running_snakemake(tmp_path: Path) -> 
     fake.chmod(0o755)
     elsewhere = subprocess.Popen([str(fake), "--directory", str(project)], cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 120  # a wait, not a speed limit: ends once the process shows
         while not _has_cmdline(elsewhere.pid) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert remove_stale_locks(project) == [] and lock.exists()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from ohevidence.config import load_config
 from ohevidence.curated import errors, load_job_roles, validate_curated
 from ohevidence.errors import ConfigError, InputError
 from ohevidence.search.searches import load_manifest
-from ohevidence.yamlio import MAX_ALIAS_VALUES, YamlError, parse_yaml
+from ohevidence.yamlio import MAX_ALIAS_VALUES, StrictLoader, YamlError, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
@@ -70,11 +69,16 @@ def test_merge_keys_and_small_aliases_still_load() -> None:
         + "".join(f"m{i}: &m{i} {{<<: [*m{i - 1}, *m{i - 1}]}}\n" for i in range(1, 40)),
     ],
 )
-def test_yaml_alias_bomb_is_refused_fast(text: str) -> None:
-    start = time.monotonic()
+def test_yaml_alias_bomb_is_refused_fast(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused while the document is composed, before a value is built (no wall-clock limit: a
+    busy machine must not fail the suite, issue 26)."""
+
+    def never(*args: object) -> None:
+        raise AssertionError("the bomb reached construction")
+
+    monkeypatch.setattr(StrictLoader, "construct_document", never)
     with pytest.raises(YamlError, match=f"aliases expand to more than {MAX_ALIAS_VALUES} values"):
         parse_yaml(text, "bomb.yaml")
-    assert time.monotonic() - start < 1
 
 
 def test_recursive_alias_and_deep_nesting_are_one_error() -> None:
@@ -110,10 +114,8 @@ def test_yaml_alias_bomb_in_config_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     text = (ROOT / "config/config.yaml").read_text(encoding="utf-8")
     path.write_text(text + "\nreview:\n" + alias_bomb(indent="  "), encoding="utf-8")
-    start = time.monotonic()
     with pytest.raises(ConfigError, match="a YAML alias bomb"):
         load_config(path, SCHEMA)
-    assert time.monotonic() - start < 2
 
 
 def test_duplicate_yaml_keys_are_rejected_in_snapshot_manifest(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from ohevidence.appraisal import TOOLS, Tool
 from ohevidence.cells import split_multi
-from ohevidence.errors import InputError
+from ohevidence.errors import InputError, separator_message, wrong_separator
 from ohevidence.records import normalise_doi, normalise_pmid
 from ohevidence.schema import (
     CASE_STUDY_COLUMNS,
@@ -74,9 +74,14 @@ class Problem:
     value: str
     expected: str
     severity: str = "error"  # or "warning": reported, but does not fail validation
+    # The file as a whole cannot be read (missing, not text, wrong separator, not YAML...): this is
+    # its one problem, and no check that refers to its content runs (no cascade of 'unknown id').
+    whole_file: bool = False
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""
+        if self.column == "-" and not self.value:  # about the file, not a cell: 'file:27: not valid YAML...'
+            return f"{self.file}:{self.line}: {prefix}{self.expected}"
         return f"{self.file}:{self.line}:{self.column}: {self.value!r} — {prefix}{self.expected}"
 
 
@@ -104,13 +109,15 @@ def read_rows(path: Path, columns: Sequence[Column], problems: list[Problem]) ->
     """Rows of a curated CSV with their line numbers; header problems go to ``problems``."""
     label = str(path)
     if not path.exists():
-        problems.append(Problem(label, 0, "-", "", "file not found"))
+        problems.append(Problem(label, 0, "-", "", "file not found", whole_file=True))
         return []
     rows: list[Row] = []
     try:
         decoded = decode_text(read_bytes(path), path)
     except InputError as exc:
-        problems.append(Problem(label, exc.line or 0, "-", "", exc.message + f" ({exc.expected})"))
+        problems.append(
+            Problem(label, exc.line or 0, "-", "", exc.message + f" ({exc.expected})", whole_file=True)
+        )
         return []
     if decoded.note:  # Excel's plain "CSV" (Windows-1252): read, and say so
         problems.append(
@@ -128,9 +135,29 @@ def read_rows(path: Path, columns: Sequence[Column], problems: list[Problem]) ->
         try:
             header = next(reader)
         except StopIteration:
-            problems.append(Problem(label, 1, "-", "", "a header line " + ",".join(names(columns))))
+            problems.append(
+                Problem(label, 1, "-", "", "a header line " + ",".join(names(columns)), whole_file=True)
+            )
             return []
         expected = names(columns)
+        separator = wrong_separator(header, expected)
+        if separator:  # one message, not one per column and per row
+            problems.append(
+                Problem(label, 1, "-", ",".join(header)[:60], separator_message(separator), whole_file=True)
+            )
+            return []
+        if not set(header) & set(expected):
+            problems.append(
+                Problem(
+                    label,
+                    1,
+                    "-",
+                    ",".join(header)[:60],
+                    "a header line " + ",".join(expected) + " (none of these columns found)",
+                    whole_file=True,
+                )
+            )
+            return []
         for name in expected:
             if name not in header:
                 problems.append(Problem(label, 1, name, "", "this column in the header (missing)"))
@@ -157,16 +184,16 @@ def read_job_roles(path: Path, problems: list[Problem]) -> dict[str, dict[str, A
     """Taxonomy entries by id, each with the YAML line it starts on (``_line``)."""
     label = str(path)
     if not path.exists():
-        problems.append(Problem(label, 0, "-", "", "file not found"))
+        problems.append(Problem(label, 0, "-", "", "file not found", whole_file=True))
         return {}
     try:
         data, node = read_yaml(path)
     except YamlError as exc:
         expected = f"{exc.message}; expected {exc.expected}" if exc.expected else exc.message
-        problems.append(Problem(label, exc.line or 0, "-", "", expected))
+        problems.append(Problem(label, exc.line or 0, "-", "", expected, whole_file=True))
         return {}
     if node is None or not isinstance(data, dict) or not isinstance(data.get("roles"), list):
-        problems.append(Problem(label, 1, "roles", "", "a top-level 'roles:' list"))
+        problems.append(Problem(label, 1, "roles", "", "a top-level 'roles:' list", whole_file=True))
         return {}
     role_nodes = next(v for k, v in node.value if k.value == "roles").value
     roles: dict[str, dict[str, Any]] = {}
@@ -312,11 +339,13 @@ def _num(row: Row, name: str) -> float | None:
     return float(value) if _NUMBER.fullmatch(value) else None
 
 
-def check_studies(label: str, rows: Sequence[Row], roles: dict[str, dict[str, Any]]) -> list[Problem]:
+def check_studies(label: str, rows: Sequence[Row], roles: dict[str, dict[str, Any]] | None) -> list[Problem]:
+    """``roles`` None: job_roles.yaml could not be read (its one problem says why), so the study
+    rows' role ids are not checked against it."""
     problems = check_cells(label, rows, STUDY_COLUMNS) + check_unique(label, rows, ["study_id"])
     for row in rows:
         for role in split_multi(row.cells.get("job_role", "")):
-            if role not in roles:
+            if roles is not None and role not in roles:
                 problems.append(
                     Problem(label, row.line, "job_role", role, f"a role id from {JOB_ROLES_FILE}")
                 )
@@ -349,9 +378,10 @@ def check_studies(label: str, rows: Sequence[Row], roles: dict[str, dict[str, An
 def check_outcomes(
     label: str,
     rows: Sequence[Row],
-    studies: dict[str, Row],
+    studies: dict[str, Row] | None,
     roles: dict[str, dict[str, Any]] | None = None,
 ) -> list[Problem]:
+    """``studies`` or ``roles`` None: that file could not be read, its ids are not checked."""
     problems = check_cells(label, rows, OUTCOME_COLUMNS)
     problems += check_unique(label, rows, ["study_id", "outcome_id", "timepoint_months"])
     for row in rows:
@@ -377,14 +407,16 @@ def check_outcomes(
     return problems
 
 
-def _check_outcome_row(label: str, row: Row, studies: dict[str, Row]) -> list[Problem]:
+def _check_outcome_row(label: str, row: Row, studies: dict[str, Row] | None) -> list[Problem]:
     problems: list[Problem] = []
 
     def bad(column: str, expected: str, severity: str = "error") -> None:
         problems.append(Problem(label, row.line, column, row.cells.get(column, ""), expected, severity))
 
     study_id = row.cells.get("study_id", "").strip()
-    if study_id and study_id not in studies:
+    if studies is None:
+        studies = {}
+    elif study_id and study_id not in studies:
         bad("study_id", f"a study_id listed in {STUDIES_FILE}")
     for flag in split_multi(row.cells.get("flags", "")):
         if flag not in OUTCOME_FLAGS:
@@ -495,29 +527,40 @@ def _check_role_ids(
 def check_case_studies(
     label: str, rows: Sequence[Row], roles: Mapping[str, Any] | None = None
 ) -> list[Problem]:
-    """Cells, unique ids, and role codes from the taxonomy (or 'no role named')."""
+    """Cells, unique ids, and role codes from the taxonomy (or 'no role named'); ``roles`` None:
+    job_roles.yaml could not be read (already one problem), role codes are not checked."""
     problems = check_cells(label, rows, CASE_STUDY_COLUMNS) + check_unique(label, rows, ["case_id"])
+    if roles is None:
+        return problems
     for row in rows:
-        problems += _check_role_ids(label, row, "role_codes", roles or {}, allow=NO_ROLE_NAMED)
+        problems += _check_role_ids(label, row, "role_codes", roles, allow=NO_ROLE_NAMED)
     return problems
 
 
 def check_costs(
-    label: str, rows: Sequence[Row], studies: Mapping[str, Row], roles: Mapping[str, Any]
+    label: str,
+    rows: Sequence[Row],
+    studies: Mapping[str, Row] | None,
+    roles: Mapping[str, Any] | None,
 ) -> list[Problem]:
-    """Cost figures: cells (currency, perspective, amount, source), unique ids, their study and roles."""
+    """Cost figures: cells (currency, perspective, amount, source), unique ids, their study and roles
+    (``studies`` / ``roles`` None: that file could not be read, its ids are not checked)."""
     problems = check_cells(label, rows, COST_COLUMNS) + check_unique(label, rows, ["cost_id"])
     for row in rows:
         study_id = row.cells.get("study_id", "").strip()
-        if study_id and study_id not in studies:
+        if studies is not None and study_id and study_id not in studies:
             problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
-        problems += _check_role_ids(label, row, "job_role", roles)
+        if roles is not None:
+            problems += _check_role_ids(label, row, "job_role", roles)
     return problems
 
 
-def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> list[Problem]:
-    """Reports name a curated study and an identifier no other study or report claims."""
+def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row] | None) -> list[Problem]:
+    """Reports name a curated study and an identifier no other study or report claims
+    (``studies`` None: studies.csv could not be read, study ids are not checked)."""
     problems = check_cells(label, rows, STUDY_REPORT_COLUMNS)
+    known = studies is not None
+    studies = studies or {}
     normalise = {"pmid": normalise_pmid, "doi": normalise_doi, "nihr_doi": normalise_doi}
     owner: dict[tuple[str, str], str] = {}
     for study_id, row in studies.items():
@@ -527,7 +570,7 @@ def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> l
                 owner[(column.removeprefix("nihr_"), value)] = f"study {study_id}"
     for row in rows:
         study_id = row.cells.get("study_id", "").strip()
-        if study_id and study_id not in studies:
+        if known and study_id and study_id not in studies:
             problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
         found = {column: normalise[column](row.cells.get(column)) for column in ("pmid", "doi")}
         if not any(found.values()):
@@ -545,12 +588,15 @@ def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row]) -> l
     return problems
 
 
-def check_appraisal(label: str, rows: Sequence[Row], tool: Tool, studies: dict[str, Row]) -> list[Problem]:
-    """An appraisal table (rob.csv, robins_i.csv, amstar2.csv): cells, keys, studies and the overall."""
+def check_appraisal(
+    label: str, rows: Sequence[Row], tool: Tool, studies: dict[str, Row] | None
+) -> list[Problem]:
+    """An appraisal table (rob.csv, robins_i.csv, amstar2.csv): cells, keys, studies and the overall
+    (``studies`` None: studies.csv could not be read, study ids are not checked)."""
     problems = check_cells(label, rows, tool.columns) + check_unique(label, rows, list(tool.key))
     for row in rows:
         study_id = row.cells.get("study_id", "").strip()
-        if study_id and study_id not in studies:
+        if studies is not None and study_id and study_id not in studies:
             problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
         if any(p.line == row.line for p in problems):
             continue  # the algorithm needs valid cells
@@ -571,11 +617,20 @@ def validate_curated(
     folder = Path(curated_dir)
     problems: list[Problem] = []
     tables = load_curated(folder, problems)
-    studies = {row.cells.get("study_id", "").strip(): row for row in tables.studies}
-    problems += check_studies(str(folder / STUDIES_FILE), tables.studies, tables.roles)
-    problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies, tables.roles)
-    problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies, tables.roles)
-    problems += check_costs(str(folder / COSTS_FILE), tables.costs, studies, tables.roles)
+    # A file that cannot be read at all is one problem: the ids other tables take from it are
+    # not checked (a broken job_roles.yaml is not also 27 'unknown role' lines).
+    unreadable = {p.file for p in problems if p.whole_file}
+    studies_file, roles_file = str(folder / STUDIES_FILE), str(folder / JOB_ROLES_FILE)
+    studies: dict[str, Row] | None = (
+        None
+        if studies_file in unreadable
+        else {row.cells.get("study_id", "").strip(): row for row in tables.studies}
+    )
+    roles = None if roles_file in unreadable else tables.roles
+    problems += check_studies(studies_file, tables.studies, roles)
+    problems += check_outcomes(str(folder / OUTCOMES_FILE), tables.outcomes, studies, roles)
+    problems += check_case_studies(str(folder / CASE_STUDIES_FILE), tables.case_studies, roles)
+    problems += check_costs(str(folder / COSTS_FILE), tables.costs, studies, roles)
     problems += check_reports(str(folder / STUDY_REPORTS_FILE), tables.reports, studies)
     problems += check_cells(str(folder / GRADE_FILE), tables.grade, GRADE_COLUMNS)
     problems += check_unique(str(folder / GRADE_FILE), tables.grade, ["analysis_id"])

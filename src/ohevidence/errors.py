@@ -50,6 +50,32 @@ class SchemaError(InputError):
     """A table does not match its data contract (see :mod:`ohevidence.schema`)."""
 
 
+# Separators a spreadsheet may save a "CSV" with instead of commas (Excel in comma-decimal locales
+# writes ';'), named as a person reads them.
+OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
+
+
+def wrong_separator(header: Sequence[str], expected: Sequence[str]) -> str | None:
+    """The separator a header row was saved with when it is not ',' ("';'", "tabs"), else None.
+
+    ``header`` is the header as read with commas: a ';'-separated file gives one cell (or a few,
+    where a name holds a comma) whose text splits on ';' into names of ``expected``.
+    """
+    wanted = set(expected)
+    if wanted & set(header):
+        return None
+    text = ",".join(header)
+    for separator, name in OTHER_SEPARATORS.items():
+        if wanted & {part.strip().strip('"') for part in text.split(separator)[:200]}:
+            return name
+    return None
+
+
+def separator_message(separator: str) -> str:
+    """One line for a table saved with the wrong separator."""
+    return f"separated by {separator}, expected ','"
+
+
 def require_columns(
     path: str | Path,
     header: Iterable[str],
@@ -61,6 +87,9 @@ def require_columns(
     """Raise ``error`` at line 1 of ``path`` naming every column of ``required`` missing from ``header``."""
     present = set(header)
     missing = [c for c in required if c not in present]
+    separator = wrong_separator(list(header), required) if missing else None
+    if separator:
+        raise error(path, separator_message(separator), line=1)
     if missing:
         raise error(
             path,

@@ -14,6 +14,7 @@ from ohevidence.config import (
     validate_config,
 )
 from ohevidence.errors import OhevidenceError
+from ohevidence.escape import REPORT_RST_KEY, report_rst
 from ohevidence.screen.sheets import sheet_files
 from ohevidence.search.searches import load_manifest
 
@@ -60,6 +61,10 @@ try:
     check_configured_decision_paths(config, CONFIG_FILE)
 except OhevidenceError as error:
     sys.exit(f"ohevidence: error: {error}")
+# The config text the report's captions print (workflow/report/*.rst), escaped for
+# reStructuredText once: a caption never prints config text raw, so a title cannot run a
+# directive (raw HTML, include) in report.html. Set after validation: no config file can set it.
+config[REPORT_RST_KEY] = report_rst(config)
 
 # Finished live searches live here, so a later (offline) run re-reads rather than re-queries them.
 LIVE_DIR = "data/raw/searches"

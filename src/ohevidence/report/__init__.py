@@ -22,4 +22,9 @@ from __future__ import annotations
 
 import matplotlib
 
+from ohevidence.escape import draw_text_literally
+
 matplotlib.use("Agg")
+# Labels come from the curated tables and the config: '$x$' in one is four characters, not maths
+# (every report module imports this package first, so every figure draws text this way).
+draw_text_literally()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from ohevidence.text import author_name, strip_tags
 __all__ = [
     "JsonTooDeepError",
     "check_work",
+    "compile_shape_check",
     "jats_to_text",
     "load_json",
     "parse_crossref_json",
@@ -85,6 +86,66 @@ WORK_SCHEMA: dict[str, Any] = {
     },
 }
 _WORK_VALIDATOR = jsonschema.Draft202012Validator(WORK_SCHEMA)
+
+# jsonschema walks every work in Python (~0.2 ms each: 200,000 works took 44 s instead of 9.5 s).
+# The same schema is compiled once into nested closures that only compare exact types; a work
+# that passes them is valid, and jsonschema runs only on a work that does not, to word its error
+# (or accept it: the compiled check is stricter, e.g. about 2020.0 as a year).
+_EXACT_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),  # bool is a subclass of int, but type(True) is bool: refused, as in JSON Schema
+    "number": (int, float),
+    "null": (type(None),),
+}
+_COMPILED_KEYWORDS = {"type", "properties", "items", "required", "minLength"}
+
+
+def compile_shape_check(schema: Mapping[str, Any]) -> Callable[[object], bool]:
+    """A fast predicate that holds only for values ``schema`` accepts (a subset of its keywords).
+
+    Supported: ``type`` (required in every (sub)schema; exact JSON types as decoded by
+    :mod:`json`), ``properties``, ``items`` (one schema for every item), ``required`` and
+    ``minLength``. Any other keyword is refused here, so the schema cannot grow a rule the fast
+    path would skip.
+    """
+    unknown = set(schema) - _COMPILED_KEYWORDS
+    if unknown or "type" not in schema:
+        raise ValueError(f"compile_shape_check needs 'type' and supports only {sorted(_COMPILED_KEYWORDS)}")
+    kinds = schema["type"]
+    allowed = frozenset(
+        t for kind in ([kinds] if isinstance(kinds, str) else kinds) for t in _EXACT_TYPES[kind]
+    )
+    properties = tuple((key, compile_shape_check(sub)) for key, sub in schema.get("properties", {}).items())
+    item_check = compile_shape_check(schema["items"]) if "items" in schema else None
+    required = tuple(schema.get("required", ()))
+    min_length = schema.get("minLength", 0)
+
+    def check(value: object) -> bool:
+        kind = type(value)
+        if kind not in allowed:
+            return False
+        if kind is dict:
+            mapping: dict[str, object] = value  # type: ignore[assignment]
+            for key in required:
+                if key not in mapping:
+                    return False
+            for key, sub_check in properties:
+                if key in mapping and not sub_check(mapping[key]):
+                    return False
+        elif kind is list and item_check is not None:
+            for item in value:  # type: ignore[attr-defined]
+                if not item_check(item):
+                    return False
+        elif kind is str and len(value) < min_length:  # type: ignore[arg-type]
+            return False
+        return True
+
+    return check
+
+
+_WORK_SHAPE_OK = compile_shape_check(WORK_SCHEMA)
 _SHAPES = {
     "object": "a JSON object",
     "array": "a list",
@@ -267,6 +328,8 @@ def check_work(work: object, *, index: int, name: str) -> Mapping[str, Any]:
         raise InputError(
             name, f"item {index} is not a Crossref work (no DOI)", expected="Crossref work objects"
         )
+    if _WORK_SHAPE_OK(work):
+        return work
     error = jsonschema.exceptions.best_match(_WORK_VALIDATOR.iter_errors(work))
     if error is None:
         return work
