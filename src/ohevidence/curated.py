@@ -619,7 +619,7 @@ def _check_finding(label: str, row: Row, reviews: set[str], roles: Mapping[str, 
     if numbers["estimate"] is not None and not measure:
         bad("measure", "the effect measure of the estimate (HR, RR, OR, MD or SMD)")
     if measure and numbers["estimate"] is None:
-        bad("estimate", f"the {measure} as printed (or leave measure empty: no estimate)")
+        bad("measure", "a measure only with its estimate (estimate empty = NOT FOUND: leave measure empty)")
     if numbers["estimate"] is None and (numbers["ci_lower"] is not None or numbers["ci_upper"] is not None):
         bad("estimate", "an estimate for the confidence interval given")
     if measure in RATIO_MEASURES:

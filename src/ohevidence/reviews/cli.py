@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ohevidence.appraisal import AMSTAR2
+from ohevidence.csvio import write_csv
 from ohevidence.curated import errors, load_curated, read_rows, validate_curated
 from ohevidence.errors import OhevidenceError
 from ohevidence.meta.result import AnalysisResult
@@ -69,7 +70,7 @@ def _reviews(args: argparse.Namespace) -> int:
     write_table(findings_table(findings, reviews, amstar, status), args.findings_out, REVIEW_FINDING_COLUMNS)
     result = overlap_table([row.cells for row in tables.review_studies], reviews, own)
     Path(args.matrix_out).parent.mkdir(parents=True, exist_ok=True)
-    result.matrix.to_csv(args.matrix_out, index=False)
+    write_csv(result.matrix.astype(str), args.matrix_out)
     Path(args.overlap_out).write_text(
         json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
