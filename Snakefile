@@ -64,7 +64,12 @@ rule all:
         "results/prisma/prisma_counts.csv",
         expand(
             "results/reviews/{name}",
-            name=["reviews.csv", "review_findings.csv", "overlap_matrix.csv", "overlap.json"],
+            name=[
+                "reviews.csv",
+                "review_findings.csv",
+                "overlap_matrix.csv",
+                "overlap.json",
+            ],
         ),
         "results/tables/summary_of_findings.csv",
         "results/tables/risk_of_bias.txt",

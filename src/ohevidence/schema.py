@@ -944,7 +944,8 @@ AMSTAR2_ITEMS: dict[str, str] = {
 }
 # data/curated/amstar2.csv (human-owned, optional): one AMSTAR 2 appraisal per included review.
 AMSTAR2_COLUMNS: tuple[Column, ...] = (
-    Column("study_id", "studies.csv study_id of the systematic review.", True, r"[A-Za-z0-9_]+", unique=True),
+    Column("study_id", "The systematic review: a review_id of reviews.csv (or a studies.csv study_id).", True,
+           r"[A-Za-z0-9_]+", unique=True),
     *(
         Column(key, f"Item {key[1:]}{' (critical)' if int(key[1:]) in AMSTAR2_CRITICAL else ''}: {text}: "
                + ", ".join(AMSTAR2_ANSWERS) + ".", True, "|".join(AMSTAR2_ANSWERS))
