@@ -249,3 +249,113 @@ def test_every_review_number_and_identifier_is_in_the_evidence() -> None:
         assert "cochrane_work_reviews.md" in finding["source"] or "trials_verified.md" in finding["source"]
         if finding["evidence_label"] == "S":
             assert "[S]" in finding["notes"] + finding["source"]
+
+
+# --- `ohevidence reviews` end to end on small inputs -------------------------------------------------
+def _table(path: Path, columns: tuple, rows: list[dict[str, str]]) -> str:
+    from ohevidence.schema import names
+    from ohevidence.tableio import write_table
+
+    frame = pd.DataFrame(
+        [{c: row.get(c, "") for c in names(columns)} for row in rows], columns=names(columns)
+    )
+    write_table(frame.astype("string"), path, columns)
+    return str(path)
+
+
+def _title_abstract(path: Path, columns: tuple, records: list[dict[str, str]]) -> str:
+    """title_abstract.csv: its contract columns plus the screening stage's consensus column."""
+    from ohevidence.schema import names
+
+    header = [*names(columns), "consensus"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({**r, "rank": "1", "consensus": "include"} for r in records)
+    return str(path)
+
+
+def test_reviews_command_writes_the_tables_and_refuses_a_pooled_review(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ohevidence.appraisal import AMSTAR2
+    from ohevidence.cli import main
+    from ohevidence.schema import (
+        EFFECT_COLUMNS,
+        INCLUDED_COLUMNS,
+        INCLUDED_REVIEW_COLUMNS,
+        INCLUDED_STUDY_COLUMNS,
+        RECORD_COLUMNS,
+        TITLE_ABSTRACT_COLUMNS,
+    )
+
+    record = {"source": "pubmed", "search_id": "s", "source_id": "x"}
+    records = [
+        {**record, "record_id": "s:vogel", "pmid": "28358173"},
+        {**record, "record_id": "s:lambeek", "pmid": "20234040"},
+    ]
+    amstar = {"study_id": "Vogel2017_Cochrane", **{f"q{i}": "yes" for i in range(1, 17)}, "overall": ""}
+    amstar |= {"support": "invented for tests", "source": "INVENTED (test)", "assessed_by": "test"}
+    args = {
+        "--curated": str(CURATED),
+        "--amstar2": _table(tmp_path / "amstar2.csv", AMSTAR2.columns, [amstar]),
+        "--records": _table(tmp_path / "records.csv", RECORD_COLUMNS, records),
+        "--included": _table(
+            tmp_path / "included.csv",
+            INCLUDED_COLUMNS,
+            [{**r, "rank": "1", "full_text": "include"} for r in records],
+        ),
+        "--title-abstract": _title_abstract(tmp_path / "ta.csv", TITLE_ABSTRACT_COLUMNS, records),
+        "--included-reviews": _table(
+            tmp_path / "ir.csv",
+            INCLUDED_REVIEW_COLUMNS,
+            [{"review_id": "Vogel2017_Cochrane", "reports": "s:vogel", "n_reports": "1"}],
+        ),
+        "--included-studies": _table(
+            tmp_path / "is.csv",
+            INCLUDED_STUDY_COLUMNS,
+            [
+                {
+                    "study": "Lambeek2010",
+                    "curated_study_id": "Lambeek2010",
+                    "included_by": "full-text screening",
+                    "reports": "s:lambeek",
+                    "n_reports": "1",
+                }
+            ],
+        ),
+        "--effects": _table(tmp_path / "effects.csv", EFFECT_COLUMNS, []),
+    }
+    out = {name: tmp_path / "out" / name for name in ("r.csv", "f.csv", "m.csv", "o.json")}
+    argv = ["reviews", *(x for pair in args.items() for x in pair)]
+    argv += ["--reviews-out", str(out["r.csv"]), "--findings-out", str(out["f.csv"])]
+    argv += ["--matrix-out", str(out["m.csv"]), "--overlap-out", str(out["o.json"])]
+    assert main(argv) == 0
+    reviews = pd.read_csv(out["r.csv"], dtype=str, keep_default_na=False).set_index("review_id")
+    assert reviews.loc["Vogel2017_Cochrane", ["amstar2", "in_review"]].tolist() == ["high", "included"]
+    assert reviews.loc["Kamper2014_Cochrane", ["amstar2", "in_review"]].tolist() == [
+        "not assessed",
+        "not screened: no search record carries its PMID or DOI",
+    ]
+    findings = pd.read_csv(out["f.csv"], dtype=str, keep_default_na=False)
+    for review in ("deBoer2015_Cochrane", "Kamper2014_Cochrane", "Vogel2017_Cochrane"):
+        assert review in set(findings["review_id"])
+    vogel = findings[(findings["review_id"] == "Vogel2017_Cochrane") & (findings["measure"] == "HR")].iloc[0]
+    assert (vogel["label"], vogel["certainty"], vogel["direction"]) == (
+        "Vogel 2017",
+        "low",
+        "no clear difference",
+    )
+    overlap_json = __import__("json").loads(out["o.json"].read_text())
+    assert overlap_json["shared_with_own_trials"][0]["study"] == "Lambeek 2010"
+    matrix = pd.read_csv(out["m.csv"], dtype=str, keep_default_na=False).set_index("study")
+    assert matrix.loc["Lambeek 2010", ["own_trial", "Vogel 2017"]].tolist() == ["yes", "1"]
+    # Vogel's pooled HR among the trial effects stops the command
+    _table(
+        tmp_path / "effects.csv",
+        EFFECT_COLUMNS,
+        [{**_effect("Lambeek2010", "HR", 1.25, 0.95, 1.66), "vi": "0.02", "from": "estimate_ci"}],
+    )
+    capsys.readouterr()
+    assert main(argv) != 0
+    assert "carries Vogel2017_Cochrane's pooled HR 1.25 (0.95 to 1.66)" in capsys.readouterr().err
