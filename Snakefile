@@ -17,6 +17,7 @@ include: "workflow/rules/screen.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/meta.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/reviews.smk"
 
 
 rule all:
@@ -61,6 +62,15 @@ rule all:
         "results/tables/swim_vote_counting.csv",
         expand("results/figures/prisma.{ext}", ext=["svg", "png", "pdf"]),
         "results/prisma/prisma_counts.csv",
+        expand(
+            "results/reviews/{name}",
+            name=[
+                "reviews.csv",
+                "review_findings.csv",
+                "overlap_matrix.csv",
+                "overlap.json",
+            ],
+        ),
         "results/tables/summary_of_findings.csv",
         "results/tables/risk_of_bias.txt",
         "results/tables/appraisal_status.csv",

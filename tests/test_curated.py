@@ -121,7 +121,69 @@ FAULTS = [
         "arm sizes on a shared_control row",
     ),
     ("studies.csv", {"study_id": "Taimela2008"}, "population_type", "at_risk", "one of"),
-    ("studies.csv", {"study_id": "Vogel2017_Cochrane"}, "included_studies", "Lambeek2011", "study_id listed"),
+    # issue 25: the review-of-reviews tables
+    ("review_studies.csv", {"study": "Lambeek 2010"}, "study_id", "Lambeek2011", "a study_id of studies.csv"),
+    ("review_studies.csv", {"study": "Noordik 2013"}, "status", "probably", "one of: included, unconfirmed"),
+    (
+        "review_studies.csv",
+        {"study": "Davey 1994"},
+        "review_id",
+        "Vogel2018_Cochrane",
+        "a review_id of reviews.csv",
+    ),
+    ("reviews.csv", {"review_id": "Marin2017_Cochrane"}, "job_role", "wizard", "role id from job_roles.yaml"),
+    ("reviews.csv", {"review_id": "Vogel2017_Cochrane"}, "pmid", "PMC28358173", "a value matching"),
+    ("reviews.csv", {"review_id": "Kamper2014_Cochrane"}, "other_reports", "bmj.h444", "a PMID or a DOI"),
+    ("reviews.csv", {"review_id": "Kamper2014_Cochrane"}, "source", "", "non-empty"),
+    (
+        "review_findings.csv",
+        {"review_id": "Vogel2017_Cochrane", "outcome": "time to return to work"},
+        "certainty",
+        "lowish",
+        "one of: high, moderate, low, very low",
+    ),
+    (
+        "review_findings.csv",
+        {"review_id": "Vogel2017_Cochrane", "outcome": "time to return to work"},
+        "estimate",
+        "1.75",
+        "inside its interval",
+    ),
+    (
+        "review_findings.csv",
+        {"review_id": "Vogel2017_Cochrane", "outcome": "time to return to work"},
+        "ci_lower",
+        "-0.95",
+        "above 0",
+    ),
+    (
+        "review_findings.csv",
+        {"review_id": "Vogel2017_Cochrane", "outcome": "time to return to work"},
+        "evidence_label",
+        "D",
+        "one of: V, S, C",
+    ),
+    (
+        "review_findings.csv",
+        {"review_id": "Vogel2017_Cochrane", "outcome": "time to return to work"},
+        "outcome_domain",
+        "rtw",
+        "one of: return_to_work",
+    ),
+    (
+        "review_findings.csv",
+        {"review_id": "deBoer2015_Cochrane"},
+        "measure",
+        "RR",
+        "a measure only with its estimate",
+    ),
+    (
+        "review_findings.csv",
+        {"review_id": "deBoer2024_Cochrane", "comparison": "vocational interventions vs care as usual"},
+        "notes",
+        "EBM Guidelines",
+        "the [S] label kept",
+    ),
     (
         "studies.csv",
         {"study_id": "SWAP_WynneJones2018"},
@@ -251,8 +313,11 @@ def test_every_brief_trial_and_cochrane_review_is_in_studies() -> None:
         assert (row["source"] and row["job_role_detail"].startswith("brief:")) or acronym == "WORK-IA"
     opal = {(r["design"], r["status"]) for r in studies.values() if r["acronym"] == "OPAL"}
     assert opal == {("non-randomised", "completed"), ("RCT", "ongoing")}
+    # issue 25: reviews are no studies (their estimates must never be pooled): they live in reviews.csv
+    assert not [s for s in studies.values() if s["design"] == "systematic review"]
+    reviews = {row["review_id"]: row for row in _rows(CURATED / "reviews.csv")}
     for review in ("deBoer2015_Cochrane", "Kamper2014_Cochrane", "Vogel2017_Cochrane"):
-        assert studies[review]["design"] == "systematic review"
+        assert review in reviews and review not in studies
     for trial in (
         "Lambeek2010",
         "Tamminga2013",
@@ -297,8 +362,8 @@ def test_outcome_traps_are_encoded() -> None:
     assert get[("Noordik2013", "time_to_full_rtw")]["higher_is_better"] == "true"
     assert get[("Arends2014", "recurrent_sa_incidence")]["higher_is_better"] == "false"
     assert all("shared_control" in r["flags"] for r in outcomes if r["study_id"] == "MINAV_Aanesen2023")
-    review_rows = [r for r in outcomes if r["study_id"].endswith("_Cochrane")]
-    assert review_rows and all("pooled_review_estimate" in r["flags"] for r in review_rows)
+    # review estimates live in review_findings.csv, never among the trial outcomes
+    assert not [r for r in outcomes if r["study_id"].endswith("_Cochrane")]
     assert all(r["source"].startswith("http") for r in outcomes)
 
 

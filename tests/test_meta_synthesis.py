@@ -419,7 +419,9 @@ def test_arends_adjusted_is_not_cluster_adjusted(tmp_path: Path) -> None:
     assert "does not say the estimate accounts for clustering" in arends["from"]
 
 
-def test_vogel_forest_row_says_not_pooled_includes_lambeek(tmp_path: Path) -> None:
+def test_no_review_estimate_reaches_the_trial_forest(tmp_path: Path) -> None:
+    """Issue 25: Vogel 2017 is a review (reviews.csv, results/reviews/), not a study: its pooled HR, which
+    includes Lambeek 2010, is neither a forest row nor pooled next to Lambeek's own estimate."""
     data = analyse(
         tmp_path,
         shipped_effects(tmp_path),
@@ -428,8 +430,8 @@ def test_vogel_forest_row_says_not_pooled_includes_lambeek(tmp_path: Path) -> No
         allow_mixed=["outcome_definition", "comparator_type"],
     )
     text = forest_text(data)
-    assert "not pooled: includes Lambeek 2010 (review estimate 1.25 [0.95, 1.66])" in text
-    assert "no estimate (completed; pooled review estimate" not in text
+    assert "1.90 [1.20, 2.80]" in text  # Lambeek 2010 itself
+    assert "Vogel" not in text and "1.25 [0.95, 1.66]" not in text and "review estimate" not in text
 
 
 def test_forest_prints_published_ci_and_footnotes_conversions(tmp_path: Path) -> None:

@@ -282,6 +282,27 @@ def test_prisma_counts_reconcile_and_diagram_drawn(tmp_path: Path) -> None:
     assert all(p.stat().st_size > 0 for p in save_figure(fig, tmp_path / "prisma", dpi=40))
 
 
+def test_prisma_counts_reviews_apart_from_studies() -> None:
+    """Issue 25: reviews included at the review level are counted apart from the studies."""
+    counts = _counts(new_studies=10, review_reports=5, reviews_included=4, reports_in_studies=13)
+    assert counts.problems() == []
+    assert counts.study_reports == 13 and counts.total_studies == 10
+    rows = {r["data"]: r["n"] for r in counts.rows()}
+    assert rows["new_reports"] == rows["total_reports"] == "13"
+    assert rows["ohevidence_reviews_included"] == "4" and rows["ohevidence_review_reports_included"] == "5"
+    texts = " | ".join(t.get_text() for t in draw_prisma(counts).texts)
+    assert "Reviews included, reported apart (n = 4)" in texts
+    assert "Reports of included reviews (n = 5)" in texts
+    assert "Reports of included studies (n = 13)" in texts
+    # a review report not grouped anywhere breaks the sum; pooled studies still may not exceed trials
+    missing = _counts(new_studies=10, review_reports=4, reviews_included=4, reports_in_studies=13)
+    assert any("+ reports of included reviews" in p for p in missing.problems())
+    pooled = _counts(new_studies=10, review_reports=5, reviews_included=4, studies_in_meta=11)
+    assert any("studies in meta-analyses (11) > studies included (10)" in p for p in pooled.problems())
+    more_reviews = _counts(new_studies=10, review_reports=2, reviews_included=3)
+    assert any("reviews included (3) > reports of reviews (2)" in p for p in more_reviews.problems())
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -291,7 +312,7 @@ def test_prisma_counts_reconcile_and_diagram_drawn(tmp_path: Path) -> None:
         ),
         ({"records_excluded": 18}, "screened - excluded - awaiting title/abstract decision = reports sought"),
         ({"new_reports": 19}, "assessed - excluded = reports included: 18 != 19"),
-        ({"new_studies": 30}, "studies included (30) > reports included (18)"),
+        ({"new_studies": 30}, "studies included (30) > reports of studies (18)"),
     ],
 )
 def test_prisma_refuses_inconsistent_counts(change: dict, message: str) -> None:

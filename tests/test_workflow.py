@@ -145,7 +145,13 @@ def _assert_synthesis_follows_screening(project: Path) -> None:
     reports = _csv(project / "results/extraction/included_reports.csv")
     ft = _csv(project / "results/screening/included.csv")
     assert set(reports["record_id"]) == set(ft.loc[ft["full_text"] == "include", "record_id"])
-    assert set(chosen.loc[chosen["included_by"] == "full-text screening", "study"]) == set(reports["study"])
+    studies_reported = set(reports.loc[reports["level"] == "study", "study"])
+    assert set(chosen.loc[chosen["included_by"] == "full-text screening", "study"]) == studies_reported
+    # issue 25: reviews are included as reviews (reported apart), never as studies nor pooled
+    reviews_in = set(_csv(project / "results/extraction/included_reviews.csv")["review_id"])
+    assert reviews_in == set(reports.loc[reports["level"] == "review", "study"])
+    assert {"deBoer2015_Cochrane", "Kamper2014_Cochrane", "Vogel2017_Cochrane"} <= reviews_in
+    assert not reviews_in & included
     pooled = {
         str(s["study_id"])
         for path in (project / "results/meta").glob("*.json")
@@ -162,6 +168,17 @@ def _assert_synthesis_follows_screening(project: Path) -> None:
     counts = dict(_csv(project / "results/prisma/prisma_counts.csv")[["data", "n"]].values)
     assert int(counts["total_studies"]) == len(chosen)
     assert int(counts["ohevidence_studies_in_meta_analyses"]) == len(pooled) <= int(counts["total_studies"])
+    assert int(counts["ohevidence_reviews_included"]) == len(reviews_in)
+    assert not pooled & reviews_in
+    findings = _csv(project / "results/reviews/review_findings.csv")
+    vogel = findings[findings["review_id"] == "Vogel2017_Cochrane"].set_index("outcome")
+    assert vogel.loc["time to return to work", ["estimate", "certainty"]].tolist() == ["1.25", "low"]
+    for review in ("deBoer2015_Cochrane", "Kamper2014_Cochrane"):  # published certainty or NOT FOUND (empty)
+        rows = findings[findings["review_id"] == review]
+        assert len(rows) and set(rows["certainty"]) <= {"", "high", "moderate", "low", "very low"}
+        assert (rows["in_review"] == "included").all()
+    overlap = json.loads((project / "results/reviews/overlap.json").read_text())
+    assert [s["study_id"] for s in overlap["shared_with_own_trials"]] == ["Lambeek2010"]
 
 
 def _jobs(dry_run: subprocess.CompletedProcess[str]) -> dict[str, int]:

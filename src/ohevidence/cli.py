@@ -43,6 +43,7 @@ STAGE_MODULES: dict[str, str] = {
     "extract": "ohevidence.extract.cli",
     "meta": "ohevidence.meta.cli",
     "report": "ohevidence.report.cli",
+    "reviews": "ohevidence.reviews.cli",
 }
 # Commands defined here, not by a stage module.
 OWN_COMMANDS = ("init", "validate", "unlock-stale")

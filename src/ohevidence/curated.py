@@ -37,6 +37,9 @@ from ohevidence.schema import (
     OUTCOME_FLAGS,
     PROFESSIONAL_GROUPS,
     RATIO_MEASURES,
+    REVIEW_CURATED_COLUMNS,
+    REVIEW_FINDING_CURATED_COLUMNS,
+    REVIEW_STUDY_COLUMNS,
     STUDY_COLUMNS,
     STUDY_REPORT_COLUMNS,
     Column,
@@ -55,6 +58,10 @@ STUDY_REPORTS_FILE = "study_reports.csv"
 GRADE_FILE = "grade.csv"
 # Cost figures printed by the evidence (economic table): optional (absent = no cost figures).
 COSTS_FILE = "costs.csv"
+# Review of reviews (optional, together): review versions, their findings, their primary studies.
+REVIEWS_FILE = "reviews.csv"
+REVIEW_FINDINGS_FILE = "review_findings.csv"
+REVIEW_STUDIES_FILE = "review_studies.csv"
 
 # A ratio CI whose estimate sits further than this share of the half-width from the CI's
 # log-scale midpoint is suspicious (rounding alone moves it a few per cent): e.g. RETAKE's
@@ -100,6 +107,9 @@ class CuratedTables:
     reports: list[Row] = field(default_factory=list)
     grade: list[Row] = field(default_factory=list)
     costs: list[Row] = field(default_factory=list)
+    reviews: list[Row] = field(default_factory=list)
+    review_findings: list[Row] = field(default_factory=list)
+    review_studies: list[Row] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -277,7 +287,37 @@ def load_curated(curated_dir: str | Path, problems: list[Problem]) -> CuratedTab
         costs=read_rows(folder / COSTS_FILE, COST_COLUMNS, problems)
         if (folder / COSTS_FILE).exists()
         else [],
+        **_review_tables(folder, problems),
     )
+
+
+def _review_tables(folder: Path, problems: list[Problem]) -> dict[str, list[Row]]:
+    """The review-of-reviews tables: all optional, but findings or studies need reviews.csv."""
+    present = {
+        name: (folder / file).exists()
+        for name, file in (
+            ("reviews", REVIEWS_FILE),
+            ("review_findings", REVIEW_FINDINGS_FILE),
+            ("review_studies", REVIEW_STUDIES_FILE),
+        )
+    }
+    if not present["reviews"] and (present["review_findings"] or present["review_studies"]):
+        problems.append(
+            Problem(
+                str(folder / REVIEWS_FILE), 0, "-", "", "file not found (review findings need their reviews)"
+            )
+        )
+    return {
+        "reviews": read_rows(folder / REVIEWS_FILE, REVIEW_CURATED_COLUMNS, problems)
+        if present["reviews"]
+        else [],
+        "review_findings": read_rows(folder / REVIEW_FINDINGS_FILE, REVIEW_FINDING_CURATED_COLUMNS, problems)
+        if present["review_findings"]
+        else [],
+        "review_studies": read_rows(folder / REVIEW_STUDIES_FILE, REVIEW_STUDY_COLUMNS, problems)
+        if present["review_studies"]
+        else [],
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -588,8 +628,110 @@ def check_reports(label: str, rows: Sequence[Row], studies: dict[str, Row] | Non
     return problems
 
 
+def _check_roles(label: str, row: Row, roles: Mapping[str, Any] | None) -> list[Problem]:
+    if roles is None:  # job_roles.yaml could not be read: already one problem
+        return []
+    return [
+        Problem(label, row.line, "job_role", role, f"a role id from {JOB_ROLES_FILE}")
+        for role in split_multi(row.cells.get("job_role", ""))
+        if role not in roles
+    ]
+
+
+def check_reviews(
+    folder: Path,
+    tables: CuratedTables,
+    studies: Mapping[str, Row] | None,
+    roles: Mapping[str, Any] | None,
+) -> list[Problem]:
+    """reviews.csv, review_findings.csv and review_studies.csv: cells, keys, references, numbers
+    (``studies`` / ``roles`` None: that file could not be read, its ids are not checked)."""
+    known = studies is not None
+    studies = studies or {}
+    label = str(folder / REVIEWS_FILE)
+    problems = check_cells(label, tables.reviews, REVIEW_CURATED_COLUMNS)
+    problems += check_unique(label, tables.reviews, ["review_id"])
+    reviews = {row.cells.get("review_id", "").strip() for row in tables.reviews}
+    for row in tables.reviews:
+        problems += _check_roles(label, row, roles)
+        review_id = row.cells.get("review_id", "").strip()
+        if review_id in studies:
+            problems.append(
+                Problem(
+                    label,
+                    row.line,
+                    "review_id",
+                    review_id,
+                    "an id that is not also a study_id of studies.csv "
+                    "(a review is never a primary study: its estimates must not enter a meta-analysis)",
+                )
+            )
+        for other in split_multi(row.cells.get("other_reports", "")):
+            if not (normalise_pmid(other) or normalise_doi(other)):
+                problems.append(Problem(label, row.line, "other_reports", other, "a PMID or a DOI"))
+    label = str(folder / REVIEW_FINDINGS_FILE)
+    problems += check_cells(label, tables.review_findings, REVIEW_FINDING_CURATED_COLUMNS)
+    problems += check_unique(
+        label, tables.review_findings, ["review_id", "outcome", "comparison", "timepoint"]
+    )
+    for row in tables.review_findings:
+        problems += _check_finding(label, row, reviews, roles)
+    label = str(folder / REVIEW_STUDIES_FILE)
+    problems += check_cells(label, tables.review_studies, REVIEW_STUDY_COLUMNS)
+    problems += check_unique(label, tables.review_studies, ["review_id", "study"])
+    for row in tables.review_studies:
+        review_id = row.cells.get("review_id", "").strip()
+        if review_id and review_id not in reviews:
+            problems.append(
+                Problem(label, row.line, "review_id", review_id, f"a review_id of {REVIEWS_FILE}")
+            )
+        study_id = row.cells.get("study_id", "").strip()
+        if known and study_id and study_id not in studies:
+            problems.append(
+                Problem(label, row.line, "study_id", study_id, f"a study_id of {STUDIES_FILE} or empty")
+            )
+    return problems
+
+
+def _check_finding(label: str, row: Row, reviews: set[str], roles: Mapping[str, Any] | None) -> list[Problem]:
+    problems = _check_roles(label, row, roles)
+    cells = row.cells
+
+    def bad(column: str, expected: str) -> None:
+        problems.append(Problem(label, row.line, column, cells.get(column, ""), expected))
+
+    review_id = cells.get("review_id", "").strip()
+    if review_id and review_id not in reviews:
+        bad("review_id", f"a review_id of {REVIEWS_FILE}")
+    measure = cells.get("measure", "").strip()
+    numbers = {name: _num(row, name) for name in ("estimate", "ci_lower", "ci_upper")}
+    if numbers["estimate"] is not None and not measure:
+        bad("measure", "the effect measure of the estimate (HR, RR, OR, MD or SMD)")
+    if measure and numbers["estimate"] is None:
+        bad("measure", "a measure only with its estimate (estimate empty = NOT FOUND: leave measure empty)")
+    if numbers["estimate"] is None and (numbers["ci_lower"] is not None or numbers["ci_upper"] is not None):
+        bad("estimate", "an estimate for the confidence interval given")
+    if measure in RATIO_MEASURES:
+        for name, value in numbers.items():
+            if value is not None and value <= 0:
+                bad(name, f"a {measure} above 0 (ratios are printed on their own scale)")
+    estimate, low, high = numbers["estimate"], numbers["ci_lower"], numbers["ci_upper"]
+    if (low is None) != (high is None):
+        bad("ci_upper" if high is None else "ci_lower", "both confidence limits, or neither")
+    elif estimate is not None and low is not None and high is not None:
+        if not low <= estimate <= high:
+            bad("estimate", f"an estimate inside its interval [{low}, {high}]")
+        else:
+            problems += _asymmetry(label, row, measure, estimate, low, high)
+    if cells.get("evidence_label", "").strip() == "S" and "[S]" not in cells.get("notes", "") + cells.get(
+        "source", ""
+    ):
+        bad("notes", "the [S] label kept in notes or source (a secondary summary's value)")
+    return problems
+
+
 def check_appraisal(
-    label: str, rows: Sequence[Row], tool: Tool, studies: dict[str, Row] | None
+    label: str, rows: Sequence[Row], tool: Tool, studies: Mapping[str, Row] | None
 ) -> list[Problem]:
     """An appraisal table (rob.csv, robins_i.csv, amstar2.csv): cells, keys, studies and the overall
     (``studies`` None: studies.csv could not be read, study ids are not checked)."""
@@ -597,7 +739,15 @@ def check_appraisal(
     for row in rows:
         study_id = row.cells.get("study_id", "").strip()
         if studies is not None and study_id and study_id not in studies:
-            problems.append(Problem(label, row.line, "study_id", study_id, "a study_id of studies.csv"))
+            problems.append(
+                Problem(
+                    label,
+                    row.line,
+                    "study_id",
+                    study_id,
+                    "a study_id of studies.csv (AMSTAR 2: or a review_id of reviews.csv)",
+                )
+            )
         if any(p.line == row.line for p in problems):
             continue  # the algorithm needs valid cells
         problems += [
@@ -634,11 +784,17 @@ def validate_curated(
     problems += check_reports(str(folder / STUDY_REPORTS_FILE), tables.reports, studies)
     problems += check_cells(str(folder / GRADE_FILE), tables.grade, GRADE_COLUMNS)
     problems += check_unique(str(folder / GRADE_FILE), tables.grade, ["analysis_id"])
+    problems += check_reviews(folder, tables, studies, roles)
+    reviews = {row.cells.get("review_id", "").strip(): row for row in tables.reviews}
     for tool in TOOLS:
         path = Path((appraisal or {}).get(tool.file) or folder / tool.file)
         if path.is_file():
             rows = read_rows(path, tool.columns, problems)
-            problems += check_appraisal(str(path), rows, tool, studies)
+            # AMSTAR 2 appraises reviews: their ids are review_ids of reviews.csv (or studies.csv ids)
+            known = (
+                None if studies is None else {**studies, **reviews} if tool.file == "amstar2.csv" else studies
+            )
+            problems += check_appraisal(str(path), rows, tool, known)
     return sorted(problems, key=lambda p: (p.file, p.line))
 
 

@@ -898,6 +898,13 @@ INCLUDED_REPORT_COLUMNS: tuple[Column, ...] = (
     Column("basis", "How the report was matched to its study.", True),
     Column("title", "Title of the report."),
     Column("year", "Year of the report."),
+    Column(
+        "level",
+        "study (a report of a primary study) or review (a report of a curated review, reviews.csv: "
+        "included as a review, never pooled).",
+        True,
+        "study|review",
+    ),
 )
 INCLUDED_BY: tuple[str, ...] = ("full-text screening", "review team")
 INCLUDED_STUDY_COLUMNS: tuple[Column, ...] = (
@@ -1057,7 +1064,8 @@ AMSTAR2_ITEMS: dict[str, str] = {
 }
 # data/curated/amstar2.csv (human-owned, optional): one AMSTAR 2 appraisal per included review.
 AMSTAR2_COLUMNS: tuple[Column, ...] = (
-    Column("study_id", "studies.csv study_id of the systematic review.", True, r"[A-Za-z0-9_]+", unique=True),
+    Column("study_id", "The systematic review: a review_id of reviews.csv (or a studies.csv study_id).", True,
+           r"[A-Za-z0-9_]+", unique=True),
     *(
         Column(key, f"Item {key[1:]}{' (critical)' if int(key[1:]) in AMSTAR2_CRITICAL else ''}: {text}: "
                + ", ".join(AMSTAR2_ANSWERS) + ".", True, "|".join(AMSTAR2_ANSWERS))
@@ -1134,4 +1142,101 @@ MAP_OTHER_STUDY_COLUMNS: tuple[Column, ...] = (
     Column("in_review", "yes when the review includes the study (included_studies.csv), else no.", True,
            r"yes|no"),
     Column("why_not_in_map", "Why it is not effectiveness evidence, in words.", True),
+)  # fmt: skip
+
+# ---------------------------------------------------------------------------
+# Review of reviews: curated review tables (data/curated/reviews.csv, review_findings.csv,
+# review_studies.csv) and the outputs of ``ohevidence reviews`` (results/reviews/).
+# ---------------------------------------------------------------------------
+EVIDENCE_LABELS: tuple[str, ...] = ("V", "S", "C")  # [D] (derived) values are never entered
+REVIEW_DIRECTIONS: tuple[str, ...] = MAP_DIRECTIONS
+REVIEW_STUDY_STATUSES: tuple[str, ...] = ("included", "unconfirmed")
+_REVIEW_ID = Column("review_id", "Unique id of the review version, e.g. Vogel2017_Cochrane.", True, _ID)
+_REVIEW_FACTS: tuple[Column, ...] = (
+    Column("label", "Short name for people: first author and year ('Vogel 2017').", True),
+    Column("title", "Title of the review as the evidence gives it.", True),
+    Column("year", "Publication year of this version.", True, r"\d{4}"),
+    Column("version", "Cochrane review number and version, e.g. CD011618.pub2.", True),
+    Column("doi", "DOI of this version (normalised, lower-case prefix 10.).", pattern=r"10\.\S+"),
+    Column("pmid", "PubMed id of this version; empty when NOT FOUND.", pattern=PMID_PATTERN),
+)
+_REVIEW_QUESTION: tuple[Column, ...] = (
+    Column("question", "The review's question in our words (population, intervention, comparator, designs)."),
+    Column("population", "Who the review is about."),
+    Column("intervention_type", "Kind of intervention reviewed."),
+    Column("comparator", "What it was compared with."),
+    Column("k", "Number of studies in the review; empty when NOT FOUND.", pattern=_INT),
+    Column("n", "Number of participants in the review; empty when NOT FOUND.", pattern=_INT),
+    Column("professions", "Who delivered the interventions, in the evidence's words; the brief's unverified "
+           "lists are marked as the brief's."),
+    Column("job_role", "'; '-joined job_roles.yaml ids, only where the evidence names the profession."),
+)  # fmt: skip
+REVIEW_CURATED_COLUMNS: tuple[Column, ...] = (
+    Column("review_id", "Unique id of the review version, e.g. Vogel2017_Cochrane.", True, _ID, unique=True),
+    *_REVIEW_FACTS,
+    Column("other_reports", "'; '-joined PMIDs/DOIs of further reports of the review (journal versions)."),
+    Column("review_group", "Cochrane group as the evidence shows it; empty when not shown."),
+    *_REVIEW_QUESTION,
+    Column("notes", "What is NOT FOUND, version notes, labels of secondary values."),
+    Column("source", "Evidence file + section + URL(s) for the row.", True),
+)  # fmt: skip
+REVIEW_FINDING_CURATED_COLUMNS: tuple[Column, ...] = (
+    _REVIEW_ID,
+    Column("outcome_domain", "One of: " + ", ".join(MAP_DOMAINS) + ".", True, _one_of(MAP_DOMAINS)),
+    Column("outcome", "The outcome in words.", True),
+    Column("comparison", "Intervention vs comparator, in words.", True),
+    Column("timepoint", "Follow-up in words ('6 months', 'long term'); empty when not stated."),
+    Column("measure", "Effect measure: HR, RR, OR, MD or SMD; empty = no estimate.",
+           pattern="HR|RR|OR|MD|SMD"),
+    Column("estimate", "Pooled estimate as printed; empty when NOT FOUND.", pattern=_NUM),
+    Column("ci_lower", "Lower 95% limit as printed.", pattern=_NUM),
+    Column("ci_upper", "Upper 95% limit as printed.", pattern=_NUM),
+    Column("k", "Studies behind this estimate; empty when NOT FOUND.", pattern=_INT),
+    Column("n", "Participants behind this estimate; empty when NOT FOUND.", pattern=_INT),
+    Column("certainty", "The review's own GRADE certainty: " + ", ".join(GRADE_CERTAINTY)
+           + "; empty = NOT FOUND or not assessed.", pattern=_one_of(GRADE_CERTAINTY)),
+    Column("better", "Which side favours the intervention: higher or lower (as the estimate is printed).",
+           True, "higher|lower"),
+    Column("job_role", "'; '-joined job_roles.yaml ids, only where the evidence names the profession."),
+    Column("evidence_label", "Label of the values in the evidence: V (seen), S (secondary summary: keep "
+           "the label), C (carried). D (derived) values are never entered.", True, _one_of(EVIDENCE_LABELS)),
+    Column("notes", "NOT FOUND items, [S] labels, checks to make."),
+    Column("source", "Evidence file + section + URL(s).", True),
+)  # fmt: skip
+REVIEW_STUDY_COLUMNS: tuple[Column, ...] = (
+    _REVIEW_ID,
+    Column("study", "Primary study as the evidence names it ('Lambeek 2010').", True),
+    Column("study_id", "studies.csv study_id when the project curates the study; else empty.", pattern=_ID),
+    Column("status", "included (the evidence states the inclusion) or unconfirmed (probable, not counted).",
+           True, _one_of(REVIEW_STUDY_STATUSES)),
+    Column("notes", "Why unconfirmed, what was seen."),
+    Column("source", "Evidence file + section + URL(s).", True),
+)  # fmt: skip
+# results/extraction/included_reviews.csv: reviews included at the review level (reported apart).
+INCLUDED_REVIEW_COLUMNS: tuple[Column, ...] = (
+    Column("review_id", "reviews.csv review_id.", True, _ID, unique=True),
+    Column("reports", "'; '-joined record ids of its included reports.", True),
+    Column("n_reports", "Number of included reports.", True, _INT),
+)
+# results/reviews/reviews.csv and review_findings.csv (issue 25 contract).
+REVIEW_TABLE_COLUMNS: tuple[Column, ...] = (
+    Column("review_id", "reviews.csv review_id.", True, _ID, unique=True),
+    *_REVIEW_FACTS,
+    *_REVIEW_QUESTION,
+    Column("amstar2", "AMSTAR 2 overall confidence (data/curated/amstar2.csv), else 'not assessed'.", True),
+    Column("in_review", "'included' (at the review level, by screening), else why not.", True),
+    Column("source", "Evidence file + section + URL(s).", True),
+)  # fmt: skip
+REVIEW_FINDING_COLUMNS: tuple[Column, ...] = (
+    _REVIEW_ID,
+    Column("label", "The review's short name.", True),
+    *(c for c in REVIEW_FINDING_CURATED_COLUMNS[1:] if c.name not in {"better", "notes", "source", "job_role",
+                                                                       "evidence_label"}),
+    Column("direction", "For the intervention: " + ", ".join(REVIEW_DIRECTIONS) + ".", True,
+           _one_of(REVIEW_DIRECTIONS)),
+    Column("job_role", "'; '-joined job_roles.yaml ids, or empty."),
+    Column("evidence_label", "V, S or C as in the evidence.", True, _one_of(EVIDENCE_LABELS)),
+    Column("amstar2", "The review's AMSTAR 2 overall confidence, or 'not assessed'.", True),
+    Column("in_review", "'included' at the review level, else why not.", True),
+    Column("source", "Evidence file + section + URL(s).", True),
 )  # fmt: skip

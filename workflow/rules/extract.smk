@@ -12,6 +12,9 @@ rule validate_curated:
         outcomes=f"{CURATED}/outcomes.csv",
         job_roles=f"{CURATED}/job_roles.yaml",
         case_studies=f"{CURATED}/case_studies.csv",
+        reviews=lambda w: optional_file(f"{CURATED}/reviews.csv"),
+        review_findings=lambda w: optional_file(f"{CURATED}/review_findings.csv"),
+        review_studies=lambda w: optional_file(f"{CURATED}/review_studies.csv"),
         study_reports=lambda w: [STUDY_REPORTS] if Path(STUDY_REPORTS).exists() else [],
         rob=lambda w: optional_file(config["report"]["rob"]),
         robins_i=lambda w: optional_file(config["appraisal"]["robins_i"]),
@@ -46,6 +49,7 @@ rule extract_records:
         studies=f"{CURATED}/studies.csv",
         study_reports=lambda w: [STUDY_REPORTS] if Path(STUDY_REPORTS).exists() else [],
         job_roles=f"{CURATED}/job_roles.yaml",
+        reviews=lambda w: optional_file(f"{CURATED}/reviews.csv"),
     output:
         extracted=report(
             "results/extraction/auto_extracted.csv",
@@ -67,6 +71,11 @@ rule extract_records:
             caption="../report/included_studies.rst",
             category="5. Extraction",
         ),
+        included_reviews=report(
+            "results/extraction/included_reviews.csv",
+            caption="../report/included_reviews.rst",
+            category="3. Extraction",
+        ),
         not_included=report(
             "results/extraction/curated_not_included.csv",
             caption="../report/curated_not_included.rst",
@@ -80,6 +89,7 @@ rule extract_records:
         curated=lambda w, input: str(Path(input.studies).parent),
         settings=settings_json(
             extraction=config["extraction"],
+            designs=config["designs"],
             synthesis={
                 "include_without_screened_report": config["synthesis"][
                     "include_without_screened_report"
@@ -93,4 +103,5 @@ rule extract_records:
         " --out {output.extracted:q} --worklist {output.worklist:q}"
         " --included-reports-out {output.included_reports:q}"
         " --included-studies-out {output.included_studies:q}"
+        " --included-reviews-out {output.included_reviews:q}"
         " --not-included-out {output.not_included:q} > {log:q} 2>&1"

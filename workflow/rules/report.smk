@@ -161,6 +161,7 @@ rule prisma_diagram:
         screening="results/screening/prisma_counts.json",
         included="results/screening/included.csv",
         included_studies="results/extraction/included_studies.csv",
+        included_reviews="results/extraction/included_reviews.csv",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
     output:
         counts=report(
@@ -191,7 +192,8 @@ rule prisma_diagram:
     shell:
         "ohevidence report prisma --settings {params.settings:q} --search-log {input.search_log:q}"
         " --clusters {input.clusters:q} --screening-counts {input.screening:q} --included {input.included:q}"
-        " --included-studies {input.included_studies:q} --meta {input.meta:q}"
+        " --included-studies {input.included_studies:q} --included-reviews {input.included_reviews:q}"
+        " --meta {input.meta:q}"
         " --counts-out {output.counts:q} --figure-stem {params.stem:q}"
         " --dpi={params.dpi:q} > {log:q} 2>&1"
 

@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ohevidence.config import add_settings_arguments, settings_config
 from ohevidence.curated import errors, load_curated, validate_curated
 from ohevidence.errors import OhevidenceError
@@ -16,13 +18,16 @@ from ohevidence.extract.included import (
     check_declared,
     curated_not_included,
     included_reports,
+    included_reviews,
     included_studies,
+    review_keys,
 )
 from ohevidence.schema import (
     AUTO_EXTRACTED_COLUMNS,
     CURATED_NOT_INCLUDED_COLUMNS,
     INCLUDED_COLUMNS,
     INCLUDED_REPORT_COLUMNS,
+    INCLUDED_REVIEW_COLUMNS,
     INCLUDED_STUDY_COLUMNS,
     RECORD_COLUMNS,
     STUDY_LINK_COLUMNS,
@@ -66,6 +71,15 @@ def _extract(args: argparse.Namespace) -> int:
         included_rows = included_frame.to_dict("records")
     matched = match_records(records, settings, tables.studies, reports=tables.reports, study_links=links)
     extracted, worklist = select_records(matched, included)
+    reviews = [row.cells for row in tables.reviews]
+    by_review = review_keys(reviews)
+    review_records = {
+        r["record_id"]
+        for r in records.to_dict("records")
+        if any(k and k.lower() in by_review for k in (r.get("pmid", ""), r.get("doi", "")))
+    }
+    # a curated review's report is no trial awaiting extraction: it is reported at the review level
+    worklist = worklist[~worklist["record_id"].isin(review_records)].reset_index(drop=True)
     write_table(extracted, args.out, AUTO_EXTRACTED_COLUMNS)
     write_table(worklist, args.worklist, WORKLIST_COLUMNS)
     log.info(
@@ -78,8 +92,18 @@ def _extract(args: argparse.Namespace) -> int:
     )
     if args.included_studies_out:
         links_rows = links.to_dict("records") if links is not None else []
-        reports = included_reports(included_rows, studies, links_rows, extracted.to_dict("records"))
-        chosen = included_studies(reports, declared)
+        designs = config.get("designs", {})
+        reports = included_reports(
+            included_rows,
+            studies,
+            links_rows,
+            extracted.to_dict("records"),
+            reviews=reviews,
+            review_designs=designs.get("reviews", ["systematic review"]),
+        )
+        chosen = _note_designs(included_studies(reports, declared), studies, designs.get("studies"))
+        if args.included_reviews_out:
+            write_table(included_reviews(reports), args.included_reviews_out, INCLUDED_REVIEW_COLUMNS)
         full_text = {r["record_id"]: r for r in included_rows}
         left_out = curated_not_included(studies, chosen, matched, full_text, _consensus(args.title_abstract))
         write_table(reports, args.included_reports_out, INCLUDED_REPORT_COLUMNS)
@@ -89,7 +113,7 @@ def _extract(args: argparse.Namespace) -> int:
         log.info(
             "%d reports included at full text -> %d studies (%d curated, %d awaiting extraction, "
             "%d declared by the review team); %d curated studies not included -> %s",
-            len(reports),
+            int((reports["level"] == "study").sum()),
             len(chosen),
             curated_in,
             len(chosen) - curated_in,
@@ -100,6 +124,22 @@ def _extract(args: argparse.Namespace) -> int:
         for row in left_out.to_dict("records"):
             log.info("not synthesised: %s: %s", row["study_id"], row["reason"])
     return 0
+
+
+def _note_designs(
+    chosen: pd.DataFrame, studies: list[dict[str, str]], designs: list[str] | None
+) -> pd.DataFrame:
+    """Note each included study whose studies.csv design is not among config designs.studies."""
+    if designs is None:
+        return chosen
+    design = {s["study_id"]: s.get("design", "") for s in studies}
+    chosen = chosen.copy()
+    for index, study_id in chosen["curated_study_id"].items():
+        if study_id and design.get(study_id, "") not in designs:
+            text = f"design {design.get(study_id, '')!r} is not among config designs.studies"
+            note = chosen.at[index, "note"]
+            chosen.at[index, "note"] = f"{note}; {text}" if note else text
+    return chosen
 
 
 def _consensus(path: str | None) -> dict[str, str] | None:
@@ -135,6 +175,10 @@ def register(stages: Any) -> None:
     extract.add_argument(
         "--included-studies-out",
         help="included_studies.csv: the studies the review includes (synthesis input)",
+    )
+    extract.add_argument(
+        "--included-reviews-out",
+        help="included_reviews.csv: curated reviews included at the review level (never pooled)",
     )
     extract.add_argument(
         "--not-included-out", help="curated_not_included.csv: curated studies not included, and why"

@@ -11,7 +11,10 @@ This is the one place the chain from screening to synthesis is decided:
 * a curated study enters the synthesis (effects, meta-analyses, SWiM, summary of findings,
   characteristics) only when it is **included**: it has an included report, or the review team
   declared it under ``synthesis.include_without_screened_report`` with a reason;
-* every other curated study is listed in ``curated_not_included.csv`` with why, never pooled silently.
+* every other curated study is listed in ``curated_not_included.csv`` with why, never pooled silently;
+* a report of a curated **review** (reviews.csv: its PMID, DOI or a further report's id) is included
+  at the review level (``level`` review, config ``designs.reviews``): it is listed in
+  ``included_reviews.csv``, reported apart by ``ohevidence reviews`` and never becomes a study.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ohevidence.records import split_origin
 from ohevidence.schema import (
     CURATED_NOT_INCLUDED_COLUMNS,
     INCLUDED_REPORT_COLUMNS,
+    INCLUDED_REVIEW_COLUMNS,
     INCLUDED_STUDY_COLUMNS,
     names,
 )
@@ -50,13 +54,34 @@ class DeclaredStudy:
         return [cls(str(e["study_id"]), str(e["reason"])) for e in entries]
 
 
+def review_keys(reviews: Sequence[Mapping[str, str]]) -> dict[str, str]:
+    """PMID or DOI (lower case) -> review_id: each review version's own ids and its further reports'."""
+    keys: dict[str, str] = {}
+    for review in reviews:
+        for key in [
+            review.get("pmid", ""),
+            review.get("doi", ""),
+            *split_multi(review.get("other_reports", "")),
+        ]:
+            if key.strip():
+                keys[key.strip().lower()] = review["review_id"]
+    return keys
+
+
 def included_reports(
     included: Sequence[Mapping[str, str]],
     studies: Sequence[Mapping[str, str]],
     study_links: Sequence[Mapping[str, str]],
     extracted: Sequence[Mapping[str, str]],
+    reviews: Sequence[Mapping[str, str]] = (),
+    review_designs: Sequence[str] = ("systematic review",),
 ) -> pd.DataFrame:
-    """Reports included at full text, each with the study it reports and how that was matched."""
+    """Reports included at full text, each with the study (or review) it reports and how that was matched.
+
+    A report of a curated review is included at the review level only when ``review_designs``
+    (config designs.reviews) includes systematic reviews; otherwise it is a configuration error.
+    """
+    by_review = review_keys(reviews)
     by_record = {r["record_id"]: r.get("study_id", "") for r in extracted}
     links = {r["record_id"]: r["study_key"] for r in study_links}
     registry = {rid: s["study_id"] for s in studies for rid in split_multi(s.get("registry_ids", ""))}
@@ -67,6 +92,33 @@ def included_reports(
         if record.get("full_text") != "include":
             continue
         ids = [record["record_id"], *split_origin(record.get("origin", ""), record.get("search_ids", ""))]
+        review = next(
+            (
+                by_review[k.lower()]
+                for k in (record.get("pmid", ""), record.get("doi", ""))
+                if k and k.lower() in by_review
+            ),
+            "",
+        )
+        if review:
+            if "systematic review" not in review_designs:
+                raise ConfigError(
+                    f"designs.reviews: record {record['record_id']} reports the review {review} "
+                    "(reviews.csv) and is included at full text, but the configuration includes no "
+                    "review design: add 'systematic review' to designs.reviews or exclude the record"
+                )
+            rows.append(
+                {
+                    "record_id": record["record_id"],
+                    "study": review,
+                    "curated_study_id": "",
+                    "basis": "curated review (reviews.csv names its PMID or DOI)",
+                    "title": record.get("title", ""),
+                    "year": record.get("year", ""),
+                    "level": "review",
+                }
+            )
+            continue
         study, basis = "", ""
         curated = {by_record[i] for i in ids if by_record.get(i) and ";" not in by_record[i]}
         if len(curated) == 1:
@@ -98,9 +150,22 @@ def included_reports(
                 "basis": basis,
                 "title": record.get("title", ""),
                 "year": record.get("year", ""),
+                "level": "study",
             }
         )
     return pd.DataFrame(rows, columns=names(INCLUDED_REPORT_COLUMNS), dtype="string").fillna("")
+
+
+def included_reviews(reports: pd.DataFrame) -> pd.DataFrame:
+    """One row per review version included at the review level, with its included reports."""
+    rows: dict[str, dict[str, str]] = {}
+    for report in reports[reports["level"] == "review"].to_dict("records"):
+        row = rows.setdefault(
+            report["study"], {"review_id": report["study"], "reports": "", "n_reports": "0"}
+        )
+        row["reports"] = join_multi([*split_multi(row["reports"]), report["record_id"]])
+        row["n_reports"] = str(int(row["n_reports"]) + 1)
+    return pd.DataFrame(list(rows.values()), columns=names(INCLUDED_REVIEW_COLUMNS), dtype="string")
 
 
 def check_declared(declared: Sequence[DeclaredStudy], studies: Sequence[Mapping[str, str]]) -> None:
@@ -122,6 +187,8 @@ def included_studies(reports: pd.DataFrame, declared: Sequence[DeclaredStudy]) -
     """One row per included study: its included reports, or the review team's declaration."""
     rows: dict[str, dict[str, str]] = {}
     for report in reports.to_dict("records"):
+        if report.get("level") == "review":
+            continue  # included as a review (included_reviews), never a study
         row = rows.setdefault(
             report["study"],
             {

@@ -73,6 +73,7 @@ def _prisma(args: argparse.Namespace) -> int:
         meta_files=args.meta,
         not_retrieved_reasons=config["report"]["not_retrieved_reasons"],
         reason_labels={code: code.replace("_", " ") for code in reasons},
+        included_reviews=args.included_reviews,
     )
     fig = draw_prisma(counts)  # checks the arithmetic first: nothing is written from bad counts
     write_counts(counts, args.counts_out)
@@ -468,6 +469,10 @@ def register(stages: Any) -> None:
     )
     prisma.add_argument("--search-log", required=True)
     prisma.add_argument("--clusters", required=True, help="results/dedup/clusters.csv")
+    prisma.add_argument(
+        "--included-reviews",
+        help="results/extraction/included_reviews.csv: reviews included at the review level (counted apart)",
+    )
     prisma.add_argument("--screening-counts", required=True, help="results/screening/prisma_counts.json")
     prisma.add_argument("--included", required=True, help="results/screening/included.csv")
     prisma.add_argument("--included-studies", required=True, help="results/extraction/included_studies.csv")

@@ -40,7 +40,7 @@ from ohevidence.errors import InputError, OhevidenceError
 from ohevidence.extract.included import BY_SCREENING
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.report.common import TextMeasurer, read_csv_rows, read_json
-from ohevidence.schema import INCLUDED_STUDY_COLUMNS, PRISMA_COUNT_COLUMNS
+from ohevidence.schema import INCLUDED_REVIEW_COLUMNS, INCLUDED_STUDY_COLUMNS, PRISMA_COUNT_COLUMNS
 from ohevidence.tableio import read_table, write_table
 
 # The diagram names each search by its source, in words (the search log keeps the ids).
@@ -81,12 +81,20 @@ class PrismaCounts:
     declared_studies: int = 0
     # pooled studies that are not among the included studies (must be none)
     pooled_not_included: list[str] = field(default_factory=list)
-    # reports that included_studies.csv assigns to a study (must equal reports included)
+    # reports that included_studies.csv assigns to a study (with review_reports: must equal reports included)
     reports_in_studies: int = -1
+    # reviews included at the review level (included_reviews.csv), counted apart from studies
+    reviews_included: int = 0
+    review_reports: int = 0
 
     @property
     def total_studies(self) -> int:
         return self.new_studies + self.declared_studies
+
+    @property
+    def study_reports(self) -> int:
+        """Reports included at full text that report primary studies (not reviews)."""
+        return self.new_reports - self.review_reports
 
     @property
     def identified(self) -> int:
@@ -148,13 +156,18 @@ class PrismaCounts:
             )
         if self.reports_in_studies >= 0:
             check(
-                "reports included = reports grouped into included studies (included_studies.csv)",
+                "reports included = reports grouped into included studies (included_studies.csv) "
+                "+ reports of included reviews (included_reviews.csv)",
                 self.new_reports,
-                self.reports_in_studies,
+                self.reports_in_studies + self.review_reports,
             )
-        if self.new_studies > self.new_reports:
-            out.append(f"studies included ({self.new_studies}) > reports included ({self.new_reports})")
-        if self.new_reports and not self.new_studies:
+        if self.new_studies > self.study_reports:
+            out.append(f"studies included ({self.new_studies}) > reports of studies ({self.study_reports})")
+        if self.reviews_included > self.review_reports:
+            out.append(
+                f"reviews included ({self.reviews_included}) > reports of reviews ({self.review_reports})"
+            )
+        if self.study_reports and not self.new_studies:
             out.append("reports included but no study")
         if self.studies_in_meta > self.total_studies:
             out.append(
@@ -221,9 +234,9 @@ class PrismaCounts:
             ),
             row(
                 "new_reports",
-                self.new_reports,
-                "Reports of new included studies",
-                "results/screening/included.csv",
+                self.study_reports,
+                "Reports of new included studies (reports of included reviews counted apart)",
+                "results/extraction/included_reports.csv",
             ),
             row(
                 "total_studies",
@@ -233,9 +246,9 @@ class PrismaCounts:
             ),
             row(
                 "total_reports",
-                self.new_reports,
+                self.study_reports,
                 "Reports of total included studies",
-                "results/screening/included.csv",
+                "results/extraction/included_reports.csv",
             ),
             row("previous_studies", 0, "Studies in a previous version of the review", "(none)"),
             row("previous_reports", 0, "Reports in a previous version of the review", "(none)"),
@@ -250,6 +263,18 @@ class PrismaCounts:
                 sum(self.reports_awaiting.values()),
                 "Reports awaiting a full-text decision: " + _parts(self.reports_awaiting),
                 screen,
+            ),
+            row(
+                "ohevidence_reviews_included",
+                self.reviews_included,
+                "Systematic reviews included at the review level (reported apart, never pooled)",
+                "results/extraction/included_reviews.csv",
+            ),
+            row(
+                "ohevidence_review_reports_included",
+                self.review_reports,
+                "Reports of included reviews",
+                "results/extraction/included_reviews.csv",
             ),
             row(
                 "ohevidence_studies_added_by_review_team",
@@ -303,6 +328,7 @@ def compute_counts(
     meta_files: Sequence[str | Path],
     not_retrieved_reasons: Sequence[str] = (),
     reason_labels: Mapping[str, str] | None = None,
+    included_reviews: str | Path | None = None,
 ) -> PrismaCounts:
     """Counts from the files (not yet checked: :meth:`PrismaCounts.check`)."""
     searches = []
@@ -326,6 +352,7 @@ def compute_counts(
     screened = chosen[chosen["included_by"] == BY_SCREENING]
     declared = chosen[chosen["included_by"] != BY_SCREENING]
     pooled = studies_in_meta(meta_files)
+    reviews = read_table(included_reviews, INCLUDED_REVIEW_COLUMNS) if included_reviews else None
     return PrismaCounts(
         searches=searches,
         duplicates=sum(1 for r in cluster_rows if r.get("kept") == "no"),
@@ -349,6 +376,8 @@ def compute_counts(
         included_reports_in_file=sum(1 for r in included_rows if r.get("full_text") == "include"),
         reason_labels=dict(reason_labels or {}),
         reports_in_studies=int(screened["n_reports"].astype(int).sum()),
+        reviews_included=0 if reviews is None else len(reviews),
+        review_reports=0 if reviews is None else int(reviews["n_reports"].astype(int).sum()),
     )
 
 
@@ -396,9 +425,14 @@ def flow_rows(counts: PrismaCounts) -> list[FlowRow]:
     included = [
         f"Studies included in review ({n(counts.total_studies)})",
         *(added if counts.declared_studies else []),
-        f"Reports of included studies ({n(counts.new_reports)})",
+        f"Reports of included studies ({n(counts.study_reports)})",
         f"Studies in meta-analyses ({n(counts.studies_in_meta)})",
     ]
+    if counts.reviews_included or counts.review_reports:
+        included += [
+            f"Reviews included, reported apart ({n(counts.reviews_included)})",
+            f"Reports of included reviews ({n(counts.review_reports)})",
+        ]
     return [
         FlowRow(["Records identified from:", *search_lines, f"  Total ({n(counts.identified)})"], removed),
         FlowRow(["Records screened", f"({n(counts.records_screened)})"], excluded_ta),

@@ -5,6 +5,8 @@ type, year, language) and says what a match means: ``effect: include`` (the reco
 eligible on that criterion, e.g. "randomised controlled trial") or ``effect: exclude`` (it
 looks ineligible, e.g. "protocol", "qualitative"). A rule that fires is written into the
 record's ``rule_flags`` with the text it matched, so a reviewer sees *why* a record was flagged.
+A rule may point to an inclusion level (``level: review``: a systematic review, included as a
+review rather than excluded, see config ``designs``); its flag then says "(review level)".
 
 By default rules only flag and order the screening list. A rule excludes a record on its own
 only when the configuration says ``action: exclude``; those records are reported separately as
@@ -27,6 +29,7 @@ from ohevidence.cells import MULTI_SEP, clean_text, split_multi
 CRITERIA = ("population", "intervention", "design", "publication_type", "year", "language")
 TEXT_FIELDS = ("title", "abstract", "keywords", "mesh_terms", "publication_types", "journal")
 DEFAULT_FIELDS = ("title", "abstract", "keywords", "mesh_terms")
+LEVELS = ("study", "review")  # inclusion levels (config designs.studies / designs.reviews)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class EligibilityRule:
     terms: Mapping[str, Sequence[str]] = field(default_factory=dict)  # concept -> synonyms
     fields: Sequence[str] = DEFAULT_FIELDS
     reason: str = ""  # exclusion reason code recorded when the rule excludes
+    level: str = "study"  # study | review: the inclusion level a match points to (config designs)
     weight: float = 1.0
     min_year: int | None = None
     max_year: int | None = None
@@ -59,6 +63,7 @@ class EligibilityRule:
             terms={str(k): [str(s) for s in (v or [])] for k, v in (entry.get("terms") or {}).items()},
             fields=tuple(entry.get("fields") or DEFAULT_FIELDS),
             reason=str(entry.get("reason", "")),
+            level=str(entry.get("level", "study")),
             weight=float(entry.get("weight", 1.0)),
             min_year=entry.get("min_year"),
             max_year=entry.get("max_year"),
@@ -74,7 +79,8 @@ class RuleHit:
     def describe(self) -> str:
         side = "for" if self.rule.effect == "include" else "against"
         action = " [excluded]" if self.rule.excludes else ""
-        return f"[{side}] {self.rule.criterion}/{self.rule.name}: {', '.join(self.matched)}{action}"
+        level = " (review level)" if self.rule.level == "review" else ""
+        return f"[{side}] {self.rule.criterion}/{self.rule.name}{level}: {', '.join(self.matched)}{action}"
 
 
 def _term_pattern(term: str) -> str:
@@ -152,6 +158,11 @@ def compile_rules(entries: Iterable[Mapping[str, Any]]) -> list[CompiledRule]:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise ValueError(f"screening.rules: rule name(s) used twice: {', '.join(duplicated)}")
+    for rule in rules:
+        if rule.level not in LEVELS:
+            raise ValueError(
+                f"screening.rules: rule {rule.name!r} has level {rule.level!r}, expected study or review"
+            )
     return [CompiledRule(rule) for rule in rules]
 
 

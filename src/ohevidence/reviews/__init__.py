@@ -1,0 +1,1 @@
+"""Review of reviews: included systematic reviews, their findings and overlap (``ohevidence reviews``)."""
