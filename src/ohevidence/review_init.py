@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.atomic import write_text_atomic
 from ohevidence.csvio import write_csv
 from ohevidence.curated import (
     CASE_STUDIES_FILE,
@@ -144,8 +145,7 @@ def init_review(folder: str | Path, title: str = "", project: Path = PROJECT_DIR
     written = []
     for relative, text in files.items():
         path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
         written.append(path)
     for name, columns in CURATED_TABLES.items():  # header rows only
         path = target / "data" / "curated" / name

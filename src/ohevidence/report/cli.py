@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from ohevidence.atomic import write_json_atomic, write_text_atomic
 from ohevidence.config import add_settings_arguments
 
 log = logging.getLogger("ohevidence.report")
@@ -50,9 +50,8 @@ def _funnel(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     if fig is not None:
         save_figure(fig, out_dir / "funnel", dpi=args.dpi)
-    Path(args.note).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.note).write_text(result.note + "\n", encoding="utf-8")
-    (out_dir / "funnel.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(args.note, result.note + "\n")
+    write_json_atomic(out_dir / "funnel.json", result.to_dict())
     log.info("%s", result.note)
     return 0
 
@@ -110,7 +109,7 @@ def _rob(args: argparse.Namespace) -> int:
     note = Path(args.note)
     note.parent.mkdir(parents=True, exist_ok=True)
     if not Path(args.rob).exists():
-        note.write_text(not_recorded_note(args.rob) + "\n", encoding="utf-8")
+        write_text_atomic(note, not_recorded_note(args.rob) + "\n")
         log.info("%s", not_recorded_note(args.rob))
         return 0
     rob = read_rob(args.rob)
@@ -124,7 +123,7 @@ def _rob(args: argparse.Namespace) -> int:
             f"{row.domain}: " + ", ".join(f"{j} {getattr(row, j):.0f}%" for j in shares.columns[1:])
             for row in shares.itertuples()
         ]
-    note.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(note, "\n".join(lines) + "\n")
     log.info("risk of bias: %d assessments plotted -> %s", len(rob), out_dir)
     return 0
 

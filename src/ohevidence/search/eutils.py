@@ -32,6 +32,7 @@ from xml.parsers import expat
 from Bio.Entrez import Parser as EntrezParser
 from tqdm import tqdm
 
+from ohevidence.atomic import write_bytes_atomic
 from ohevidence.errors import OhevidenceError
 from ohevidence.search.httpclient import HttpClient, Response, RetryableResponse, ServiceError
 from ohevidence.search.pubmed import EntrezXMLError, entrez_read
@@ -374,17 +375,8 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def write_json_atomic(path: Path, payload: Any) -> None:
-    _write_atomic(path, (json.dumps(payload, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_bytes_atomic(path, (json.dumps(payload, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -438,7 +430,7 @@ def fetch_pmids(
                     continue
                 log.warning("%s changed on disk since it was fetched; fetching it again", path)
             body = eutils.efetch(batch)
-            _write_atomic(path, body)
+            write_bytes_atomic(path, body)
             done[name] = {
                 "file": name,
                 "n": len(batch),
