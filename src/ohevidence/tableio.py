@@ -70,6 +70,13 @@ def parse_csv(text: str, path: str | Path) -> pd.DataFrame:
                 rows.append(row)
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):  # a quoted cell still open at the end of the file
+            raise SchemaError(
+                path,
+                "the file ends inside a quoted cell (cut short while being written, or a '\"' never closed)",
+                line=start,
+                expected="every quoted cell closed",
+            ) from exc
         raise SchemaError(
             path, f"cannot be read as CSV: {exc}", line=start, expected="cells quoted with '\"' and closed"
         ) from exc
