@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ohevidence.schema import RECORD_COLUMNS
 from ohevidence.tableio import read_table, write_table
 
 FULL_DISK = OSError(errno.ENOSPC, "No space left on device")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _records(n: int) -> pd.DataFrame:
@@ -121,7 +123,9 @@ def test_an_error_reading_another_file_inside_the_block_is_not_blamed_on_the_out
     assert _leftovers(tmp_path) == []
 
 
-def test_a_figure_that_fails_midway_leaves_the_old_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_figure_that_fails_midway_leaves_the_old_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     (png,) = save_figure(fig, tmp_path / "forest", formats=("png",))
@@ -244,5 +248,24 @@ def test_an_os_error_outside_the_writer_is_one_line_too(
     code = main(["unlock-stale", "--directory", str(tmp_path)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
-    assert err == [f"ohevidence: error: {tmp_path / 'x.log'}: No space left on device "
-                   "(the disk or quota is full: free some space and run again)"]
+    assert err == [
+        f"ohevidence: error: {tmp_path / 'x.log'}: No space left on device "
+        "(the disk or quota is full: free some space and run again)"
+    ]
+
+
+def test_every_output_is_written_through_the_atomic_writer() -> None:
+    """No module writes a file under its final name directly: new outputs use ohevidence.atomic."""
+    direct = re.compile(
+        r"\.write_text\(|\.write_bytes\(|json\.dump\(|shutil\.copy|\bopen\([^)]*[\"'][wax]b?\+?[\"']|\.savefig\("
+    )
+    # report/common.save_figure draws into an atomic_write handle
+    allowed = {("common.py", ".savefig(")}
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "src" / "ohevidence").rglob("*.py"))
+        if path.name not in ("testing.py", "atomic.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if (found := direct.search(line)) and (path.name, found.group()) not in allowed
+    ]
+    assert not offenders, "write outputs with ohevidence.atomic: " + ", ".join(offenders)

@@ -98,7 +98,8 @@ def test_rules_see_through_a_right_to_left_override_in_a_title(tmp_path: Path) -
     path = _ris(tmp_path / "rlo.ris", f"{RLO}Return to work{PDF} after back pain")
     records = records_frame(parse_file(path, fmt=None, source="embase", search_id="e"))
     assert records.loc[0, "title"] == "Return to work after back pain"
-    assert apply_rules(records, compile_rules(RULES)).loc[0, "rule_flags"].startswith("[for] intervention/work")
+    flags = apply_rules(records, compile_rules(RULES)).loc[0, "rule_flags"]
+    assert flags.startswith("[for] intervention/work")
 
 
 def test_merge_never_prefers_a_title_longer_only_for_invisible_characters() -> None:

@@ -16,12 +16,11 @@ that exists is overwritten.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
-from ohevidence.atomic import write_text_atomic
+from ohevidence.atomic import write_bytes_atomic, write_text_atomic
 from ohevidence.csvio import write_csv
 from ohevidence.curated import (
     CASE_STUDIES_FILE,
@@ -152,6 +151,6 @@ def init_review(folder: str | Path, title: str = "", project: Path = PROJECT_DIR
         write_csv(pd.DataFrame(columns=names(columns)), path)
         written.append(path)
     roles = target / "data" / "curated" / JOB_ROLES_FILE
-    shutil.copyfile(taxonomy, roles)
+    write_bytes_atomic(roles, taxonomy.read_bytes())
     written.append(roles)
     return written
