@@ -145,9 +145,9 @@ def _appraisal_status(args: argparse.Namespace) -> int:
 
 
 def _read_text_csv(path: str) -> Any:
-    import pandas as pd
+    from ohevidence.tableio import read_csv_table
 
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_csv_table(path)
 
 
 def _tables(args: argparse.Namespace) -> int:
