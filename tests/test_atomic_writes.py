@@ -231,7 +231,7 @@ def test_a_full_disk_is_one_line_naming_the_file_without_traceback(
     _cut_to_csv(monkeypatch, FULL_DISK)
     code = main(["dedupe", "--records", str(path), "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code != 0
+    assert code == 1
     assert len(err) == 1, err
     assert err[0].startswith(f"ohevidence: error: {out / 'clusters.csv'}: cannot be written: No space left")
     assert "Traceback" not in err[0]

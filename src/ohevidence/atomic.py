@@ -45,7 +45,8 @@ class WriteError(OhevidenceError):
     def __init__(self, path: str | Path, error: OSError) -> None:
         self.path = str(path)
         self.errno = error.errno
-        super().__init__(f"{self.path}: cannot be written: {describe_os_error(error)}; nothing was changed")
+        reason = describe_os_error(error)
+        super().__init__(f"{self.path}: cannot be written: {reason}; any previous version is left unchanged")
 
 
 def describe_os_error(error: OSError) -> str:

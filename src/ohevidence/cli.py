@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ohevidence import __version__
 from ohevidence.appraisal import AMSTAR2_FILE, ROB2_FILE, ROBINS_I_FILE
-from ohevidence.atomic import describe_os_error, write_text_atomic
+from ohevidence.atomic import WriteError, describe_os_error, write_text_atomic
 from ohevidence.config import DEFAULT_SCHEMA, check_configured_decision_paths, load_config
 from ohevidence.curated import errors, validate_curated
 from ohevidence.errors import OhevidenceError
@@ -177,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_filter()  # no log line shows a registered secret (the NCBI API key)
     try:
         return int(args.func(args))
+    except WriteError as exc:  # a full disk, a folder not writable: not the user's input
+        print(f"ohevidence: error: {redact(str(exc))}", file=sys.stderr)
+        return 1
     except OhevidenceError as exc:
         print(f"ohevidence: error: {redact(str(exc))}", file=sys.stderr)
         return 2
