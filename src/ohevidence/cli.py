@@ -8,7 +8,8 @@
 
 Each stage's module registers its own subcommands (``register(stages)``); add a stage by
 adding its name and module to ``STAGE_MODULES``. Errors in the user's input print one line naming
-file, line and column, and exit with status 2.
+file, line and column, and exit with status 2; a file that cannot be written (full disk, no
+permission) prints one line naming it and exits with status 1.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from ohevidence import __version__
 from ohevidence.appraisal import AMSTAR2_FILE, ROB2_FILE, ROBINS_I_FILE
+from ohevidence.atomic import WriteError, describe_os_error, write_text_atomic
 from ohevidence.config import (
     DEFAULT_SCHEMA,
     check_configured_decision_paths,
@@ -92,8 +94,7 @@ def _validate_curated(args: argparse.Namespace, appraisal: dict[str, str | None]
         raise OhevidenceError(f"{args.curated}: {len(failed)} error(s) in the curated tables (listed above)")
     summary = f"{args.curated}: curated tables valid ({len(problems)} warning(s))"
     if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text("\n".join([summary, *map(str, problems)]) + "\n", encoding="utf-8")
+        write_text_atomic(args.report, "\n".join([summary, *map(str, problems)]) + "\n")
     log.info(summary)
     return 0
 
@@ -185,9 +186,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_filter()  # no log line shows a registered secret (the NCBI API key)
     try:
         return int(args.func(args))
+    except WriteError as exc:  # a full disk, a folder not writable: not the user's input
+        print(f"ohevidence: error: {redact(str(exc))}", file=sys.stderr)
+        return 1
     except OhevidenceError as exc:
         print(f"ohevidence: error: {redact(str(exc))}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a folder not writable: one line naming the file, no traceback
+        log.debug("operating-system error", exc_info=True)
+        print(f"ohevidence: error: {redact(os_error_line(exc))}", file=sys.stderr)
+        return 1
+
+
+def os_error_line(exc: OSError) -> str:
+    """'<file>: <reason>' for an OS error (both files of a failed rename); the reason alone without a file."""
+    files = [str(name) for name in (exc.filename, exc.filename2) if name is not None]
+    reason = describe_os_error(exc)
+    return f"{' -> '.join(files)}: {reason}" if files else reason
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.atomic import atomic_write
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
@@ -97,11 +99,12 @@ def write_csv(
     the screening sheets reviewers fill in). Non-text cells (numbers) are written as pandas
     formats them; text cells go through :func:`neutralise`. ``formula_guard=False`` writes a
     machine table (read as data, not opened as a sheet): control characters are still removed,
-    but no cell gets the leading quote.
+    but no cell gets the leading quote. The file is written atomically
+    (:func:`ohevidence.atomic.atomic_write`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = frame.loc[:, list(columns)] if columns is not None else frame
     cell = _safe_cell if formula_guard else _plain_cell
     safe = table.map(cell) if len(table) else table
-    safe.to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
+    # whole or not at all: a kill or a full disk never leaves a cut table under its name
+    with atomic_write(path, encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        safe.to_csv(handle, index=False)

@@ -99,5 +99,25 @@ def require_columns(
         )
 
 
+def ragged_row(
+    path: str | Path,
+    line: int,
+    fields: int,
+    header: int,
+    *,
+    cut: bool = False,
+    error: type[InputError] = InputError,
+) -> InputError:
+    """The error for a CSV row with more or fewer fields than its header.
+
+    ``cut``: the row is the file's last and the file does not end with a line break, the mark of
+    a file whose writing stopped (a killed process, a full disk).
+    """
+    message = f"row has {fields} field(s) but the header has {header}"
+    if cut:
+        message += "; the file ends in the middle of this row (cut short while being written?)"
+    return error(path, message, line=line, expected=f"{header} comma-separated fields on every row")
+
+
 class ConfigError(OhevidenceError):
     """The review configuration is invalid; the message names the key path."""

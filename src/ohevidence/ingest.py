@@ -5,7 +5,9 @@ Every importer (RIS, MEDLINE/.nbib, CSV, PubMed XML, Crossref JSON) builds its r
 a year outside 1800-2099) or to clean (control characters in text) is noted here against the
 file and the record's line; when the parser returns, :func:`reports_problems` logs one warning
 per value (the first :data:`MAX_DETAIL` of each kind) and one summary with the counts, on
-stderr (a Snakemake rule's log). An identifier that cannot be trusted (a PMID that is not
+stderr (a Snakemake rule's log). Zero-width characters and bidirectional controls removed from
+text (:func:`ohevidence.cells.clean_text`) are only counted: the summary gives the count, once
+per file. An identifier that cannot be trusted (a PMID that is not
 exactly one PMID) is not a warning: :func:`record_error` builds the
 :class:`~ohevidence.errors.InputError` naming the same file and line.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
+from ohevidence.cells import count_invisible
 from ohevidence.errors import InputError
 
 __all__ = [
@@ -63,6 +66,8 @@ class IngestReport:
 
     file: str
     notes: list[Note] = field(default_factory=list)
+    # characters removed by clean_text while the file was parsed: "zero-width" and "bidi"
+    invisible: Counter[str] = field(default_factory=Counter)
 
     def counts(self) -> Counter[str]:
         return Counter(n.kind for n in self.notes)
@@ -81,11 +86,16 @@ class IngestReport:
             parts.append(
                 f"control characters removed from {fields} field(s) of {counts['control']} record(s)"
             )
+        if self.invisible.total():
+            parts.append(
+                f"{self.invisible['zero-width']} zero-width character(s) and {self.invisible['bidi']} "
+                "text-direction control(s) removed (reviewers, rules and deduplication see the same text)"
+            )
         return f"{self.file}: " + "; ".join(parts)
 
     def log(self, logger: logging.Logger = log) -> None:
         """One warning per note (at most MAX_DETAIL of each kind), then the summary with counts."""
-        if not self.notes:
+        if not self.notes and not self.invisible.total():
             return
         shown: Counter[str] = Counter()
         for item in self.notes:
@@ -117,9 +127,11 @@ def reports_problems(
         report = IngestReport(str(path))
         token = _ACTIVE.set(report)
         try:
-            result = parser(path, *args, **kwargs)
+            with count_invisible() as tally:
+                result = parser(path, *args, **kwargs)
         finally:
             _ACTIVE.reset(token)
+        report.invisible.update(tally)
         report.log()
         return result
 

@@ -16,11 +16,11 @@ that exists is overwritten.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
+from ohevidence.atomic import write_bytes_atomic, write_text_atomic
 from ohevidence.csvio import write_csv
 from ohevidence.curated import (
     CASE_STUDIES_FILE,
@@ -144,14 +144,13 @@ def init_review(folder: str | Path, title: str = "", project: Path = PROJECT_DIR
     written = []
     for relative, text in files.items():
         path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)
         written.append(path)
     for name, columns in CURATED_TABLES.items():  # header rows only
         path = target / "data" / "curated" / name
         write_csv(pd.DataFrame(columns=names(columns)), path)
         written.append(path)
     roles = target / "data" / "curated" / JOB_ROLES_FILE
-    shutil.copyfile(taxonomy, roles)
+    write_bytes_atomic(roles, taxonomy.read_bytes())
     written.append(roles)
     return written

@@ -8,15 +8,17 @@ quoted for spreadsheets, except in machine tables).
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from ohevidence.csvio import unneutralise_frame, write_csv
-from ohevidence.errors import SchemaError, require_columns
+from ohevidence.errors import SchemaError, ragged_row, require_columns
 from ohevidence.schema import (
     EFFECT_COLUMNS,
     META_RESULT_COLUMNS,
@@ -26,20 +28,74 @@ from ohevidence.schema import (
 )
 from ohevidence.textfile import read_text
 
+# an abstract or a notes cell may exceed the csv module's default limit of 131,072 characters
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
 
 def read_table(path: str | Path, columns: Sequence[Column]) -> pd.DataFrame:
-    """Read a CSV as strings (formula quoting undone: :func:`ohevidence.csvio.unneutralise`) and check it."""
-    path = Path(path)
-    text = read_text(path)  # UTF-8/UTF-16 with BOM, or Windows-1252 with a warning
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError as exc:
-        raise SchemaError(path, "is empty", expected="a header row") from exc
-    except pd.errors.ParserError as exc:
-        raise SchemaError(path, f"cannot be read as CSV: {exc}") from exc
-    frame = unneutralise_frame(frame)
+    """Read a CSV as strings (formula quoting undone: :func:`ohevidence.csvio.unneutralise`) and check it.
+
+    Every row must have as many fields as the header: a short or long row (a table cut while it
+    was written, a stray comma) is a :class:`SchemaError` naming the file and the row's line, as is
+    a quoted cell never closed.
+    """
+    frame = read_csv_table(path)
     check_table(frame, columns, path)
     return frame
+
+
+def read_csv_table(path: str | Path) -> pd.DataFrame:
+    """A CSV as strings, formula quoting undone, every row as wide as the header; no contract check."""
+    path = Path(path)
+    text = read_text(path)  # UTF-8/UTF-16 with BOM, or Windows-1252 with a warning
+    return unneutralise_frame(parse_csv(text, path))
+
+
+def parse_csv(text: str, path: str | Path) -> pd.DataFrame:
+    """The cells of a CSV text as a table of strings, every row checked for its number of fields.
+
+    Blank lines are skipped; line numbers count the header as line 1 and follow cells that span
+    several lines.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    header: list[str] | None = None
+    start = 1
+    try:
+        for row in reader:
+            if not row:  # a blank line
+                start = reader.line_num + 1
+                continue
+            if header is None:
+                header = row
+            elif len(row) != len(header):
+                cut = reader.line_num == text.count("\n") + 1 and not text.endswith(("\n", "\r"))
+                raise ragged_row(path, start, len(row), len(header), cut=cut, error=SchemaError)
+            else:
+                rows.append(row)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):  # a quoted cell still open at the end of the file
+            raise SchemaError(
+                path,
+                "the file ends inside a quoted cell (cut short while being written, or a '\"' never closed)",
+                line=start,
+                expected="every quoted cell closed",
+            ) from exc
+        raise SchemaError(
+            path, f"cannot be read as CSV: {exc}", line=start, expected="cells quoted with '\"' and closed"
+        ) from exc
+    if header is None:
+        raise SchemaError(path, "is empty", expected="a header row")
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise SchemaError(
+            path,
+            f"column(s) {', '.join(repeated)} appear twice in the header",
+            line=1,
+            expected="unique names",
+        )
+    return pd.DataFrame(rows, columns=header, dtype=str)
 
 
 def check_table(frame: pd.DataFrame, columns: Sequence[Column], path: str | Path) -> None:

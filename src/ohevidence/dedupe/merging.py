@@ -2,7 +2,8 @@
 
 The kept record is the cluster's richest (abstract, identifiers, most filled fields; the
 earliest on a tie). Each field of the merged record then takes the best value any member
-has: a mixed-case title over an upper-case or truncated one, the longest abstract and
+has: a title without invisible characters (zero-width, text-direction controls) over one with
+them, then a mixed-case title over an upper-case or truncated one, the longest abstract and
 author list, the full journal name, the full page range. No identifier is lost: ``pmid``
 and ``doi`` hold the kept record's (or the first known), ``all_pmids`` and ``all_dois`` hold
 every one in the cluster.
@@ -15,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from ohevidence.cells import MULTI_SEP, join_multi, split_multi
+from ohevidence.cells import MULTI_SEP, join_multi, split_multi, visible_text
 from ohevidence.dedupe.normalise import normalise_pages
 from ohevidence.schema import RECORD_FIELDS
 
@@ -42,11 +43,14 @@ def kept_positions(records: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
     return kept
 
 
-def _title_quality(value: str) -> tuple[int, int, int]:
-    letters = [c for c in value if c.isalpha()]
+def _title_quality(value: str) -> tuple[int, int, int, int]:
+    # records are cleaned at import (cells.clean_text); a table from elsewhere may still hold
+    # invisible characters: such a title is never preferred, nor longer for them
+    visible = visible_text(value)
+    letters = [c for c in visible if c.isalpha()]
     not_upper = int(not letters or not all(c.isupper() for c in letters))
-    whole = int("…" not in value and "..." not in value)
-    return (whole, not_upper, len(value))
+    whole = int("…" not in visible and "..." not in visible)
+    return (int(visible == value), whole, not_upper, len(visible))
 
 
 def _author_quality(value: str) -> tuple[int, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,8 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ohevidence.atomic import write_json_atomic
 from ohevidence.csvio import unneutralise
-from ohevidence.errors import InputError, require_columns
+from ohevidence.errors import InputError, ragged_row, require_columns
 from ohevidence.meta.subgroup import SubgroupResult
 from ohevidence.textfile import read_text
 
@@ -95,6 +95,15 @@ def cell_number(row: Mapping[str, str], column: str) -> float | None:
     return parse_number(getattr(row, "file", "<table>"), line, column, text)
 
 
+def _check_width(path: Path, line: int, header: Sequence[str], cells: Mapping[str | None, Any]) -> None:
+    """A row of a DictReader with fields beyond the header (key None) or missing (value None) is an error."""
+    extra = cells.get(None)
+    missing = sum(1 for key, value in cells.items() if key is not None and value is None)
+    if extra or missing:
+        fields = len(header) + len(extra or ()) - missing
+        raise ragged_row(path, line, fields, len(header))
+
+
 def read_csv_rows(path: str | Path) -> list[CsvRecord]:
     """A CSV as a list of dicts of stripped strings (UTF-8, BOM tolerated, formula quoting undone)."""
     path = Path(path)
@@ -104,6 +113,7 @@ def read_csv_rows(path: str | Path) -> list[CsvRecord]:
             reader = csv.DictReader(handle)
             start = 2
             for cells in reader:
+                _check_width(path, start, reader.fieldnames or [], cells)
                 row = CsvRecord({k: unneutralise(v or "").strip() for k, v in cells.items() if k is not None})
                 row.file, row.line = path, start
                 rows.append(row)
@@ -126,6 +136,7 @@ def read_rows(path: str | Path, required: Sequence[str] = ()) -> list[CsvRow]:
         require_columns(path, reader.fieldnames or [], list(required))
         start = 2
         for cells in reader:
+            _check_width(path, start, reader.fieldnames or [], cells)
             rows.append(CsvRow(path, start, cells))
             start = reader.line_num + 1
     return rows
@@ -210,9 +221,7 @@ def pool_json(result: SubgroupResult, warnings: Sequence[str], *, with_groups: b
 
 
 def write_json(data: Any, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(clean(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json_atomic(path, clean(data))
 
 
 def csv_cell(value: Any) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from ohevidence.atomic import write_json_atomic, write_text_atomic
 from ohevidence.config import add_settings_arguments
 
 log = logging.getLogger("ohevidence.report")
@@ -50,9 +50,8 @@ def _funnel(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     if fig is not None:
         save_figure(fig, out_dir / "funnel", dpi=args.dpi)
-    Path(args.note).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.note).write_text(result.note + "\n", encoding="utf-8")
-    (out_dir / "funnel.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    write_text_atomic(args.note, result.note + "\n")
+    write_json_atomic(out_dir / "funnel.json", result.to_dict())
     log.info("%s", result.note)
     return 0
 
@@ -111,7 +110,7 @@ def _rob(args: argparse.Namespace) -> int:
     note = Path(args.note)
     note.parent.mkdir(parents=True, exist_ok=True)
     if not Path(args.rob).exists():
-        note.write_text(not_recorded_note(args.rob) + "\n", encoding="utf-8")
+        write_text_atomic(note, not_recorded_note(args.rob) + "\n")
         log.info("%s", not_recorded_note(args.rob))
         return 0
     rob = read_rob(args.rob)
@@ -125,7 +124,7 @@ def _rob(args: argparse.Namespace) -> int:
             f"{row.domain}: " + ", ".join(f"{j} {getattr(row, j):.0f}%" for j in shares.columns[1:])
             for row in shares.itertuples()
         ]
-    note.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(note, "\n".join(lines) + "\n")
     log.info("risk of bias: %d assessments plotted -> %s", len(rob), out_dir)
     return 0
 
@@ -147,9 +146,9 @@ def _appraisal_status(args: argparse.Namespace) -> int:
 
 
 def _read_text_csv(path: str) -> Any:
-    import pandas as pd
+    from ohevidence.tableio import read_csv_table
 
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_csv_table(path)
 
 
 def _tables(args: argparse.Namespace) -> int:
@@ -301,7 +300,7 @@ def _evidence_map(args: argparse.Namespace) -> int:
     write_csv(found.gap_map, out / "gap_map.csv")
     write_csv(found.role_evidence, out / "role_evidence.csv")
     write_csv(found.other_studies, out / "other_studies.csv")
-    (out / "gap_map.html").write_text(draw.gap_map_html(found.gap_map, found.other_studies), encoding="utf-8")
+    write_text_atomic(out / "gap_map.html", draw.gap_map_html(found.gap_map, found.other_studies))
     save_figure(draw.draw_gap_map(found.gap_map, found.other_studies), args.figure_stem, dpi=args.dpi)
     cells, empty = draw.cell_counts(found.gap_map)
     without = int((found.role_evidence["statement"] == "No randomised evidence found.").sum())
@@ -403,7 +402,7 @@ def _findings(args: argparse.Namespace) -> int:
     in_report = fragment(render_body(inputs, plots, in_report=True))
     for out, text in ((args.out_html, page(inputs.title, body)), (args.fragment_out, in_report)):
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
     missing = [name for name, value in (
         ("role_evidence", args.role_evidence), ("gap_map", args.gap_map),
         ("gap_map_png", args.gap_map_png), ("review_findings", args.review_findings),
@@ -422,9 +421,7 @@ def _findings(args: argparse.Namespace) -> int:
         "inputs_missing": missing,
     }
     Path(args.out_json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out_json).write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_json_atomic(args.out_json, document)
     log.info(
         "%s: %d analyses (%d headline), %d roles, missing inputs: %s",
         args.out_html,

@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ohevidence.atomic import atomic_write
 from ohevidence.cells import split_multi
 from ohevidence.errors import InputError
 from ohevidence.meta.io import cell_number
@@ -44,7 +45,10 @@ def save_figure(
         metadata: dict[str, Any] = {"Date": None} if ext == "svg" else {}
         if ext == "pdf":
             metadata = {"CreationDate": None}
-        fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.12, metadata=metadata or None)
+        with atomic_write(path, "wb") as handle:  # a killed run leaves no half-drawn figure
+            fig.savefig(
+                handle, format=ext, dpi=dpi, bbox_inches="tight", pad_inches=0.12, metadata=metadata or None
+            )
         paths.append(path)
     return paths
 

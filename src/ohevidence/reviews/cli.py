@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from ohevidence.appraisal import AMSTAR2
+from ohevidence.atomic import write_json_atomic
 from ohevidence.csvio import write_csv
 from ohevidence.curated import errors, load_curated, read_rows, validate_curated
 from ohevidence.errors import OhevidenceError
@@ -71,9 +71,7 @@ def _reviews(args: argparse.Namespace) -> int:
     result = overlap_table([row.cells for row in tables.review_studies], reviews, own)
     Path(args.matrix_out).parent.mkdir(parents=True, exist_ok=True)
     write_csv(result.matrix.astype(str), args.matrix_out)
-    Path(args.overlap_out).write_text(
-        json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_json_atomic(args.overlap_out, result.summary)
     summary = result.summary
     log.info(
         "%d review versions (%d included at the review level), %d findings; overlap: N=%d, r=%d, c=%d, "

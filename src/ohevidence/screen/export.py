@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import rispy
 
+from ohevidence.atomic import atomic_write
 from ohevidence.cells import clean_text, split_multi
 from ohevidence.csvio import neutralise, strip_controls, write_csv
 
@@ -93,9 +94,7 @@ def write_ris(records: pd.DataFrame, path: str | Path) -> None:
             notes.append(f"PMID: {row['pmid']}")
         entry["notes"] = notes
         entries.append(_ris_clean(entry))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
+    with atomic_write(path) as handle:
         rispy.dump(entries, handle, implementation=_PlainRisWriter)
 
 

@@ -15,7 +15,6 @@ has decided them: a human decision always wins over a rule.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ohevidence.atomic import write_json_atomic
 from ohevidence.cells import join_multi
 from ohevidence.outputs import StageOutputs, output
 from ohevidence.schema import (
@@ -487,8 +487,7 @@ def write_outputs(
         ("prisma", result.prisma),
         ("stopping", result.stopping),
     ):
-        paths[key].parent.mkdir(parents=True, exist_ok=True)
-        paths[key].write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_json_atomic(paths[key], value)
     labelled = records.loc[:, [c for c in RECORD_FIELDS]].merge(
         result.title_abstract[["record_id", "rank", "consensus"]], on="record_id"
     )

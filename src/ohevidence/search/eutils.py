@@ -32,6 +32,7 @@ from xml.parsers import expat
 from Bio.Entrez import Parser as EntrezParser
 from tqdm import tqdm
 
+from ohevidence.atomic import write_bytes_atomic
 from ohevidence.errors import OhevidenceError
 from ohevidence.redaction import redact, redact_bytes
 from ohevidence.search.httpclient import HttpClient, Response, RetryableResponse, ServiceError
@@ -375,19 +376,10 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def write_json_atomic(path: Path, payload: Any) -> None:
     """A raw folder's manifest (the query translation a server sent back included), redacted."""
     text = redact(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
-    _write_atomic(path, text.encode("utf-8"))
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -441,7 +433,7 @@ def fetch_pmids(
                     continue
                 log.warning("%s changed on disk since it was fetched; fetching it again", path)
             body = redact_bytes(eutils.efetch(batch))  # stored (and hashed) without a key echoed back
-            _write_atomic(path, body)
+            write_bytes_atomic(path, body)
             done[name] = {
                 "file": name,
                 "n": len(batch),

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
 
+from ohevidence.atomic import write_bytes_atomic
 from ohevidence.cells import MULTI_SEP, join_multi, split_multi
 from ohevidence.errors import InputError
 from ohevidence.records import records_frame
@@ -144,7 +145,7 @@ class RawFolder:
             reason = "finished" if manifest.get("complete") else "asked differently"
             log.info("previous search in %s was %s: starting a new search", path, reason)
         for old in path.iterdir():
-            if old.is_file() and old.suffix in (".xml", ".json", ".txt", ".part"):
+            if old.is_file() and old.suffix in (".xml", ".json", ".txt", ".part", ".tmp"):
                 old.unlink()
         fresh = {"version": 1, "spec": dict(spec), "complete": False, "batches": {}, "runs": []}
         return cls(path, fresh, progress)
@@ -349,7 +350,7 @@ class PubmedSearch(LiveSearch[PubmedListing]):
                 plan.count,
             )
         listing = ("\n".join(plan.pmids) + "\n").encode() if plan.pmids else b""
-        pmids_path.write_bytes(listing)
+        write_bytes_atomic(pmids_path, listing)
         manifest["search"] = {
             "run_at": run_at,
             "count": plan.count,
@@ -472,7 +473,7 @@ class NihrSearch(LiveSearch[CrossrefListing]):
             ):
                 name = f"crossref_{number:05d}.json"
                 body = redact_bytes(page.body)  # stored (and hashed) without a key echoed back
-                (raw.path / name).write_bytes(body)
+                write_bytes_atomic(raw.path / name, body)
                 pages.append({"file": name, "n": len(page.items), "sha256": sha256_bytes(body)})
                 total = page.total
                 log.info("Crossref page %d: %d works (total %d)", number, len(page.items), total)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ohevidence.atomic import write_json_atomic
 from ohevidence.cells import MULTI_SEP
 from ohevidence.config import DEFAULT_SCHEMA, best_error, describe, key_path, schema_validator
 from ohevidence.errors import InputError, SchemaError
@@ -128,7 +129,7 @@ def write_search_result(records: pd.DataFrame, row: Mapping[str, str], out_dir: 
     check_table(pd.DataFrame([row], columns=SEARCH_LOG_FIELDS), SEARCH_LOG_COLUMNS, out_dir / "search.json")
     out_dir.mkdir(parents=True, exist_ok=True)
     write_table(records, out_dir / "records.csv", RECORD_COLUMNS)
-    (out_dir / "search.json").write_text(json.dumps(dict(row), indent=2, ensure_ascii=False) + "\n")
+    write_json_atomic(out_dir / "search.json", dict(row))
 
 
 def run_file_search(search: FileSearch, *, mode: str, out_dir: str | Path) -> dict[str, str]:
