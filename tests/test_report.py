@@ -512,3 +512,18 @@ def test_footnote_letters_never_wrap_onto_a_line_of_their_own() -> None:
     assert len(label) <= LABEL_WRAP < len(label) + 2  # the letters alone would take the next line
     lines = _wrap(f"{label} {SUPERSCRIPTS['a']}")
     assert lines[-1].endswith("arm ᵃ") and all(line.strip() != "ᵃ" for line in lines)
+
+
+def test_report_categories_are_numbered_once_and_in_order() -> None:
+    """Every report() category of the rules is '<n>. <name>', each number used by one name, 1..N."""
+    import re
+
+    found = {
+        match.group(1)
+        for path in (ROOT / "workflow" / "rules").glob("*.smk")
+        for match in re.finditer(r'\bcategory="([^"]+)"', path.read_text(encoding="utf-8"))
+    }
+    numbered = sorted((int(c.split(".", 1)[0]), c.split(". ", 1)[1]) for c in found)
+    assert all(re.fullmatch(r"\d+\. \S.*", c) for c in found), found
+    assert [n for n, _ in numbered] == list(range(1, len(numbered) + 1)), numbered
+    assert numbered[0] == (1, "Findings")

@@ -74,7 +74,7 @@ rule extract_records:
         included_reviews=report(
             "results/extraction/included_reviews.csv",
             caption="../report/included_reviews.rst",
-            category="3. Extraction",
+            category="5. Extraction",
         ),
         not_included=report(
             "results/extraction/curated_not_included.csv",

@@ -19,7 +19,7 @@ rule forest_plot:
         png=report(
             "results/figures/forest/{analysis}.png",
             caption="../report/forest_plot.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Forest plots",
         ),
         pdf="results/figures/forest/{analysis}.pdf",
@@ -48,14 +48,14 @@ rule funnel_plot:
         note=report(
             "results/figures/funnel/{analysis}.txt",
             caption="../report/funnel_plot.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Funnel plots",
         ),
         plots=report(
             directory("results/figures/funnel/{analysis}"),
             patterns=["{name}.png"],
             caption="../report/funnel_plot.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Funnel plots",
         ),
     log:
@@ -80,7 +80,7 @@ rule sensitivity_plot:
             directory("results/figures/sensitivity/{analysis}"),
             patterns=["{name}.png"],
             caption="../report/sensitivity_plot.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Forest plots",
         ),
     log:
@@ -110,23 +110,23 @@ rule synthesis_without_meta_analysis:
         direction=report(
             "results/tables/swim_effect_direction.csv",
             caption="../report/swim_tables.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         votes=report(
             "results/tables/swim_vote_counting.csv",
             caption="../report/swim_tables.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         swim_items=report(
             "results/tables/swim_items.csv",
             caption="../report/swim_tables.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         svg="results/figures/swim/effect_direction.svg",
         png=report(
             "results/figures/swim/effect_direction.png",
             caption="../report/swim_effect_direction.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Forest plots",
         ),
         pdf="results/figures/swim/effect_direction.pdf",
@@ -134,7 +134,7 @@ rule synthesis_without_meta_analysis:
         albatross_png=report(
             "results/figures/swim/albatross.png",
             caption="../report/swim_albatross.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Forest plots",
         ),
         albatross_pdf="results/figures/swim/albatross.pdf",
@@ -167,14 +167,14 @@ rule prisma_diagram:
         counts=report(
             "results/prisma/prisma_counts.csv",
             caption="../report/prisma_counts.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="PRISMA 2020",
         ),
         svg="results/figures/prisma.svg",
         png=report(
             "results/figures/prisma.png",
             caption="../report/prisma_diagram.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="PRISMA 2020",
         ),
         pdf="results/figures/prisma.pdf",
@@ -206,13 +206,13 @@ rule risk_of_bias:
         note=report(
             "results/tables/risk_of_bias.txt",
             caption="../report/risk_of_bias.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         plots=report(
             directory("results/figures/rob"),
             patterns=["{name}.png"],
             caption="../report/risk_of_bias.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Risk of bias",
         ),
     log:
@@ -239,7 +239,7 @@ rule appraisal_status:
         report(
             "results/tables/appraisal_status.csv",
             caption="../report/appraisal_status.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
     log:
         "logs/appraisal_status.log",
@@ -273,32 +273,32 @@ rule report_tables:
         characteristics=report(
             "results/tables/characteristics_by_role.csv",
             caption="../report/table_characteristics.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         findings=report(
             "results/tables/summary_of_findings.csv",
             caption="../report/table_summary_of_findings.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         economic=report(
             "results/tables/economic_evidence.csv",
             caption="../report/table_economic.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         workforce=report(
             "results/tables/workforce_strategies.csv",
             caption="../report/table_workforce.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         trials=report(
             "results/tables/brief_trials.csv",
             caption="../report/table_brief_trials.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         agreement=report(
             "results/tables/screening_agreement.csv",
             caption="../report/table_agreement.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
     log:
         "logs/report_tables.log",
@@ -339,25 +339,25 @@ rule evidence_map:
         gap_map=report(
             "results/evidence_map/gap_map.csv",
             caption="../report/evidence_map_tables.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         role_evidence=report(
             "results/evidence_map/role_evidence.csv",
             caption="../report/evidence_map_tables.rst",
-            category="8. Tables",
+            category="9. Tables",
         ),
         other_studies="results/evidence_map/other_studies.csv",
         html=report(
             "results/evidence_map/gap_map.html",
             caption="../report/evidence_map_html.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Evidence-and-gap map",
         ),
         svg="results/figures/evidence_map/gap_map.svg",
         png=report(
             "results/figures/evidence_map/gap_map.png",
             caption="../report/evidence_map_figure.rst",
-            category="7. Figures",
+            category="8. Figures",
             subcategory="Evidence-and-gap map",
         ),
         pdf="results/figures/evidence_map/gap_map.pdf",

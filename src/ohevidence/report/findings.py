@@ -368,7 +368,7 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
                 ["analysis", "k", "participants", "effect", "absolute_effect", "certainty"],
             )
             + "<p>Why each certainty was rated down (GRADE footnotes, per domain) is in the summary of "
-            "findings table (category 8. Tables).</p>",
+            "findings table (the report's Tables category).</p>",
             "sof",
         )
     )
@@ -405,7 +405,7 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
             _missing(f"The {name.lower()} table was not given.")
             if frame is None
             else html_table(frame, people_columns(frame))
-            + "<p>Identifiers and sources: the full table in category 8. Tables.</p>"
+            + "<p>Identifiers and sources: the full table in the report's Tables category.</p>"
         )
     parts.append(_section("Costs and workforce", "".join(costs), "costs"))
     # 7. limitations
@@ -429,7 +429,7 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
             tag = "li" if in_report else "p"
             plots.append(f"<{tag}>{esc(f.label)}: forest plot not drawn.</{tag}>")
     intro = (
-        "<p>Each analysis' forest plot opens in the report (category 7. Figures, Forest plots):</p><ul>"
+        "<p>Each analysis' forest plot opens in the report (Figures, Forest plots):</p><ul>"
         if in_report
         else "<p>Each analysis' forest plot (also in the Snakemake report under Figures, Forest plots).</p>"
     )
