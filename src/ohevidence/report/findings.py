@@ -26,6 +26,10 @@ from ohevidence.findings import AnalysisFinding
 from ohevidence.schema import MAP_DOMAIN_LABELS
 
 # job_roles.yaml `origin` in words
+# Columns of the economic and workforce tables shown on the findings page (contracts: schema.py).
+ECONOMIC_COLUMNS = ["study", "job_role", "counted", "currency", "amount", "ci_range", "estimate", "ci",
+                    "per", "price_year", "perspective", "result"]  # fmt: skip
+WORKFORCE_COLUMNS = ["organisation", "role", "strategy", "strategy_type", "stage", "cost"]
 ORIGIN_WORDS = {"brief": "workforce survey of the brief", "trial_delivery": "delivered a trial or review"}
 CERTAINTY_NOT_REPORTED = "certainty not reported in the sources found"
 
@@ -63,7 +67,8 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-HEADER_WORDS = {"k": "Studies", "ci": "95% CI", "n": "Participants", "amstar2": "AMSTAR 2"}
+HEADER_WORDS = {"k": "Studies", "ci": "95% CI", "n": "Participants", "amstar2": "AMSTAR 2",
+                "ci_range": "CI or range", "strategy_type": "Type of strategy"}  # fmt: skip
 
 
 def header_words(column: str) -> str:
@@ -172,11 +177,14 @@ def review_paragraphs(frame: pd.DataFrame) -> list[str]:
         extent = "; ".join(
             part
             for part in (
-                f"{row['k']} studies" if str(row.get("k") or "") else "",
+                f"{row['k']} {'study' if str(row['k']) == '1' else 'studies'}"
+                if str(row.get("k") or "")
+                else "",
                 f"{row['n']} participants" if str(row.get("n") or "") else "",
             )
             if part
         )
+        secondary = str(row.get("evidence_label") or "").strip() == "S"
         certainty = str(row.get("certainty") or "").strip()
         certainty_text = f"{certainty} certainty (as published)" if certainty else CERTAINTY_NOT_REPORTED
         comparison = str(row.get("comparison") or "").strip()
@@ -188,7 +196,9 @@ def review_paragraphs(frame: pd.DataFrame) -> list[str]:
             + f": {row.get('direction') or 'direction not stated'}"
             + (f", {numbers}" if numbers else "")
             + (f" ({extent})" if extent else "")
-            + f"; {certainty_text}."
+            + f"; {certainty_text}"
+            + ("; numbers from a secondary summary, to check against the review" if secondary else "")
+            + "."
         )
         out.append(sentence)
     return out
@@ -399,12 +409,17 @@ def render_body(inputs: FindingsInputs, forest_plots: Mapping[str, Path], *, in_
     )
     # 6. costs and workforce
     costs = []
+    shown = {  # the columns a reader needs on this page; the rest stay in the full tables
+        "Economic evidence": ECONOMIC_COLUMNS,
+        "Workforce strategies": WORKFORCE_COLUMNS,
+    }
     for name, frame in (("Economic evidence", inputs.economic), ("Workforce strategies", inputs.workforce)):
         costs.append(f"<h3>{esc(name)}</h3>")
+        columns = [c for c in shown[name] if frame is not None and c in frame.columns]
         costs.append(
             _missing(f"The {name.lower()} table was not given.")
             if frame is None
-            else html_table(frame, people_columns(frame))
+            else html_table(frame, columns or people_columns(frame))
             + "<p>Identifiers and sources: the full table in the report's Tables category.</p>"
         )
     parts.append(_section("Costs and workforce", "".join(costs), "costs"))
