@@ -6,9 +6,10 @@
 rule reviews:
     input:
         validation="results/extraction/curated_validation.txt",
-        reviews=f"{CURATED}/reviews.csv",
-        review_findings=f"{CURATED}/review_findings.csv",
-        review_studies=f"{CURATED}/review_studies.csv",
+        # optional, together: a review without a review-of-reviews track has none
+        reviews=lambda w: optional_file(f"{CURATED}/reviews.csv"),
+        review_findings=lambda w: optional_file(f"{CURATED}/review_findings.csv"),
+        review_studies=lambda w: optional_file(f"{CURATED}/review_studies.csv"),
         amstar2=lambda w: optional_file(config["appraisal"]["amstar2"]),
         records="results/dedup/unique_records.csv",
         included="results/screening/included.csv",
@@ -39,7 +40,7 @@ rule reviews:
     conda:
         "../envs/ohevidence.yaml"
     params:
-        curated=lambda w, input: str(Path(input.reviews).parent),
+        curated=CURATED,
         amstar2=config["appraisal"]["amstar2"],
     shell:
         "ohevidence reviews --curated {params.curated:q} --amstar2 {params.amstar2:q}"
