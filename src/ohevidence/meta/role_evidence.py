@@ -1,0 +1,344 @@
+"""`ohevidence meta roles`: what the analyses can and cannot say about job roles.
+
+Two tables (column contracts in :mod:`ohevidence.schema`):
+
+* ``results/meta/role_credibility.csv`` (:func:`role_credibility`): one row per analysis whose
+  role (or professional-group) subgroups make a claim, rated with ICEMAN-style items
+  (Schandelmaier et al. 2020, CMAJ 192:E901): is the comparison within or between trials; was the
+  direction hypothesised a priori (config ``role_hypothesis``); how easily does chance explain it
+  (the test for subgroup differences); do related outcomes agree; how many studies per subgroup.
+  Every item is computed from the analysis results; nothing is looked up in a fixed table.
+* ``results/meta/within_trial_roles.csv`` (:func:`within_trial_roles`): trials whose arms were
+  delivered by different roles against a shared control (outcomes.csv flag ``shared_control``
+  with the arm's ``job_role``), reported as the direct comparison they are. A difference between
+  the arms is never computed from the two arm-vs-control estimates: they share the control group,
+  so they are not independent; the columns of a direct difference stay empty unless printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import pandas as pd
+
+from ohevidence.cells import split_multi
+from ohevidence.meta.analysis import ROLE_CONFOUNDING
+from ohevidence.meta.result import AnalysisResult, PooledModel
+from ohevidence.meta.roles import JobRole
+from ohevidence.meta.spec import AnalysisSpec
+from ohevidence.schema import (
+    CREDIBILITY_RATINGS,
+    OUTCOME_DEFINITIONS,
+    ROLE_CREDIBILITY_COLUMNS,
+    WITHIN_TRIAL_ROLE_COLUMNS,
+    names,
+)
+
+MEASURE_WORDS = {
+    "MD": "mean difference",
+    "SMD": "standardised mean difference",
+    "RR": "risk ratio",
+    "OR": "odds ratio",
+    "HR": "hazard ratio",
+    "IRR": "rate ratio",
+    "ROM": "ratio of means",
+    "RD": "risk difference",
+}
+A_PRIORI_CONCERNS = {
+    "not stated": "no a priori hypothesis about role stated",
+    "not confirmed": "the hypothesised role does not show the larger benefit",
+    "not assessable": "the a priori hypothesis cannot be checked against these subgroups",
+}
+# ICEMAN item 3 cut-offs on the p of the test for subgroup differences
+P_UNLIKELY_CHANCE = 0.005
+P_POSSIBLY_CHANCE = 0.05
+
+
+def _g(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+def _role_words(name: str, roles: Mapping[str, JobRole]) -> str:
+    """A subgroup name in words: the taxonomy label of each role id ('; '-joined ids), else itself."""
+    ids = split_multi(name)
+    if ids and all(i in roles for i in ids):
+        return " and ".join(roles[i].label for i in ids)
+    return name
+
+
+def benefit_sign(result: AnalysisResult, outcomes: Mapping[tuple[str, str], Mapping[str, str]]) -> int | None:
+    """+1 when a larger effect is a benefit (outcomes.csv higher_is_better true), -1 when smaller is, None
+    when the pooled rows do not say or disagree."""
+    found: set[str] = set()
+    for study in result.studies:
+        for outcome_id in study.outcome_id.split("+"):
+            found.add((outcomes.get((study.study_id, outcome_id)) or {}).get("higher_is_better", ""))
+    if found == {"true"}:
+        return 1
+    if found == {"false"}:
+        return -1
+    return None
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """The compared subgroups of one analysis, and what the credibility items need of them."""
+
+    spec: AnalysisSpec
+    result: AnalysisResult
+    groups: dict[str, PooledModel]
+    members: dict[str, set[str]]  # subgroup -> study ids
+    sign: int | None
+
+    def best(self, among: Sequence[str]) -> str | None:
+        """The subgroup among ``among`` with the largest benefit (None without a direction)."""
+        if self.sign is None:
+            return None
+        scored = [(self.sign * (self.groups[g].estimate or 0.0), g) for g in among]
+        return max(scored)[1]
+
+
+def _claims(
+    pairs: Sequence[tuple[AnalysisSpec, AnalysisResult]],
+    outcomes: Mapping[tuple[str, str], Mapping[str, str]],
+) -> list[_Claim]:
+    claims = []
+    for spec, result in pairs:
+        if result.group_by == "none" or result.overall is None:
+            continue
+        compared = (
+            list(result.subgroup_test.groups)
+            if result.subgroup_test is not None
+            else [g for g in result.groups if g not in result.subgroup_test_excluded]
+        )
+        if len(compared) < 2:
+            continue
+        members: dict[str, set[str]] = {g: set() for g in compared}
+        for study in result.studies:
+            if study.group in members:
+                members[study.group].add(study.study_id)
+        claims.append(
+            _Claim(
+                spec,
+                result,
+                {g: result.groups[g] for g in compared},
+                members,
+                benefit_sign(result, outcomes),
+            )
+        )
+    return claims
+
+
+def _comparison(members: Mapping[str, set[str]]) -> str:
+    sets = list(members.values())
+    if all(s == sets[0] for s in sets):
+        return "within"
+    shared = any(a & b for a, b in combinations(sets, 2))
+    return "mixed" if shared else "between"
+
+
+def _a_priori(claim: _Claim) -> str:
+    hypothesis = claim.spec.role_hypothesis
+    if hypothesis is None:
+        return "not stated"
+    best = claim.best(list(claim.groups))
+    if hypothesis.favoured_role not in claim.groups or best is None:
+        return "not assessable"
+    return "confirmed" if best == hypothesis.favoured_role else "not confirmed"
+
+
+def _chance(p: float | None, all_k1: bool) -> tuple[str, int]:
+    """(words, credibility points lost) for ICEMAN item 3."""
+    if p is None:
+        return (
+            "no test for subgroup differences (fewer than two subgroups to compare): chance not excluded",
+            2,
+        )
+    k1 = (
+        " (every subgroup holds one study: the test is heterogeneity between those studies)" if all_k1 else ""
+    )
+    if p < P_UNLIKELY_CHANCE:
+        return f"p = {p:.2g}: chance is an unlikely explanation{k1}", 0
+    if p < P_POSSIBLY_CHANCE:
+        return f"p = {p:.2g}: chance may explain the difference{k1}", 1
+    return f"p = {p:.2g}: chance explains the difference easily{k1}", 2
+
+
+def _consistency(claim: _Claim, claims: Sequence[_Claim]) -> tuple[str, str]:
+    """ICEMAN item 4: do other analyses (other outcomes) comparing the same roles favour the same one?"""
+    best = claim.best(list(claim.groups))
+    if best is None:
+        return "not assessable", "no direction of benefit recorded (outcomes.csv higher_is_better)"
+    agree: list[str] = []
+    disagree: list[str] = []
+    for other in claims:
+        if other.spec.id == claim.spec.id:
+            continue
+        same_question = (other.result.domain, other.result.measure, other.result.pico.outcome_definition) == (
+            claim.result.domain,
+            claim.result.measure,
+            claim.result.pico.outcome_definition,
+        )
+        shared = [g for g in claim.groups if g in other.groups]
+        if same_question or best not in shared or len(shared) < 2:
+            continue
+        (agree if other.best(shared) == best else disagree).append(other.spec.id)
+    if not agree and not disagree:
+        return "not assessable", "no other outcome compares these roles"
+    if disagree:
+        return "inconsistent", "other outcomes favour another role (" + ", ".join(disagree) + ")"
+    return "consistent", "other outcomes favour the same role (" + ", ".join(agree) + ")"
+
+
+def _rating(points: int, comparison: str) -> str:
+    """4 points = high; each concern costs its points; a between-trial comparison is at most low."""
+    score = max(1, 4 - points)
+    if comparison != "within":
+        score = min(score, 2)
+    return CREDIBILITY_RATINGS[score - 1]
+
+
+def role_credibility(
+    pairs: Sequence[tuple[AnalysisSpec, AnalysisResult]],
+    outcomes: Mapping[tuple[str, str], Mapping[str, str]],
+    roles: Mapping[str, JobRole],
+) -> pd.DataFrame:
+    """results/meta/role_credibility.csv (ROLE_CREDIBILITY_COLUMNS): one row per role-subgroup claim."""
+    claims = _claims(pairs, outcomes)
+    rows = []
+    for claim in claims:
+        result = claim.result
+        test = result.subgroup_test
+        comparison = _comparison(claim.members)
+        a_priori = _a_priori(claim)
+        chance, chance_points = _chance(test.p if test else None, bool(test and test.all_k1))
+        consistency, consistency_why = _consistency(claim, claims)
+        per_group = {g: len(m) for g, m in claim.members.items()}
+        concerns: list[tuple[str, int]] = []
+        if comparison != "within":
+            concerns.append(("the roles are compared between trials", 1))
+        if a_priori != "confirmed":
+            concerns.append((A_PRIORI_CONCERNS[a_priori], 1))
+        if chance_points:
+            concerns.append((chance.split(": ", 1)[1].split(" (")[0], chance_points))
+        if consistency != "consistent":
+            concerns.append((f"consistency across related outcomes {consistency} ({consistency_why})", 1))
+        if min(per_group.values()) < 2:
+            concerns.append(("a subgroup rests on a single study", 1))
+        rating = _rating(sum(p for _, p in concerns), comparison)
+        claim_words = (
+            f"{result.domain.replace('_', ' ')} ({MEASURE_WORDS.get(result.measure, result.measure)}): "
+            + "; ".join(
+                f"{_role_words(g, roles)} {_g(m.reported.estimate)} "
+                f"[{_g(m.reported.ci_low)}, {_g(m.reported.ci_high)}] ({per_group[g]} "
+                f"{'study' if per_group[g] == 1 else 'studies'})"
+                for g, m in claim.groups.items()
+            )
+        )
+        context = ROLE_CONFOUNDING if comparison != "within" else (result.role_comparison or "")
+        rows.append(
+            {
+                "analysis_id": claim.spec.id,
+                "claim": claim_words,
+                "comparison": comparison,
+                "a_priori": a_priori,
+                "subgroup_p": "" if test is None else repr(test.p),
+                "chance": chance,
+                "consistency": consistency,
+                "studies_per_subgroup": "; ".join(f"{g}: {k}" for g, k in per_group.items()),
+                "concerns": "; ".join(c for c, _ in concerns),
+                "rating": rating,
+                "statement": (
+                    f"Does the effect on {claim_words} differ by who delivered it? {context} "
+                    f"Credibility of a difference between these roles: {rating}"
+                    + (f" ({'; '.join(c for c, _ in concerns)})." if concerns else ".")
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=names(ROLE_CREDIBILITY_COLUMNS), dtype="string").fillna("")
+
+
+def study_label(row: Mapping[str, str]) -> str:
+    """A trial in words: 'MI-NAV (Aanesen 2023)', or 'Aanesen 2023', or its id."""
+    author = (row.get("first_author") or "").split(" ")[0]
+    year = row.get("year") or ""
+    cite = " ".join(part for part in (author, year) if part)
+    acronym = row.get("acronym") or ""
+    if acronym and cite:
+        return f"{acronym} ({cite})"
+    return acronym or cite or row.get("study_id", "")
+
+
+def _arm_effect(row: Mapping[str, str]) -> str:
+    level = row.get("ci_level") or ""
+    ci = f"{float(level) * 100:g}% CI" if level else "CI level not stated"
+    if row.get("estimate") and row.get("ci_low") and row.get("ci_high"):
+        return f"{row['estimate']} [{row['ci_low']}, {row['ci_high']}] ({ci}, as published)"
+    return "no printed estimate"
+
+
+def within_trial_roles(
+    outcomes: Sequence[Mapping[str, str]],
+    studies: Mapping[str, Mapping[str, str]],
+    roles: Mapping[str, JobRole],
+) -> pd.DataFrame:
+    """results/meta/within_trial_roles.csv (WITHIN_TRIAL_ROLE_COLUMNS): direct role comparisons in one trial.
+
+    Arms are outcomes.csv rows of one study flagged ``shared_control`` with the same domain, measure
+    and time point, each with its own ``job_role``; every pair of arms delivered by different roles is
+    one row. The evidence behind the demo prints no difference between two such arms, so the direct
+    estimate stays empty ("no estimate") and the statement gives each arm against the shared control.
+    """
+    arms: dict[tuple[str, str, str, str], list[Mapping[str, str]]] = {}
+    for row in outcomes:
+        if "shared_control" not in split_multi(row.get("flags", "")) or not row.get("job_role"):
+            continue
+        key = (
+            row["study_id"],
+            row.get("domain", ""),
+            row.get("measure", ""),
+            row.get("timepoint_months", ""),
+        )
+        arms.setdefault(key, []).append(row)
+    rows = []
+    for (study_id, domain, measure, months), members in arms.items():
+        for a, b in combinations(members, 2):
+            if a["job_role"] == b["job_role"]:
+                continue
+            label = study_label(studies.get(study_id) or {"study_id": study_id})
+            definition = a.get("outcome_definition") or ""
+            outcome = OUTCOME_DEFINITIONS.get(definition, domain.replace("_", " "))
+            if months:
+                outcome += f" over {months} months"
+            role_a, role_b = _role_words(a["job_role"], roles), _role_words(b["job_role"], roles)
+            what = MEASURE_WORDS.get(measure, measure)
+            statement = (
+                f"{label} randomised participants to an arm delivered by {role_a} and an arm delivered by "
+                f"{role_b}, with a shared control group, so it compares the two roles directly, within one "
+                f"trial (each role also delivered a different intervention). The evidence prints no "
+                f"difference between the two arms. Against the shared control ({outcome}, {what}): "
+                f"{role_a} {_arm_effect(a)}; {role_b} {_arm_effect(b)}. No difference between the arms is "
+                f"computed from these two estimates: they share the control group, so they are not "
+                f"independent."
+            )
+            rows.append(
+                {
+                    "study_id": study_id,
+                    "study_label": label,
+                    "outcome": outcome,
+                    "role_a": a["job_role"],
+                    "role_b": b["job_role"],
+                    "measure": measure,
+                    "estimate": "",
+                    "ci_lower": "",
+                    "ci_upper": "",
+                    "n_a": a.get("n_int", ""),
+                    "n_b": b.get("n_int", ""),
+                    "direction": "no estimate",
+                    "statement": statement,
+                    "source": " | ".join(f"{r['outcome_id']}: {r.get('source', '')}" for r in (a, b)),
+                }
+            )
+    return pd.DataFrame(rows, columns=names(WITHIN_TRIAL_ROLE_COLUMNS), dtype="string").fillna("")
