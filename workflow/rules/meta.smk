@@ -133,6 +133,7 @@ rule meta_grade:
 rule meta_roles:
     input:
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        included_studies="results/extraction/included_studies.csv",
         outcomes=f"{config['extraction']['curated_dir']}/outcomes.csv",
         studies=f"{config['extraction']['curated_dir']}/studies.csv",
         job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
@@ -156,4 +157,5 @@ rule meta_roles:
     shell:
         "ohevidence meta roles --settings {params.settings:q} --meta {input.meta:q}"
         " --outcomes {input.outcomes:q} --studies {input.studies:q} --job-roles {input.job_roles:q}"
+        " --included-studies {input.included_studies:q}"
         " --credibility {output.credibility:q} --within-trial {output.within_trial:q} > {log:q} 2>&1"

@@ -244,6 +244,11 @@ def _roles(args: argparse.Namespace) -> int:
     credibility = role_credibility(pairs, by_outcome, roles)
     write_table(credibility, args.credibility, ROLE_CREDIBILITY_COLUMNS)
     studies = {row["study_id"]: row for row in read_csv_rows(args.studies)}
+    if args.included_studies:
+        from ohevidence.extract.included import read_included_study_ids
+
+        included = read_included_study_ids(args.included_studies)
+        outcomes = [row for row in outcomes if row["study_id"] in included]
     within = within_trial_roles(outcomes, studies, roles)
     write_table(within, args.within_trial, WITHIN_TRIAL_ROLE_COLUMNS)
     log.info(
@@ -367,6 +372,10 @@ def register(stages: Any) -> None:
     roles.add_argument("--outcomes", default="data/curated/outcomes.csv")
     roles.add_argument("--studies", default="data/curated/studies.csv")
     roles.add_argument("--job-roles", default="data/curated/job_roles.yaml")
+    roles.add_argument(
+        "--included-studies",
+        help="results/extraction/included_studies.csv: only these curated studies' arms (default: all)",
+    )
     roles.add_argument("--credibility", required=True, help="results/meta/role_credibility.csv")
     roles.add_argument("--within-trial", required=True, help="results/meta/within_trial_roles.csv")
     roles.set_defaults(func=_roles)
