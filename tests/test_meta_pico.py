@@ -380,5 +380,28 @@ def test_within_trial_roles_from_a_fixture_pairs_every_two_roles_and_skips_same_
     assert first["study_label"] == "Smith 2020" and first["outcome"] == "full return to work over 12 months"
     assert "1.2 [0.9, 1.6] (95% CI, as published)" in first["statement"]
     assert "no printed estimate" in first["statement"]
+    # the trial's printed difference between the arms (flag between_arms), in its printed order
+    direct = {**base, "study_id": "X", "outcome_id": "d", "job_role": "case_manager; oh_nurse",
+              "flags": "between_arms", "estimate": "1.5", "ci_low": "1.1", "ci_high": "2.0",
+              "higher_is_better": "true", "source": "printed"}  # fmt: skip
+    ambiguous = within_trial_roles([*outcomes, direct], {}, ROLES)  # two oh_nurse arms: whose difference?
+    assert list(ambiguous["estimate"]) == ["", ""]
+    table = within_trial_roles([*outcomes[:2], direct], {}, ROLES)
+    assert len(table) == 1
+    pair = table.iloc[0]
+    assert (pair["role_a"], pair["role_b"], pair["estimate"], pair["ci_lower"], pair["ci_upper"]) == (
+        "case_manager",
+        "oh_nurse",
+        "1.5",
+        "1.1",
+        "2.0",
+    )
+    assert pair["direction"] == "benefit" and pair["n_a"] == "48" and pair["n_b"] == "50"
+    assert "The trial prints the difference between the arms" in pair["statement"]
+    assert pair["source"].startswith("d: printed | b: s | a: s")
+    harm = within_trial_roles([*outcomes[:2], {**direct, "higher_is_better": "false"}], {}, ROLES)
+    assert harm.iloc[0]["direction"] == "harm"
+    unclear = within_trial_roles([*outcomes[:2], {**direct, "ci_low": "0.8"}], {}, ROLES)
+    assert unclear.iloc[0]["direction"] == "no clear difference"
     empty = within_trial_roles([], {}, ROLES)
     assert list(empty.columns) == names(WITHIN_TRIAL_ROLE_COLUMNS) and empty.empty

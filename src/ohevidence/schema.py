@@ -238,6 +238,9 @@ OUTCOME_FLAGS: dict[str, str] = {
     "exploratory": "exploratory analysis (e.g. of a discontinued trial)",
     "units_not_reported": "the publication does not state the outcome's units",
     "percentage_points": "a risk difference printed in percentage points, not as a proportion",
+    "between_arms": "the printed estimate compares two intervention arms of the trial directly, first arm "
+    "vs second (job_role: the first arm's role, then the second's, '; '-joined); reported as a "
+    "within-trial role comparison, never pooled against a control",
 }
 # Comparability of rows an analysis pools (issue 15 item 4): outcome definition, comparator and
 # population. An analysis that pools rows differing in any of these (or in timepoint_months) must

@@ -23,6 +23,7 @@ from itertools import combinations
 
 import pandas as pd
 
+from ohevidence import effects as fx
 from ohevidence.cells import split_multi
 from ohevidence.meta.analysis import ROLE_CONFOUNDING
 from ohevidence.meta.result import AnalysisResult, PooledModel
@@ -279,6 +280,19 @@ def _arm_effect(row: Mapping[str, str]) -> str:
     return "no printed estimate"
 
 
+def _direction(row: Mapping[str, str], measure: str) -> str:
+    """benefit / harm / no clear difference of a printed difference (first arm vs second arm)."""
+    estimate, low, high = (float(row[c]) for c in ("estimate", "ci_low", "ci_high"))
+    null = 1.0 if measure in fx.RATIO_MEASURES else 0.0
+    if low <= null <= high:
+        return "no clear difference"
+    higher = row.get("higher_is_better", "")
+    if higher not in ("true", "false"):
+        return "no estimate"
+    better = estimate > null if higher == "true" else estimate < null
+    return "benefit" if better else "harm"
+
+
 def within_trial_roles(
     outcomes: Sequence[Mapping[str, str]],
     studies: Mapping[str, Mapping[str, str]],
@@ -288,25 +302,47 @@ def within_trial_roles(
 
     Arms are outcomes.csv rows of one study flagged ``shared_control`` with the same domain, measure
     and time point, each with its own ``job_role``; every pair of arms delivered by different roles is
-    one row. The evidence behind the demo prints no difference between two such arms, so the direct
-    estimate stays empty ("no estimate") and the statement gives each arm against the shared control.
+    one row. The difference between the two arms is taken only from a row flagged ``between_arms``
+    (the trial's printed comparison, job_role "first role; second role"), in its printed order;
+    without one the direct estimate stays empty ("no estimate") and the statement gives each arm
+    against the shared control, side by side.
     """
     arms: dict[tuple[str, str, str, str], list[Mapping[str, str]]] = {}
+    printed: dict[tuple[str, str, str, str], list[Mapping[str, str]]] = {}
     for row in outcomes:
-        if "shared_control" not in split_multi(row.get("flags", "")) or not row.get("job_role"):
-            continue
+        flags = split_multi(row.get("flags", ""))
         key = (
             row["study_id"],
             row.get("domain", ""),
             row.get("measure", ""),
             row.get("timepoint_months", ""),
         )
-        arms.setdefault(key, []).append(row)
+        if "between_arms" in flags:
+            printed.setdefault(key, []).append(row)
+        elif "shared_control" in flags and row.get("job_role"):
+            arms.setdefault(key, []).append(row)
     rows = []
-    for (study_id, domain, measure, months), members in arms.items():
+    for key, members in arms.items():
+        study_id, domain, measure, months = key
+        arms_of = {
+            role: sum(m["job_role"] == role for m in members) for role in {m["job_role"] for m in members}
+        }
         for a, b in combinations(members, 2):
             if a["job_role"] == b["job_role"]:
                 continue
+            # a printed difference names roles, not arms: it belongs to this pair only when each role
+            # delivered one arm
+            direct = next(
+                (
+                    r
+                    for r in printed.get(key, [])
+                    if set(split_multi(r.get("job_role", ""))) == {a["job_role"], b["job_role"]}
+                    and arms_of[a["job_role"]] == arms_of[b["job_role"]] == 1
+                ),
+                None,
+            )
+            if direct is not None and split_multi(direct["job_role"])[0] != a["job_role"]:
+                a, b = b, a  # the printed order: first role's arm vs the second's
             label = study_label(studies.get(study_id) or {"study_id": study_id})
             definition = a.get("outcome_definition") or ""
             outcome = OUTCOME_DEFINITIONS.get(definition, domain.replace("_", " "))
@@ -314,15 +350,27 @@ def within_trial_roles(
                 outcome += f" over {months} months"
             role_a, role_b = _role_words(a["job_role"], roles), _role_words(b["job_role"], roles)
             what = MEASURE_WORDS.get(measure, measure)
-            statement = (
+            design = (
                 f"{label} randomised participants to an arm delivered by {role_a} and an arm delivered by "
                 f"{role_b}, with a shared control group, so it compares the two roles directly, within one "
-                f"trial (each role also delivered a different intervention). The evidence prints no "
-                f"difference between the two arms. Against the shared control ({outcome}, {what}): "
-                f"{role_a} {_arm_effect(a)}; {role_b} {_arm_effect(b)}. No difference between the arms is "
-                f"computed from these two estimates: they share the control group, so they are not "
-                f"independent."
+                f"trial (each role also delivered a different intervention)."
             )
+            arms_words = (
+                f"Against the shared control ({outcome}, {what}): {role_a} {_arm_effect(a)}; "
+                f"{role_b} {_arm_effect(b)}."
+            )
+            if direct is not None:
+                statement = (
+                    f"{design} The trial prints the difference between the arms ({role_a} vs {role_b}): "
+                    f"{_arm_effect(direct)}. {arms_words}"
+                )
+            else:
+                statement = (
+                    f"{design} The curated evidence holds no printed difference between the two arms. "
+                    f"{arms_words} No difference between the arms is computed from these two estimates: "
+                    f"they share the control group, so they are not independent."
+                )
+            used = (a, b) if direct is None else (direct, a, b)
             rows.append(
                 {
                     "study_id": study_id,
@@ -331,14 +379,14 @@ def within_trial_roles(
                     "role_a": a["job_role"],
                     "role_b": b["job_role"],
                     "measure": measure,
-                    "estimate": "",
-                    "ci_lower": "",
-                    "ci_upper": "",
+                    "estimate": direct["estimate"] if direct else "",
+                    "ci_lower": direct["ci_low"] if direct else "",
+                    "ci_upper": direct["ci_high"] if direct else "",
                     "n_a": a.get("n_int", ""),
                     "n_b": b.get("n_int", ""),
-                    "direction": "no estimate",
+                    "direction": _direction(direct, measure) if direct else "no estimate",
                     "statement": statement,
-                    "source": " | ".join(f"{r['outcome_id']}: {r.get('source', '')}" for r in (a, b)),
+                    "source": " | ".join(f"{r['outcome_id']}: {r.get('source', '')}" for r in used),
                 }
             )
     return pd.DataFrame(rows, columns=names(WITHIN_TRIAL_ROLE_COLUMNS), dtype="string").fillna("")
