@@ -171,8 +171,9 @@ def test_a_declared_mix_is_carried_in_words_with_its_reason(tmp_path: Path, effe
     )
     mix = data["pico"]["mix"]
     assert mix.startswith("Pools on purpose studies that differ in ")
-    assert "workers not on sick leave, at risk of it (prevention): Taimela2008" in mix
-    assert "6 months: MINAV_Aanesen2023" in mix and "12 months: Taimela2008" in mix
+    assert "workers not on sick leave, at risk of it (prevention): Taimela 2008" in mix
+    assert "6 months: MI-NAV (Aanesen 2023)" in mix and "12 months: Taimela 2008" in mix
+    assert data["pico"]["mix_reason"] == "both ask whether an OH contact lowers absence"
     assert mix.endswith("Why: both ask whether an OH contact lowers absence")
     assert data["pico"]["population"] == (
         "workers on sick leave or workers not on sick leave, at risk of it (prevention)"
@@ -206,7 +207,11 @@ def test_one_and_two_study_analyses_are_not_headlines(tmp_path: Path, effects: P
     assert (one["k"], one["headline"], one["pico"]["evidence"]) == (1, False, "single-study")
     assert (minav["k"], minav["headline"], minav["pico"]["evidence"]) == (2, False, "single-study")
     assert (two["k"], two["headline"], two["pico"]["evidence"]) == (2, False, "two-study")
-    assert "two studies: reported as two-study evidence, not a pooled headline" in two["notes"]
+    assert "Two studies: reported as two-study evidence, not a pooled headline." in two["notes"]
+    assert minav["role_comparison"].startswith(
+        "Job roles are compared within one trial (MI-NAV (Aanesen 2023))"
+    )
+    assert two["role_comparison"].startswith("Job role is compared between trials")
     table = summary_of_findings(
         [tmp_path / f"{name}.json" for name in ("one", "minav", "two")],
         index_by(read_csv_rows(CURATED / "outcomes.csv"), "study_id", "outcome_id"),

@@ -21,7 +21,7 @@ import pandas as pd
 from ohevidence import effects as fx
 from ohevidence.errors import ConfigError, InputError
 from ohevidence.meta.effects_table import NONE
-from ohevidence.meta.io import CsvRow, clean, csv_cell, read_rows
+from ohevidence.meta.io import CsvRow, clean, csv_cell, read_csv_rows, read_rows, study_label
 from ohevidence.meta.model import MetaInputError, MetaResult, pool
 from ohevidence.meta.multilevel import three_level
 from ohevidence.meta.result import (
@@ -169,7 +169,10 @@ def evidence_kind(studies: int) -> str:
 
 
 def pico_block(
-    analysis: AnalysisSpec, mixed: Mapping[str, Mapping[str, Sequence[str]]], studies: int
+    analysis: AnalysisSpec,
+    mixed: Mapping[str, Mapping[str, Sequence[str]]],
+    studies: int,
+    named: Mapping[str, Mapping[str, str]] | None = None,
 ) -> PicoBlock:
     """The declared PICO in words, and the declared mix with its reason (empty when nothing is mixed)."""
     pico = analysis.pico
@@ -189,12 +192,15 @@ def pico_block(
         for dimension, values in mixed.items():
             listing = "; ".join(
                 f"{_value_words(dimension, value, vocab)}: "
-                + ", ".join(dict.fromkeys(label.split(":", 1)[0] for label in labels))
+                + ", ".join(
+                    dict.fromkeys(study_label(label.split(":", 1)[0], named or {}) for label in labels)
+                )
                 for value, labels in values.items()
             )
             parts.append(f"{names_.get(dimension, dimension)} ({listing})")
         reason = analysis.mix_reason.strip() or "no reason given in the config (mix_reason)"
         mix = "Pools on purpose studies that differ in " + " and in ".join(parts) + f". Why: {reason}"
+    reason_words = analysis.mix_reason.strip() if mixed else ""
     return PicoBlock(
         population=words["population"],
         intervention_type=pico.intervention_type or not_declared,
@@ -202,6 +208,7 @@ def pico_block(
         outcome_definition=words["outcome_definition"],
         timepoint=window_words(pico) or not_declared,
         mix=mix,
+        mix_reason=reason_words,
         evidence=evidence_kind(studies),
     )
 
@@ -219,7 +226,9 @@ ROLE_CONFOUNDING = (
 )
 
 
-def role_comparison_words(groups: Mapping[str, Sequence[str]]) -> str:
+def role_comparison_words(
+    groups: Mapping[str, Sequence[str]], named: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
     """The plain statement every role subgroup output carries (empty with fewer than two subgroups).
 
     ``groups``: subgroup -> the study ids in it. A study with arms in two subgroups (a multi-arm
@@ -231,8 +240,8 @@ def role_comparison_words(groups: Mapping[str, Sequence[str]]) -> str:
     for group, studies in groups.items():
         for study in studies:
             by_study.setdefault(study, set()).add(group)
-    within = sorted(study for study, found in by_study.items() if len(found) > 1)
-    if within and len(by_study) == len(within):
+    within = sorted(study_label(study, named or {}) for study, found in by_study.items() if len(found) > 1)
+    if within and all(len(found) > 1 for found in by_study.values()):
         return (
             "Job roles are compared within one trial ("
             + ", ".join(within)
@@ -389,7 +398,8 @@ def run_analysis(
     # the first nine columns are the contract every effects.csv has; later ones (multi_arm,
     # published, comparability ...) are read as empty when an older or hand-made file lacks them
     effects = read_rows(effects_path, tuple(names(EFFECT_COLUMNS))[:9])
-    result = analyse(analysis, effects, read_job_roles(job_roles_path))
+    named = {row["study_id"]: row for row in read_csv_rows(studies_path)}
+    result = analyse(analysis, effects, read_job_roles(job_roles_path), named)
     for item in result.excluded:
         if item.reason.startswith(LEFT_OUT):
             log.info("%s: %s:%s %s", analysis.id, item.study_id, item.outcome_id, item.reason)
@@ -407,9 +417,16 @@ def run_analysis(
 
 
 def analyse(
-    analysis: AnalysisSpec, effects: Sequence[CsvRow], roles: Mapping[str, JobRole]
+    analysis: AnalysisSpec,
+    effects: Sequence[CsvRow],
+    roles: Mapping[str, JobRole],
+    named: Mapping[str, Mapping[str, str]] | None = None,
 ) -> AnalysisResult:
-    """The analysis of the effects.csv rows ``effects``: select, check, pool, compare subgroups."""
+    """The analysis of the effects.csv rows ``effects``: select, check, pool, compare subgroups.
+
+    ``named`` (studies.csv rows by study_id) names the studies in the words of ``pico.mix`` and
+    ``role_comparison``; without it they are named by id.
+    """
     measure = analysis.measure
     ratio = measure in fx.RATIO_MEASURES
     chosen, excluded = _select(effects, analysis)
@@ -430,10 +447,10 @@ def analyse(
             notes.insert(0, "a single study: reported as a single study, not pooled (not a meta-analysis)")
         elif study_count == 1:
             notes.insert(
-                0, f"one study ({len(chosen)} comparisons): single-study evidence, not a pooled headline"
+                0, f"One study ({len(chosen)} comparisons): single-study evidence, not a pooled headline."
             )
         elif study_count == 2:
-            notes.insert(0, "two studies: reported as two-study evidence, not a pooled headline")
+            notes.insert(0, "Two studies: reported as two-study evidence, not a pooled headline.")
         notes += _model_notes(result)
         if analysis.group_by != "none":
             notes += _subgroup_notes(result, skipped)
@@ -456,7 +473,7 @@ def analyse(
         members: dict[str, list[str]] = {}
         for r, group in zip(chosen, groups, strict=True):
             members.setdefault(group, []).append(r.text("study_id"))
-        role_words = role_comparison_words(members)
+        role_words = role_comparison_words(members, named)
         if role_words:
             notes.append(role_words)
     return AnalysisResult(
@@ -474,7 +491,7 @@ def analyse(
         k=len(chosen),
         single_study=len(chosen) == 1,
         headline=study_count > 2,
-        pico=pico_block(analysis, mixed, study_count),
+        pico=pico_block(analysis, mixed, study_count, named),
         role_comparison=role_words,
         overall=_reported(result.overall, ratio) if result else None,
         groups={g: _reported(m, ratio) for g, m in result.groups.items()} if result else {},

@@ -181,6 +181,7 @@ class PicoBlock:
     outcome_definition: str
     timepoint: str  # the declared time window ("6 months", "6 to 12 months")
     mix: str  # the declared mix (allow_mixed) and why, in words; "" when the rows do not differ
+    mix_reason: str  # config mix_reason when the rows differ ("" otherwise): why they answer one question
     evidence: str  # none | single-study | two-study | pooled (three or more studies)
 
 

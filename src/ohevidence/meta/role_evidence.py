@@ -26,6 +26,7 @@ import pandas as pd
 from ohevidence import effects as fx
 from ohevidence.cells import split_multi
 from ohevidence.meta.analysis import ROLE_CONFOUNDING
+from ohevidence.meta.io import study_label
 from ohevidence.meta.result import AnalysisResult, PooledModel
 from ohevidence.meta.roles import JobRole
 from ohevidence.meta.spec import AnalysisSpec
@@ -261,17 +262,6 @@ def role_credibility(
     return pd.DataFrame(rows, columns=names(ROLE_CREDIBILITY_COLUMNS), dtype="string").fillna("")
 
 
-def study_label(row: Mapping[str, str]) -> str:
-    """A trial in words: 'MI-NAV (Aanesen 2023)', or 'Aanesen 2023', or its id."""
-    author = (row.get("first_author") or "").split(" ")[0]
-    year = row.get("year") or ""
-    cite = " ".join(part for part in (author, year) if part)
-    acronym = row.get("acronym") or ""
-    if acronym and cite:
-        return f"{acronym} ({cite})"
-    return acronym or cite or row.get("study_id", "")
-
-
 def _arm_effect(row: Mapping[str, str]) -> str:
     level = row.get("ci_level") or ""
     ci = f"{float(level) * 100:g}% CI" if level else "CI level not stated"
@@ -343,7 +333,7 @@ def within_trial_roles(
             )
             if direct is not None and split_multi(direct["job_role"])[0] != a["job_role"]:
                 a, b = b, a  # the printed order: first role's arm vs the second's
-            label = study_label(studies.get(study_id) or {"study_id": study_id})
+            label = study_label(study_id, studies)
             definition = a.get("outcome_definition") or ""
             outcome = OUTCOME_DEFINITIONS.get(definition, domain.replace("_", " "))
             if months:
