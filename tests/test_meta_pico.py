@@ -410,3 +410,29 @@ def test_within_trial_roles_from_a_fixture_pairs_every_two_roles_and_skips_same_
     assert unclear.iloc[0]["direction"] == "no clear difference"
     empty = within_trial_roles([], {}, ROLES)
     assert list(empty.columns) == names(WITHIN_TRIAL_ROLE_COLUMNS) and empty.empty
+
+
+def test_equal_role_estimates_favour_no_role(tmp_path: Path) -> None:
+    raw = [
+        _row("B1", "sa", "physiotherapist", -7.0, 4.0, "sickness_absence", False),
+        _row("B2", "sa", "non_clinical_staff", -7.0, 4.0, "sickness_absence", False),
+        _row("B3", "rtw", "physiotherapist", 0.3, 0.02, "return_to_work", False),
+        _row("B4", "rtw", "non_clinical_staff", 0.0, 0.02, "return_to_work", False),
+    ]
+    rows = _effects_file(tmp_path / "tie.csv", raw)
+    hypothesis = {"favoured_role": "physiotherapist", "rationale": "r"}
+    tie = _analysis(
+        {"id": "tie", "domain": "sickness_absence", "measure": "MD", "role_hypothesis": hypothesis}, rows
+    )
+    rtw = _analysis({"id": "rtw", "domain": "return_to_work", "measure": "HR"}, rows)
+    table = {
+        r["analysis_id"]: r for r in role_credibility([tie, rtw], _outcomes(raw), ROLES).to_dict("records")
+    }
+    assert table["tie"]["a_priori"] == "not assessable"
+    assert table["tie"]["consistency"] == "not assessable"
+    assert "the role subgroups' estimates are equal" in table["tie"]["concerns"]
+    # the other analysis favours physiotherapists; a tie is no agreement
+    assert (
+        table["rtw"]["consistency"] == "inconsistent"
+        and "do not favour the same role (sickness absence (mean difference))" in table["rtw"]["concerns"]
+    )

@@ -98,8 +98,10 @@ class _Claim:
         """The subgroup among ``among`` with the largest benefit (None without a direction)."""
         if self.sign is None:
             return None
-        scored = [(self.sign * (self.groups[g].estimate or 0.0), g) for g in among]
-        return max(scored)[1]
+        scored = sorted(((self.sign * (self.groups[g].estimate or 0.0), g) for g in among), reverse=True)
+        if len(scored) > 1 and abs(scored[0][0] - scored[1][0]) < 1e-12:
+            return None  # a tie: no role does better
+        return scored[0][1]
 
 
 def _claims(
@@ -172,7 +174,12 @@ def _consistency(claim: _Claim, claims: Sequence[_Claim]) -> tuple[str, str]:
     """ICEMAN item 4: do other analyses (other outcomes) comparing the same roles favour the same one?"""
     best = claim.best(list(claim.groups))
     if best is None:
-        return "not assessable", "no direction of benefit recorded (outcomes.csv higher_is_better)"
+        why = (
+            "no direction of benefit recorded (outcomes.csv higher_is_better)"
+            if claim.sign is None
+            else "the role subgroups' estimates are equal"
+        )
+        return "not assessable", why
     agree: list[str] = []
     disagree: list[str] = []
     for other in claims:
@@ -186,12 +193,17 @@ def _consistency(claim: _Claim, claims: Sequence[_Claim]) -> tuple[str, str]:
         shared = [g for g in claim.groups if g in other.groups]
         if same_question or best not in shared or len(shared) < 2:
             continue
-        (agree if other.best(shared) == best else disagree).append(other.spec.id)
+        (agree if other.best(shared) == best else disagree).append(_outcome_words(other.result))
     if not agree and not disagree:
         return "not assessable", "no other outcome compares these roles"
     if disagree:
-        return "inconsistent", "other outcomes favour another role (" + ", ".join(disagree) + ")"
+        return "inconsistent", "other outcomes do not favour the same role (" + ", ".join(disagree) + ")"
     return "consistent", "other outcomes favour the same role (" + ", ".join(agree) + ")"
+
+
+def _outcome_words(result: AnalysisResult) -> str:
+    """An analysis named by its outcome in words: 'sickness absence (rate ratio)'."""
+    return f"{result.domain.replace('_', ' ')} ({MEASURE_WORDS.get(result.measure, result.measure)})"
 
 
 def _rating(points: int, comparison: str) -> str:
@@ -230,14 +242,11 @@ def role_credibility(
         if min(per_group.values()) < 2:
             concerns.append(("a subgroup rests on a single study", 1))
         rating = _rating(sum(p for _, p in concerns), comparison)
-        claim_words = (
-            f"{result.domain.replace('_', ' ')} ({MEASURE_WORDS.get(result.measure, result.measure)}): "
-            + "; ".join(
-                f"{_role_words(g, roles)} {_g(m.reported.estimate)} "
-                f"[{_g(m.reported.ci_low)}, {_g(m.reported.ci_high)}] ({per_group[g]} "
-                f"{'study' if per_group[g] == 1 else 'studies'})"
-                for g, m in claim.groups.items()
-            )
+        claim_words = f"{_outcome_words(result)}: " + "; ".join(
+            f"{_role_words(g, roles)} {_g(m.reported.estimate)} "
+            f"[{_g(m.reported.ci_low)}, {_g(m.reported.ci_high)}] ({per_group[g]} "
+            f"{'study' if per_group[g] == 1 else 'studies'})"
+            for g, m in claim.groups.items()
         )
         context = ROLE_CONFOUNDING if comparison != "within" else (result.role_comparison or "")
         rows.append(
