@@ -221,6 +221,11 @@ def test_one_and_two_study_analyses_are_not_headlines(tmp_path: Path, effects: P
         "1 study (2 comparisons): not a pooled headline",
         "2 studies: not a pooled headline",
     ]
+    assert list(table["effect"].str.extract(r"(\(.*\))$")[0]) == [
+        "(single study, not pooled)",
+        "(1 study (2 comparisons): not a pooled headline)",
+        "(2 studies: not a pooled headline)",
+    ]
     assert table["question"].iloc[1].startswith("population: workers on sick leave; comparator: usual care")
 
 
@@ -291,7 +296,7 @@ def test_between_trial_role_subgroups_without_a_hypothesis_have_low_credibility(
     assert "confounded" not in row["claim"] and "different intervention" in row["statement"]
     assert (
         row["statement"].endswith(").")
-        and "Credibility of a difference between these roles: very low" in (row["statement"])
+        and "Credibility that the effect differs by role: very low" in (row["statement"])
     )
 
 
@@ -357,7 +362,10 @@ def test_minav_is_reported_as_a_direct_comparison_without_a_computed_contrast() 
         "no estimate",
     )
     assert (row["n_a"], row["n_b"]) == ("169", "169")
-    assert row["outcome"] == "days of sickness absence over the follow-up over 6 months"
+    assert row["outcome"] == "days of sickness absence over the follow-up (6 months)"
+    assert (
+        "an arm delivered by physiotherapist and an arm delivered by non-clinical staff" in row["statement"]
+    )
     assert "-7 [-16, 1] (95% CI, as published)" in row["statement"]
     assert "-7 [-15, 2] (95% CI, as published)" in row["statement"]
     assert "compares the two roles directly" in row["statement"] and "not independent" in row["statement"]
@@ -382,7 +390,7 @@ def test_within_trial_roles_from_a_fixture_pairs_every_two_roles_and_skips_same_
         ("case_manager", "oh_nurse"),
     ]
     first = table.iloc[0]
-    assert first["study_label"] == "Smith 2020" and first["outcome"] == "full return to work over 12 months"
+    assert first["study_label"] == "Smith 2020" and first["outcome"] == "full return to work (12 months)"
     assert "1.2 [0.9, 1.6] (95% CI, as published)" in first["statement"]
     assert "no printed estimate" in first["statement"]
     # the trial's printed difference between the arms (flag between_arms), in its printed order

@@ -63,10 +63,15 @@ def _g(value: float | None) -> str:
 
 
 def _role_words(name: str, roles: Mapping[str, JobRole]) -> str:
-    """A subgroup name in words: the taxonomy label of each role id ('; '-joined ids), else itself."""
+    """A subgroup name in running text: the taxonomy label of each role id ('; '-joined ids), else itself.
+
+    A label's capital is dropped unless it starts an abbreviation ('Physiotherapist' -> 'physiotherapist',
+    'OH nurse' stays).
+    """
     ids = split_multi(name)
     if ids and all(i in roles for i in ids):
-        return " and ".join(roles[i].label for i in ids)
+        words = [roles[i].label for i in ids]
+        return " and ".join(w[:1].lower() + w[1:] if w[1:2].islower() else w for w in words)
     return name
 
 
@@ -262,8 +267,8 @@ def role_credibility(
                 "concerns": "; ".join(c for c, _ in concerns),
                 "rating": rating,
                 "statement": (
-                    f"Does the effect on {claim_words} differ by who delivered it? {context} "
-                    f"Credibility of a difference between these roles: {rating}"
+                    f"Role subgroups for {claim_words}. {context} "
+                    f"Credibility that the effect differs by role: {rating}"
                     + (f" ({'; '.join(c for c, _ in concerns)})." if concerns else ".")
                 ),
             }
@@ -346,7 +351,7 @@ def within_trial_roles(
             definition = a.get("outcome_definition") or ""
             outcome = OUTCOME_DEFINITIONS.get(definition, domain.replace("_", " "))
             if months:
-                outcome += f" over {months} months"
+                outcome += f" ({months} months)"
             role_a, role_b = _role_words(a["job_role"], roles), _role_words(b["job_role"], roles)
             what = MEASURE_WORDS.get(measure, measure)
             design = (

@@ -234,7 +234,14 @@ def summary_of_findings(
                 "evidence": evidence_words(meta),
                 "participants": participants,
                 "participants_basis": basis,
-                "effect": effect + ("" if pooled or not effect else " (single study, not pooled)"),
+                "effect": effect
+                + (
+                    ""
+                    if not effect or meta.headline
+                    else " (single study, not pooled)"
+                    if not pooled
+                    else f" ({evidence_words(meta)})"
+                ),
                 "estimate": format_number(reported.estimate if reported else None, 4),
                 "ci_low": format_number(reported.ci_low if reported else None, 4),
                 "ci_high": format_number(reported.ci_high if reported else None, 4),
