@@ -209,7 +209,7 @@ def test_one_and_two_study_analyses_are_not_headlines(tmp_path: Path, effects: P
     assert (two["k"], two["headline"], two["pico"]["evidence"]) == (2, False, "two-study")
     assert "Two studies: reported as two-study evidence, not a pooled headline." in two["notes"]
     assert minav["role_comparison"].startswith(
-        "Job roles are compared within one trial (MI-NAV (Aanesen 2023))"
+        "Job roles are compared within trials: MI-NAV (Aanesen 2023) randomised"
     )
     assert two["role_comparison"].startswith("Job role is compared between trials")
     table = summary_of_findings(
@@ -317,7 +317,7 @@ def test_within_trial_roles_with_a_confirmed_hypothesis_rate_higher(tmp_path: Pa
         {"id": "sa", "domain": "sickness_absence", "measure": "MD", "role_hypothesis": hypothesis}, rows
     )
     rtw = _analysis({"id": "rtw", "domain": "return_to_work", "measure": "HR"}, rows)
-    assert sa[1].role_comparison.startswith("Job roles are compared within one trial (T1, T2)")
+    assert sa[1].role_comparison.startswith("Job roles are compared within trials: T1 and T2 randomised")
     table = role_credibility([sa, rtw], _outcomes(raw), ROLES)
     rows_by_id = {r["analysis_id"]: r for r in table.to_dict("records")}
     first = rows_by_id["sa"]
@@ -444,3 +444,16 @@ def test_equal_role_estimates_favour_no_role(tmp_path: Path) -> None:
         table["rtw"]["consistency"] == "inconsistent"
         and "do not favour the same role (sickness absence (mean difference))" in table["rtw"]["concerns"]
     )
+
+
+def test_role_comparison_words_say_between_within_or_both() -> None:
+    from ohevidence.meta.analysis import role_comparison_words
+
+    assert role_comparison_words({"physiotherapist": ["A"]}) == ""  # one subgroup: no comparison
+    between = role_comparison_words({"physiotherapist": ["A"], "oh_nurse": ["B"]})
+    assert between.startswith("Job role is compared between trials") and "Only" not in between
+    within = role_comparison_words({"physiotherapist": ["A"], "oh_nurse": ["A"]})
+    assert within.startswith("Job roles are compared within trials: A randomised")
+    both = role_comparison_words({"physiotherapist": ["A", "B"], "oh_nurse": ["A"]}, {"A": {"acronym": "X"}})
+    assert both.startswith("Job role is compared between trials")
+    assert both.endswith("Only X compares roles within one trial.")

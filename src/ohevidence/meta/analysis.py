@@ -243,14 +243,19 @@ def role_comparison_words(
     within = sorted(study_label(study, named or {}) for study, found in by_study.items() if len(found) > 1)
     if within and all(len(found) > 1 for found in by_study.values()):
         return (
-            "Job roles are compared within one trial ("
-            + ", ".join(within)
-            + "): participants were randomised to arms delivered by different roles, so the roles are "
-            "compared directly, but each role also delivered a different intervention."
+            "Job roles are compared within trials: "
+            + " and ".join(within)
+            + " randomised participants to arms delivered by different roles, so the roles are compared "
+            "directly, but each role also delivered a different intervention."
         )
     text = ROLE_CONFOUNDING
     if within:
-        text += " Only " + ", ".join(within) + " compares roles within one trial."
+        text += (
+            " Only "
+            + " and ".join(within)
+            + (" compares" if len(within) == 1 else " compare")
+            + " roles within one trial."
+        )
     return text
 
 
