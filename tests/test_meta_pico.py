@@ -153,6 +153,15 @@ def test_an_undeclared_mix_in_the_pico_stops_with_one_error_naming_analysis_and_
     message = str(info.value)
     assert message.startswith("analyses: prevention_and_rtw: pico.population accepts 2 values")
     assert "allow_mixed does not list population" in message
+    # Snakemake's --config passes every value as text: a number written as text is read as the number
+    spec = AnalysisSpec.from_entry(
+        {"id": "w", "domain": "d", "measure": "MD", "pico": {"timepoint_months": {"min": "6", "max": 12}}}
+    )
+    assert (spec.pico.timepoint_min, spec.pico.timepoint_max) == (6.0, 12.0)
+    with pytest.raises(ConfigError, match=r"pico.timepoint_months.min: 'six' does not match"):
+        AnalysisSpec.from_entry(
+            {"id": "w", "domain": "d", "measure": "MD", "pico": {"timepoint_months": {"min": "six"}}}
+        )
     with pytest.raises(ConfigError, match=r"analyses: w: pico.timepoint_months: min 12 is after max 6"):
         AnalysisSpec.from_entry(
             {"id": "w", "domain": "d", "measure": "MD", "pico": {"timepoint_months": {"min": 12, "max": 6}}}

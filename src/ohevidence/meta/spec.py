@@ -58,8 +58,9 @@ class Pico:
             intervention_type=str(block["intervention_type"]),
             comparator_type=tuple(block["comparator_type"]),
             outcome_definition=tuple(block["outcome_definition"]),
-            timepoint_min=window["min"],
-            timepoint_max=window["max"],
+            # --config hands every value over as text: "12" is the number 12 (the schema checked it)
+            timepoint_min=None if window["min"] is None else float(window["min"]),
+            timepoint_max=None if window["max"] is None else float(window["max"]),
         )
 
     def accepted(self, dimension: str) -> tuple[str, ...]:
