@@ -54,6 +54,8 @@ rule all:
         ),
         expand("results/figures/sensitivity/{analysis}", analysis=ANALYSIS_IDS),
         expand("results/meta/grade/{analysis}.json", analysis=ANALYSIS_IDS),
+        "results/meta/role_credibility.csv",
+        "results/meta/within_trial_roles.csv",
         expand(
             "results/figures/swim/{name}.{ext}",
             name=["effect_direction", "albatross"],

@@ -120,6 +120,14 @@ FAULTS = [
         "",
         "arm sizes on a shared_control row",
     ),
+    # issue 25: a printed difference between two arms names both arms' roles
+    (
+        "outcomes.csv",
+        {"study_id": "MINAV_Aanesen2023", "outcome_id": "sickness_absence_days_mi"},
+        "flags",
+        "between_arms",
+        "two role ids on a between_arms row",
+    ),
     ("studies.csv", {"study_id": "Taimela2008"}, "population_type", "at_risk", "one of"),
     # issue 25: the review-of-reviews tables
     ("review_studies.csv", {"study": "Lambeek 2010"}, "study_id", "Lambeek2011", "a study_id of studies.csv"),

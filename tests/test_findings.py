@@ -125,9 +125,9 @@ def test_one_and_two_study_analyses_are_not_pooled_headlines(tmp_path: Path) -> 
 def test_pico_words_and_headline_flag_from_the_analysis_json(tmp_path: Path) -> None:
     paths = synthetic_analysis(tmp_path, 4, no_estimate=0)
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
-    data["pico"] = {"population": "sick-listed workers", "intervention_type": "workplace_intervention",
-                    "comparator_type": "usual care", "outcome_definition": "full return to work",
-                    "timepoint": "12 months"}  # fmt: skip
+    data["pico"] = {**data["pico"], "population": "sick-listed workers",
+                    "intervention_type": "workplace_intervention", "comparator_type": "usual care",
+                    "outcome_definition": "full return to work", "timepoint": "12 months"}  # fmt: skip
     data["headline"] = False
     paths["json"].write_text(json.dumps(data), encoding="utf-8")
     meta, extra = read_analysis(paths["json"])

@@ -29,12 +29,15 @@ from ohevidence.meta.grade import (
     read_grade_overrides,
     risk_of_bias,
 )
-from ohevidence.meta.result import AnalysisResult, PooledModel, Reported, StudyRow
+from ohevidence.meta.result import AnalysisResult, PicoBlock, PooledModel, Reported, StudyRow
 from ohevidence.meta.spec import AnalysisSpec, GradeSettings
 from ohevidence.report.tables import grade_columns
 from ohevidence.schema import GRADE_DOMAINS
 
 RATIOS = ("RR", "OR", "HR", "IRR", "ROM")
+
+# the analyses of these tests declare no PICO
+PICO = PicoBlock(*["not declared (not checked)"] * 5, mix="", mix_reason="", evidence="pooled")
 
 
 def settings(**grade: Any) -> GradeSettings:
@@ -99,7 +102,8 @@ def analysis(
         analysis_id="a", domain="return_to_work", measure=measure,
         scale="log" if measure in RATIOS else "natural", method="REML", ci_method="z", pi_method="t",
         hksj_floor=False, hksj_small_k=False, group_by="none",
-        subgroup_tau2="separate", k=k, single_study=k == 1, overall=overall, groups={}, subgroup_test=None,
+        subgroup_tau2="separate", k=k, single_study=k == 1, headline=k > 2, pico=PICO, role_comparison="",
+        overall=overall, groups={}, subgroup_test=None,
         subgroup_test_excluded={}, dependent="one_per_study", three_level=None, mixed=mixed or {},
         not_recorded={}, studies=rows, excluded=[], notes=[],
     )  # fmt: skip

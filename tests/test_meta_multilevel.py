@@ -233,7 +233,7 @@ def test_dependent_three_level_analysis_reports_the_multilevel_model(tmp_path: P
     run_analysis(
         AnalysisSpec.from_entry(analysis),
         effects,
-        tmp_path / "studies.csv",
+        roles.parent / "studies.csv",  # names the studies in the JSON's words
         roles,
         tmp_path / "wa.json",
         tmp_path / "wa.csv",

@@ -33,6 +33,7 @@ from ohevidence.errors import ConfigError
 from ohevidence.meta.result import (
     AnalysisResult,
     MainModel,
+    PicoBlock,
     PooledModel,
     Reported,
     SensitivityResult,
@@ -53,6 +54,9 @@ from ohevidence.report.sensitivity import bubble_data, forest_rows
 DATA = Path(__file__).resolve().parent / "data" / "meta_pipeline"
 LOG = math.log
 
+# the analyses of these tests declare no PICO
+PICO = PicoBlock(*["not declared (not checked)"] * 5, mix="", mix_reason="", evidence="pooled")
+
 
 def _analysis(measure: str, studies: list[StudyRow] = (), overall: tuple[float, float, float] | None = None):  # type: ignore[assignment]
     """A minimal results/meta/<id>.json: its measure, pooled rows and overall estimate [CI]."""
@@ -69,7 +73,8 @@ def _analysis(measure: str, studies: list[StudyRow] = (), overall: tuple[float, 
     return AnalysisResult(
         analysis_id="x", domain="d", measure=measure, scale="natural", method="FE", ci_method="z",
         pi_method="t", hksj_floor=True, hksj_small_k=False, group_by="none", subgroup_tau2="separate",
-        k=len(studies), single_study=len(studies) == 1, overall=model, groups={}, subgroup_test=None,
+        k=len(studies), single_study=len(studies) == 1, headline=len(studies) > 2, pico=PICO,
+        role_comparison="", overall=model, groups={}, subgroup_test=None,
         subgroup_test_excluded={}, dependent="one_per_study", three_level=None, mixed={}, not_recorded={},
         studies=list(studies), excluded=[], notes=[],
     )  # fmt: skip

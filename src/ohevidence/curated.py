@@ -431,7 +431,27 @@ def check_outcomes(
                 problems.append(
                     Problem(label, row.line, "job_role", role, f"a role id from {JOB_ROLES_FILE}")
                 )
-        if "shared_control" in split_multi(row.cells.get("flags", "")):
+        flags = split_multi(row.cells.get("flags", ""))
+        if "between_arms" in flags and len(split_multi(row.cells.get("job_role", ""))) != 2:
+            problems.append(
+                Problem(
+                    label,
+                    row.line,
+                    "flags",
+                    "between_arms",
+                    f"two role ids on a between_arms row in job_role (the first arm's role; the second's), "
+                    f"not {row.cells.get('job_role', '')!r}",
+                )
+            )
+        if "between_arms" in flags:
+            for column in ("estimate", "ci_low", "ci_high", "ci_level"):
+                if _num(row, column) is None:
+                    problems.append(
+                        Problem(
+                            label, row.line, column, "", "the printed difference between the arms with its CI"
+                        )
+                    )
+        if "shared_control" in flags:
             for column in ("n_int", "n_ctl"):
                 if _num(row, column) is None:
                     problems.append(

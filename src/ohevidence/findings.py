@@ -43,6 +43,7 @@ MEASURE_WORDS = {
     "SMD": "standardised mean difference",
     "RD": "risk difference",
 }
+NOT_DECLARED = "not declared"  # the analysis JSON's pico words for a dimension left open
 NUMBER_WORDS = {1: "one", 2: "two"}
 # an analysis without a PICO block (grammatically singular: the sentences say "reduces")
 DEFAULT_INTERVENTION = "occupational health support"
@@ -210,8 +211,10 @@ def read_analysis(path: str | Path) -> tuple[AnalysisResult, dict[str, Any]]:
 
 def describe(meta: AnalysisResult, extra: Mapping[str, Any]) -> tuple[str, str, str, str]:
     """(label, intervention, population, outcome) in words, from the analysis' PICO when it has one."""
-    pico = extra.get("pico") if isinstance(extra.get("pico"), dict) else {}
-    assert isinstance(pico, dict)
+    raw = extra.get("pico") if isinstance(extra.get("pico"), dict) else {}
+    assert isinstance(raw, dict)
+    # a dimension the analysis did not declare is not part of its question: no words for it
+    pico = {key: value for key, value in raw.items() if not str(value or "").startswith(NOT_DECLARED)}
     domain = map_domain(meta.domain)
     outcome = _words(pico.get("outcome_definition")) or _words(meta.domain)
     timepoint = _words(pico.get("timepoint"))

@@ -99,11 +99,19 @@ screening:
     - {{code: wrong_intervention, description: "Intervention not eligible"}}
     - {{code: wrong_design, description: "Design not eligible"}}
 
-# Meta-analyses, one per domain and measure, once data/curated/outcomes.csv has rows, e.g.
+# Meta-analyses, one per question, once data/curated/outcomes.csv has rows. Each declares its PICO;
+# rows outside it are left out and named. Pooling different populations, comparators, outcome
+# definitions or time points needs allow_mixed and mix_reason. E.g.
 #   - id: return_to_work_hr_by_role
 #     domain: return_to_work
 #     measure: HR
 #     group_by: job_role
+#     pico:
+#       population: [sick_listed]
+#       intervention_type: "work-focused intervention"
+#       comparator_type: [usual_care]
+#       outcome_definition: [rtw_full_sustained]
+#       timepoint_months: {{min: 12, max: 12}}
 analyses: []
 """
 

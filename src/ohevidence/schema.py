@@ -268,6 +268,9 @@ OUTCOME_FLAGS: dict[str, str] = {
     "exploratory": "exploratory analysis (e.g. of a discontinued trial)",
     "units_not_reported": "the publication does not state the outcome's units",
     "percentage_points": "a risk difference printed in percentage points, not as a proportion",
+    "between_arms": "the printed estimate compares two intervention arms of the trial directly, first arm "
+    "vs second (job_role: the first arm's role, then the second's, '; '-joined); reported as a "
+    "within-trial role comparison, never pooled against a control",
 }
 # Comparability of rows an analysis pools (issue 15 item 4): outcome definition, comparator and
 # population. An analysis that pools rows differing in any of these (or in timepoint_months) must
@@ -792,6 +795,92 @@ META_RESULT_COLUMNS: tuple[Column, ...] = (
     Column("q_df", "Degrees of freedom of q.", pattern=r"\d+"),
     Column("q_p", "p-value of q.", pattern=_FLOAT),
     Column("from", "Study rows: how the effect was derived; excluded rows: why; models: method or notes."),
+)
+
+# results/meta/role_credibility.csv (ohevidence meta roles): one row per analysis with job-role (or
+# professional-group) subgroups; ICEMAN-style items (Schandelmaier 2020) computed from the analysis.
+CREDIBILITY_RATINGS: tuple[str, ...] = ("very low", "low", "moderate", "high")
+ROLE_CREDIBILITY_COLUMNS: tuple[Column, ...] = (
+    Column("analysis_id", "The analysis (config analyses: id) whose subgroups make the claim.", True),
+    Column("claim", "The role-subgroup claim in words (the subgroups and their estimates).", True),
+    Column(
+        "comparison",
+        "ICEMAN item 1: within (every compared subgroup holds arms of the same trials), between (different "
+        "trials) or mixed.",
+        True,
+        r"within|between|mixed",
+    ),
+    Column(
+        "a_priori",
+        "ICEMAN item 2: hypothesis stated in the config (role_hypothesis): not stated | confirmed (the "
+        "favoured role shows the larger benefit) | not confirmed | not assessable.",
+        True,
+        r"not stated|confirmed|not confirmed|not assessable",
+    ),
+    Column(
+        "subgroup_p",
+        "ICEMAN item 3: p of the test for subgroup differences (empty: no test).",
+        pattern=_FLOAT,
+    ),
+    Column(
+        "chance",
+        "Item 3 in words: how easily chance explains the difference (p < 0.005 unlikely; 0.005 to 0.05 "
+        "possibly; >= 0.05 or no test, easily).",
+        True,
+    ),
+    Column(
+        "consistency",
+        "ICEMAN item 4: consistent | inconsistent | not assessable: the same roles compared in other "
+        "analyses (related outcomes) favour the same role.",
+        True,
+        r"consistent|inconsistent|not assessable",
+    ),
+    Column("studies_per_subgroup", "ICEMAN item 5: studies in each subgroup ('role: k; ...').", True),
+    Column(
+        "concerns",
+        "Items that lower credibility, '; '-joined in words (empty: none).",
+    ),
+    Column(
+        "rating",
+        "Credibility of the claim: " + ", ".join(CREDIBILITY_RATINGS) + ".",
+        True,
+        "|".join(CREDIBILITY_RATINGS),
+    ),
+    Column(
+        "statement", "One plain paragraph: the claim, that role is confounded where it is, the rating.", True
+    ),
+)
+
+# results/meta/within_trial_roles.csv (ohevidence meta roles): two arms of one trial delivered by
+# different job roles against a shared control (outcomes.csv flag shared_control + job_role).
+WITHIN_TRIAL_ROLE_COLUMNS: tuple[Column, ...] = (
+    Column("study_id", "studies.csv study_id of the trial.", True),
+    Column("study_label", "The trial in words (acronym, first author and year).", True),
+    Column("outcome", "The outcome and time point in words.", True),
+    Column("role_a", "Job role (job_roles.yaml id) delivering the first arm.", True),
+    Column("role_b", "Job role delivering the second arm.", True),
+    Column("measure", "Effect measure of the arms' comparisons with the shared control.", True),
+    Column(
+        "estimate",
+        "Role a's arm vs role b's arm as printed by the evidence; empty when the evidence prints no "
+        "direct difference (never computed from the two arm-vs-control estimates).",
+        pattern=_FLOAT,
+    ),
+    Column("ci_lower", "Lower limit of the printed direct difference.", pattern=_FLOAT),
+    Column("ci_upper", "Upper limit of the printed direct difference.", pattern=_FLOAT),
+    Column("n_a", "Participants in role a's arm.", pattern=_FLOAT),
+    Column("n_b", "Participants in role b's arm.", pattern=_FLOAT),
+    Column(
+        "direction",
+        "benefit | harm | no clear difference | no estimate (role a vs role b; no estimate when no direct "
+        "difference is printed).",
+        True,
+        r"benefit|harm|no clear difference|no estimate",
+    ),
+    Column(
+        "statement", "Plain words: what the trial compares and what each arm showed against control.", True
+    ),
+    Column("source", "outcomes.csv source of the rows used.", True),
 )
 
 SENSITIVITY_COLUMNS: tuple[Column, ...] = (

@@ -170,11 +170,6 @@ def optional_file(path):
     return [path] if Path(path).is_file() else []
 
 
-def produced_by(rule_name, path):
-    """[path] when the workflow has the rule that writes it (the optional tables of the findings page)."""
-    return [path] if workflow.is_rule(rule_name) else []
-
-
 def settings_json(**sections):
     """The part of the validated config one job uses, as the JSON its `--settings` option takes.
 

@@ -128,3 +128,34 @@ rule meta_grade:
         " --meta {input.meta:q} --effects {input.effects:q} --studies {input.studies:q}"
         " --outcomes {input.outcomes:q} --not-included {input.not_included:q} {params.rob:q}"
         " {params.grade:q} --json {output:q} > {log:q} 2>&1"
+
+
+rule meta_roles:
+    input:
+        meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
+        included_studies="results/extraction/included_studies.csv",
+        outcomes=f"{config['extraction']['curated_dir']}/outcomes.csv",
+        studies=f"{config['extraction']['curated_dir']}/studies.csv",
+        job_roles=f"{config['extraction']['curated_dir']}/job_roles.yaml",
+    output:
+        credibility=report(
+            "results/meta/role_credibility.csv",
+            caption="../report/role_credibility.rst",
+            category="6. Synthesis",
+        ),
+        within_trial=report(
+            "results/meta/within_trial_roles.csv",
+            caption="../report/within_trial_roles.rst",
+            category="6. Synthesis",
+        ),
+    log:
+        "logs/meta_roles.log",
+    conda:
+        "../envs/ohevidence.yaml"
+    params:
+        settings=settings_json(analyses=config["analyses"]),
+    shell:
+        "ohevidence meta roles --settings {params.settings:q} --meta {input.meta:q}"
+        " --outcomes {input.outcomes:q} --studies {input.studies:q} --job-roles {input.job_roles:q}"
+        " --included-studies {input.included_studies:q}"
+        " --credibility {output.credibility:q} --within-trial {output.within_trial:q} > {log:q} 2>&1"

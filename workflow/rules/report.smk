@@ -318,8 +318,7 @@ rule report_tables:
 
 
 # Evidence-and-gap map (issue 25 item 3): job roles of the taxonomy x outcome domains, each cell the
-# included randomised trials (and, once the reviews track gives review_findings.csv, the reviews)
-# with direction and GRADE certainty; feasibility and other studies listed apart.
+# included randomised trials and the reviews (results/reviews/review_findings.csv) with direction and GRADE certainty; feasibility and other studies listed apart.
 rule evidence_map:
     input:
         job_roles=f"{CURATED}/job_roles.yaml",
@@ -329,12 +328,7 @@ rule evidence_map:
         effects="results/extraction/effects.csv",
         meta=expand("results/meta/{analysis}.json", analysis=ANALYSIS_IDS),
         grade=expand("results/meta/grade/{analysis}.json", analysis=ANALYSIS_IDS),
-        # the reviews track's findings (rule `reviews`, issue 25 contracts), once that rule exists
-        review_findings=lambda w: (
-            ["results/reviews/review_findings.csv"]
-            if any(rule.name == "reviews" for rule in workflow.rules)
-            else []
-        ),
+        review_findings="results/reviews/review_findings.csv",
     output:
         gap_map=report(
             "results/evidence_map/gap_map.csv",
@@ -369,15 +363,11 @@ rule evidence_map:
         dpi=REPORT["png_dpi"],
         out_dir=lambda w, output: str(Path(output.gap_map).parent),
         stem=lambda w, output: output.svg[: -len(".svg")],
-        reviews=lambda w, input: (
-            ["--review-findings", input.review_findings[0]]
-            if input.review_findings
-            else []
-        ),
     shell:
         "ohevidence report evidence-map --job-roles {input.job_roles:q} --studies {input.studies:q}"
         " --outcomes {input.outcomes:q} --included-studies {input.included_studies:q}"
-        " --effects {input.effects:q} --meta {input.meta:q} --grade {input.grade:q} {params.reviews:q}"
+        " --effects {input.effects:q} --meta {input.meta:q} --grade {input.grade:q}"
+        " --review-findings {input.review_findings:q}"
         " --out-dir {params.out_dir:q} --figure-stem {params.stem:q} --dpi={params.dpi:q} > {log:q} 2>&1"
 
 
@@ -391,25 +381,12 @@ rule findings:
         appraisal_status="results/tables/appraisal_status.csv",
         economic="results/tables/economic_evidence.csv",
         workforce="results/tables/workforce_strategies.csv",
-        # optional: the tables of the review-of-reviews, role and map rules, when the workflow has them
-        role_evidence=lambda w: produced_by(
-            "evidence_map", "results/evidence_map/role_evidence.csv"
-        ),
-        gap_map=lambda w: produced_by(
-            "evidence_map", "results/evidence_map/gap_map.csv"
-        ),
-        gap_map_png=lambda w: produced_by(
-            "evidence_map", "results/figures/evidence_map/gap_map.png"
-        ),
-        review_findings=lambda w: produced_by(
-            "reviews", "results/reviews/review_findings.csv"
-        ),
-        within_trial_roles=lambda w: produced_by(
-            "role_credibility", "results/meta/within_trial_roles.csv"
-        ),
-        role_credibility=lambda w: produced_by(
-            "role_credibility", "results/meta/role_credibility.csv"
-        ),
+        role_evidence="results/evidence_map/role_evidence.csv",
+        gap_map="results/evidence_map/gap_map.csv",
+        gap_map_png="results/figures/evidence_map/gap_map.png",
+        review_findings="results/reviews/review_findings.csv",
+        within_trial_roles="results/meta/within_trial_roles.csv",
+        role_credibility="results/meta/role_credibility.csv",
     output:
         html=report(
             "results/report/findings.html",
@@ -432,29 +409,16 @@ rule findings:
             report={"findings_thresholds": REPORT["findings_thresholds"]},
         ),
         forest_dir=lambda w, input: (
-            str(Path(input.forest[0]).parent) if input.forest else ""
+            ["--forest-dir", str(Path(input.forest[0]).parent)] if input.forest else []
         ),
-        optional=lambda w, input: [
-            arg
-            for name in (
-                "role_evidence",
-                "gap_map",
-                "gap_map_png",
-                "review_findings",
-                "within_trial_roles",
-                "role_credibility",
-            )
-            for arg in (
-                [f"--{name.replace('_', '-')}", getattr(input, name)[0]]
-                if getattr(input, name)
-                else []
-            )
-        ],
     shell:
         "ohevidence report findings --settings {params.settings:q} --meta {input.meta:q}"
-        " --grade {input.grade:q} --job-roles {input.job_roles:q} --forest-dir {params.forest_dir:q}"
+        " --grade {input.grade:q} --job-roles {input.job_roles:q} {params.forest_dir:q}"
         " --summary-of-findings {input.summary_of_findings:q}"
         " --appraisal-status {input.appraisal_status:q} --economic {input.economic:q}"
-        " --workforce {input.workforce:q} {params.optional:q}"
+        " --workforce {input.workforce:q} --role-evidence {input.role_evidence:q}"
+        " --gap-map {input.gap_map:q} --gap-map-png {input.gap_map_png:q}"
+        " --review-findings {input.review_findings:q} --within-trial-roles {input.within_trial_roles:q}"
+        " --role-credibility {input.role_credibility:q}"
         " --out-html {output.html:q} --fragment-out {output.fragment:q} --out-json {output.json:q}"
         " > {log:q} 2>&1"

@@ -10,6 +10,7 @@ them, and by default compares job roles. The result is an
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,12 +21,13 @@ import pandas as pd
 from ohevidence import effects as fx
 from ohevidence.errors import ConfigError, InputError
 from ohevidence.meta.effects_table import NONE
-from ohevidence.meta.io import CsvRow, clean, csv_cell, read_rows
+from ohevidence.meta.io import CsvRow, clean, csv_cell, read_csv_rows, read_rows, study_label
 from ohevidence.meta.model import MetaInputError, MetaResult, pool
 from ohevidence.meta.multilevel import three_level
 from ohevidence.meta.result import (
     AnalysisResult,
     ExcludedRow,
+    PicoBlock,
     PooledModel,
     Reported,
     StudyRow,
@@ -35,10 +37,20 @@ from ohevidence.meta.result import (
     reporting_scale,
 )
 from ohevidence.meta.roles import JobRole, read_job_roles, subgroup_of
-from ohevidence.meta.spec import AnalysisSpec
+from ohevidence.meta.spec import AnalysisSpec, Pico
 from ohevidence.meta.subgroup import SubgroupResult, subgroup_analysis
-from ohevidence.schema import COMPARABILITY, EFFECT_COLUMNS, META_RESULT_COLUMNS, names
+from ohevidence.schema import (
+    COMPARABILITY,
+    COMPARATOR_TYPES,
+    EFFECT_COLUMNS,
+    META_RESULT_COLUMNS,
+    OUTCOME_DEFINITIONS,
+    POPULATION_TYPES,
+    names,
+)
 from ohevidence.tableio import write_table
+
+log = logging.getLogger("ohevidence.meta")
 
 
 def _reported(model: MetaResult, ratio: bool) -> PooledModel:
@@ -60,11 +72,67 @@ def _reported(model: MetaResult, ratio: bool) -> PooledModel:
     )
 
 
+# PICO dimension -> (effects.csv column, words for the dimension, value -> words)
+PICO_DIMENSIONS: dict[str, tuple[str, str, Mapping[str, str]]] = {
+    "population": ("population_type", "population", POPULATION_TYPES),
+    "comparator_type": ("comparator_type", "comparator", COMPARATOR_TYPES),
+    "outcome_definition": ("outcome_definition", "outcome definition", OUTCOME_DEFINITIONS),
+}
+LEFT_OUT = "not in this analysis because"  # the start of the reason of a row outside the declared PICO
+
+
+def _words(values: Sequence[str], vocabulary: Mapping[str, str]) -> str:
+    return " or ".join(vocabulary.get(v, v) for v in values)
+
+
+def _months(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def window_words(pico: Pico) -> str:
+    """The declared time window in words ("6 months", "6 to 12 months", "up to 12 months")."""
+    low, high = pico.timepoint_min, pico.timepoint_max
+    if low is None and high is None:
+        return ""
+    if low == high:
+        return f"{_months(low)} months"
+    if low is None:
+        return f"up to {_months(high)} months"
+    if high is None:
+        return f"{_months(low)} months or later"
+    return f"{_months(low)} to {_months(high)} months"
+
+
+def pico_mismatch(row: CsvRow, pico: Pico) -> str:
+    """Why ``row`` is outside the declared PICO ("" when it matches every declared dimension)."""
+    for key, (column, name, vocabulary) in PICO_DIMENSIONS.items():
+        accepted = pico.accepted(key)
+        if not accepted:
+            continue
+        value = row.text(column)
+        declared = _words(accepted, vocabulary)
+        if not value:
+            return f"{LEFT_OUT} its {name} is not recorded ({column} empty; the analysis asks for {declared})"
+        if value not in accepted:
+            return f"{LEFT_OUT} its {name} is {vocabulary.get(value, value)}, not {declared}"
+    if pico.has_window:
+        months = row.number("timepoint_months")
+        window = window_words(pico)
+        if months is None:
+            return f"{LEFT_OUT} its time point is not recorded (the analysis asks for {window})"
+        low, high = pico.timepoint_min, pico.timepoint_max
+        if (low is not None and months < low) or (high is not None and months > high):
+            return f"{LEFT_OUT} its time point is {months:g} months, outside {window}"
+    return ""
+
+
 def _select(effects: Sequence[CsvRow], analysis: AnalysisSpec) -> tuple[list[CsvRow], list[ExcludedRow]]:
     """The rows an analysis pools, and the others of its domain and measure with the reason.
 
-    One row per study, except the comparisons of a multi-arm trial whose shared control was split
-    (``multi_arm`` split_control): those are independent comparisons and each enters.
+    A row outside the declared PICO (config ``pico:``) is left out with the reason
+    ("not in this analysis because ..."). One row per study, except the comparisons of a multi-arm
+    trial whose shared control was split (``multi_arm`` split_control): those are independent
+    comparisons and each enters.
     """
     excluded_ids = set(analysis.exclude_studies)
     measure = analysis.measure
@@ -81,6 +149,8 @@ def _select(effects: Sequence[CsvRow], analysis: AnalysisSpec) -> tuple[list[Csv
             reason = row.text("from")
         elif study_id in excluded_ids:
             reason = "excluded by the analysis (config exclude_studies)"
+        elif mismatch := pico_mismatch(row, analysis.pico):
+            reason = mismatch
         elif study_id in seen and not (
             split and all(r.text("multi_arm").startswith("split_control") for r in seen[study_id])
         ):
@@ -91,6 +161,102 @@ def _select(effects: Sequence[CsvRow], analysis: AnalysisSpec) -> tuple[list[Csv
         seen.setdefault(study_id, []).append(row)
         chosen.append(row)
     return chosen, excluded
+
+
+def evidence_kind(studies: int) -> str:
+    """``none``, ``single-study``, ``two-study`` or ``pooled`` (three or more studies: a pooled headline)."""
+    return {0: "none", 1: "single-study", 2: "two-study"}.get(studies, "pooled")
+
+
+def pico_block(
+    analysis: AnalysisSpec,
+    mixed: Mapping[str, Mapping[str, Sequence[str]]],
+    studies: int,
+    named: Mapping[str, Mapping[str, str]] | None = None,
+) -> PicoBlock:
+    """The declared PICO in words, and the declared mix with its reason (empty when nothing is mixed)."""
+    pico = analysis.pico
+    not_declared = "not declared (not checked)"
+    words = {
+        key: _words(pico.accepted(key), vocabulary) or not_declared
+        for key, (_, _, vocabulary) in PICO_DIMENSIONS.items()
+    }
+    mix = ""
+    if mixed:
+        names_ = {
+            "timepoint": "time point",
+            **{key: name for key, (_, name, _) in PICO_DIMENSIONS.items()},
+        }
+        vocab = {key: vocabulary for key, (_, _, vocabulary) in PICO_DIMENSIONS.items()}
+        parts = []
+        for dimension, values in mixed.items():
+            listing = "; ".join(
+                f"{_value_words(dimension, value, vocab)}: "
+                + ", ".join(
+                    dict.fromkeys(study_label(label.split(":", 1)[0], named or {}) for label in labels)
+                )
+                for value, labels in values.items()
+            )
+            parts.append(f"{names_.get(dimension, dimension)} ({listing})")
+        reason = analysis.mix_reason.strip() or "no reason given in the config (mix_reason)"
+        mix = "Pools on purpose studies that differ in " + " and in ".join(parts) + f". Why: {reason}"
+    reason_words = analysis.mix_reason.strip() if mixed else ""
+    return PicoBlock(
+        population=words["population"],
+        intervention_type=pico.intervention_type or not_declared,
+        comparator_type=words["comparator_type"],
+        outcome_definition=words["outcome_definition"],
+        timepoint=window_words(pico) or not_declared,
+        mix=mix,
+        mix_reason=reason_words,
+        evidence=evidence_kind(studies),
+    )
+
+
+def _value_words(dimension: str, value: str, vocab: Mapping[str, Mapping[str, str]]) -> str:
+    if dimension == "timepoint":
+        return f"{value} months"
+    return vocab.get(dimension, {}).get(value, value)
+
+
+ROLE_CONFOUNDING = (
+    "Job role is compared between trials: each role delivered a different intervention, for a different "
+    "condition, in a different setting, so a difference between role subgroups may come from any of "
+    "these and is not evidence that the role itself made the difference."
+)
+
+
+def role_comparison_words(
+    groups: Mapping[str, Sequence[str]], named: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """The plain statement every role subgroup output carries (empty with fewer than two subgroups).
+
+    ``groups``: subgroup -> the study ids in it. A study with arms in two subgroups (a multi-arm
+    trial whose arms were delivered by different roles) gives a within-trial comparison, said too.
+    """
+    if len(groups) < 2:
+        return ""
+    by_study: dict[str, set[str]] = {}
+    for group, studies in groups.items():
+        for study in studies:
+            by_study.setdefault(study, set()).add(group)
+    within = sorted(study_label(study, named or {}) for study, found in by_study.items() if len(found) > 1)
+    if within and all(len(found) > 1 for found in by_study.values()):
+        return (
+            "Job roles are compared within trials: "
+            + " and ".join(within)
+            + " randomised participants to arms delivered by different roles, so the roles are compared "
+            "directly, but each role also delivered a different intervention."
+        )
+    text = ROLE_CONFOUNDING
+    if within:
+        text += (
+            " Only "
+            + " and ".join(within)
+            + (" compares" if len(within) == 1 else " compare")
+            + " roles within one trial."
+        )
+    return text
 
 
 def _dependent_rows(effects: Sequence[CsvRow], analysis: AnalysisSpec) -> list[CsvRow]:
@@ -237,7 +403,11 @@ def run_analysis(
     # the first nine columns are the contract every effects.csv has; later ones (multi_arm,
     # published, comparability ...) are read as empty when an older or hand-made file lacks them
     effects = read_rows(effects_path, tuple(names(EFFECT_COLUMNS))[:9])
-    result = analyse(analysis, effects, read_job_roles(job_roles_path))
+    named = {row["study_id"]: row for row in read_csv_rows(studies_path)}
+    result = analyse(analysis, effects, read_job_roles(job_roles_path), named)
+    for item in result.excluded:
+        if item.reason.startswith(LEFT_OUT):
+            log.info("%s: %s:%s %s", analysis.id, item.study_id, item.outcome_id, item.reason)
     result.write(json_out)
     write_table(result_table(result), csv_out, META_RESULT_COLUMNS)
     if result.overall is None:
@@ -247,13 +417,21 @@ def run_analysis(
         f"k = {o.k}, {result.measure} {o.reported.estimate:.3g} "
         f"[{o.reported.ci_low:.3g}, {o.reported.ci_high:.3g}]"
         + ("" if o.pooled else " (single study, not pooled)")
+        + ("" if result.headline else f" ({result.pico.evidence} evidence, not a pooled headline)")
     )
 
 
 def analyse(
-    analysis: AnalysisSpec, effects: Sequence[CsvRow], roles: Mapping[str, JobRole]
+    analysis: AnalysisSpec,
+    effects: Sequence[CsvRow],
+    roles: Mapping[str, JobRole],
+    named: Mapping[str, Mapping[str, str]] | None = None,
 ) -> AnalysisResult:
-    """The analysis of the effects.csv rows ``effects``: select, check, pool, compare subgroups."""
+    """The analysis of the effects.csv rows ``effects``: select, check, pool, compare subgroups.
+
+    ``named`` (studies.csv rows by study_id) names the studies in the words of ``pico.mix`` and
+    ``role_comparison``; without it they are named by id.
+    """
     measure = analysis.measure
     ratio = measure in fx.RATIO_MEASURES
     chosen, excluded = _select(effects, analysis)
@@ -266,11 +444,18 @@ def analyse(
         if kind in analysis.subgroup_test_excludes
     }
     mixed, unknown, notes = check_comparability(analysis, chosen, labels)
+    study_count = len({r.text("study_id") for r in chosen})
     result: SubgroupResult | None = None
     if chosen:
         result = _pool(analysis, chosen, labels, groups, skipped)
         if len(chosen) == 1:
             notes.insert(0, "a single study: reported as a single study, not pooled (not a meta-analysis)")
+        elif study_count == 1:
+            notes.insert(
+                0, f"One study ({len(chosen)} comparisons): single-study evidence, not a pooled headline."
+            )
+        elif study_count == 2:
+            notes.insert(0, "Two studies: reported as two-study evidence, not a pooled headline.")
         notes += _model_notes(result)
         if analysis.group_by != "none":
             notes += _subgroup_notes(result, skipped)
@@ -288,6 +473,14 @@ def analyse(
             for r, label, group in zip(chosen, labels, groups, strict=True)
         ]
     test = result.test if result is not None else None
+    role_words = ""
+    if result is not None and analysis.group_by != "none" and result.groups:
+        members: dict[str, list[str]] = {}
+        for r, group in zip(chosen, groups, strict=True):
+            members.setdefault(group, []).append(r.text("study_id"))
+        role_words = role_comparison_words(members, named)
+        if role_words:
+            notes.append(role_words)
     return AnalysisResult(
         analysis_id=analysis.id,
         domain=analysis.domain,
@@ -302,6 +495,9 @@ def analyse(
         subgroup_tau2=analysis.subgroup_tau2,
         k=len(chosen),
         single_study=len(chosen) == 1,
+        headline=study_count > 2,
+        pico=pico_block(analysis, mixed, study_count, named),
+        role_comparison=role_words,
         overall=_reported(result.overall, ratio) if result else None,
         groups={g: _reported(m, ratio) for g, m in result.groups.items()} if result else {},
         subgroup_test=SubgroupTest(

@@ -225,6 +225,46 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _roles(args: argparse.Namespace) -> int:
+    from ohevidence.config import settings_config
+    from ohevidence.meta.io import read_csv_rows
+    from ohevidence.meta.result import AnalysisResult
+    from ohevidence.meta.role_evidence import role_credibility, within_trial_roles
+    from ohevidence.meta.roles import read_job_roles
+    from ohevidence.meta.spec import find_analysis
+    from ohevidence.schema import ROLE_CREDIBILITY_COLUMNS, WITHIN_TRIAL_ROLE_COLUMNS
+    from ohevidence.tableio import write_table
+
+    config, source = settings_config(args)
+    results = [AnalysisResult.read(path) for path in args.meta]
+    pairs = [(find_analysis(config, result.analysis_id, source), result) for result in results]
+    outcomes = read_csv_rows(args.outcomes)
+    by_outcome = {(row["study_id"], row["outcome_id"]): row for row in outcomes}
+    roles = read_job_roles(args.job_roles)
+    credibility = role_credibility(pairs, by_outcome, roles)
+    write_table(credibility, args.credibility, ROLE_CREDIBILITY_COLUMNS)
+    studies = {row["study_id"]: row for row in read_csv_rows(args.studies)}
+    if args.included_studies:
+        from ohevidence.extract.included import read_included_study_ids
+
+        included = read_included_study_ids(args.included_studies)
+        outcomes = [row for row in outcomes if row["study_id"] in included]
+    within = within_trial_roles(outcomes, studies, roles)
+    write_table(within, args.within_trial, WITHIN_TRIAL_ROLE_COLUMNS)
+    log.info(
+        "%d role-subgroup claim(s) rated -> %s; %d within-trial role comparison(s) -> %s",
+        len(credibility),
+        args.credibility,
+        len(within),
+        args.within_trial,
+    )
+    for row in credibility.itertuples():
+        log.info("%s: %s credibility (%s)", row.analysis_id, row.rating, row.concerns or "no concerns")
+    for row in within.itertuples():
+        log.info("%s: %s vs %s: %s", row.study_id, row.role_a, row.role_b, row.direction)
+    return 0
+
+
 def register(stages: Any) -> None:
     """Add `meta` and its subcommands to the top-level parser's subparsers."""
     meta = stages.add_parser("meta", help="effect sizes and meta-analysis (pool, effects, run)")
@@ -322,3 +362,20 @@ def register(stages: Any) -> None:
     grade.add_argument("--grade", default=None, help="data/curated/grade.csv (optional reviewer overrides)")
     grade.add_argument("--json", required=True, help="results/meta/grade/<id>.json")
     grade.set_defaults(func=_grade)
+
+    roles = commands.add_parser(
+        "roles",
+        help="job role: credibility of role-subgroup claims (ICEMAN-style); within-trial role comparisons",
+    )
+    add_settings_arguments(roles, 'the analyses (`{"analyses": [...]}` with --settings; role_hypothesis)')
+    roles.add_argument("--meta", nargs="+", required=True, help="results/meta/<id>.json of every analysis")
+    roles.add_argument("--outcomes", default="data/curated/outcomes.csv")
+    roles.add_argument("--studies", default="data/curated/studies.csv")
+    roles.add_argument("--job-roles", default="data/curated/job_roles.yaml")
+    roles.add_argument(
+        "--included-studies",
+        help="results/extraction/included_studies.csv: only these curated studies' arms (default: all)",
+    )
+    roles.add_argument("--credibility", required=True, help="results/meta/role_credibility.csv")
+    roles.add_argument("--within-trial", required=True, help="results/meta/within_trial_roles.csv")
+    roles.set_defaults(func=_roles)

@@ -56,6 +56,7 @@ def _uses_reported_ci(row: CsvRow) -> bool:
     flags = split_multi(row.text("flags"))
     return (
         "pooled_review_estimate" not in flags
+        and "between_arms" not in flags
         and "needs_fulltext_check" not in flags
         and None not in (row.number("estimate"), row.number("ci_low"), row.number("ci_high"))
         and row.number("ci_level") is not None
@@ -106,6 +107,15 @@ def derive_effect(row: CsvRow, design: str, *, control_share: int = 1, control_i
     n1, n2 = row.number("n_int"), row.number("n_ctl")
     if "pooled_review_estimate" in flags:
         return Derived(None, None, f"{NONE}: pooled review estimate (never pooled with trials)", n1, n2)
+    if "between_arms" in flags:
+        return Derived(
+            None,
+            None,
+            f"{NONE}: a difference between two intervention arms (a within-trial role comparison, "
+            "results/meta/within_trial_roles.csv; never pooled against a control)",
+            n1,
+            n2,
+        )
     estimate, low, high = row.number("estimate"), row.number("ci_low"), row.number("ci_high")
     level = row.number("ci_level")
     e1, e2 = row.number("events_int"), row.number("events_ctl")

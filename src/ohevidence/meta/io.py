@@ -240,3 +240,20 @@ def text_frame(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> 
     return pd.DataFrame(
         [{c: csv_cell(r.get(c)) for c in columns} for r in records], columns=list(columns), dtype="string"
     ).fillna("")
+
+
+def study_label(study_id: str, studies: Mapping[str, Mapping[str, str]]) -> str:
+    """'SWAP (Wynne-Jones 2018)' or 'Lambeek 2010' as a report names a study; the id when unknown."""
+    row = studies.get(study_id)
+    if not row:
+        return study_id
+    author = (row.get("first_author") or "").split(" ")[0] if row.get("first_author") else ""
+    if row.get("first_author"):
+        # 'de Boer AGEM' -> 'de Boer': drop the trailing initials only
+        words = row["first_author"].split()
+        author = " ".join(words[:-1]) if len(words) > 1 and words[-1].isupper() else row["first_author"]
+    cite = " ".join(part for part in (author, row.get("year", "")) if part)
+    acronym = row.get("acronym", "")
+    if acronym and cite:
+        return f"{acronym} ({cite})"
+    return acronym or cite or study_id

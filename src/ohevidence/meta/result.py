@@ -172,6 +172,20 @@ class ExcludedRow:
 
 
 @dataclass(frozen=True)
+class PicoBlock:
+    """The question an analysis answers (config ``pico:``), in words for the report."""
+
+    population: str
+    intervention_type: str
+    comparator_type: str
+    outcome_definition: str
+    timepoint: str  # the declared time window ("6 months", "6 to 12 months")
+    mix: str  # the declared mix (allow_mixed) and why, in words; "" when the rows do not differ
+    mix_reason: str  # config mix_reason when the rows differ ("" otherwise): why they answer one question
+    evidence: str  # none | single-study | two-study | pooled (three or more studies)
+
+
+@dataclass(frozen=True)
 class AnalysisResult(JsonDocument):
     """``results/meta/<id>.json``: one analysis, as ``ohevidence meta run`` wrote it."""
 
@@ -190,6 +204,9 @@ class AnalysisResult(JsonDocument):
     subgroup_tau2: str
     k: int
     single_study: bool
+    headline: bool  # more than two studies: a pooled headline (false: single- or two-study evidence)
+    pico: PicoBlock
+    role_comparison: str  # role subgroups: the plain statement of what they compare ("" without)
     overall: PooledModel | None  # null when nothing was pooled (k = 0)
     groups: dict[str, PooledModel]
     subgroup_test: SubgroupTest | None

@@ -40,6 +40,48 @@ class GradeSettings:
 
 
 @dataclass(frozen=True)
+class Pico:
+    """The analysis' ``pico:`` block: the question it answers (an empty dimension is not declared)."""
+
+    population: tuple[str, ...]  # studies.csv population_type values accepted
+    intervention_type: str  # words; described, not checked
+    comparator_type: tuple[str, ...]  # outcomes.csv comparator_type values accepted
+    outcome_definition: tuple[str, ...]  # outcomes.csv outcome_definition values accepted
+    timepoint_min: float | None  # months, inclusive
+    timepoint_max: float | None
+
+    @classmethod
+    def from_validated(cls, block: Mapping[str, Any]) -> Pico:
+        window = block["timepoint_months"]
+        return cls(
+            population=tuple(block["population"]),
+            intervention_type=str(block["intervention_type"]),
+            comparator_type=tuple(block["comparator_type"]),
+            outcome_definition=tuple(block["outcome_definition"]),
+            # --config hands every value over as text: "12" is the number 12 (the schema checked it)
+            timepoint_min=None if window["min"] is None else float(window["min"]),
+            timepoint_max=None if window["max"] is None else float(window["max"]),
+        )
+
+    def accepted(self, dimension: str) -> tuple[str, ...]:
+        """The values declared for a listed dimension (population, comparator_type, outcome_definition)."""
+        values: tuple[str, ...] = getattr(self, dimension)
+        return values
+
+    @property
+    def has_window(self) -> bool:
+        return self.timepoint_min is not None or self.timepoint_max is not None
+
+
+@dataclass(frozen=True)
+class RoleHypothesis:
+    """``role_hypothesis:``: the role subgroup expected a priori to do better, and why."""
+
+    favoured_role: str
+    rationale: str
+
+
+@dataclass(frozen=True)
 class AnalysisSpec:
     """What to pool and how: the keys of one ``analyses:`` entry (see the config schema)."""
 
@@ -61,12 +103,15 @@ class AnalysisSpec:
     subgroup_test_excludes: tuple[str, ...]
     allow_mixed: tuple[str, ...]
     grade: GradeSettings
+    pico: Pico
+    mix_reason: str
+    role_hypothesis: RoleHypothesis | None
 
     @classmethod
     def from_validated(cls, entry: Mapping[str, Any]) -> AnalysisSpec:
         """The spec of an entry whose defaults the schema has filled (``validate_config``)."""
         try:
-            return cls(
+            spec = cls(
                 id=str(entry["id"]),
                 domain=str(entry["domain"]),
                 measure=str(entry["measure"]).upper(),
@@ -85,11 +130,38 @@ class AnalysisSpec:
                 subgroup_test_excludes=tuple(entry["subgroup_test_excludes"]),
                 allow_mixed=tuple(entry["allow_mixed"]),
                 grade=GradeSettings.from_validated(entry["grade"]),
+                pico=Pico.from_validated(entry["pico"]),
+                mix_reason=str(entry["mix_reason"]),
+                role_hypothesis=RoleHypothesis(**entry["role_hypothesis"])
+                if entry["role_hypothesis"]
+                else None,
             )
         except KeyError as exc:  # a dict that did not go through validate_config
             raise ConfigError(
                 f"analyses: {entry.get('id', '?')}: {exc.args[0]} missing (validate the config first)"
             ) from None
+        spec.check_pico()
+        return spec
+
+    def check_pico(self) -> None:
+        """A declared PICO accepting several values of a dimension must declare the mix (allow_mixed)."""
+        for key, dimension in (
+            ("population", "population"),
+            ("comparator_type", "comparator_type"),
+            ("outcome_definition", "outcome_definition"),
+        ):
+            values = self.pico.accepted(key)
+            if len(values) > 1 and dimension not in self.allow_mixed:
+                raise ConfigError(
+                    f"analyses: {self.id}: pico.{key} accepts {len(values)} values ({', '.join(values)}) "
+                    f"but allow_mixed does not list {dimension}: declare the mix on purpose "
+                    f"(allow_mixed: [{dimension}] and mix_reason) or split the analysis"
+                )
+        low, high = self.pico.timepoint_min, self.pico.timepoint_max
+        if low is not None and high is not None and low > high:
+            raise ConfigError(
+                f"analyses: {self.id}: pico.timepoint_months: min {low:g} is after max {high:g}"
+            )
 
     @classmethod
     def from_entry(cls, entry: Mapping[str, Any], *, source: str = "analysis") -> AnalysisSpec:

@@ -152,7 +152,7 @@ def trial_directions(
         if not key[1] or study.get("design") == "systematic review":
             continue
         outcome = outcome_of.get(key, {})
-        if "pooled_review_estimate" in split_multi(outcome.get("flags", "")):
+        if {"pooled_review_estimate", "between_arms"} & set(split_multi(outcome.get("flags", ""))):
             continue
         out.append(outcome_direction(effect, outcome, study))
     return out

@@ -21,6 +21,7 @@ from ohevidence.cells import split_multi
 from ohevidence.errors import InputError
 from ohevidence.meta.io import cell_number
 from ohevidence.meta.io import read_csv_rows as read_csv_rows  # re-exported: the one row reader
+from ohevidence.meta.io import study_label as study_label  # re-exported: one way to name a study
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.meta.roles import JobRole
 
@@ -126,23 +127,6 @@ def role_label(group: str, roles: Mapping[str, JobRole]) -> str:
     words = [roles[p].label if p in roles else p.replace("_", " ") for p in parts]
     text = " + ".join(words)
     return text[:1].upper() + text[1:]
-
-
-def study_label(study_id: str, studies: Mapping[str, Mapping[str, str]]) -> str:
-    """'SWAP (Wynne-Jones 2018)' or 'Lambeek 2010' as a report names a study; the id when unknown."""
-    row = studies.get(study_id)
-    if not row:
-        return study_id
-    author = (row.get("first_author") or "").split(" ")[0] if row.get("first_author") else ""
-    if row.get("first_author"):
-        # 'de Boer AGEM' -> 'de Boer': drop the trailing initials only
-        words = row["first_author"].split()
-        author = " ".join(words[:-1]) if len(words) > 1 and words[-1].isupper() else row["first_author"]
-    cite = " ".join(part for part in (author, row.get("year", "")) if part)
-    acronym = row.get("acronym", "")
-    if acronym and cite:
-        return f"{acronym} ({cite})"
-    return acronym or cite or study_id
 
 
 @dataclass(frozen=True)

@@ -462,6 +462,8 @@ def _analysis_notes(
     for dimension, values in meta.mixed.items():
         listing = "; ".join(f"{_value_words(dimension, v)} ({names(m)})" for v, m in values.items())
         notes.append(f"Pooled across different {DIMENSION_WORDS.get(dimension, dimension)}: {listing}.")
+    if meta.pico.mix_reason:
+        notes.append(f"Pooled together on purpose: {meta.pico.mix_reason.rstrip('.')}.")
     for dimension, labels in meta.not_recorded.items():
         words = DIMENSION_WORDS.get(dimension, dimension)
         notes.append(f"Not recorded, so not checked for differences in {words}: {names(labels)}.")

@@ -168,6 +168,36 @@ def _studies_and_comparisons(meta: AnalysisResult) -> str:
     return str(studies) if studies == comparisons else f"{studies} ({comparisons} comparisons)"
 
 
+def evidence_words(meta: AnalysisResult) -> str:
+    """How much evidence a row rests on: "1 study: not pooled", "2 studies", "5 studies: pooled"."""
+    studies = len({s.study_id for s in meta.studies})
+    if studies == 0:
+        return "no study"
+    comparisons = f" ({meta.k} comparisons)" if meta.k != studies else ""
+    if studies == 1:
+        return (
+            f"1 study{comparisons}: not pooled"
+            if meta.k == 1
+            else f"1 study{comparisons}: not a pooled headline"
+        )
+    if studies == 2:
+        return f"2 studies{comparisons}: not a pooled headline"
+    return f"{studies} studies{comparisons}: pooled"
+
+
+def question_words(meta: AnalysisResult) -> str:
+    """The analysis' declared PICO in one line (dimensions not declared are left out)."""
+    pico = meta.pico
+    parts = [
+        ("population", pico.population),
+        ("intervention", pico.intervention_type),
+        ("comparator", pico.comparator_type),
+        ("outcome", pico.outcome_definition),
+        ("time", pico.timepoint),
+    ]
+    return "; ".join(f"{name}: {value}" for name, value in parts if not value.startswith("not declared"))
+
+
 def summary_of_findings(
     meta_files: Sequence[str | Path],
     outcomes: Mapping[tuple[str, str], Mapping[str, str]],
@@ -199,10 +229,19 @@ def summary_of_findings(
             {
                 "analysis_id": meta.analysis_id,
                 "outcome": f"{meta.domain.replace('_', ' ')} ({meta.measure})",
+                "question": question_words(meta),
                 "k": _studies_and_comparisons(meta),
+                "evidence": evidence_words(meta),
                 "participants": participants,
                 "participants_basis": basis,
-                "effect": effect + ("" if pooled or not effect else " (single study, not pooled)"),
+                "effect": effect
+                + (
+                    ""
+                    if not effect or meta.headline
+                    else " (single study, not pooled)"
+                    if not pooled
+                    else f" ({evidence_words(meta)})"
+                ),
                 "estimate": format_number(reported.estimate if reported else None, 4),
                 "ci_low": format_number(reported.ci_low if reported else None, 4),
                 "ci_high": format_number(reported.ci_high if reported else None, 4),
@@ -216,6 +255,7 @@ def summary_of_findings(
                 else f"Q = {format_number(test.q)}, df = {test.df}, P = {format_number(test.p, 3)}",
                 "model": f"{meta.method}, CI {meta.ci_method}",
                 **grade_columns((grade or {}).get(meta.analysis_id)),
+                "mix": meta.pico.mix,
                 "cautions": " | ".join(meta.notes),
                 "excluded": "; ".join(f"{e.study_id}:{e.outcome_id} ({e.reason})" for e in meta.excluded),
             }
