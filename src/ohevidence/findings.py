@@ -29,20 +29,14 @@ from ohevidence.cells import split_multi
 from ohevidence.errors import InputError
 from ohevidence.meta.grade import GradeProposal, participants
 from ohevidence.meta.result import AnalysisResult
-from ohevidence.schema import MAP_DOMAIN_LABELS, map_domain
+from ohevidence.schema import (
+    GRADE_CERTAINTY,
+    MAP_DOMAIN_LABELS,
+    MEASURE_WORDS,
+    RATIO_MEASURES,
+    map_domain,
+)
 
-CERTAINTIES = ("high", "moderate", "low", "very low")
-RATIO_MEASURES = ("RR", "OR", "HR", "IRR", "ROM")
-MEASURE_WORDS = {
-    "RR": "risk ratio",
-    "OR": "odds ratio",
-    "HR": "hazard ratio",
-    "IRR": "rate ratio",
-    "ROM": "ratio of means",
-    "MD": "mean difference",
-    "SMD": "standardised mean difference",
-    "RD": "risk difference",
-}
 NOT_DECLARED = "not declared"  # the analysis JSON's pico words for a dimension left open
 NUMBER_WORDS = {1: "one", 2: "two"}
 # an analysis without a PICO block (grammatically singular: the sentences say "reduces")
@@ -261,7 +255,7 @@ def analysis_finding(
     estimate = reported.estimate if reported else None
     low, high = (reported.ci_low, reported.ci_high) if reported else (None, None)
     size = effect_size(meta.measure, estimate, low, high, thresholds)
-    certainty = grade.certainty if grade is not None and grade.certainty in CERTAINTIES else ""
+    certainty = grade.certainty if grade is not None and grade.certainty in GRADE_CERTAINTY else ""
     where = outcome if population == DEFAULT_POPULATION else f"{outcome} in {population}"
     sentence = wording(certainty, size, intervention=intervention, outcome=where)
     headline = bool(extra.get("headline", meta.k > 2)) and meta.k > 2

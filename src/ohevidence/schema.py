@@ -252,6 +252,17 @@ def map_domain(domain: str) -> str:
 # Ratio measures are compared on the log scale; difference measures on the natural scale.
 RATIO_MEASURES: tuple[str, ...] = ("RR", "OR", "HR", "IRR", "ROM")
 DIFFERENCE_MEASURES: tuple[str, ...] = ("MD", "SMD", "RD")
+# Each measure in words, lower case, for sentences (the findings page, role statements).
+MEASURE_WORDS: dict[str, str] = {
+    "RR": "risk ratio",
+    "OR": "odds ratio",
+    "HR": "hazard ratio",
+    "IRR": "rate ratio",
+    "ROM": "ratio of means",
+    "MD": "mean difference",
+    "SMD": "standardised mean difference",
+    "RD": "risk difference",
+}
 OUTCOME_MEASURES: tuple[str, ...] = RATIO_MEASURES + DIFFERENCE_MEASURES
 # Row flags: what an analysis must know before it pools the row.
 OUTCOME_FLAGS: dict[str, str] = {

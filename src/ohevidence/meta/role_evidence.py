@@ -32,22 +32,13 @@ from ohevidence.meta.roles import JobRole
 from ohevidence.meta.spec import AnalysisSpec
 from ohevidence.schema import (
     CREDIBILITY_RATINGS,
+    MEASURE_WORDS,
     OUTCOME_DEFINITIONS,
     ROLE_CREDIBILITY_COLUMNS,
     WITHIN_TRIAL_ROLE_COLUMNS,
     names,
 )
 
-MEASURE_WORDS = {
-    "MD": "mean difference",
-    "SMD": "standardised mean difference",
-    "RR": "risk ratio",
-    "OR": "odds ratio",
-    "HR": "hazard ratio",
-    "IRR": "rate ratio",
-    "ROM": "ratio of means",
-    "RD": "risk difference",
-}
 A_PRIORI_CONCERNS = {
     "not stated": "no a priori hypothesis about role stated",
     "not confirmed": "the hypothesised role does not show the larger benefit",
