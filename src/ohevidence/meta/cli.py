@@ -368,7 +368,12 @@ def register(stages: Any) -> None:
         help="job role: credibility of role-subgroup claims (ICEMAN-style); within-trial role comparisons",
     )
     add_settings_arguments(roles, 'the analyses (`{"analyses": [...]}` with --settings; role_hypothesis)')
-    roles.add_argument("--meta", nargs="+", required=True, help="results/meta/<id>.json of every analysis")
+    roles.add_argument(
+        "--meta",
+        nargs="*",
+        default=[],
+        help="results/meta/<id>.json of every analysis (none: header-only tables)",
+    )
     roles.add_argument("--outcomes", default="data/curated/outcomes.csv")
     roles.add_argument("--studies", default="data/curated/studies.csv")
     roles.add_argument("--job-roles", default="data/curated/job_roles.yaml")

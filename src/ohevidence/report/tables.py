@@ -260,7 +260,48 @@ def summary_of_findings(
                 "excluded": "; ".join(f"{e.study_id}:{e.outcome_id} ({e.reason})" for e in meta.excluded),
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=list(SUMMARY_OF_FINDINGS_COLUMNS))  # header-only without analyses
+    if rows and list(frame.columns) != list(rows[0]):
+        raise ValueError("summary of findings: SUMMARY_OF_FINDINGS_COLUMNS and the row keys differ")
+    return frame
+
+
+# The summary of findings' columns, in order (config/README.md describes each).
+SUMMARY_OF_FINDINGS_COLUMNS: tuple[str, ...] = (
+    "analysis_id",
+    "outcome",
+    "question",
+    "k",
+    "evidence",
+    "participants",
+    "participants_basis",
+    "effect",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi",
+    "heterogeneity",
+    "subgroup_test",
+    "model",
+    "risk_of_bias",
+    "inconsistency",
+    "indirectness",
+    "imprecision",
+    "publication_bias",
+    "risk_of_bias_proposed",
+    "inconsistency_proposed",
+    "indirectness_proposed",
+    "imprecision_proposed",
+    "publication_bias_proposed",
+    "certainty",
+    "certainty_proposed",
+    "grade_footnotes",
+    "absolute_effect",
+    "grade_source",
+    "mix",
+    "cautions",
+    "excluded",
+)
 
 
 ECONOMIC_COLUMNS: tuple[str, ...] = (
