@@ -187,6 +187,9 @@ CANDIDATES: dict[str, list[str]] = {
     "stall_late": ["--stall-after", "60", "--stall-fraction", "0.5"],
     # the ensemble ranks after any exclude: the default view only straight after an include
     "ensemble_always": ["--stall-after", "1", "--stall-fraction", "0"],
+    # issue 27: outside a stall, the mean percentile rank of the default classifier and the stall
+    # ensemble's include-weighted SVM on words (ASReview LAB's learner); stall handling unchanged
+    "svm_companion": ["--companion", "svm"],
 }
 RUNS = ROOT / "results" / "benchmarks" / "screening_runs"
 
