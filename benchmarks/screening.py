@@ -361,6 +361,9 @@ def print_table(name: str, tasks: dict[str, dict]) -> None:
         f"{'stop fired':>10} {'screened':>8} {'saved%':>6} {'recall min':>10}"
     )
     print(f"== {name}")
+    if not tasks:
+        print("(no task scored)")
+        return
     print(header)
     for task, r in tasks.items():
         stop = r["stopping"]
@@ -404,6 +407,11 @@ def main() -> int:
         "--lodo-seeds", default=None, help="seeds on which candidates are compared (default: --seeds)"
     )
     parser.add_argument("--reuse", action="store_true", help="read saved orders instead of simulating again")
+    parser.add_argument(
+        "--saved-only",
+        action="store_true",
+        help="analyse saved orders only, never simulate: a seed without one is left out (the table says so)",
+    )
     args = parser.parse_args()
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not present")
@@ -426,13 +434,20 @@ def main() -> int:
                 continue
             runs = []
             for seed in seeds if candidate == candidates[0] else lodo_seeds:
-                labels, seconds = run_or_reuse(candidate, task, seed, args.extra.split(), args.reuse)
+                if args.saved_only and not (RUNS / candidate / f"{task}_seed{seed}.csv").exists():
+                    continue
+                labels, seconds = run_or_reuse(
+                    candidate, task, seed, args.extra.split(), args.reuse or args.saved_only
+                )
                 runs.append(run_metrics(labels, seconds, seed, stopping))
+            if not runs:
+                print(f"{task:26} {candidate}: no saved order for seeds {args.seeds} (--saved-only)")
+                continue
             size = (len(labels), int(labels.sum()))
             by_candidate[candidate][task] = task_summary(task, runs, *size, stopping)
-            lodo_runs[candidate][task] = task_summary(
-                task, [r for r in runs if r["seed"] in lodo_seeds], *size, stopping
-            )
+            lodo_only = [r for r in runs if r["seed"] in lodo_seeds]
+            if lodo_only:
+                lodo_runs[candidate][task] = task_summary(task, lodo_only, *size, stopping)
             if "cohen2006" in TASKS[task][0] and candidate == candidates[0]:
                 by_candidate[candidate][task]["rule_check"] = rule_check(SHARED / TASKS[task][0])
     load["end"] = os.getloadavg()
