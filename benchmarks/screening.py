@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -62,6 +63,7 @@ from ohevidence.csvio import write_csv  # noqa: E402
 from ohevidence.screen.evaluation import atd, rrf, wss  # noqa: E402
 from ohevidence.screen.ranking import RankingSettings  # noqa: E402
 from ohevidence.screen.rules import apply_rules, compile_rules  # noqa: E402
+from ohevidence.screen.simulate import read_labelled  # noqa: E402
 from ohevidence.screen.stopping import StoppingSettings, first_safe_stop  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "benchmarks" / "screening"
@@ -212,18 +214,37 @@ def simulate_once(
         return pd.read_csv(out, dtype={"record_id": str}), seconds
 
 
+@functools.cache
+def records_with_text(task: str) -> frozenset[str]:
+    """Ids of the task's records with a title or abstract: the ones the ranking can read."""
+    file, label, id_column, *_ = TASKS[task]
+    ids, texts, _labels = read_labelled(SHARED / file, label, id_column)
+    return frozenset(i for i, text in zip(ids, texts, strict=True) if text.strip())
+
+
 def run_or_reuse(
     candidate: str, task: str, seed: int, extra: list[str], reuse: bool
-) -> tuple[np.ndarray, float]:
-    """(labels in screening order, seconds) of one simulation; saved under RUNS so analysis can be redone."""
+) -> tuple[np.ndarray, float, np.ndarray | None]:
+    """(labels in screening order, seconds, which of them have text) of one simulation.
+
+    Saved under RUNS (record id, label, seconds) so analysis can be redone; orders saved before
+    issue 27 hold no record id, so which records had text is unknown (None).
+    """
     file, label, id_column, *_ = TASKS[task]
     saved = RUNS / candidate / f"{task}_seed{seed}.csv"
     if reuse and saved.exists():
-        frame = pd.read_csv(saved)
-        return frame["label"].to_numpy(dtype=int), float(frame["seconds"].iloc[0])
-    order, seconds = simulate_once(SHARED / file, label, id_column, seed, [*CANDIDATES[candidate], *extra])
-    write_csv(pd.DataFrame({"label": order["label"], "seconds": seconds}), saved)
-    return order["label"].to_numpy(dtype=int), seconds
+        order = pd.read_csv(saved, dtype={"record_id": str})
+        seconds = float(order["seconds"].iloc[0])
+    else:
+        order, seconds = simulate_once(
+            SHARED / file, label, id_column, seed, [*CANDIDATES[candidate], *extra]
+        )
+        order = pd.DataFrame({"record_id": order["record_id"], "label": order["label"], "seconds": seconds})
+        write_csv(order, saved)
+    readable = None
+    if "record_id" in order.columns:
+        readable = order["record_id"].isin(records_with_text(task)).to_numpy()
+    return order["label"].to_numpy(dtype=int), seconds, readable
 
 
 def rule_check(path: Path) -> dict[str, int]:
@@ -254,20 +275,37 @@ def fmt(value: float) -> str:
     return "nan" if value is None or math.isnan(value) else f"{value:.1f}"
 
 
-def run_metrics(labels: np.ndarray, seconds: float, seed: int, stopping: StoppingSettings) -> dict:
-    """WSS@95, RRF@10, ATD, seconds and where the stopping rule fired, for one simulated order."""
-    stop = first_safe_stop(labels, stopping)
-    found = int(labels[:stop].sum()) if stop is not None else int(labels.sum())
+def run_metrics(
+    labels: np.ndarray, seconds: float, seed: int, stopping: StoppingSettings, readable: np.ndarray | None
+) -> dict:
+    """WSS@95, RRF@10, ATD, seconds and where the stopping rule fired, for one simulated order.
+
+    The rule is replayed as `screen run` applies it (ohevidence.screen.stage): on the records with
+    a title or abstract, in screening order; records without text are ranked by chance, so the
+    guidance tells reviewers to screen them by hand, and here they count as screened. When the order
+    was saved without record ids (``readable`` None), every record is in the test.
+    """
+    n, relevant = len(labels), int(labels.sum())
+    every = first_safe_stop(labels, stopping)
+    text = np.ones(n, dtype=bool) if readable is None else readable
+    stop = first_safe_stop(labels[text], stopping)
+    found = int(labels[text][:stop].sum()) + int(labels[~text].sum()) if stop is not None else relevant
+    screened = stop + int((~text).sum()) if stop is not None else n
     return {
         "seed": seed,
         "wss95": wss(labels),
         "rrf10": rrf(labels),
         "atd": atd(labels),
         "seconds": seconds,
+        "stop_basis": "every record" if readable is None else "records with text; the rest by hand",
+        "records_without_text": int((~text).sum()),
         "stop_fired": stop is not None,
-        "stop_screened": stop if stop is not None else len(labels),
-        "stop_recall": found / int(labels.sum()),
-        "stop_work_saved": 100 * (len(labels) - (stop or len(labels))) / len(labels),
+        "stop_screened": screened,
+        "stop_recall": found / relevant,
+        "stop_work_saved": 100 * (n - screened) / n,
+        # the rule with every record in the test, text or not (the replay before issue 27)
+        "stop_every_record_fired": every is not None,
+        "stop_every_record_recall": (int(labels[:every].sum()) if every is not None else relevant) / relevant,
     }
 
 
@@ -436,10 +474,10 @@ def main() -> int:
             for seed in seeds if candidate == candidates[0] else lodo_seeds:
                 if args.saved_only and not (RUNS / candidate / f"{task}_seed{seed}.csv").exists():
                     continue
-                labels, seconds = run_or_reuse(
+                labels, seconds, readable = run_or_reuse(
                     candidate, task, seed, args.extra.split(), args.reuse or args.saved_only
                 )
-                runs.append(run_metrics(labels, seconds, seed, stopping))
+                runs.append(run_metrics(labels, seconds, seed, stopping, readable))
             if not runs:
                 print(f"{task:26} {candidate}: no saved order for seeds {args.seeds} (--saved-only)")
                 continue
@@ -482,6 +520,14 @@ def main() -> int:
             for run in r["runs"]
             if run["stop_fired"] and run["stop_recall"] < stopping.recall_target
         ],
+        "runs_on_records_with_text": sum(run["stop_basis"] != "every record" for run in runs),
+        "every_record_in_the_test": {
+            "runs_fired": sum(run["stop_every_record_fired"] for run in runs),
+            "runs_below_target": sum(
+                run["stop_every_record_fired"] and run["stop_every_record_recall"] < stopping.recall_target
+                for run in runs
+            ),
+        },
         "mean_work_saved_percent": float(np.mean([run["stop_work_saved"] for run in runs])),
         "mean_work_saved_percent_when_fired": float(np.mean([run["stop_work_saved"] for run in fired]))
         if fired
@@ -497,7 +543,10 @@ def main() -> int:
             f"after {b['screened']} records"
             for b in stop["below_target"]
         )
-        + f"\n  work saved when it fired: {stop['mean_work_saved_percent_when_fired'] or 0:.1f}% on average"
+        + f"\n  work saved when it fired: {stop['mean_work_saved_percent_when_fired'] or 0:.1f}% on average; "
+        f"replayed on records with text (as screen run) in {stop['runs_on_records_with_text']} runs; "
+        f"with every "
+        f"record in the test: {stop['every_record_in_the_test']['runs_below_target']} runs below target"
     )
     sizes = [(r["n"], run["seconds"]) for r in default.values() for run in r["runs"]]
     result["summary"] = {
