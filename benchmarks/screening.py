@@ -356,7 +356,7 @@ def overall(tasks: dict[str, dict]) -> dict:
     }
     return {
         **means,
-        "tasks": len(tasks),
+        "n_tasks": len(tasks),
         "mean_diff": float(np.mean(list(diffs.values()))),
         "rrf10_mean_diff": means["mean_rrf10"] - means["anchor_mean_rrf10"],
         "atd_mean_diff": means["mean_atd"] - means["anchor_mean_atd"],  # lower is better
