@@ -509,6 +509,26 @@ def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> Non
         feature_views(texts, RankingSettings(min_df=1, stall_after=2, stall_mode="vote"))
 
 
+def test_svm_companion_averages_the_default_and_the_include_weighted_svm_outside_a_stall() -> None:
+    settings = RankingSettings(min_df=1, stall_after=2, companion="svm")
+    views = feature_views(STALL_TEXTS, settings)
+    assert views.words is not views.default  # the companion reads every word
+    labelled, labels = [0, 2], [1, 0]  # include, one exclude: not a stall
+    default = relevance_scores(views.default, labelled, labels, settings)
+    svm = include_weighted_svm_scores(views.words, labelled, labels, settings)
+    expected = (_percentile(default) + _percentile(svm)) / 2
+    scores = score_records(views, labelled, labels, settings)
+    assert np.allclose(scores, expected)
+    assert scores[1] > scores[2:].max()  # the other vocational-advice record leads
+    # in a stall the stall ensemble ranks, as without the companion
+    stall = [0, 2, 3], [1, 0, 0]
+    plain = dataclasses.replace(settings, companion="")
+    assert np.allclose(score_records(views, *stall, settings), score_records(views, *stall, plain))
+    assert RankingSettings().companion == ""  # off by default
+    with pytest.raises(ValueError, match="companion"):
+        feature_views(STALL_TEXTS, RankingSettings(companion="nb"))
+
+
 def test_a_stall_must_be_long_beside_the_decisions_before_it() -> None:
     settings = RankingSettings(stall_after=3, stall_fraction=0.25)
     assert not stalled([1, 0, 0], settings)  # shorter than stall_after

@@ -98,6 +98,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("stall_after", args.stall_after),
         ("stall_fraction", args.stall_fraction),
         ("stall_mode", args.stall_mode),
+        ("companion", args.companion),
     )
     settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
     try:
@@ -158,4 +159,5 @@ def register(stages: Any) -> None:
     sim.add_argument(
         "--stall-mode", choices=["ensemble", "switch", "average"], default=None, help=argparse.SUPPRESS
     )
+    sim.add_argument("--companion", choices=["svm"], default=None, help=argparse.SUPPRESS)
     sim.set_defaults(func=_simulate)

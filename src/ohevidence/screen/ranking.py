@@ -79,9 +79,14 @@ class RankingSettings:
     stall_mode: str = "ensemble"
     stall_svm_c: float = 0.11
     stall_include_ratio: float = 9.8
+    # Outside a stall, rank by the mean percentile rank of the default classifier and a second learner
+    # whose errors differ (a benchmark candidate; "" = the default classifier alone): "svm" is the stall
+    # ensemble's include-weighted SVM on the word view (ASReview LAB's default learner).
+    companion: str = ""
 
 
 STALL_MODES = ("ensemble", "switch", "average")
+COMPANIONS = ("", "svm")
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
     settings = settings or RankingSettings()
     if settings.stall_mode not in STALL_MODES:
         raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
+    if settings.companion not in COMPANIONS:
+        raise ValueError(f"unknown companion {settings.companion!r}")
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
     try:
         counts = CountVectorizer(ngram_range=(1, settings.ngram_max), dtype=np.float64).fit_transform(texts)
@@ -132,7 +139,7 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
     default = view(settings.char_weight)
     stalled = view(settings.stall_char_weight) if stall else default
     every_word = default
-    if stall and settings.stall_mode == "ensemble":
+    if (stall and settings.stall_mode == "ensemble") or settings.companion:
         every_word = _tfidf(counts, document_frequency <= 0.95 * len(texts), settings)
     return FeatureViews(default, stalled, every_word)
 
@@ -270,7 +277,11 @@ def _score(
     seed: int,
 ) -> np.ndarray | None:
     if not stalled(labels, settings):
-        return relevance_scores(views.default, labelled, labels, settings, seed)
+        scores = relevance_scores(views.default, labelled, labels, settings, seed)
+        if not settings.companion or scores is None:
+            return scores
+        other = include_weighted_svm_scores(views.words, labelled, labels, settings, seed)
+        return scores if other is None else percentile_ranks([scores, other])
     if settings.stall_mode == "switch":
         return relevance_scores(views.stalled, labelled, labels, settings, seed)
     members = [relevance_scores(views.stalled, labelled, labels, settings, seed)]
