@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -137,7 +137,24 @@ GIVEN_NAMES = {
     "Y": "Yuki",
     "Z": "Zoe",
 }
-SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "vs", "with"}
+SMALL_WORDS = {
+    "a",
+    "an",
+    "and",
+    "as",
+    "at",
+    "by",
+    "for",
+    "from",
+    "in",
+    "of",
+    "on",
+    "or",
+    "the",
+    "to",
+    "vs",
+    "with",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -200,14 +217,15 @@ def _halves(text: str, splitter: str) -> tuple[str, str]:
     return " ".join(parts[:cut]), " ".join(parts[cut:])
 
 
+def journal_shelf(topic: str, size: int = 6) -> list[int]:
+    """The journals (indexes of JOURNALS) a screening set's papers appear in: fixed per set."""
+    return random.Random(topic).sample(range(len(JOURNALS)), size)
+
+
 def build_items(n_items: int, rng: random.Random) -> tuple[list[dict], dict]:
     pool = load_pool()
-    people = [
-        a
-        for r in pool
-        for a in (_split_author(x.strip()) for x in r["authors"].split(";"))
-        if a
-    ]
+    rng.shuffle(pool)  # every size draws from every set
+    people = [a for r in pool for a in (_split_author(x.strip()) for x in r["authors"].split(";")) if a]
     titles = {r["key"] for r in pool}
     items: list[dict] = []
     drawn = Counter()
@@ -226,6 +244,7 @@ def build_items(n_items: int, rng: random.Random) -> tuple[list[dict], dict]:
             title, abstract = record["title"], record["abstract"]
             authors = [a for a in (_split_author(x.strip()) for x in record["authors"].split(";")) if a]
             authors = authors or draw_authors()
+            topic = record["set"]
             year = str(int(float(record["year"]))) if record["year"] else draw_year()
             pmid, label, origin = record["pmid"], record["label"], record["set"]
         else:
@@ -244,7 +263,12 @@ def build_items(n_items: int, rng: random.Random) -> tuple[list[dict], dict]:
             authors = rng.sample(authors, len(authors)) if authors else draw_authors()
             year = draw_year()
             pmid, label, origin = "", pool[first]["label"] and pool[second]["label"], "derived"
-        journal = JOURNALS[rng.randrange(len(JOURNALS))]
+            topic = pool[first]["set"]
+        # A topic's papers cluster in a few journals (as a search's results do), and one journal's
+        # volume follows the year: near-identical titles of companion papers then share journal,
+        # year and volume, as they do in real searches.
+        shelf = journal_shelf(topic)
+        journal = JOURNALS[shelf[rng.randrange(len(shelf))]]
         start = rng.randint(1, 2400)
         items.append(
             {
@@ -256,7 +280,7 @@ def build_items(n_items: int, rng: random.Random) -> tuple[list[dict], dict]:
                 "year": year,
                 "pmid": pmid or str(SYNTHETIC_PMID_START + k),
                 "journal": journal,
-                "volume": str(rng.randint(1, 120)),
+                "volume": str(int(year) - 1960 + JOURNALS.index(journal) % 7),
                 "issue": str(rng.randint(1, 12)),
                 "pages": (start, start + rng.randint(3, 14)),
                 "doi": f"10.{rng.randint(1000, 9999)}/scale.{k:07d}",
@@ -287,7 +311,10 @@ def format_record(item: dict, db: str, ref: int, rng: random.Random) -> list[tup
     if db == "medline":
         authors = [f"{s}, {' '.join(c + '.' for c in i)}" for s, i in initials]
     elif db == "embase":
-        authors = [f"{s}, {GIVEN_NAMES.get(i[0], i[0])}" + (f" {' '.join(i[1:])}" if len(i) > 1 else "") for s, i in initials]
+        authors = [
+            f"{s}, {GIVEN_NAMES.get(i[0], i[0])}" + (f" {' '.join(i[1:])}" if len(i) > 1 else "")
+            for s, i in initials
+        ]
     elif db == "cinahl":
         authors = [f"{s}, {i[0]}" for s, i in initials]
     else:
@@ -426,7 +453,9 @@ def dedupe_metrics(folder: Path, truth: dict[str, int], items: list[dict]) -> di
             for i, x in enumerate(rows):
                 for y in rows[i + 1 :]:
                     if x["item"] != y["item"]:
-                        rules = sorted({r for r in (x["matched_by"] + "; " + y["matched_by"]).split("; ") if r})
+                        rules = sorted(
+                            {r for r in (x["matched_by"] + "; " + y["matched_by"]).split("; ") if r}
+                        )
                         by_rule["; ".join(rules)] += 1
                         false_examples.append(
                             {
@@ -438,7 +467,9 @@ def dedupe_metrics(folder: Path, truth: dict[str, int], items: list[dict]) -> di
                             }
                         )
     maybe = pd.read_csv(folder / "results/dedup/maybe_pairs.csv", dtype=str, keep_default_na=False)
-    maybe_true = sum(truth[a] == truth[b] for a, b in zip(maybe["record_id_a"], maybe["record_id_b"], strict=True))
+    maybe_true = sum(
+        truth[a] == truth[b] for a, b in zip(maybe["record_id_a"], maybe["record_id_b"], strict=True)
+    )
     return {
         "gold_pairs": gold_pairs,
         "pair_recall": true_pairs / gold_pairs if gold_pairs else 1.0,
@@ -452,7 +483,7 @@ def dedupe_metrics(folder: Path, truth: dict[str, int], items: list[dict]) -> di
     }
 
 
-def run_size(size: int, seed: int, keep: Path | None) -> dict:
+def run_size(size: int, seed: int, keep: Path | None, until: str = "extraction") -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     from ohevidence.config import load_config
 
@@ -465,40 +496,73 @@ def run_size(size: int, seed: int, keep: Path | None) -> dict:
     (folder / "exports").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     truth, per_db = write_exports(items, size, folder / "exports", rng)
-    print(f"{size} records of {len(set(truth.values()))} items: {per_db} ({time.perf_counter() - started:.0f} s to write)")
+    print(
+        f"{size} records of {len(set(truth.values()))} items: {per_db}"
+        f" ({time.perf_counter() - started:.0f} s to write)"
+    )
     stages: list[dict] = []
     for db in DATABASES:
         run_stage(
             f"import_{db}",
-            ["search", "file", f"exports/{db}.ris", f"--search-id={db}", f"--source={db}", "--mode=import",
-             "--run-at=2026-12-01T00:00:00Z", f"--platform={PLATFORMS[db]}", "--format=ris",
-             f"--out=results/search/{db}"],
+            [
+                "search",
+                "file",
+                f"exports/{db}.ris",
+                f"--search-id={db}",
+                f"--source={db}",
+                "--mode=import",
+                "--run-at=2026-12-01T00:00:00Z",
+                f"--platform={PLATFORMS[db]}",
+                "--format=ris",
+                f"--out=results/search/{db}",
+            ],
             folder,
             stages,
         )
     run_stage(
         "merge",
-        ["search", "merge", *[f"results/search/{db}" for db in DATABASES],
-         "--records-out=results/records/records.csv", "--log-out=results/search/search_log.csv"],
+        [
+            "search",
+            "merge",
+            *[f"results/search/{db}" for db in DATABASES],
+            "--records-out=results/records/records.csv",
+            "--log-out=results/search/search_log.csv",
+        ],
         folder,
         stages,
     )
     dedupe = config.get("dedupe", {})
     run_stage(
         "dedupe",
-        ["dedupe", "--records", "results/records/records.csv", f"--max-block={dedupe.get('max_block', 50)}",
-         f"--window={dedupe.get('window', 8)}", "--clusters-out", "results/dedup/clusters.csv",
-         "--unique-records-out", "results/dedup/unique_records.csv", "--maybe-pairs-out",
-         "results/dedup/maybe_pairs.csv", "--study-links-out", "results/dedup/study_links.csv"],
+        [
+            "dedupe",
+            "--records",
+            "results/records/records.csv",
+            f"--max-block={dedupe.get('max_block', 50)}",
+            f"--window={dedupe.get('window', 8)}",
+            "--clusters-out",
+            "results/dedup/clusters.csv",
+            "--unique-records-out",
+            "results/dedup/unique_records.csv",
+            "--maybe-pairs-out",
+            "results/dedup/maybe_pairs.csv",
+            "--study-links-out",
+            "results/dedup/study_links.csv",
+        ],
         folder,
         stages,
     )
     metrics = dedupe_metrics(folder, truth, items)
     print(
-        f"  dedupe: pair recall {metrics['pair_recall']:.4f}, false-merge pairs {metrics['false_merge_pairs']},"
+        f"  dedupe: pair recall {metrics['pair_recall']:.4f},"
+        f" false-merge pairs {metrics['false_merge_pairs']},"
         f" maybe pairs {metrics['maybe_pairs']} ({metrics['maybe_pairs_same_item']} same item)",
         flush=True,
     )
+    if until == "dedupe":
+        return summary(
+            size, truth, per_db, seed, 0, stages, metrics, provenance, items, folder if keep else None
+        )
     screening = dict(config["screening"])
     decisions = folder / "screening" / "decisions.csv"
     decisions.parent.mkdir(parents=True, exist_ok=True)
@@ -508,38 +572,85 @@ def run_size(size: int, seed: int, keep: Path | None) -> dict:
     screening.update(decisions=str(decisions.relative_to(folder)), sheets_dir="screening", seed_records=[])
     run_stage(
         "screening",
-        ["screen", "run", "--records", "results/dedup/unique_records.csv",
-         "--settings", json.dumps({"screening": screening}), "--out", "results/screening"],
+        [
+            "screen",
+            "run",
+            "--records",
+            "results/dedup/unique_records.csv",
+            "--settings",
+            json.dumps({"screening": screening}),
+            "--out",
+            "results/screening",
+        ],
         folder,
         stages,
     )
     curated = ROOT / config["extraction"]["curated_dir"]
     run_stage(
         "validate_curated",
-        ["validate", "--curated-only", "--curated", str(curated), "--rob", str(ROOT / config["report"]["rob"]),
-         "--robins-i", str(ROOT / config["appraisal"]["robins_i"]), "--amstar2",
-         str(ROOT / config["appraisal"]["amstar2"]), "--report", "results/extraction/curated_validation.txt"],
+        [
+            "validate",
+            "--curated-only",
+            "--curated",
+            str(curated),
+            "--rob",
+            str(ROOT / config["report"]["rob"]),
+            "--robins-i",
+            str(ROOT / config["appraisal"]["robins_i"]),
+            "--amstar2",
+            str(ROOT / config["appraisal"]["amstar2"]),
+            "--report",
+            "results/extraction/curated_validation.txt",
+        ],
         folder,
         stages,
     )
     settings = {
         "extraction": config["extraction"],
         "designs": config["designs"],
-        "synthesis": {"include_without_screened_report": config["synthesis"]["include_without_screened_report"]},
+        "synthesis": {
+            "include_without_screened_report": config["synthesis"]["include_without_screened_report"]
+        },
     }
     out = "results/extraction"
     run_stage(
         "extraction",
-        ["extract", "--records", "results/dedup/unique_records.csv", "--study-links", "results/dedup/study_links.csv",
-         "--included", "results/screening/included.csv", "--title-abstract", "results/screening/title_abstract.csv",
-         "--curated", str(curated), "--settings", json.dumps(settings), "--out", f"{out}/auto_extracted.csv",
-         "--worklist", f"{out}/worklist.csv", "--included-reports-out", f"{out}/included_reports.csv",
-         "--included-studies-out", f"{out}/included_studies.csv", "--included-reviews-out",
-         f"{out}/included_reviews.csv", "--not-included-out", f"{out}/curated_not_included.csv"],
+        [
+            "extract",
+            "--records",
+            "results/dedup/unique_records.csv",
+            "--study-links",
+            "results/dedup/study_links.csv",
+            "--included",
+            "results/screening/included.csv",
+            "--title-abstract",
+            "results/screening/title_abstract.csv",
+            "--curated",
+            str(curated),
+            "--settings",
+            json.dumps(settings),
+            "--out",
+            f"{out}/auto_extracted.csv",
+            "--worklist",
+            f"{out}/worklist.csv",
+            "--included-reports-out",
+            f"{out}/included_reports.csv",
+            "--included-studies-out",
+            f"{out}/included_studies.csv",
+            "--included-reviews-out",
+            f"{out}/included_reviews.csv",
+            "--not-included-out",
+            f"{out}/curated_not_included.csv",
+        ],
         folder,
         stages,
     )
-    total = sum(s["seconds"] for s in stages)
+    return summary(
+        size, truth, per_db, seed, n_decided, stages, metrics, provenance, items, folder if keep else None
+    )
+
+
+def summary(size, truth, per_db, seed, n_decided, stages, metrics, provenance, items, folder) -> dict:
     return {
         "size": size,
         "records": len(truth),
@@ -547,15 +658,17 @@ def run_size(size: int, seed: int, keep: Path | None) -> dict:
         "seed": seed,
         "screening_decisions": n_decided,
         "stages": stages,
-        "total_seconds": round(total, 1),
+        "total_seconds": round(sum(s["seconds"] for s in stages), 1),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in stages),
         "dedupe": metrics,
         "provenance": {
             **provenance,
             "derived_items": sum(1 for i in items[: len(set(truth.values()))] if i["origin"] == "derived"),
-            "drawn_fields": "journal, volume, issue, pages and DOI for every item; authors and year where the set has none",
+            "drawn_fields": (
+                "journal, volume, issue, pages, DOI for every item; authors and year where the set has none"
+            ),
         },
-        "folder": str(folder) if keep else "",
+        "folder": str(folder or ""),
         "cpu_count": os.cpu_count(),
     }
 
@@ -564,22 +677,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--sizes", default="20000", help="records per run, comma-separated (default 20000)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--keep", default=None, help="folder to keep the generated reviews in (default: a temp dir)")
+    parser.add_argument(
+        "--until", choices=["dedupe", "extraction"], default="extraction", help="last stage to run"
+    )
+    parser.add_argument(
+        "--keep", default=None, help="folder to keep the generated reviews in (default: a temp dir)"
+    )
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} not present")
         return 0
     results = []
     for size in (int(s) for s in args.sizes.split(",") if s):
-        result = run_size(size, args.seed, Path(args.keep) if args.keep else None)
+        result = run_size(size, args.seed, Path(args.keep) if args.keep else None, args.until)
         results.append(result)
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        previous = json.loads(OUT.read_text(encoding="utf-8"))["results"] if OUT.is_file() else []
+        out = OUT if args.until == "extraction" else OUT.with_name(f"scale_until_{args.until}.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        previous = json.loads(out.read_text(encoding="utf-8"))["results"] if out.is_file() else []
         merged = {r["size"]: r for r in previous} | {r["size"]: r for r in results}
         payload = {"benchmark": "benchmarks/scale.py", "results": [merged[k] for k in sorted(merged)]}
-        OUT.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-    names = [s["stage"] for s in results[0]["stages"]] if results else []
-    print(f"\n{'records':>8}" + "".join(f"{n[:10]:>11}" for n in names) + f"{'total s':>9}{'peak MB':>9}{'recall':>8}{'false':>6}{'maybe':>6}")
+        out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    names = max(([s["stage"] for s in r["stages"]] for r in results), key=len, default=[])
+    print(
+        f"\n{'records':>8}"
+        + "".join(f"{n[:10]:>11}" for n in names)
+        + f"{'total s':>9}{'peak MB':>9}{'recall':>8}{'false':>6}{'maybe':>6}"
+    )
     for r in results:
         print(
             f"{r['records']:>8}"
@@ -587,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
             + f"{r['total_seconds']:>9.1f}{r['peak_rss_mb']:>9}{r['dedupe']['pair_recall']:>8.4f}"
             + f"{r['dedupe']['false_merge_pairs']:>6}{r['dedupe']['maybe_pairs']:>6}"
         )
-    print(f"JSON: {OUT.relative_to(ROOT)}")
+    print(f"JSON: {out.relative_to(ROOT)}" if results else "no sizes given")
     return 0
 
 
