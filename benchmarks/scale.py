@@ -7,6 +7,8 @@ cleanly when absent): about 14,600 distinct records with real titles and abstrac
 and PMIDs where the set has them). Each item is exported by one to four of four databases
 (MEDLINE, Embase, CINAHL, PsycINFO; 35/30/20/15 %), each writing the item its own way:
 
+Some records of each export (3-8 %) are early-view versions without volume, issue or pages.
+
 - MEDLINE (Ovid): title as published (sentence case, final full stop), 'Surname, A. B.', the ISO
   journal abbreviation, short page ranges ('123-9'), the PMID as accession number (AN, DB), DOI on
   90 % of records; the only export with accession numbers.
@@ -59,6 +61,7 @@ DATABASES = ("medline", "embase", "cinahl", "psycinfo")
 PLATFORMS = {"medline": "Ovid", "embase": "Embase.com", "cinahl": "EBSCOhost", "psycinfo": "Ovid"}
 EXPORT_WEIGHTS = (0.35, 0.30, 0.20, 0.15)  # items in 1, 2, 3, 4 exports
 DOI_SHARE = {"medline": 0.90, "embase": 0.95, "cinahl": 0.50, "psycinfo": 0.75}
+IN_PRESS_SHARE = {"medline": 0.03, "embase": 0.08, "cinahl": 0.05, "psycinfo": 0.05}
 ABSTRACT_SHARE = {"medline": 1.0, "embase": 0.95, "cinahl": 0.80, "psycinfo": 0.90}
 SYNTHETIC_PMID_START = 90_000_000  # above every real PMID (8 digits, as make_record accepts)
 
@@ -176,7 +179,7 @@ def _key(title: str) -> str:
 
 
 def load_pool() -> list[dict]:
-    """Distinct records of every screening set: one per PMID, then one per normalised title."""
+    """Distinct records of every screening set: one per PMID, then one per title (but see below)."""
     frames = []
     for path in sorted(SHARED.glob("*/*.csv")):
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -203,8 +206,13 @@ def load_pool() -> list[dict]:
         known = records["pmid"].map(by_pmid[column]).fillna("")
         records[column] = records[column].where(records[column] != "", known)
     records = records[(records["pmid"] == "") | ~records.duplicated("pmid")]
+    # One record per title, except records of different PMIDs: distinct citations with one title
+    # ('Cerebral palsy.', a paper printed twice) stay, as hard cases a deduplication must not merge.
     records = records.assign(key=records["title"].map(_key))
-    records = records.drop_duplicates("key")
+    records = records.assign(title_key=records["key"] + "|" + records["pmid"])
+    records = records[
+        ~records.duplicated("key") | ((records["pmid"] != "") & ~records.duplicated("title_key"))
+    ]
     return records.to_dict("records")
 
 
@@ -222,7 +230,7 @@ def journal_shelf(topic: str, size: int = 6) -> list[int]:
     return random.Random(topic).sample(range(len(JOURNALS)), size)
 
 
-def build_items(n_items: int, rng: random.Random) -> tuple[list[dict], dict]:
+def build_items(n_items: int, rng: random.Random, draw: bool = True) -> tuple[list[dict], dict]:
     pool = load_pool()
     rng.shuffle(pool)  # every size draws from every set
     people = [a for r in pool for a in (_split_author(x.strip()) for x in r["authors"].split(";")) if a]
@@ -231,6 +239,8 @@ def build_items(n_items: int, rng: random.Random) -> tuple[list[dict], dict]:
     drawn = Counter()
 
     def draw_authors() -> list[tuple[str, str]]:
+        if not draw:
+            return []
         drawn["authors"] += 1
         return rng.sample(people, k=rng.randint(1, 8))
 
@@ -324,6 +334,7 @@ def format_record(item: dict, db: str, ref: int, rng: random.Random) -> list[tup
     year = int(item["year"])
     if db == "embase" and rng.random() < 0.03:
         year += 1
+    doi = [("DO", item["doi"])] if rng.random() < DOI_SHARE[db] else []
     tags = [("TY", "JOUR"), ("ID", f"{db}{ref:07d}")] if db != "medline" else [("TY", "JOUR")]
     tags.append(("TI", title))
     tags += [("AU", a) for a in authors]
@@ -342,10 +353,10 @@ def format_record(item: dict, db: str, ref: int, rng: random.Random) -> list[tup
     else:
         tags.append(("JF", full.upper() if db == "cinahl" else full))
         tags += [("SP", str(start)), ("EP", str(end))]
+    if rng.random() < IN_PRESS_SHARE[db]:  # an early-view record: no volume, issue or pages yet
+        return [t for t in tags if t[0] not in {"SP", "EP"}] + doi
     tags += [("VL", item["volume"]), ("IS", item["issue"])]
-    if rng.random() < DOI_SHARE[db]:
-        tags.append(("DO", item["doi"]))
-    return tags
+    return tags + doi
 
 
 def write_exports(items: list[dict], size: int, folder: Path, rng: random.Random) -> tuple[dict, dict]:
@@ -483,14 +494,16 @@ def dedupe_metrics(folder: Path, truth: dict[str, int], items: list[dict]) -> di
     }
 
 
-def run_size(size: int, seed: int, keep: Path | None, until: str = "extraction") -> dict:
+def run_size(
+    size: int, seed: int, keep: Path | None, until: str = "extraction", draw_authors: bool = True
+) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     from ohevidence.config import load_config
 
     config = load_config(ROOT / "config" / "config.yaml")
     rng = random.Random(seed)
     n_items = int(size / sum((k + 1) * w for k, w in enumerate(EXPORT_WEIGHTS))) + 200
-    items, provenance = build_items(n_items, rng)
+    items, provenance = build_items(n_items, rng, draw_authors)
     base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix=f"ohevidence-scale-{size}-"))
     folder = base / f"review_{size}"
     (folder / "exports").mkdir(parents=True, exist_ok=True)
@@ -681,6 +694,12 @@ def main(argv: list[str] | None = None) -> int:
         "--until", choices=["dedupe", "extraction"], default="extraction", help="last stage to run"
     )
     parser.add_argument(
+        "--authors",
+        choices=["draw", "empty"],
+        default="draw",
+        help="records whose set has no authors: drawn from the other sets' authors, or left without",
+    )
+    parser.add_argument(
         "--keep", default=None, help="folder to keep the generated reviews in (default: a temp dir)"
     )
     args = parser.parse_args(argv)
@@ -689,7 +708,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results = []
     for size in (int(s) for s in args.sizes.split(",") if s):
-        result = run_size(size, args.seed, Path(args.keep) if args.keep else None, args.until)
+        keep = Path(args.keep) if args.keep else None
+        result = run_size(size, args.seed, keep, args.until, args.authors == "draw")
         results.append(result)
         out = OUT if args.until == "extraction" else OUT.with_name(f"scale_until_{args.until}.json")
         out.parent.mkdir(parents=True, exist_ok=True)
