@@ -32,7 +32,8 @@ screening, extraction and design settings: `search file` per export, `search mer
 ranking model trains), `validate --curated-only` and `extract` (the demo's curated tables). Per
 stage: wall time and peak RSS of its process (os.wait4). Dedupe against the truth: pair recall,
 false-merge pairs (with the rules that merged them), maybe-band size. Table on stdout; JSON in
-results/benchmarks/scale.json (one entry per size, later runs replace the same size).
+results/benchmarks/scale.json (one entry per size and --authors, later runs replace it; --until dedupe
+writes results/benchmarks/scale_until_dedupe.json).
 """
 
 from __future__ import annotations
@@ -297,7 +298,11 @@ def build_items(n_items: int, rng: random.Random, draw: bool = True) -> tuple[li
                 "label": bool(label),
             }
         )
-    return items, {"pool_distinct_records": len(pool), "drawn": dict(drawn)}
+    return items, {
+        "pool_distinct_records": len(pool),
+        "authors_where_missing": "drawn" if draw else "empty",
+        "drawn": dict(drawn),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -714,7 +719,8 @@ def main(argv: list[str] | None = None) -> int:
         out = OUT if args.until == "extraction" else OUT.with_name(f"scale_until_{args.until}.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         previous = json.loads(out.read_text(encoding="utf-8"))["results"] if out.is_file() else []
-        merged = {r["size"]: r for r in previous} | {r["size"]: r for r in results}
+        run_key = lambda r: (r["size"], r["provenance"].get("authors_where_missing", "drawn"))  # noqa: E731
+        merged = {run_key(r): r for r in previous} | {run_key(r): r for r in results}
         payload = {"benchmark": "benchmarks/scale.py", "results": [merged[k] for k in sorted(merged)]}
         out.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     names = max(([s["stage"] for s in r["stages"]] for r in results), key=len, default=[])
