@@ -211,7 +211,8 @@ def check_cluster_resources(default_resources: dict[str, object], source: str) -
     for name, what in CLUSTER_RESOURCES.items():
         if name not in default_resources:
             continue
-        value = str(default_resources[name] if default_resources[name] is not None else "").strip().strip("'\"")
+        given = default_resources[name]
+        value = ("" if given is None else str(given)).strip().strip("'\"")
         if value.lower() in PLACEHOLDERS or value.startswith("$"):
             raise ConfigError(
                 f"{source}: {name} is {value!r}, a placeholder: set your {what} in the profile's"
