@@ -39,7 +39,6 @@ writes results/benchmarks/scale_until_dedupe.json).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
@@ -52,6 +51,9 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from ohevidence.csvio import write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "benchmarks" / "screening"
@@ -428,23 +430,20 @@ def decisions_file(items_by_record: dict[str, dict], path: Path, rng: random.Ran
     included = [r for r in ids if items_by_record[r]["label"]]
     chosen = rng.sample(included, min(len(included), n // 4))
     chosen += rng.sample([r for r in ids if not items_by_record[r]["label"]], n - len(chosen))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["record_id", "stage", "reviewer", "decision", "reason", "note", "decided_at"])
-        for record_id in chosen:
-            include = items_by_record[record_id]["label"]
-            for reviewer in ("reviewer_a", "reviewer_b"):
-                writer.writerow(
-                    [
-                        record_id,
-                        "title_abstract",
-                        reviewer,
-                        "include" if include else "exclude",
-                        "" if include else "wrong_population",
-                        "benchmark label",
-                        "2026-12-01",
-                    ]
-                )
+    rows = [
+        {
+            "record_id": record_id,
+            "stage": "title_abstract",
+            "reviewer": reviewer,
+            "decision": "include" if items_by_record[record_id]["label"] else "exclude",
+            "reason": "" if items_by_record[record_id]["label"] else "wrong_population",
+            "note": "benchmark label",
+            "decided_at": "2026-12-01",
+        }
+        for record_id in chosen
+        for reviewer in ("reviewer_a", "reviewer_b")
+    ]
+    write_csv(pd.DataFrame(rows), path)
     return len(chosen)
 
 
