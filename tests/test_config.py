@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ohevidence.config import load_config, validate_config
+from ohevidence.config import check_cluster_resources, load_config, validate_config
 from ohevidence.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,3 +241,16 @@ def test_ratelimit_dir_inside_a_moved_curated_folder_or_sheets_folder_is_refused
             {"screening": {"sheets_dir": "sheets"}, "live": {"ratelimit_dir": "sheets/rl"}}, SCHEMA
         )
     assert validate_config({"live": {"ratelimit_dir": "/tmp/ohevidence-rate"}}, SCHEMA)
+
+
+@pytest.mark.parametrize("account", ["CHANGE_ME", "change_me", "", "$SBATCH_ACCOUNT", None])
+def test_cluster_placeholder_account_refused(account: str | None) -> None:
+    with pytest.raises(ConfigError, match=r"default-resources: slurm_account is .*a placeholder"):
+        check_cluster_resources({"slurm_account": account, "slurm_partition": "short"}, "default-resources")
+
+
+def test_cluster_resources_real_or_absent_accepted() -> None:
+    check_cluster_resources({"slurm_account": "ohe_lab", "slurm_partition": "short"}, "default-resources")
+    check_cluster_resources({"mem_mb": 2000}, "default-resources")  # a local run names no account
+    with pytest.raises(ConfigError, match="slurm_partition is 'CHANGE_ME'"):
+        check_cluster_resources({"slurm_account": "ohe_lab", "slurm_partition": "CHANGE_ME"}, "x")

@@ -26,12 +26,29 @@ from ohevidence.tableio import read_table
 from snakemake_project import ROOT, snakemake, venv_first_env
 
 
-def test_slurm_profile_dry_run() -> None:
-    """The SLURM profile is a valid profile for this workflow (dry run: no cluster needed)."""
+def test_slurm_profile_dry_run(tmp_path: Path) -> None:
+    """The SLURM profile, its account and partition filled in, is valid for this workflow (dry run)."""
     pytest.importorskip("snakemake_executor_plugin_slurm")
-    result = snakemake("--profile", "workflow/profiles/slurm", "--dry-run", "--forceall", cwd=ROOT)
+    profile = tmp_path / "slurm"
+    shutil.copytree(ROOT / "workflow/profiles/slurm", profile)
+    text = (profile / "config.yaml").read_text(encoding="utf-8")
+    (profile / "config.yaml").write_text(text.replace('"CHANGE_ME"', '"ohe_lab"'), encoding="utf-8")
+    result = snakemake("--profile", str(profile), "--dry-run", "--forceall", cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "merge_records" in result.stdout
+    # no job asks Snakemake's 50 GB default disk (a job without inputs) or more than the profile's
+    assert "disk_mb=50000" not in result.stdout
+    (block,) = [b for b in result.stdout.split("\nrule ")[1:] if b.startswith("risk_of_bias:")]
+    assert "disk_mb=1000," in block  # no inputs when rob.csv is absent: Snakemake would ask 50 GB
+
+
+def test_slurm_profile_refuses_placeholder_account() -> None:
+    """The shipped profile's CHANGE_ME account stops the run before any job is submitted."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    result = snakemake("--profile", "workflow/profiles/slurm", "--dry-run", "--forceall", cwd=ROOT)
+    assert result.returncode != 0
+    assert "slurm_account is 'CHANGE_ME', a placeholder" in result.stderr + result.stdout
+    assert "merge_records" not in result.stdout
 
 
 def test_every_rule_has_log_and_conda() -> None:

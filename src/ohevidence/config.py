@@ -194,6 +194,32 @@ def check_folders_apart(config: dict[str, Any], source: str = "config") -> None:
             )
 
 
+# Cluster resources a profile must name for the review's own site; a profile ships placeholders.
+CLUSTER_RESOURCES = {"slurm_account": "SLURM account", "slurm_partition": "SLURM partition"}
+PLACEHOLDERS = frozenset({"", "change_me", "changeme", "none", "todo", "your_account", "your_partition"})
+
+
+def check_cluster_resources(default_resources: dict[str, object], source: str) -> None:
+    """Refuse a placeholder SLURM account or partition among Snakemake's default resources.
+
+    ``default_resources`` maps a resource name to its raw value (as given in a profile's
+    ``default-resources`` or on the command line). Only the SLURM names are checked, and only
+    when given: a local run has none. A placeholder ('CHANGE_ME', empty, an unexpanded
+    ``$VARIABLE``) would submit every job to a wrong or default account, or fail on the
+    cluster after the workflow started; it is a :class:`ConfigError` before any job runs.
+    """
+    for name, what in CLUSTER_RESOURCES.items():
+        if name not in default_resources:
+            continue
+        given = default_resources[name]
+        value = ("" if given is None else str(given)).strip().strip("'\"")
+        if value.lower() in PLACEHOLDERS or value.startswith("$"):
+            raise ConfigError(
+                f"{source}: {name} is {value!r}, a placeholder: set your {what} in the profile's"
+                f" default-resources (workflow/profiles/slurm/config.yaml or your copy of it)"
+            )
+
+
 def check_snapshot_search_ids(
     config: dict[str, Any], snapshot_ids: list[str], manifest: str, source: str = "config"
 ) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from snakemake.utils import update_config
 
 from ohevidence.config import (
+    check_cluster_resources,
     check_configured_decision_paths,
     check_snapshot_search_ids,
     read_config_file,
@@ -59,6 +60,20 @@ try:
     config.update(load_workflow_config(dict(config)))
     # A decision path typo would screen nothing: stop before any job runs (not only in screen run).
     check_configured_decision_paths(config, CONFIG_FILE)
+except OhevidenceError as error:
+    sys.exit(f"ohevidence: error: {error}")
+
+
+def default_resources():
+    """Snakemake's default resources as given (profile or --default-resources): {name: raw value}."""
+    given = workflow.resource_settings.default_resources or {}
+    return {name: getattr(value, "raw", value) for name, value in given.items()}
+
+
+# A cluster profile's placeholder account or partition (CHANGE_ME) stops the run before any
+# job is submitted, rather than every job failing (or running on a wrong account) on the cluster.
+try:
+    check_cluster_resources(default_resources(), "default-resources")
 except OhevidenceError as error:
     sys.exit(f"ohevidence: error: {error}")
 # The config text the report's captions print (workflow/report/*.rst), escaped for

@@ -159,7 +159,10 @@ def find_job_roles(text: str, synonyms: Mapping[str, Sequence[str]], threshold: 
                 hit = re.search(rf"\b{re.escape(term)}\b", text) is not None
             else:
                 term_words = _WORD.findall(term.lower().replace("-", " "))
-                candidates = windows.setdefault(len(term_words), _windows(words, len(term_words)))
+                size = len(term_words)
+                if size not in windows:  # built once per length (not once per synonym)
+                    windows[size] = _windows(words, size)
+                candidates = windows[size]
                 hit = (
                     process.extractOne(
                         " ".join(term_words), candidates, scorer=fuzz.ratio, score_cutoff=threshold
