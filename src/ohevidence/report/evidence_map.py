@@ -39,6 +39,7 @@ ORIGIN_HEADINGS: dict[str, str] = {
 OTHER_HEADING = "Feasibility, pilot and other studies (not effectiveness evidence)"
 EMPTY_MARK = "no evidence"
 MAX_MARKS = 6
+CELL_CHARS = 24  # characters of a cell label that fit one domain column at fontsize 6.5
 
 
 def _cell_text(items: pd.DataFrame) -> str:
@@ -106,8 +107,10 @@ def draw_gap_map(table: pd.DataFrame, other: pd.DataFrame) -> Figure:
                 if len(marks) > MAX_MARKS:
                     ax.text(start + len(shown) * step, y + row_h * 0.3, f"+{len(marks) - MAX_MARKS}",
                             fontsize=6.5, va="center")  # fmt: skip
-                ax.text(x, y + row_h * 0.72, _cell_text(items).replace("\n", ", "), ha="center",
-                        va="center", fontsize=6.5)  # fmt: skip
+                text = _cell_text(items)  # one line when it fits the column, else counts over certainty
+                one_line = text.replace("\n", ", ")
+                ax.text(x, y + row_h * 0.5, one_line if len(one_line) <= CELL_CHARS else text, ha="center",
+                        va="top", fontsize=6.5, linespacing=1.0)  # fmt: skip
             theirs = other[other["role_id"] == role_id] if not other.empty else other
             if len(theirs):
                 names = "; ".join(
