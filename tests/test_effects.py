@@ -147,3 +147,20 @@ def test_is_from_arm_data_knows_every_arm_data_source() -> None:
     )
     reported = fx.from_confidence_interval("HR", 1.9, 1.2, 2.8, level=0.95)
     assert not fx.is_from_arm_data(reported.source)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "measure", "higher", "expected"),
+    [
+        (1.20, 2.01, "HR", True, "benefit"),  # van Vilsteren 2015: faster first return to work
+        (0.95, 1.66, "HR", True, "no clear difference"),  # the CI holds 1
+        (-0.66, -0.14, "SMD", False, "benefit"),  # fewer sick days
+        (-0.66, -0.14, "SMD", True, "harm"),
+        (0.33, 0.95, "OR", None, "no estimate"),  # which side is better is not known
+        (-1.0, 0.0, "MD", False, "no clear difference"),  # a limit on 0 holds no effect
+    ],
+)
+def test_ci_direction_reads_the_interval_against_no_effect(
+    low: float, high: float, measure: str, higher: bool | None, expected: str
+) -> None:
+    assert fx.ci_direction(low, high, measure, higher) == expected

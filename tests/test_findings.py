@@ -97,22 +97,20 @@ def test_one_and_two_study_analyses_are_not_pooled_headlines(tmp_path: Path) -> 
         (2, "Evidence from two studies only"),
     ):
         paths = synthetic_analysis(tmp_path / f"k{k}", k, no_estimate=0)
-        meta, extra = read_analysis(paths["json"])
-        finding = analysis_finding(meta, extra, _grade(meta.analysis_id, "low"), DEFAULT_THRESHOLDS)
+        meta = read_analysis(paths["json"])
+        finding = analysis_finding(meta, _grade(meta.analysis_id, "low"), DEFAULT_THRESHOLDS)
         assert finding.k == k and not finding.headline
         assert finding.statement.startswith(opening)
         assert ("one study" if k == 1 else "two studies") in finding.statement
     paths = synthetic_analysis(tmp_path / "k5", 5, no_estimate=0)
-    meta, extra = read_analysis(paths["json"])
+    meta = read_analysis(paths["json"])
     absolute = AbsoluteEffect("control risk 300 per 1,000", 300, 360, 320, 400, 60, 20, 100, "per 1,000",
                               "60 more per 1,000 (20 more to 100 more)")  # fmt: skip
-    finding = analysis_finding(
-        meta, extra, _grade(meta.analysis_id, "moderate", absolute), DEFAULT_THRESHOLDS
-    )
+    finding = analysis_finding(meta, _grade(meta.analysis_id, "moderate", absolute), DEFAULT_THRESHOLDS)
     assert finding.participants is None and "participants not reported" in finding.statement
     grade = _grade(meta.analysis_id, "moderate", absolute)
     finding = analysis_finding(
-        meta, extra, grade, DEFAULT_THRESHOLDS, participants_text="1234 (n not reported by 1 of 5 studies)"
+        meta, grade, DEFAULT_THRESHOLDS, participants_text="1234 (n not reported by 1 of 5 studies)"
     )
     assert finding.headline and finding.k == 5 and finding.participants == 1234
     assert finding.statement.startswith("Occupational health support probably ")
@@ -130,8 +128,8 @@ def test_pico_words_and_headline_flag_from_the_analysis_json(tmp_path: Path) -> 
                     "outcome_definition": "full return to work", "timepoint": "12 months"}  # fmt: skip
     data["headline"] = False
     paths["json"].write_text(json.dumps(data), encoding="utf-8")
-    meta, extra = read_analysis(paths["json"])
-    finding = analysis_finding(meta, extra, None, DEFAULT_THRESHOLDS)
+    meta = read_analysis(paths["json"])
+    finding = analysis_finding(meta, None, DEFAULT_THRESHOLDS)
     assert not finding.headline and finding.certainty == ""
     assert finding.intervention == "workplace intervention (compared with usual care)"
     assert "full return to work (at 12 months) in sick-listed workers" in finding.statement

@@ -38,6 +38,19 @@ RATIO_MEASURES = frozenset({"RR", "OR", "HR", "IRR", "ROM", "PETO_OR"})
 DIFFERENCE_MEASURES = frozenset({"RD", "MD", "SMD"})
 MEASURES = RATIO_MEASURES | DIFFERENCE_MEASURES
 
+
+def ci_direction(low: float, high: float, measure: str, higher_is_better: bool | None) -> str:
+    """Direction of a printed estimate for the intervention: 'no clear difference' when the CI holds
+    no effect (1 for ratios, 0 for differences), else 'benefit' or 'harm' by which side is better;
+    'no estimate' when the better side is not known."""
+    null = 1.0 if measure in RATIO_MEASURES else 0.0
+    if low <= null <= high:
+        return "no clear difference"
+    if higher_is_better is None:
+        return "no estimate"
+    return "benefit" if (low > null) == higher_is_better else "harm"
+
+
 SmdVariance = Literal["LS", "LS2", "UB", "RevMan"]
 CorrectionRule = Literal["only0", "all", "none"]
 DoubleZero = Literal["exclude", "correct"]

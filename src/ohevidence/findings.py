@@ -16,17 +16,15 @@ This module reads results (analysis and GRADE JSON) and returns data; the HTML p
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ohevidence.cells import split_multi
-from ohevidence.errors import InputError
 from ohevidence.meta.grade import GradeProposal, participants
 from ohevidence.meta.result import AnalysisResult
 from ohevidence.schema import (
@@ -185,30 +183,19 @@ def _words(value: object) -> str:
     return str(value or "").replace("_", " ").strip()
 
 
-def read_analysis(path: str | Path) -> tuple[AnalysisResult, dict[str, Any]]:
-    """The typed analysis result and the raw JSON (for ``pico``, ``headline``, ``label``).
-
-    Keys the typed class does not know yet (added by the PICO analyses) are read from the raw JSON
-    and left out of the typed read; once the class knows them they go through it as well.
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"cannot read the analysis JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise InputError(path, "not a JSON object", expected="an ohevidence meta run result")
-    known = {f.name for f in fields(AnalysisResult)}
-    typed = {key: value for key, value in data.items() if key in known}
-    # the raw JSON: `pico`, `headline` and `label` are read from it whether or not the class knows them
-    return AnalysisResult.from_json(typed, file=path), data
+def read_analysis(path: str | Path) -> AnalysisResult:
+    """``results/meta/<id>.json`` (``ohevidence meta run``), checked against its contract."""
+    return AnalysisResult.read(path)
 
 
-def describe(meta: AnalysisResult, extra: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    """(label, intervention, population, outcome) in words, from the analysis' PICO when it has one."""
-    raw = extra.get("pico") if isinstance(extra.get("pico"), dict) else {}
-    assert isinstance(raw, dict)
+def describe(meta: AnalysisResult) -> tuple[str, str, str, str]:
+    """(label, intervention, population, outcome) in words, from the analysis' declared PICO."""
     # a dimension the analysis did not declare is not part of its question: no words for it
-    pico = {key: value for key, value in raw.items() if not str(value or "").startswith(NOT_DECLARED)}
+    pico = {
+        key: value
+        for key, value in asdict(meta.pico).items()
+        if not str(value or "").startswith(NOT_DECLARED)
+    }
     domain = map_domain(meta.domain)
     outcome = _words(pico.get("outcome_definition")) or _words(meta.domain)
     timepoint = _words(pico.get("timepoint"))
@@ -220,7 +207,7 @@ def describe(meta: AnalysisResult, extra: Mapping[str, Any]) -> tuple[str, str, 
         intervention += f" (compared with {comparator})"
     population = _words(pico.get("population")) or DEFAULT_POPULATION
     heading = MAP_DOMAIN_LABELS[domain]
-    label = str(extra.get("label") or "").strip() or (
+    label = (
         heading
         + ("" if outcome.lower() == heading.lower() else f": {outcome}")
         + f" ({MEASURE_WORDS.get(meta.measure, meta.measure)})"
@@ -239,7 +226,6 @@ def _number(value: float) -> str:
 
 def analysis_finding(
     meta: AnalysisResult,
-    extra: Mapping[str, Any],
     grade: GradeProposal | None,
     thresholds: Mapping[str, Thresholds],
     forest_plot: str = "",
@@ -250,7 +236,7 @@ def analysis_finding(
     ``participants_text``: the summary of findings' participants cell (from outcomes.csv, e.g. "509
     (n not reported by 1 of 3 comparisons)") when given; else the arm n the analysis JSON carries.
     """
-    label, intervention, population, outcome = describe(meta, extra)
+    label, intervention, population, outcome = describe(meta)
     reported = meta.overall.reported if meta.overall is not None else None
     estimate = reported.estimate if reported else None
     low, high = (reported.ci_low, reported.ci_high) if reported else (None, None)
@@ -258,7 +244,7 @@ def analysis_finding(
     certainty = grade.certainty if grade is not None and grade.certainty in GRADE_CERTAINTY else ""
     where = outcome if population == DEFAULT_POPULATION else f"{outcome} in {population}"
     sentence = wording(certainty, size, intervention=intervention, outcome=where)
-    headline = bool(extra.get("headline", meta.k > 2)) and meta.k > 2
+    headline = meta.headline
     count = participants(meta) if meta.studies else 0.0
     leading = re.match(r"\d[\d,]*", participants_text.strip())
     n = int(leading.group().replace(",", "")) if leading else (round(count) if count else None)

@@ -277,15 +277,9 @@ def _arm_effect(row: Mapping[str, str]) -> str:
 
 def _direction(row: Mapping[str, str], measure: str) -> str:
     """benefit / harm / no clear difference of a printed difference (first arm vs second arm)."""
-    estimate, low, high = (float(row[c]) for c in ("estimate", "ci_low", "ci_high"))
-    null = 1.0 if measure in fx.RATIO_MEASURES else 0.0
-    if low <= null <= high:
-        return "no clear difference"
-    higher = row.get("higher_is_better", "")
-    if higher not in ("true", "false"):
-        return "no estimate"
-    better = estimate > null if higher == "true" else estimate < null
-    return "benefit" if better else "harm"
+    low, high = (float(row[c]) for c in ("ci_low", "ci_high"))
+    better = {"true": True, "false": False}.get(row.get("higher_is_better", ""))
+    return fx.ci_direction(low, high, measure, better)
 
 
 def within_trial_roles(

@@ -365,12 +365,11 @@ def _findings(args: argparse.Namespace) -> int:
         counts = dict(zip(sof["analysis_id"], sof["participants"], strict=True))
     findings = []
     for path in args.meta:
-        meta, extra = read_analysis(path)
+        meta = read_analysis(path)
         plot = forest_dir / f"{meta.analysis_id}.png" if forest_dir else None
         findings.append(
             analysis_finding(
                 meta,
-                extra,
                 grades.get(meta.analysis_id),
                 thresholds,
                 str(plot or ""),

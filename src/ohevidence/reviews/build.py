@@ -22,6 +22,7 @@ import pandas as pd
 
 from ohevidence.appraisal import AMSTAR2
 from ohevidence.cells import split_multi
+from ohevidence.effects import ci_direction
 from ohevidence.errors import OhevidenceError
 from ohevidence.reviews.overlap import citation_matrix, overlap
 from ohevidence.schema import RATIO_MEASURES, REVIEW_FINDING_COLUMNS, REVIEW_TABLE_COLUMNS, names
@@ -39,12 +40,8 @@ def direction(finding: Mapping[str, str]) -> str:
     estimate, low, high = (finding.get(k, "") for k in ("estimate", "ci_lower", "ci_upper"))
     if not estimate or not low or not high:
         return "no estimate"
-    null = 1.0 if finding.get("measure", "") in RATIO_MEASURES else 0.0
-    lower, upper = float(low), float(high)
-    if lower <= null <= upper:
-        return "no clear difference"
-    above = lower > null
-    return "benefit" if above == (finding.get("better") == "higher") else "harm"
+    better = {"higher": True, "lower": False}.get(finding.get("better", ""))
+    return ci_direction(float(low), float(high), finding.get("measure", ""), better)
 
 
 def amstar2_ratings(rows: Iterable[Mapping[str, str]]) -> dict[str, str]:
