@@ -10,7 +10,16 @@ import yaml
 
 from ohevidence.cli import main
 from ohevidence.curated import Row
-from ohevidence.extract.extract import ExtractionSettings, extract_records
+from ohevidence.extract import extract as extract_module
+from ohevidence.extract.extract import (
+    MINED_COLUMNS,
+    CuratedMentions,
+    ExtractionSettings,
+    extract_records,
+    match_records,
+    mined_rows,
+    study_identifiers,
+)
 from ohevidence.extract.patterns import (
     find_acronyms,
     find_conditions,
@@ -246,3 +255,80 @@ def test_further_reports_match_their_study_through_study_reports() -> None:
     # without the table they are unmatched, as before
     extracted, _ = extract_records(records, SETTINGS, STUDIES)
     assert list(extracted["study_id"]) == ["", "", ""]
+
+
+def _mining_spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the job-role search (the costly part of mining) is run on."""
+    texts: list[str] = []
+    real = extract_module.find_job_roles
+
+    def spy(text: str, synonyms, threshold):  # type: ignore[no-untyped-def]
+        texts.append(text)
+        return real(text, synonyms, threshold)
+
+    monkeypatch.setattr(extract_module, "find_job_roles", spy)
+    return texts
+
+
+def test_only_screened_in_and_curated_records_are_mined(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _records()
+    ids = records["record_id"].tolist()
+    mined_texts = _mining_spy(monkeypatch)
+    # screening passed only the NEWONE pilot (4); 0-3 are records of curated studies (PMID, DOI,
+    # registration, acronym); the review (5) is neither
+    extracted = match_records(records, SETTINGS, STUDIES, mine={ids[4]})
+    assert mined_rows(extracted).tolist() == [True, True, True, True, True, False]
+    assert len(mined_texts) == 5
+    assert not any("systematic review" in text for text in mined_texts)
+    newone = extracted.iloc[4]
+    assert (newone["acronyms"], newone["sample_size"], newone["design_cues"]) == ("NEWONE", "40", "pilot")
+    assert extracted.loc[0, "design_cues"] == "randomised; cluster"
+    review = extracted.iloc[5]
+    assert all(review[column] == "" for column in MINED_COLUMNS)
+    assert (review["record_id"], review["title"]) == (ids[5], "A systematic review of RTW coordination")
+    # the curated matches are those of mining every record
+    everything = match_records(records, SETTINGS, STUDIES)
+    assert extracted["study_id"].tolist() == everything["study_id"].tolist()
+    assert extracted["match_basis"].tolist() == everything["match_basis"].tolist()
+    assert extracted.iloc[:5].equals(everything.iloc[:5])
+
+
+def test_a_record_linked_to_a_curated_study_is_mined(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _records()
+    ids = records["record_id"].tolist()
+    links = pd.DataFrame(
+        {"record_id": [ids[2], ids[4]], "study_key": ["ISRCTN52269669"] * 2, "evidence": ["", ""]}
+    )
+    mined_texts = _mining_spy(monkeypatch)
+    extracted = match_records(records, SETTINGS, STUDIES, study_links=links, mine=set())
+    # nothing screened in: only the records of curated studies, the linked pilot among them
+    assert mined_rows(extracted).tolist() == [True, True, True, True, True, False]
+    assert len(mined_texts) == 5
+    assert extracted.loc[4, "study_id"] == "SWAP_X"
+    assert extracted.loc[4, "sample_size"] == "40"
+
+
+def test_unmined_records_still_match_by_registration_and_acronym_in_their_text() -> None:
+    records = records_frame(
+        [
+            make_record(
+                source="ris", search_id="s", title="Advice", abstract="Registered as ISRCTN 52269669."
+            ),
+            make_record(source="ris", search_id="s", title="Two-year results of the S-WAP trial"),
+            make_record(source="ris", search_id="s", title="A change of roles", abstract="NCT01234567"),
+        ]
+    )
+    extracted = match_records(records, SETTINGS, STUDIES, mine=set())
+    assert extracted["study_id"].tolist() == ["SWAP_X", "SWAP_X", ""]
+    assert extracted["match_basis"].tolist() == ["registry", "acronym", ""]
+    # both were mined once matched; the third was not
+    assert mined_rows(extracted).tolist() == [True, True, False]
+
+
+def test_curated_mentions_is_a_necessary_condition_for_an_acronym_or_registration() -> None:
+    mentions = CuratedMentions.of(study_identifiers(STUDIES))
+    assert mentions.may_be_named("the SWAP trial")
+    assert mentions.may_be_named("the S-Wap study")  # hyphens and case do not hide it
+    assert mentions.may_be_named("ISRCTN:13694911")
+    assert not mentions.may_be_named("a randomised trial of vocational advice, NCT01234567")
+    assert not CuratedMentions.of({}).may_be_named("the SWAP trial ISRCTN52269669")

@@ -69,15 +69,19 @@ def _extract(args: argparse.Namespace) -> int:
             raise OhevidenceError(f"{args.included}: record {unknown[0]!r} is not in {args.records}")
         included = set(included_frame["record_id"])
         included_rows = included_frame.to_dict("records")
-    matched = match_records(records, settings, tables.studies, reports=tables.reports, study_links=links)
+    # mined: the records screening passed at title/abstract (and, inside match_records, those of a
+    # curated study); without screening decisions, every record
+    matched = match_records(
+        records, settings, tables.studies, reports=tables.reports, study_links=links, mine=included
+    )
     extracted, worklist = select_records(matched, included)
     reviews = [row.cells for row in tables.reviews]
     by_review = review_keys(reviews)
-    review_records = {
-        r["record_id"]
-        for r in records.to_dict("records")
-        if any(k and k.lower() in by_review for k in (r.get("pmid", ""), r.get("doi", "")))
-    }
+    names_review = pd.Series(False, index=records.index)
+    for column in ("pmid", "doi"):
+        values = records[column].fillna("").astype(str)
+        names_review |= (values != "") & values.str.lower().isin(by_review)
+    review_records = set(records.loc[names_review, "record_id"])
     # a curated review's report is no trial awaiting extraction: it is reported at the review level
     worklist = worklist[~worklist["record_id"].isin(review_records)].reset_index(drop=True)
     write_table(extracted, args.out, AUTO_EXTRACTED_COLUMNS)

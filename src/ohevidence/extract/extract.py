@@ -2,14 +2,26 @@
 
 Input is any table with the record columns (results/records/records.csv, or the deduplicated
 unique records once that stage exists): the rule passes the file, so switching is one line.
+
+Two steps of very different cost. *Matching* a record to a curated study (PMID, DOI, a further
+report's id, a registration or acronym the study is known by) is done for every record: set
+look-ups, and the text is read for acronyms and registrations only when it holds one of the
+curated studies' (a substring test). *Mining* the text (acronyms, registrations, design cues,
+sample size, conditions, job roles: the job-role fuzzy match alone takes milliseconds per
+record) is done only for the records that need it: those the screening included at
+title/abstract (``mine``; all records when no screening decisions are given) and those matched
+or linked to a curated study. The other rows keep record_id, identifiers, title, year and the
+(empty) match, with the mined fields empty.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ohevidence.cells import join_multi, split_multi
@@ -95,11 +107,48 @@ def match_study(
     return [], ""
 
 
-def extract_record(
-    record: Mapping[str, str], settings: ExtractionSettings, studies: Mapping[str, Mapping[str, set[str]]]
-) -> dict[str, str]:
-    text = " ".join(record.get(k, "") for k in ("title", "abstract", "keywords", "mesh_terms"))
-    design_text = f"{text} {record.get('publication_types', '')}"
+# The digits of a registration as find_registry_ids writes them (ISRCTN/NCT: 8, EudraCT: 4-6-2).
+_REGISTRY_DIGITS = re.compile(r"\d{4}-\d{6}-\d{2}|\d{8}")
+
+
+@dataclass(frozen=True)
+class CuratedMentions:
+    """What a record's text must contain to be matched to a curated study by acronym or registration.
+
+    A necessary condition, never a sufficient one: an acronym is found only as a token whose
+    letters and digits (hyphens dropped, case ignored) are the acronym's, and a registration
+    only with its digits; a text holding none of them cannot match, so its acronyms and
+    registrations need not be looked for. Substring tests, so a record costs microseconds.
+    """
+
+    acronyms: frozenset[str] = frozenset()  # lower-case acronym keys
+    registry_digits: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, studies: Mapping[str, Mapping[str, set[str]]]) -> CuratedMentions:
+        acronyms = {key.lower() for ids in studies.values() for key in ids["acronym"]}
+        digits = {
+            found
+            for ids in studies.values()
+            for registration in ids["registry"]
+            for found in _REGISTRY_DIGITS.findall(registration)
+        }
+        return cls(frozenset(acronyms), frozenset(digits))
+
+    def may_be_named(self, text: str) -> bool:
+        if any(digits in text for digits in self.registry_digits):
+            return True
+        if not self.acronyms:
+            return False
+        folded = text.lower().replace("-", "")
+        return any(key in folded for key in self.acronyms)
+
+
+def _record_text(record: Mapping[str, str]) -> str:
+    return " ".join(record.get(k, "") for k in ("title", "abstract", "keywords", "mesh_terms"))
+
+
+def _acronyms(record: Mapping[str, str], settings: ExtractionSettings) -> list[str]:
     # per field, so an all-capitals title does not silence the abstract
     acronyms: list[str] = []
     for name in ("title", "abstract", "keywords"):
@@ -108,15 +157,15 @@ def extract_record(
         ):
             if acronym_key(acronym) not in {acronym_key(a) for a in acronyms}:
                 acronyms.append(acronym)
-    registrations = [*split_multi(record.get("registry_ids", "")), *registry_ids(text)]
-    cues = find_design_cues(design_text)
-    pub_types = record.get("publication_types", "").lower()
-    trial_like = bool(
-        set(cues) & set(TRIAL_CUES)
-        or "randomized controlled trial" in pub_types
-        or "clinical trial" in pub_types
-        or (registrations and "review" not in cues)
-    )
+    return acronyms
+
+
+def _match(
+    record: Mapping[str, str],
+    acronyms: Sequence[str],
+    registrations: Sequence[str],
+    studies: Mapping[str, Mapping[str, set[str]]],
+) -> tuple[list[str], str]:
     found = {
         "pmid": {normalise_pmid(record.get("pmid"))} - {""},
         "doi": {normalise_doi(record.get("doi"))} - {""},
@@ -124,14 +173,52 @@ def extract_record(
         "registry": set(registrations),
         "acronym": {acronym_key(a) for a in acronyms},
     }
-    study_ids, basis = match_study(found, studies)
-    size = find_sample_size(text)
-    return {
+    return match_study(found, studies)
+
+
+def extract_record(
+    record: Mapping[str, str],
+    settings: ExtractionSettings,
+    studies: Mapping[str, Mapping[str, set[str]]],
+    *,
+    mine: bool = True,
+    mentions: CuratedMentions | None = None,
+) -> dict[str, str]:
+    """The record's auto_extracted row; with ``mine=False`` only its identifiers and curated match.
+
+    ``mentions`` (``CuratedMentions.of(studies)``, built once per table) lets an unmined record
+    skip the acronym and registration search when its text names no curated study.
+    """
+    text = _record_text(record)
+    row = {
         "record_id": record.get("record_id", ""),
         "pmid": normalise_pmid(record.get("pmid")),
         "doi": normalise_doi(record.get("doi")),
         "title": record.get("title", ""),
         "year": record.get("year", ""),
+    }
+    if not mine:
+        mentions = mentions if mentions is not None else CuratedMentions.of(studies)
+        named = mentions.may_be_named(text)
+        acronyms = _acronyms(record, settings) if named else []
+        registrations = [*split_multi(record.get("registry_ids", "")), *(registry_ids(text) if named else [])]
+        study_ids, basis = _match(record, acronyms, registrations, studies)
+        unmined = dict.fromkeys(names(AUTO_EXTRACTED_COLUMNS), "")
+        return {**unmined, **row, "study_id": join_multi(study_ids), "match_basis": basis}
+    acronyms = _acronyms(record, settings)
+    registrations = [*split_multi(record.get("registry_ids", "")), *registry_ids(text)]
+    cues = find_design_cues(f"{text} {record.get('publication_types', '')}")
+    pub_types = record.get("publication_types", "").lower()
+    trial_like = bool(
+        set(cues) & set(TRIAL_CUES)
+        or "randomized controlled trial" in pub_types
+        or "clinical trial" in pub_types
+        or (registrations and "review" not in cues)
+    )
+    study_ids, basis = _match(record, acronyms, registrations, studies)
+    size = find_sample_size(text)
+    return {
+        **row,
         "acronyms": join_multi(acronyms),
         "registry_ids": join_multi(registrations),
         "design_cues": join_multi(cues),
@@ -151,14 +238,55 @@ def match_records(
     *,
     reports: Iterable[Row] = (),
     study_links: pd.DataFrame | None = None,
+    mine: set[str] | None = None,
 ) -> pd.DataFrame:
-    """One auto_extracted row per record, with the curated study it matches (links followed)."""
+    """One auto_extracted row per record, with the curated study it matches (links followed).
+
+    ``mine``: the record ids whose text is mined (None: every record); records matched or
+    linked to a curated study are mined too. The other rows hold identifiers, title, year and
+    the (empty) match only: ``mined_rows`` tells them apart, and they are not for writing as
+    auto_extracted rows (looks_like_trial_report is empty).
+    """
     index = study_identifiers(studies, reports)
-    rows = [extract_record(record, settings, index) for record in records.fillna("").to_dict("records")]
+    mentions = CuratedMentions.of(index)
+    by_id = records.fillna("").to_dict("records")
+    rows = [
+        extract_record(
+            record,
+            settings,
+            index,
+            mine=mine is None or record.get("record_id", "") in mine,
+            mentions=mentions,
+        )
+        for record in by_id
+    ]
     extracted = pd.DataFrame(rows, columns=names(AUTO_EXTRACTED_COLUMNS), dtype="string").fillna("")
     if study_links is not None:
         extracted = inherit_linked_studies(extracted, study_links)
+    # a record of a curated study is mined even when screening did not include it
+    late = np.flatnonzero(~mined_rows(extracted).to_numpy() & (extracted["study_id"] != "").to_numpy())
+    for position in late:
+        mined = extract_record(by_id[position], settings, index)
+        for column in MINED_COLUMNS:
+            extracted.at[position, column] = mined[column]
     return extracted
+
+
+# The columns mining fills (the rest: identifiers, title, year, the curated match).
+MINED_COLUMNS = (
+    "acronyms",
+    "registry_ids",
+    "design_cues",
+    "sample_size",
+    "conditions",
+    "job_roles",
+    "looks_like_trial_report",
+)
+
+
+def mined_rows(extracted: pd.DataFrame) -> pd.Series:
+    """True for the rows whose text was mined (every mined row says whether it looks like a trial)."""
+    return extracted["looks_like_trial_report"] != ""
 
 
 def select_records(extracted: pd.DataFrame, included: set[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
