@@ -220,17 +220,30 @@ def _similarity(prepared: pd.DataFrame, column: str, a: np.ndarray, b: np.ndarra
     return scores
 
 
+# A pair's state of an identifier or a bibliographic field, kept as one byte per pair (a
+# categorical column): millions of candidate pairs at 250,000 records.
+STATE_VALUES = ("missing", "same", "differ", "compatible", "range")
+MISSING, SAME, DIFFER, COMPATIBLE, RANGE = (np.int8(k) for k in range(len(STATE_VALUES)))
+
+
+def _state_column(codes: np.ndarray) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, categories=STATE_VALUES)
+
+
 def _state(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Codes: MISSING when either record lacks the value, else SAME or DIFFER."""
     left, right = values[a], values[b]
-    return np.where((left == "") | (right == ""), "missing", np.where(left == right, "same", "differ"))
+    state = np.where(left == right, SAME, DIFFER).astype(np.int8)
+    state[(left == "") | (right == "")] = MISSING
+    return state
 
 
 def _issue_state(values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Issues 'differ' only when they share no number: '3' and '3 4' (a double issue) agree."""
     state = _state(values, a, b)
-    for i in np.flatnonzero(state == "differ"):
+    for i in np.flatnonzero(state == DIFFER):
         if set(values[a[i]].split()) & set(values[b[i]].split()):
-            state[i] = "same"
+            state[i] = SAME
     return state
 
 
@@ -252,22 +265,26 @@ def _page_state(prepared: pd.DataFrame, a: np.ndarray, b: np.ndarray) -> np.ndar
     # A section prefix one record drops ('c37-c42' in Nephron Clinical Practice, '37-42').
     digits = np.array([re.sub(r"[a-z]+", "", p) for p in full], dtype=object)
     same_digits = (digits[a] != "") & (digits[a] == digits[b])
-    compatible = (state == "differ") & ((first[a] == first[b]) | same_last | overlap | same_digits)
-    state = np.where(compatible, "compatible", state)
+    compatible = (state == DIFFER) & ((first[a] == first[b]) | same_last | overlap | same_digits)
+    state[compatible] = COMPATIBLE
     # An article number (e12345, c1035) and a printed page range cannot be compared: early-view
     # and final versions of one article carry one each. A range with a section prefix
     # ('JC6-9', 'S417-S429') is printed pages, not an article number.
     article_number = np.array([bool(p) and "-" not in p and not p.isdigit() for p in full], dtype=bool)
-    incomparable = (state == "differ") & (numeric[a] != numeric[b]) & (article_number[a] | article_number[b])
-    state = np.where(incomparable, "missing", state)
+    incomparable = (state == DIFFER) & (numeric[a] != numeric[b]) & (article_number[a] | article_number[b])
+    state[incomparable] = MISSING
     # 'range': the same range of several pages, which no two items share (a single page can
     # hold several conference abstracts or letters).
     spans = prepared["page_last"].to_numpy() > prepared["page_first"].to_numpy()
-    return np.where((state == "same") & spans[a] & spans[b], "range", state)
+    state[(state == SAME) & spans[a] & spans[b]] = RANGE
+    return state
 
 
 def features(prepared: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
-    """One row per candidate pair: similarities (0-100, NaN if a field is missing), year gap, states."""
+    """One row per candidate pair: similarities (0-100, NaN if a field is missing), year gap, states.
+
+    States (doi, pmid, volume, issue, pages) are categorical columns of :data:`STATE_VALUES`.
+    """
     a = candidates["a"].to_numpy()
     b = candidates["b"].to_numpy()
     out = pd.DataFrame({"a": a, "b": b}, index=candidates.index)
@@ -293,11 +310,11 @@ def features(prepared: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
     out["journal"] = journal
     years = prepared["year"].to_numpy()
     out["year_gap"] = np.abs(years[a] - years[b])
-    out["doi"] = _state(prepared["doi_n"].to_numpy(dtype=object), a, b)
-    out["pmid"] = _state(prepared["pmid_n"].to_numpy(dtype=object), a, b)
-    out["volume"] = _state(prepared["volume_n"].to_numpy(dtype=object), a, b)
-    out["issue"] = _issue_state(prepared["issue_n"].to_numpy(dtype=object), a, b)
-    out["pages"] = _page_state(prepared, a, b)
+    out["doi"] = _state_column(_state(prepared["doi_n"].to_numpy(dtype=object), a, b))
+    out["pmid"] = _state_column(_state(prepared["pmid_n"].to_numpy(dtype=object), a, b))
+    out["volume"] = _state_column(_state(prepared["volume_n"].to_numpy(dtype=object), a, b))
+    out["issue"] = _state_column(_issue_state(prepared["issue_n"].to_numpy(dtype=object), a, b))
+    out["pages"] = _state_column(_page_state(prepared, a, b))
     return out
 
 
