@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from ohevidence.records import find_registry_ids
@@ -149,26 +150,34 @@ def find_job_roles(text: str, synonyms: Mapping[str, Sequence[str]], threshold: 
     'dietician') but a phrase with a word inserted does not ('specialist vocational
     rehabilitation' is not 'specialist OT vocational rehabilitation'). Short synonyms (OT, FCP,
     MDT) would match inside ordinary words, so they must appear as a whole word in the same case.
+    The synonyms of one length are compared with the text's windows of that length in one
+    rapidfuzz call (cdist).
     """
     words = _WORD.findall(text.lower().replace("-", " "))
-    windows: dict[int, list[str]] = {}
+    phrases: dict[str, int] = {}  # normalised synonym -> its number of words
+    for terms in synonyms.values():
+        for term in terms:
+            if len(term) > 3:
+                term_words = _WORD.findall(term.lower().replace("-", " "))
+                phrases[" ".join(term_words)] = len(term_words)
+    mentioned: set[str] = set()
+    for size in set(phrases.values()):
+        windows = _windows(words, size)
+        if not windows:
+            continue
+        sized = [phrase for phrase, n in phrases.items() if n == size]
+        scores = np.asarray(
+            process.cdist(sized, windows, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.float64)
+        )
+        hits = np.flatnonzero((scores >= threshold).any(axis=1))
+        mentioned.update(sized[k] for k in hits)
     found: list[str] = []
     for role_id, terms in synonyms.items():
         for term in terms:
             if len(term) <= 3:
                 hit = re.search(rf"\b{re.escape(term)}\b", text) is not None
             else:
-                term_words = _WORD.findall(term.lower().replace("-", " "))
-                size = len(term_words)
-                if size not in windows:  # built once per length (not once per synonym)
-                    windows[size] = _windows(words, size)
-                candidates = windows[size]
-                hit = (
-                    process.extractOne(
-                        " ".join(term_words), candidates, scorer=fuzz.ratio, score_cutoff=threshold
-                    )
-                    is not None
-                )
+                hit = " ".join(_WORD.findall(term.lower().replace("-", " "))) in mentioned
             if hit:
                 found.append(role_id)
                 break
