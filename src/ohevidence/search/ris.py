@@ -242,18 +242,23 @@ def parse_ris(path: str | Path, *, source: str, search_id: str) -> list[dict[str
     """Records from a RIS (or Web of Science tagged) export; source_id is AN/ID/UT or a hash."""
     path = Path(path)
     decoded = read_decoded(path)
+    encoding = decoded.encoding
     lines = split_lines(decoded.text)
+    # The parsers read the lines themselves (not the lines joined into one text again, split by
+    # rispy once more): a 100 MB export is held once as text, not four times.
+    del decoded
     if _is_wos(lines):
-        lines, starts = _check_structure(lines, path, start="PT", tag_of=_wos_tag, encoding=decoded.encoding)
-        entries = rispy.loads("\n".join(lines), implementation=rispy.WokParser, skip_unknown_tags=True)
+        lines, starts = _check_structure(lines, path, start="PT", tag_of=_wos_tag, encoding=encoding)
+        entries = rispy.WokParser(skip_unknown_tags=True).parse_lines(iter(lines))
+        del lines
         return [
             _wos_record(e, source=source, search_id=search_id, line=n)
             for e, n in zip(entries, starts, strict=True)
         ]
-    lines, starts = _check_structure(
-        _normalise_ris_lines(lines), path, start="TY", tag_of=_ris_tag, encoding=decoded.encoding
-    )
-    entries = rispy.loads("\n".join(lines), mapping=_SameName(), enforce_list_tags=False)
+    lines = _normalise_ris_lines(lines)
+    lines, starts = _check_structure(lines, path, start="TY", tag_of=_ris_tag, encoding=encoding)
+    entries = rispy.RisParser(mapping=_SameName(), enforce_list_tags=False).parse_lines(iter(lines))
+    del lines
     return [
         _ris_record(e, source=source, search_id=search_id, line=n)
         for e, n in zip(entries, starts, strict=True)
