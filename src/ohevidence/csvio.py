@@ -74,7 +74,16 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """:func:`unneutralise` every string cell of a table read with ``dtype=str``."""
     if not len(frame):
         return frame
-    return frame.map(lambda cell: unneutralise(cell) if isinstance(cell, str) else cell)
+    frame = frame.copy()
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        # only a cell starting with a quote can change: look at those alone (millions of cells)
+        quoted = column.map(lambda cell: isinstance(cell, str) and cell.startswith(QUOTE)).to_numpy(bool)
+        if quoted.any():
+            values = column.to_numpy(dtype=object, copy=True)
+            values[quoted] = [unneutralise(cell) for cell in values[quoted]]
+            frame.isetitem(position, pd.Series(values, index=frame.index, dtype=column.dtype))
+    return frame
 
 
 def _safe_cell(cell: object) -> object:

@@ -343,10 +343,12 @@ def inherit_linked_studies(extracted: pd.DataFrame, study_links: pd.DataFrame) -
         key = key_of.get(record_id)
         if key and study_id:
             studies_by_key.setdefault(key, set()).update(split_multi(study_id))
-    for position, record_id in enumerate(extracted["record_id"]):
-        key = key_of.get(record_id)
+    unmatched = np.flatnonzero((extracted["study_id"] == "").to_numpy())
+    record_ids = extracted["record_id"].to_numpy()
+    for position in unmatched:
+        key = key_of.get(record_ids[position])
         found = studies_by_key.get(key, set()) if key else set()
-        if extracted.at[position, "study_id"] == "" and len(found) == 1:
+        if len(found) == 1:
             extracted.at[position, "study_id"] = next(iter(found))
             extracted.at[position, "match_basis"] = f"study link {key}"
     return extracted
