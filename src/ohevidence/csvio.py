@@ -78,7 +78,10 @@ def unneutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         # only a cell starting with a quote can change: look at those alone (millions of cells)
-        quoted = column.map(lambda cell: isinstance(cell, str) and cell.startswith(QUOTE)).to_numpy(bool)
+        if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+            quoted = column.str.startswith(QUOTE).fillna(False).to_numpy(bool)
+        else:
+            quoted = column.map(lambda cell: isinstance(cell, str) and cell.startswith(QUOTE)).to_numpy(bool)
         if quoted.any():
             values = column.to_numpy(dtype=object, copy=True)
             values[quoted] = [unneutralise(cell) for cell in values[quoted]]

@@ -66,6 +66,11 @@ def screening_status(
     title/abstract consensus.
     """
     included = set(included_reviews)
+    # PMID or DOI (lower case) -> positions of the records carrying it: one pass over the records
+    by_key: dict[str, list[int]] = {}
+    for position, record in enumerate(records):
+        for key in {record.get("pmid", "").lower(), record.get("doi", "").lower()} - {""}:
+            by_key.setdefault(key, []).append(position)
     status = {}
     for review in reviews:
         review_id = review["review_id"]
@@ -81,9 +86,8 @@ def screening_status(
             ]
             if k
         }
-        ids = [
-            r["record_id"] for r in records if {r.get("pmid", "").lower(), r.get("doi", "").lower()} & keys
-        ]
+        positions = sorted({p for key in keys for p in by_key.get(key, ())})
+        ids = [records[p]["record_id"] for p in positions]
         if not ids:
             status[review_id] = "not screened: no search record carries its PMID or DOI"
             continue
