@@ -97,11 +97,25 @@ def match_study(
     found: Mapping[str, set[str]], studies: Mapping[str, Mapping[str, set[str]]]
 ) -> tuple[list[str], str]:
     """Curated study_ids sharing the most specific identifier with the record, and the basis."""
+    return _match_in(found, _by_value(studies))
+
+
+# basis -> identifier value -> the curated study_ids carrying it
+ValueIndex = dict[str, dict[str, set[str]]]
+
+
+def _by_value(studies: Mapping[str, Mapping[str, set[str]]]) -> ValueIndex:
+    index: ValueIndex = {basis: {} for basis in MATCH_ORDER}
+    for study_id, ids in studies.items():
+        for basis in MATCH_ORDER:
+            for value in ids[basis]:
+                index[basis].setdefault(value, set()).add(study_id)
+    return index
+
+
+def _match_in(found: Mapping[str, set[str]], index: ValueIndex) -> tuple[list[str], str]:
     for basis in MATCH_ORDER:
-        values = found.get(basis, set())
-        if not values:
-            continue
-        hits = sorted(sid for sid, ids in studies.items() if ids[basis] & values)
+        hits = sorted({sid for value in found.get(basis, ()) for sid in index[basis].get(value, ())})
         if hits:
             return hits, basis if len(hits) == 1 else f"{basis} (ambiguous)"
     return [], ""
@@ -119,10 +133,13 @@ class CuratedMentions:
     letters and digits (hyphens dropped, case ignored) are the acronym's, and a registration
     only with its digits; a text holding none of them cannot match, so its acronyms and
     registrations need not be looked for. Substring tests, so a record costs microseconds.
+    ``by_value`` holds the curated identifiers by value, so matching a record is a few look-ups
+    however many studies are curated.
     """
 
     acronyms: frozenset[str] = frozenset()  # lower-case acronym keys
     registry_digits: frozenset[str] = frozenset()
+    by_value: ValueIndex = field(default_factory=dict)  # the curated identifiers, for matching
 
     @classmethod
     def of(cls, studies: Mapping[str, Mapping[str, set[str]]]) -> CuratedMentions:
@@ -133,7 +150,7 @@ class CuratedMentions:
             for registration in ids["registry"]
             for found in _REGISTRY_DIGITS.findall(registration)
         }
-        return cls(frozenset(acronyms), frozenset(digits))
+        return cls(frozenset(acronyms), frozenset(digits), _by_value(studies))
 
     def may_be_named(self, text: str) -> bool:
         if any(digits in text for digits in self.registry_digits):
@@ -164,7 +181,7 @@ def _match(
     record: Mapping[str, str],
     acronyms: Sequence[str],
     registrations: Sequence[str],
-    studies: Mapping[str, Mapping[str, set[str]]],
+    index: ValueIndex,
 ) -> tuple[list[str], str]:
     found = {
         "pmid": {normalise_pmid(record.get("pmid"))} - {""},
@@ -173,7 +190,7 @@ def _match(
         "registry": set(registrations),
         "acronym": {acronym_key(a) for a in acronyms},
     }
-    return match_study(found, studies)
+    return _match_in(found, index)
 
 
 def extract_record(
@@ -189,6 +206,7 @@ def extract_record(
     ``mentions`` (``CuratedMentions.of(studies)``, built once per table) lets an unmined record
     skip the acronym and registration search when its text names no curated study.
     """
+    mentions = mentions if mentions is not None else CuratedMentions.of(studies)
     text = _record_text(record)
     row = {
         "record_id": record.get("record_id", ""),
@@ -198,11 +216,10 @@ def extract_record(
         "year": record.get("year", ""),
     }
     if not mine:
-        mentions = mentions if mentions is not None else CuratedMentions.of(studies)
         named = mentions.may_be_named(text)
         acronyms = _acronyms(record, settings) if named else []
         registrations = [*split_multi(record.get("registry_ids", "")), *(registry_ids(text) if named else [])]
-        study_ids, basis = _match(record, acronyms, registrations, studies)
+        study_ids, basis = _match(record, acronyms, registrations, mentions.by_value)
         unmined = dict.fromkeys(names(AUTO_EXTRACTED_COLUMNS), "")
         return {**unmined, **row, "study_id": join_multi(study_ids), "match_basis": basis}
     acronyms = _acronyms(record, settings)
@@ -215,7 +232,7 @@ def extract_record(
         or "clinical trial" in pub_types
         or (registrations and "review" not in cues)
     )
-    study_ids, basis = _match(record, acronyms, registrations, studies)
+    study_ids, basis = _match(record, acronyms, registrations, mentions.by_value)
     size = find_sample_size(text)
     return {
         **row,
@@ -266,7 +283,7 @@ def match_records(
     # a record of a curated study is mined even when screening did not include it
     late = np.flatnonzero(~mined_rows(extracted).to_numpy() & (extracted["study_id"] != "").to_numpy())
     for position in late:
-        mined = extract_record(by_id[position], settings, index)
+        mined = extract_record(by_id[position], settings, index, mentions=mentions)
         for column in MINED_COLUMNS:
             extracted.at[position, column] = mined[column]
     return extracted
