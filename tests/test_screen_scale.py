@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
+import scipy.sparse as sp
 import yaml
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer
+from sklearn.preprocessing import normalize
 
+from ohevidence.screen import ranking
+from ohevidence.screen.ranking import RankingSettings, feature_views, score_records
 from ohevidence.screen.rules import RuleResult, apply_rules, compile_rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,3 +69,89 @@ def test_column_wise_rules_equal_the_record_by_record_reference() -> None:
     assert '"\u017fick leave" (title)' in flags["r8"]  # found by the regular expression, not lower()
     assert '"WorKers" (title)' in flags["r7"]
     assert "Framework" not in flags["r5"] and "network" not in flags["r5"]  # words, not parts of words
+
+
+# ---------------------------------------------------------------------------
+# Ranking features: unchanged below the large-review threshold, the documented policy above it.
+# ---------------------------------------------------------------------------
+WORDS = (
+    "return to work sick leave randomised randomized controlled trial workers employees office nurses "
+    "back pain depression stress workplace intervention vocational rehabilitation cohort qualitative "
+    "interviews statins cardiac outcomes older adults physiotherapy exercise ergonomics shift work"
+).split()
+
+
+def _texts(n: int, seed: int = 7) -> list[str]:
+    rng = np.random.default_rng(seed)
+    texts = []
+    for i in range(n):
+        title = " ".join(rng.choice(WORDS, size=8))
+        abstract = " ".join(rng.choice(WORDS, size=int(rng.integers(20, 60))))
+        texts.append(f"{title.capitalize()}. {abstract}" if i % 9 else "")  # some records without text
+    return texts
+
+
+def _reference_view(words: sp.csr_matrix, chars: sp.csr_matrix, weight: float) -> np.ndarray:
+    return normalize(sp.hstack([words, weight * chars]).tocsr()).toarray()
+
+
+def _tfidf_reference(counts: sp.spmatrix, keep: np.ndarray) -> sp.csr_matrix:
+    return TfidfTransformer(sublinear_tf=True).fit_transform(counts[:, np.flatnonzero(keep)]).tocsr()
+
+
+def test_features_of_a_review_below_the_threshold_are_the_straightforward_tfidf() -> None:
+    texts = _texts(120)
+    settings = RankingSettings()
+    assert len(texts) <= settings.large_review
+    views = feature_views(texts, settings)
+    counts = CountVectorizer(ngram_range=(1, 2)).fit_transform(texts).astype(np.float64)
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    words = _tfidf_reference(counts, df >= 2)
+    char_counts = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False, norm=None
+    ).transform(texts)
+    chars = _tfidf_reference(char_counts, np.asarray((char_counts > 0).sum(axis=0)).ravel() >= 2)
+    assert views.default.dtype == np.float64
+    np.testing.assert_allclose(views.default.toarray(), _reference_view(words, chars, 0.5), atol=1e-12)
+    np.testing.assert_allclose(views.stalled.toarray(), _reference_view(words, chars, 2.0), atol=1e-12)
+    every_word = _tfidf_reference(counts, df <= 0.95 * len(texts))
+    np.testing.assert_allclose(views.words.toarray(), every_word.toarray(), atol=1e-12)
+
+
+def test_a_large_review_hashes_words_reads_a_text_prefix_for_characters_and_stays_float32(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = _texts(60)
+    # a threshold below the review, and chunks small enough that two processes count them
+    settings = RankingSettings(large_review=50, large_char_prefix=40, feature_jobs=2)
+    monkeypatch.setattr(ranking, "CHUNK_RECORDS", 7)
+    views = feature_views(texts, settings)
+    word_counts = HashingVectorizer(
+        ngram_range=(1, 2), n_features=2**22, alternate_sign=False, norm=None
+    ).transform(texts)
+    df = np.bincount(word_counts.indices, minlength=word_counts.shape[1])
+    words = _tfidf_reference(word_counts, df >= 2)
+    prefixes = [text if len(text) <= 40 else text[:40].rsplit(" ", 1)[0] for text in texts]
+    assert all(len(p) <= 40 for p in prefixes) and any(len(t) > 40 for t in texts)
+    char_counts = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False, norm=None
+    ).transform(prefixes)
+    chars = _tfidf_reference(char_counts, np.bincount(char_counts.indices, minlength=2**18) >= 2)
+    assert views.default.dtype == views.stalled.dtype == views.words.dtype == np.float32
+    np.testing.assert_allclose(views.default.toarray(), _reference_view(words, chars, 0.5), atol=1e-6)
+    np.testing.assert_allclose(views.stalled.toarray(), _reference_view(words, chars, 2.0), atol=1e-6)
+    every_word = _tfidf_reference(word_counts, (df > 0) & (df <= 0.95 * len(texts)))
+    np.testing.assert_allclose(views.words.toarray(), every_word.toarray(), atol=1e-6)
+    # the two character-weighted views share their structure: only the values differ
+    assert np.shares_memory(views.default.indices, views.stalled.indices)
+    # and it ranks: a model trains on them
+    labels = np.array([int("randomised" in t) for t in texts])
+    labelled = np.flatnonzero(np.arange(len(texts)) % 2 == 0)
+    assert score_records(views, labelled, labels[labelled], settings) is not None
+
+
+def test_a_large_review_with_no_character_prefix_ranks_on_words_alone() -> None:
+    texts = _texts(30)
+    views = feature_views(texts, RankingSettings(large_review=10, large_char_prefix=0))
+    assert views.default is views.stalled
+    assert views.default.shape[1] < 2**22  # the kept hashed word columns only

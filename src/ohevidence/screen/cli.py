@@ -99,6 +99,8 @@ def _simulate(args: argparse.Namespace) -> int:
         ("stall_fraction", args.stall_fraction),
         ("stall_mode", args.stall_mode),
         ("companion", args.companion),
+        ("large_review", args.large_review),
+        ("large_char_prefix", args.large_char_prefix),
     )
     settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
     try:
@@ -160,4 +162,7 @@ def register(stages: Any) -> None:
         "--stall-mode", choices=["ensemble", "switch", "average"], default=None, help=argparse.SUPPRESS
     )
     sim.add_argument("--companion", choices=["svm"], default=None, help=argparse.SUPPRESS)
+    # the features of large reviews on a small labelled set, to measure what they cost (benchmark)
+    sim.add_argument("--large-review", type=int, default=None, help=argparse.SUPPRESS)
+    sim.add_argument("--large-char-prefix", type=int, default=None, help=argparse.SUPPRESS)
     sim.set_defaults(func=_simulate)

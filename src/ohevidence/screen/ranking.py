@@ -31,7 +31,10 @@ order (the ASReview simulation protocol) so the ranking can be benchmarked again
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +86,14 @@ class RankingSettings:
     # whose errors differ (a benchmark candidate; "" = the default classifier alone): "svm" is the stall
     # ensemble's include-weighted SVM on the word view (ASReview LAB's default learner).
     companion: str = ""
+    # Reviews of more than `large_review` records (no benchmark set comes near) get features that
+    # fit in memory at 250,000 records: word 1–2-grams hashed into 2**22 columns instead of a
+    # vocabulary, float32, counted in chunks on `feature_jobs` processes, and the character block
+    # read from the first `large_char_prefix` characters of each text (the title and the start of
+    # the abstract; 0 = words only). docs/benchmarks/scale.md gives the cost in ranking quality.
+    large_review: int = 10_000
+    large_char_prefix: int = 300
+    feature_jobs: int = 2
 
 
 STALL_MODES = ("ensemble", "switch", "average")
@@ -120,6 +131,8 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
         raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
     if settings.companion not in COMPANIONS:
         raise ValueError(f"unknown companion {settings.companion!r}")
+    if len(texts) > settings.large_review:
+        return large_feature_views(texts, settings)
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
     try:
         counts = CountVectorizer(ngram_range=(1, settings.ngram_max), dtype=np.float64).fit_transform(texts)
@@ -149,7 +162,9 @@ def _tfidf(counts: sp.spmatrix, keep: np.ndarray, settings: RankingSettings) -> 
     kept = np.flatnonzero(keep)
     if kept.size == 0:
         return sp.csr_matrix((counts.shape[0], 1))
-    return TfidfTransformer(sublinear_tf=settings.sublinear_tf).fit_transform(counts[:, kept]).tocsr()
+    kept_counts = counts[:, kept]  # a copy: transformed in place
+    transformer = TfidfTransformer(sublinear_tf=settings.sublinear_tf).fit(kept_counts)
+    return transformer.transform(kept_counts, copy=False).tocsr()
 
 
 def char_features(texts: Sequence[str], settings: RankingSettings, min_df: int) -> sp.csr_matrix:
@@ -164,6 +179,124 @@ def char_features(texts: Sequence[str], settings: RankingSettings, min_df: int) 
     ).transform(texts)
     # As for words: an n-gram seen in fewer than min_df records carries nothing to another record.
     return _tfidf(counts, np.asarray((counts > 0).sum(axis=0)).ravel() >= min_df, settings)
+
+
+WORD_HASH_FEATURES = 2**22
+CHAR_HASH_FEATURES = 2**18
+CHUNK_RECORDS = 5_000
+
+
+def _char_prefix(text: str, length: int) -> str:
+    """The first ``length`` characters of ``text``, cut back to the last whole word."""
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    space = cut.rfind(" ")
+    return cut[:space] if space > 0 else cut
+
+
+def _hashed_counts(
+    texts: Sequence[str], ngram_max: int, char_ngrams: tuple[int, int], char_prefix: int
+) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+    """Hashed word 1–n-gram counts and character n-gram counts of the text prefixes (float32)."""
+    words = HashingVectorizer(
+        ngram_range=(1, ngram_max),
+        n_features=WORD_HASH_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform(texts)
+    if char_prefix <= 0:
+        return words, None
+    chars = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=char_ngrams,
+        n_features=CHAR_HASH_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform([_char_prefix(text, char_prefix) for text in texts])
+    return words, chars
+
+
+def _counts_in_chunks(
+    texts: Sequence[str], settings: RankingSettings
+) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+    """:func:`_hashed_counts` in chunks of CHUNK_RECORDS, on ``feature_jobs`` processes when it pays."""
+    chunks = [list(texts[i : i + CHUNK_RECORDS]) for i in range(0, len(texts), CHUNK_RECORDS)]
+    arguments = (settings.ngram_max, settings.char_ngrams, settings.large_char_prefix)
+    jobs = min(settings.feature_jobs, len(chunks), os.cpu_count() or 1)
+    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Hashing is stateless: chunks counted apart and stacked equal the whole counted at once.
+        # fork, not spawn: spawn re-runs the caller's main module, which a script need not guard.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_hashed_counts, chunks, *([a] * len(chunks) for a in arguments)))
+    else:
+        parts = [_hashed_counts(chunk, *arguments) for chunk in chunks]
+    del chunks
+    word_parts, char_parts = [w for w, _ in parts], [c for _, c in parts]
+    del parts
+    words = sp.vstack(word_parts, format="csr")
+    del word_parts
+    chars = sp.vstack(char_parts, format="csr") if char_parts and char_parts[0] is not None else None
+    return words, chars
+
+
+def _document_frequency(counts: sp.csr_matrix) -> np.ndarray:
+    return np.bincount(counts.indices, minlength=counts.shape[1])
+
+
+def _reweight(both: sp.csr_matrix, n_words: int, weight: float, out: np.ndarray) -> None:
+    """Into ``out``: the values of the joined blocks with the character columns weighted ``weight``
+    and every row L2-normalised (a block of rows at a time, so the work arrays stay small)."""
+    step = 2_000
+    for first in range(0, both.shape[0], step):
+        last = min(first + step, both.shape[0])
+        start, end = both.indptr[first], both.indptr[last]
+        counts = np.diff(both.indptr[first : last + 1])
+        values = both.data[start:end].astype(np.float64)
+        values[both.indices[start:end] >= n_words] *= weight
+        rows = np.repeat(np.arange(last - first), counts)
+        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=last - first))
+        norms[norms == 0] = 1.0
+        out[start:end] = values / norms[rows]
+
+
+def large_feature_views(texts: Sequence[str], settings: RankingSettings) -> FeatureViews:
+    """The views of :func:`feature_views` for a review of more than ``large_review`` records.
+
+    Hashed word n-grams (no vocabulary), the character block of the first ``large_char_prefix``
+    characters, float32; counted in chunks. The default and stall views share their column
+    indices and row pointers (only the weights of the character columns differ).
+    """
+    words_counts, char_counts = _counts_in_chunks(texts, settings)
+    document_frequency = _document_frequency(words_counts)
+    words = _tfidf(words_counts, document_frequency >= settings.min_df, settings)
+    stall = settings.stall_after > 0
+    every_word = None
+    if (stall and settings.stall_mode == "ensemble") or settings.companion:
+        # hashed columns no record fills are left out, as a vocabulary would never hold them
+        seen = (document_frequency > 0) & (document_frequency <= 0.95 * len(texts))
+        every_word = _tfidf(words_counts, seen, settings)
+    del words_counts
+    weights = [settings.char_weight, settings.stall_char_weight if stall else settings.char_weight]
+    if char_counts is None or max(weights) <= 0:
+        return FeatureViews(words, words, every_word if every_word is not None else words)
+    chars = _tfidf(char_counts, _document_frequency(char_counts) >= settings.min_df, settings)
+    del char_counts
+    both = sp.hstack([words, chars], format="csr", dtype=np.float32)
+    n_words = words.shape[1]
+    del chars
+    views = []
+    for weight in weights:  # the last one reuses the joined matrix's own values
+        if weight <= 0:
+            views.append(words)
+            continue
+        data = both.data if weight == weights[-1] else np.empty_like(both.data)
+        _reweight(both, n_words, weight, data)
+        views.append(sp.csr_matrix((data, both.indices, both.indptr), shape=both.shape))
+    default, stalled = views
+    return FeatureViews(default, stalled, every_word if every_word is not None else default)
 
 
 def _classifier(settings: RankingSettings, seed: int) -> LogisticRegression | LinearSVC:
