@@ -118,12 +118,13 @@ def test_features_of_a_review_below_the_threshold_are_the_straightforward_tfidf(
     np.testing.assert_allclose(views.words.toarray(), every_word.toarray(), atol=1e-12)
 
 
-def test_a_large_review_hashes_words_reads_a_text_prefix_for_characters_and_stays_float32(
+def test_a_large_review_hashes_words_keeps_character_4_grams_only_and_stays_float32(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     texts = _texts(60)
     # a threshold below the review, and chunks small enough that two processes count them
-    settings = RankingSettings(large_review=50, large_char_prefix=40, feature_jobs=2)
+    settings = RankingSettings(large_review=50, feature_jobs=2)
+    assert settings.large_char_ngrams == (4, 4)
     monkeypatch.setattr(ranking, "CHUNK_RECORDS", 7)
     views = feature_views(texts, settings)
     word_counts = HashingVectorizer(
@@ -131,11 +132,9 @@ def test_a_large_review_hashes_words_reads_a_text_prefix_for_characters_and_stay
     ).transform(texts)
     df = np.bincount(word_counts.indices, minlength=word_counts.shape[1])
     words = _tfidf_reference(word_counts, df >= 2)
-    prefixes = [text if len(text) <= 40 else text[:40].rsplit(" ", 1)[0] for text in texts]
-    assert all(len(p) <= 40 for p in prefixes) and any(len(t) > 40 for t in texts)
     char_counts = HashingVectorizer(
-        analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False, norm=None
-    ).transform(prefixes)
+        analyzer="char_wb", ngram_range=(4, 4), n_features=2**18, alternate_sign=False, norm=None
+    ).transform(texts)
     chars = _tfidf_reference(char_counts, np.bincount(char_counts.indices, minlength=2**18) >= 2)
     assert views.default.dtype == views.stalled.dtype == views.words.dtype == np.float32
     np.testing.assert_allclose(views.default.toarray(), _reference_view(words, chars, 0.5), atol=1e-6)
@@ -150,8 +149,8 @@ def test_a_large_review_hashes_words_reads_a_text_prefix_for_characters_and_stay
     assert score_records(views, labelled, labels[labelled], settings) is not None
 
 
-def test_a_large_review_with_no_character_prefix_ranks_on_words_alone() -> None:
+def test_a_large_review_without_character_weight_ranks_on_words_alone() -> None:
     texts = _texts(30)
-    views = feature_views(texts, RankingSettings(large_review=10, large_char_prefix=0))
+    views = feature_views(texts, RankingSettings(large_review=10, char_weight=0, stall_char_weight=0))
     assert views.default is views.stalled
     assert views.default.shape[1] < 2**22  # the kept hashed word columns only

@@ -88,11 +88,11 @@ class RankingSettings:
     companion: str = ""
     # Reviews of more than `large_review` records (no benchmark set comes near) get features that
     # fit in memory at 250,000 records: word 1–2-grams hashed into 2**22 columns instead of a
-    # vocabulary, float32, counted in chunks on `feature_jobs` processes, and the character block
-    # read from the first `large_char_prefix` characters of each text (the title and the start of
-    # the abstract; 0 = words only). docs/benchmarks/scale.md gives the cost in ranking quality.
+    # vocabulary, float32, counted in chunks on `feature_jobs` processes, and character n-grams of
+    # the lengths `large_char_ngrams` only (4-grams: a third of the 3–5-grams' non-zeros), which on
+    # the benchmark sets ranked as well as 3–5 (docs/benchmarks/scale.md).
     large_review: int = 10_000
-    large_char_prefix: int = 300
+    large_char_ngrams: tuple[int, int] = (4, 4)
     feature_jobs: int = 2
 
 
@@ -186,19 +186,10 @@ CHAR_HASH_FEATURES = 2**18
 CHUNK_RECORDS = 5_000
 
 
-def _char_prefix(text: str, length: int) -> str:
-    """The first ``length`` characters of ``text``, cut back to the last whole word."""
-    if len(text) <= length:
-        return text
-    cut = text[:length]
-    space = cut.rfind(" ")
-    return cut[:space] if space > 0 else cut
-
-
 def _hashed_counts(
-    texts: Sequence[str], ngram_max: int, char_ngrams: tuple[int, int], char_prefix: int
+    texts: Sequence[str], ngram_max: int, char_ngrams: tuple[int, int], chars: bool
 ) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
-    """Hashed word 1–n-gram counts and character n-gram counts of the text prefixes (float32)."""
+    """Hashed word 1–n-gram counts and (if ``chars``) character n-gram counts, float32."""
     words = HashingVectorizer(
         ngram_range=(1, ngram_max),
         n_features=WORD_HASH_FEATURES,
@@ -206,17 +197,17 @@ def _hashed_counts(
         norm=None,
         dtype=np.float32,
     ).transform(texts)
-    if char_prefix <= 0:
+    if not chars:
         return words, None
-    chars = HashingVectorizer(
+    char_counts = HashingVectorizer(
         analyzer="char_wb",
         ngram_range=char_ngrams,
         n_features=CHAR_HASH_FEATURES,
         alternate_sign=False,
         norm=None,
         dtype=np.float32,
-    ).transform([_char_prefix(text, char_prefix) for text in texts])
-    return words, chars
+    ).transform(texts)
+    return words, char_counts
 
 
 def _counts_in_chunks(
@@ -224,7 +215,9 @@ def _counts_in_chunks(
 ) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
     """:func:`_hashed_counts` in chunks of CHUNK_RECORDS, on ``feature_jobs`` processes when it pays."""
     chunks = [list(texts[i : i + CHUNK_RECORDS]) for i in range(0, len(texts), CHUNK_RECORDS)]
-    arguments = (settings.ngram_max, settings.char_ngrams, settings.large_char_prefix)
+    stall = settings.stall_after > 0
+    chars = settings.char_weight > 0 or (stall and settings.stall_char_weight > 0)
+    arguments = (settings.ngram_max, settings.large_char_ngrams, chars)
     jobs = min(settings.feature_jobs, len(chunks), os.cpu_count() or 1)
     if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         # Hashing is stateless: chunks counted apart and stacked equal the whole counted at once.
@@ -238,8 +231,8 @@ def _counts_in_chunks(
     del parts
     words = sp.vstack(word_parts, format="csr")
     del word_parts
-    chars = sp.vstack(char_parts, format="csr") if char_parts and char_parts[0] is not None else None
-    return words, chars
+    char_counts = sp.vstack(char_parts, format="csr") if char_parts and char_parts[0] is not None else None
+    return words, char_counts
 
 
 def _document_frequency(counts: sp.csr_matrix) -> np.ndarray:
@@ -265,8 +258,8 @@ def _reweight(both: sp.csr_matrix, n_words: int, weight: float, out: np.ndarray)
 def large_feature_views(texts: Sequence[str], settings: RankingSettings) -> FeatureViews:
     """The views of :func:`feature_views` for a review of more than ``large_review`` records.
 
-    Hashed word n-grams (no vocabulary), the character block of the first ``large_char_prefix``
-    characters, float32; counted in chunks. The default and stall views share their column
+    Hashed word n-grams (no vocabulary), character n-grams of the lengths ``large_char_ngrams``,
+    float32; counted in chunks. The default and stall views share their column
     indices and row pointers (only the weights of the character columns differ).
     """
     words_counts, char_counts = _counts_in_chunks(texts, settings)
