@@ -154,3 +154,12 @@ def test_a_large_review_without_character_weight_ranks_on_words_alone() -> None:
     views = feature_views(texts, RankingSettings(large_review=10, char_weight=0, stall_char_weight=0))
     assert views.default is views.stalled
     assert views.default.shape[1] < 2**22  # the kept hashed word columns only
+
+
+def test_a_large_review_keeps_a_words_only_default_view_beside_a_character_weighted_stall_view() -> None:
+    texts = _texts(30)
+    settings = RankingSettings(large_review=10, char_weight=0)
+    views = feature_views(texts, settings)
+    words_only = feature_views(texts, RankingSettings(large_review=10, char_weight=0, stall_char_weight=0))
+    np.testing.assert_allclose(views.default.toarray(), words_only.default.toarray(), atol=1e-6)
+    assert views.stalled.shape[1] > views.default.shape[1]  # words and character 4-grams
