@@ -163,3 +163,12 @@ def test_a_large_review_keeps_a_words_only_default_view_beside_a_character_weigh
     words_only = feature_views(texts, RankingSettings(large_review=10, char_weight=0, stall_char_weight=0))
     np.testing.assert_allclose(views.default.toarray(), words_only.default.toarray(), atol=1e-6)
     assert views.stalled.shape[1] > views.default.shape[1]  # words and character 4-grams
+
+
+def test_a_large_review_without_stall_handling_weights_the_characters_once() -> None:
+    texts = _texts(40)
+    settings = RankingSettings(large_review=10, stall_after=0)
+    views = feature_views(texts, settings)
+    with_stall = feature_views(texts, RankingSettings(large_review=10))
+    assert views.default is views.stalled
+    np.testing.assert_allclose(views.default.toarray(), with_stall.default.toarray(), atol=1e-6)

@@ -348,17 +348,20 @@ def large_feature_views(texts: Sequence[str], settings: RankingSettings) -> Feat
     if not with_chars:
         return FeatureViews(both, both, every_matrix if every_matrix is not None else both)
     words_matrix = _stack(words_alone) if words_alone else None
-    n_words = kept.size
-    views = []
-    for weight in weights:  # the last one reuses the joined matrix's own values
-        if weight <= 0:
-            assert words_matrix is not None
-            views.append(words_matrix)
-            continue
-        data = both.data if weight == weights[-1] else np.empty_like(both.data)
-        _reweight(both, n_words, weight, data)
-        views.append(sp.csr_matrix((data, both.indices, both.indptr), shape=both.shape))
-    default, stalled = views
+    weighted: dict[float, sp.csr_matrix] = {}
+    distinct = list(dict.fromkeys(w for w in weights if w > 0))
+    for k, weight in enumerate(distinct):  # the last one takes over the joined matrix's own values
+        data = both.data if k == len(distinct) - 1 else np.empty_like(both.data)
+        _reweight(both, kept.size, weight, data)
+        weighted[weight] = sp.csr_matrix((data, both.indices, both.indptr), shape=both.shape)
+
+    def view(weight: float) -> sp.csr_matrix:
+        if weight > 0:
+            return weighted[weight]
+        assert words_matrix is not None
+        return words_matrix
+
+    default, stalled = view(weights[0]), view(weights[1])
     return FeatureViews(default, stalled, every_matrix if every_matrix is not None else default)
 
 
