@@ -36,7 +36,8 @@ stage: wall time and peak RSS of its process (os.wait4); per run: the sum of the
 wall time from the first import to the last stage (imports side by side counted once). Dedupe
 against the truth: pair recall, false-merge pairs (with the rules that merged them), maybe-band
 size. Table on stdout; JSON in results/benchmarks/scale.json (one entry per size and --authors,
-later runs replace it; --until dedupe writes results/benchmarks/scale_until_dedupe.json).
+later runs replace it; --until dedupe or --until screening writes
+results/benchmarks/scale_until_<stage>.json).
 """
 
 from __future__ import annotations
@@ -623,6 +624,10 @@ def run_size(
         folder,
         stages,
     )
+    if until == "screening":
+        return summary(
+            size, truth, per_db, seed, n_decided, stages, metrics, provenance, items, folder if keep else None
+        )
     curated = ROOT / config["extraction"]["curated_dir"]
     run_stage(
         "validate_curated",
@@ -720,7 +725,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="20000", help="records per run, comma-separated (default 20000)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
-        "--until", choices=["dedupe", "extraction"], default="extraction", help="last stage to run"
+        "--until",
+        choices=["dedupe", "screening", "extraction"],
+        default="extraction",
+        help="last stage to run",
     )
     parser.add_argument(
         "--authors",

@@ -92,13 +92,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    chosen = (
+    chosen: tuple[tuple[str, Any], ...] = (
         ("classifier", args.classifier),
         ("growth", args.growth),
         ("stall_after", args.stall_after),
         ("stall_fraction", args.stall_fraction),
         ("stall_mode", args.stall_mode),
         ("companion", args.companion),
+        ("large_review", args.large_review),
+        ("large_char_ngrams", tuple(args.large_char_ngrams) if args.large_char_ngrams else None),
     )
     settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
     try:
@@ -160,4 +162,7 @@ def register(stages: Any) -> None:
         "--stall-mode", choices=["ensemble", "switch", "average"], default=None, help=argparse.SUPPRESS
     )
     sim.add_argument("--companion", choices=["svm"], default=None, help=argparse.SUPPRESS)
+    # the features of large reviews on a small labelled set, to measure what they cost (benchmark)
+    sim.add_argument("--large-review", type=int, default=None, help=argparse.SUPPRESS)
+    sim.add_argument("--large-char-ngrams", type=int, nargs=2, default=None, help=argparse.SUPPRESS)
     sim.set_defaults(func=_simulate)

@@ -31,7 +31,10 @@ order (the ASReview simulation protocol) so the ranking can be benchmarked again
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +86,14 @@ class RankingSettings:
     # whose errors differ (a benchmark candidate; "" = the default classifier alone): "svm" is the stall
     # ensemble's include-weighted SVM on the word view (ASReview LAB's default learner).
     companion: str = ""
+    # Reviews of more than `large_review` records (no benchmark set comes near) get features that
+    # fit in memory at 250,000 records: word 1–2-grams hashed into 2**22 columns instead of a
+    # vocabulary, float32, counted in chunks on `feature_jobs` processes, and character n-grams of
+    # the lengths `large_char_ngrams` only (4-grams: a third of the 3–5-grams' non-zeros), which on
+    # the benchmark sets ranked as well as 3–5 (docs/benchmarks/scale.md).
+    large_review: int = 10_000
+    large_char_ngrams: tuple[int, int] = (4, 4)
+    feature_jobs: int = 2
 
 
 STALL_MODES = ("ensemble", "switch", "average")
@@ -120,6 +131,8 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
         raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
     if settings.companion not in COMPANIONS:
         raise ValueError(f"unknown companion {settings.companion!r}")
+    if len(texts) > settings.large_review:
+        return large_feature_views(texts, settings)
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
     try:
         counts = CountVectorizer(ngram_range=(1, settings.ngram_max), dtype=np.float64).fit_transform(texts)
@@ -149,7 +162,9 @@ def _tfidf(counts: sp.spmatrix, keep: np.ndarray, settings: RankingSettings) -> 
     kept = np.flatnonzero(keep)
     if kept.size == 0:
         return sp.csr_matrix((counts.shape[0], 1))
-    return TfidfTransformer(sublinear_tf=settings.sublinear_tf).fit_transform(counts[:, kept]).tocsr()
+    kept_counts = counts[:, kept]  # a copy: transformed in place
+    transformer = TfidfTransformer(sublinear_tf=settings.sublinear_tf).fit(kept_counts)
+    return transformer.transform(kept_counts, copy=False).tocsr()
 
 
 def char_features(texts: Sequence[str], settings: RankingSettings, min_df: int) -> sp.csr_matrix:
@@ -164,6 +179,196 @@ def char_features(texts: Sequence[str], settings: RankingSettings, min_df: int) 
     ).transform(texts)
     # As for words: an n-gram seen in fewer than min_df records carries nothing to another record.
     return _tfidf(counts, np.asarray((counts > 0).sum(axis=0)).ravel() >= min_df, settings)
+
+
+WORD_HASH_FEATURES = 2**22
+CHAR_HASH_FEATURES = 2**18
+# Records counted at a time: arrays of a 20,000-record chunk (tens of MB) are big enough that the
+# allocator hands them back when freed; 5,000-record chunks left 0.5 GB more resident at 116k records.
+CHUNK_RECORDS = 20_000
+
+
+def _hashed_counts(
+    texts: Sequence[str], ngram_max: int, char_ngrams: tuple[int, int], chars: bool
+) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+    """Hashed word 1–n-gram counts and (if ``chars``) character n-gram counts, float32."""
+    words = HashingVectorizer(
+        ngram_range=(1, ngram_max),
+        n_features=WORD_HASH_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform(texts)
+    if not chars:
+        return words, None
+    char_counts = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=char_ngrams,
+        n_features=CHAR_HASH_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform(texts)
+    return words, char_counts
+
+
+def _counts_in_chunks(
+    texts: Sequence[str], settings: RankingSettings
+) -> list[tuple[sp.csr_matrix, sp.csr_matrix | None]]:
+    """:func:`_hashed_counts` of each chunk of CHUNK_RECORDS, on ``feature_jobs`` processes when it pays."""
+    jobs = max(1, min(settings.feature_jobs, os.cpu_count() or 1))
+    size = max(1, min(CHUNK_RECORDS, -(-len(texts) // jobs)))  # the work shared evenly
+    chunks = [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+    stall = settings.stall_after > 0
+    chars = settings.char_weight > 0 or (stall and settings.stall_char_weight > 0)
+    arguments = (settings.ngram_max, settings.large_char_ngrams, chars)
+    jobs = min(jobs, len(chunks))
+    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # Hashing is stateless: chunks counted apart and stacked equal the whole counted at once.
+        # fork, not spawn: spawn re-runs the caller's main module, which a script need not guard.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_hashed_counts, chunks, *([a] * len(chunks) for a in arguments)))
+    return [_hashed_counts(chunk, *arguments) for chunk in chunks]
+
+
+def _idf(document_frequency: np.ndarray, n: int) -> np.ndarray:
+    """TfidfTransformer's smoothed IDF, log((1 + n) / (1 + df)) + 1, in float32."""
+    return (np.log(np.float32(n + 1) / (document_frequency.astype(np.float32) + 1)) + 1).astype(np.float32)
+
+
+def _tfidf_part(counts: sp.csr_matrix, kept: np.ndarray, idf: np.ndarray, sublinear: bool) -> sp.csr_matrix:
+    """TF-IDF of some rows (as TfidfTransformer, with the IDF of the whole review), rows L2-normalised."""
+    part = counts[:, kept].tocsr()  # a copy: transformed in place
+    if sublinear:
+        np.log(part.data, out=part.data)
+        part.data += 1
+    part.data *= idf[part.indices]
+    return normalize(part, copy=False)
+
+
+def _stack(parts: list[sp.csr_matrix | None]) -> sp.csr_matrix:
+    """``vstack`` of CSR parts that drops each part once copied (peak: the result and one part)."""
+    nnz = sum(p.nnz for p in parts if p is not None)
+    n_rows = sum(p.shape[0] for p in parts if p is not None)
+    n_columns = next(p.shape[1] for p in parts if p is not None)
+    index = np.int32 if nnz < 2**31 else np.int64
+    data = np.empty(nnz, dtype=np.float32)
+    indices = np.empty(nnz, dtype=index)
+    indptr = np.zeros(n_rows + 1, dtype=index)
+    row = position = 0
+    for i, part in enumerate(parts):
+        if part is None:
+            continue
+        data[position : position + part.nnz] = part.data
+        indices[position : position + part.nnz] = part.indices
+        indptr[row + 1 : row + part.shape[0] + 1] = part.indptr[1:] + position
+        row += part.shape[0]
+        position += part.nnz
+        parts[i] = None
+    return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_columns))
+
+
+def _document_frequency(counts: sp.csr_matrix) -> np.ndarray:
+    return np.bincount(counts.indices, minlength=counts.shape[1])
+
+
+def _reweight(both: sp.csr_matrix, n_words: int, weight: float, out: np.ndarray) -> None:
+    """Into ``out``: the values of the joined blocks with the character columns weighted ``weight``
+    and every row L2-normalised (a block of rows at a time, so the work arrays stay small)."""
+    step = 2_000
+    for first in range(0, both.shape[0], step):
+        last = min(first + step, both.shape[0])
+        start, end = both.indptr[first], both.indptr[last]
+        counts = np.diff(both.indptr[first : last + 1])
+        values = both.data[start:end].astype(np.float64)
+        values[both.indices[start:end] >= n_words] *= weight
+        rows = np.repeat(np.arange(last - first), counts)
+        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=last - first))
+        norms[norms == 0] = 1.0
+        out[start:end] = values / norms[rows]
+
+
+def large_feature_views(texts: Sequence[str], settings: RankingSettings) -> FeatureViews:
+    """The views of :func:`feature_views` for a review of more than ``large_review`` records.
+
+    Hashed word n-grams (no vocabulary), character n-grams of the lengths ``large_char_ngrams``,
+    float32. Counted in chunks; each chunk is weighted (with the review's IDF) and joined as soon
+    as the document frequencies are known, so the raw counts of the whole review are never held
+    twice. The default and stall views share their column indices and row pointers (only the
+    weights of the character columns differ).
+    """
+    parts: list[tuple[sp.csr_matrix, sp.csr_matrix | None] | None] = list(_counts_in_chunks(texts, settings))
+    n = len(texts)
+    sublinear = settings.sublinear_tf
+    word_df = np.zeros(WORD_HASH_FEATURES, dtype=np.int64)
+    for word_counts, _ in _present(parts):
+        word_df += _document_frequency(word_counts)
+    kept = np.flatnonzero(word_df >= settings.min_df)
+    stall = settings.stall_after > 0
+    weights = [settings.char_weight, settings.stall_char_weight if stall else settings.char_weight]
+    every = None
+    if (stall and settings.stall_mode == "ensemble") or settings.companion:
+        # hashed columns no record fills are left out, as a vocabulary would never hold them
+        every = np.flatnonzero((word_df > 0) & (word_df <= 0.95 * n))
+    with_chars = any(c is not None for _, c in _present(parts)) and max(weights) > 0
+    char_kept = np.empty(0, dtype=np.int64)
+    char_idf = np.empty(0, dtype=np.float32)
+    if with_chars:
+        char_df = np.zeros(CHAR_HASH_FEATURES, dtype=np.int64)
+        for _, char_counts in _present(parts):
+            if char_counts is not None:
+                char_df += _document_frequency(char_counts)
+        char_kept = np.flatnonzero(char_df >= settings.min_df)
+        char_idf = _idf(char_df[char_kept], n)
+        del char_df
+    word_idf = _idf(word_df[kept], n)
+    every_idf = _idf(word_df[every], n) if every is not None else None
+    del word_df
+    joined: list[sp.csr_matrix | None] = []
+    words_alone: list[sp.csr_matrix | None] = []
+    every_word: list[sp.csr_matrix | None] = []
+    for i, pair in enumerate(parts):
+        assert pair is not None
+        word_counts, char_counts = pair
+        parts[i] = None  # the raw counts of this chunk go as soon as they are weighted
+        words = _tfidf_part(word_counts, kept, word_idf, sublinear)
+        if every is not None and every_idf is not None:
+            every_word.append(_tfidf_part(word_counts, every, every_idf, sublinear))
+        del word_counts
+        if not with_chars or char_counts is None:
+            joined.append(words)
+            continue
+        chars = _tfidf_part(char_counts, char_kept, char_idf, sublinear)
+        del char_counts
+        joined.append(sp.hstack([words, chars], format="csr", dtype=np.float32))
+        if min(weights) <= 0:
+            words_alone.append(words)
+    both = _stack(joined)
+    every_matrix = _stack(every_word) if every_word else None
+    if not with_chars:
+        return FeatureViews(both, both, every_matrix if every_matrix is not None else both)
+    words_matrix = _stack(words_alone) if words_alone else None
+    weighted: dict[float, sp.csr_matrix] = {}
+    distinct = list(dict.fromkeys(w for w in weights if w > 0))
+    for k, weight in enumerate(distinct):  # the last one takes over the joined matrix's own values
+        data = both.data if k == len(distinct) - 1 else np.empty_like(both.data)
+        _reweight(both, kept.size, weight, data)
+        weighted[weight] = sp.csr_matrix((data, both.indices, both.indptr), shape=both.shape)
+
+    def view(weight: float) -> sp.csr_matrix:
+        if weight > 0:
+            return weighted[weight]
+        assert words_matrix is not None
+        return words_matrix
+
+    default, stalled = view(weights[0]), view(weights[1])
+    return FeatureViews(default, stalled, every_matrix if every_matrix is not None else default)
+
+
+def _present(
+    parts: list[tuple[sp.csr_matrix, sp.csr_matrix | None] | None],
+) -> list[tuple[sp.csr_matrix, sp.csr_matrix | None]]:
+    return [p for p in parts if p is not None]
 
 
 def _classifier(settings: RankingSettings, seed: int) -> LogisticRegression | LinearSVC:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ohevidence.cells import MULTI_SEP, clean_text, split_multi
@@ -83,24 +84,50 @@ class RuleHit:
         return f"[{side}] {self.rule.criterion}/{self.rule.name}{level}: {', '.join(self.matched)}{action}"
 
 
+def _term_words(term: str) -> list[str]:
+    return [w for w in re.split(r"[\s\-]+", term.strip()) if w]
+
+
+def _term_body(term: str) -> str:
+    """A search term as a regular expression after a word start: '*' truncation, spaces or hyphens
+    between words, ending at a word end."""
+    parts = [re.escape(w).replace(r"\*", r"\w*") for w in _term_words(term)]
+    return r"[\s\-]+".join(parts) + r"(?!\w)"
+
+
 def _term_pattern(term: str) -> str:
     """A search term as a regular expression: whole words, '*' truncation, spaces or hyphens between words."""
-    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
-    parts = [re.escape(w).replace(r"\*", r"\w*") for w in words]
-    return r"(?<!\w)" + r"[\s\-]+".join(parts) + r"(?!\w)"
+    return r"(?<!\w)" + _term_body(term)
+
+
+def _literal_pieces(term: str) -> tuple[str, ...] | None:
+    """The lower-case ASCII pieces of text (words, split at '*') every match of ``term`` holds, or None."""
+    pieces = tuple(p for w in _term_words(term) for p in w.lower().split("*") if p)
+    return pieces if pieces and all(p.isascii() for p in pieces) else None
 
 
 class CompiledRule:
-    """A rule with its terms compiled into one regular expression per concept."""
+    """A rule with its terms compiled into one regular expression per concept.
+
+    Each concept's pattern is ``(?<!\\w)(?:term|synonym|...)``: the word-start test comes once,
+    before the alternatives, so the search skips the inside of words quickly; it matches exactly
+    what ``term|synonym|...`` with a word-start test on each would. ``pieces`` holds, per pattern,
+    the literal pieces of text of each alternative when all are plain ASCII: an ASCII text that
+    does not hold (in lower case) every piece of some alternative cannot match, so
+    :func:`apply_rules` skips the search there.
+    """
 
     def __init__(self, rule: EligibilityRule) -> None:
         self.rule = rule
         self.patterns: list[re.Pattern[str]] = []
+        self.pieces: list[tuple[tuple[str, ...], ...] | None] = []
         for concept, synonyms in rule.terms.items():
-            alternatives = [concept, *synonyms]
+            alternatives = [t for t in (concept, *synonyms) if t.strip()]
             self.patterns.append(
-                re.compile("|".join(_term_pattern(t) for t in alternatives if t.strip()), re.IGNORECASE)
+                re.compile(r"(?<!\w)(?:" + "|".join(_term_body(t) for t in alternatives) + ")", re.IGNORECASE)
             )
+            pieces = [_literal_pieces(t) for t in alternatives]
+            self.pieces.append(None if None in pieces else tuple(dict.fromkeys(p for p in pieces if p)))
 
     def match(self, record: Mapping[str, str]) -> RuleHit | None:
         rule = self.rule
@@ -166,15 +193,85 @@ def compile_rules(entries: Iterable[Mapping[str, Any]]) -> list[CompiledRule]:
     return [CompiledRule(rule) for rule in rules]
 
 
+class _FieldText:
+    """One field of every record, cleaned, with its ASCII texts in lower case joined for fast search."""
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self.texts = [clean_text(value) for value in values]
+        # ASCII text only: under re.IGNORECASE a few non-ASCII letters (the Kelvin sign, the long
+        # s, the dotless i) match ASCII ones, which lower() does not know; those texts are searched.
+        ascii_rows = np.array([text.isascii() for text in self.texts], dtype=bool)
+        self.searched_always = np.flatnonzero(~ascii_rows & np.array([bool(t) for t in self.texts]))
+        lowered = [text.lower() if ascii else "" for text, ascii in zip(self.texts, ascii_rows, strict=True)]
+        self.joined = "\n".join(lowered)  # no piece holds a line break: clean_text removes them
+        self.starts = np.cumsum([0] + [len(text) + 1 for text in lowered[:-1]])
+        self._rows: dict[str, np.ndarray] = {}
+
+    def rows_holding(self, piece: str) -> np.ndarray:
+        """Rows whose lower-case ASCII text holds ``piece``."""
+        if piece not in self._rows:
+            found = np.fromiter(
+                (m.start() for m in re.finditer(re.escape(piece), self.joined)), dtype=np.int64
+            )
+            self._rows[piece] = np.unique(np.searchsorted(self.starts, found, side="right") - 1)
+        return self._rows[piece]
+
+    def candidates(self, pieces: tuple[tuple[str, ...], ...] | None) -> Iterable[int]:
+        """Rows that may match a pattern with these literal pieces (all rows with text when None)."""
+        if pieces is None:
+            return (row for row, text in enumerate(self.texts) if text)
+        rows = [self.searched_always]
+        for alternative in pieces:
+            holding = self.rows_holding(alternative[0])
+            for piece in alternative[1:]:
+                holding = np.intersect1d(holding, self.rows_holding(piece), assume_unique=True)
+            rows.append(holding)
+        return np.unique(np.concatenate(rows)).tolist()
+
+
 def apply_rules(records: pd.DataFrame, rules: Sequence[CompiledRule]) -> pd.DataFrame:
-    """One row per record: ``record_id, rule_flags, rule_score, excluded_by_rule, exclusion_reason``."""
+    """One row per record: ``record_id, rule_flags, rule_score, excluded_by_rule, exclusion_reason``.
+
+    Column by column: each field is cleaned once, and each pattern searched only in the texts
+    that hold its literal pieces; the result is what :meth:`CompiledRule.match` gives record by
+    record.
+    """
+    n = len(records)
+    hits: list[list[RuleHit]] = [[] for _ in range(n)]
+    fields: dict[str, _FieldText] = {}
+
+    def column(name: str) -> list[Any]:
+        return records[name].tolist() if name in records.columns else [""] * n
+
+    for compiled in rules:
+        rule = compiled.rule
+        if rule.criterion in ("year", "language"):
+            key = rule.criterion
+            for row, value in enumerate(column(key)):
+                if (hit := compiled.match({key: value})) is not None:
+                    hits[row].append(hit)
+            continue
+        matched: dict[int, list[str]] = {}
+        for name in rule.fields:
+            if name not in fields:
+                fields[name] = _FieldText(column(name))
+            field_text = fields[name]
+            for pattern, pieces in zip(compiled.patterns, compiled.pieces, strict=True):
+                for row in field_text.candidates(pieces):
+                    for found in pattern.finditer(field_text.texts[row]):
+                        label = f'"{found.group(0)}" ({name})'
+                        labels = matched.setdefault(row, [])
+                        if label not in labels:
+                            labels.append(label)
+        for row, labels in matched.items():
+            hits[row].append(RuleHit(rule, tuple(labels)))
     rows = []
-    for record in records.to_dict("records"):
-        result = RuleResult(tuple(hit for rule in rules if (hit := rule.match(record)) is not None))
+    for record_id, record_hits in zip(column("record_id"), hits, strict=True):
+        result = RuleResult(tuple(record_hits))
         excluding = result.excluding_rule
         rows.append(
             {
-                "record_id": record["record_id"],
+                "record_id": record_id,
                 "rule_flags": result.flags,
                 "rule_score": result.score,
                 "excluded_by_rule": excluding.name if excluding else "",
