@@ -172,3 +172,16 @@ def test_a_large_review_without_stall_handling_weights_the_characters_once() -> 
     with_stall = feature_views(texts, RankingSettings(large_review=10))
     assert views.default is views.stalled
     np.testing.assert_allclose(views.default.toarray(), with_stall.default.toarray(), atol=1e-6)
+
+
+def test_scores_in_row_blocks_equal_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    features = sp.random(57, 40, density=0.2, format="csr", random_state=rng, dtype=np.float32)
+    model = LogisticRegression(solver="liblinear").fit(features, np.arange(57) % 3 == 0)
+    whole = model.decision_function(features)
+    monkeypatch.setattr(ranking, "SCORE_BLOCK", 10)  # six blocks, the last one short
+    blocked = ranking.decision_scores(model, features)
+    assert blocked.shape == (57,)
+    np.testing.assert_allclose(blocked, whole, rtol=1e-12)

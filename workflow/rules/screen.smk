@@ -67,12 +67,14 @@ rule screen_records:
         ),
     log:
         "logs/screen_records.log",
+    # a large review's features are counted on this many processes (ranking.large_review)
+    threads: 2
     conda:
         "../envs/ohevidence.yaml"
     params:
         settings=settings_json(screening=SCREENING),
     shell:
-        "ohevidence screen run --records {input.records:q} --settings {params.settings:q}"
+        "ohevidence screen run --records {input.records:q} --settings {params.settings:q} --jobs {threads}"
         " --title-abstract-out {output.title_abstract:q} --conflicts-out {output.conflicts:q}"
         " --included-out {output.included:q} --agreement-out {output.agreement:q}"
         " --prisma-out {output.prisma:q} --stopping-out {output.stopping:q} --ris-out {output.ris:q}"

@@ -1,6 +1,6 @@
 """`ohevidence screen ...` subcommands.
 
-ohevidence screen run --records FILE (--settings JSON | --config FILE)
+ohevidence screen run --records FILE (--settings JSON | --config FILE) [--jobs N]
     (--out DIR | --title-abstract-out FILE ... --full-text-out FILE...) [--decisions FILE] [--sheets-dir DIR]
 ohevidence screen simulate --data FILE --label-column COL [--id-column COL]
     --prior-included 1 --prior-excluded 1 --seed S --out FILE
@@ -9,6 +9,7 @@ ohevidence screen simulate --data FILE --label-column COL [--id-column COL]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,16 @@ from ohevidence.screen.stage import ScreeningOutputs, ScreeningSettings, screen,
 from ohevidence.tableio import read_table
 
 log = logging.getLogger("ohevidence.screen")
+
+
+def _processes(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of processes (1 or more)")
+    return number
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -42,6 +53,10 @@ def _run(args: argparse.Namespace) -> int:
         ),
     )
     settings = ScreeningSettings.from_config(section)
+    if args.jobs is not None:
+        settings = dataclasses.replace(
+            settings, ranking=dataclasses.replace(settings.ranking, feature_jobs=args.jobs)
+        )
     outputs = ScreeningOutputs.from_args(args, reviewers=settings.reviewers)
     records = read_table(args.records, RECORD_COLUMNS)
     unknown_seeds = [s for s in settings.seed_records if s not in set(alias_map(records))]
@@ -132,6 +147,12 @@ def register(stages: Any) -> None:
     run.add_argument("--decisions", default=None, help="decision file (default: config screening.decisions)")
     run.add_argument(
         "--sheets-dir", default=None, help="filled sheets (default: config screening.sheets_dir)"
+    )
+    run.add_argument(
+        "--jobs",
+        type=_processes,
+        default=None,
+        help="processes counting a large review's features (Snakemake passes the rule's threads; default 2)",
     )
     ScreeningOutputs.add_arguments(run, "results/screening")
     run.set_defaults(func=_run)

@@ -401,7 +401,7 @@ def relevance_scores(
         return None
     model = _classifier(settings, seed)
     model.fit(features[labelled], y)
-    return np.asarray(model.decision_function(features), dtype=float)
+    return decision_scores(model, features)
 
 
 def excludes_since_last_include(labels_in_order: Sequence[int] | np.ndarray) -> int:
@@ -442,7 +442,27 @@ def include_weighted_svm_scores(
     weight *= len(y) / weight.sum()
     model = LinearSVC(C=settings.stall_svm_c, random_state=seed)
     model.fit(features[labelled], y, sample_weight=weight)
-    return np.asarray(model.decision_function(features), dtype=float)
+    return decision_scores(model, features)
+
+
+SCORE_BLOCK = 20_000
+
+
+def decision_scores(model: LogisticRegression | LinearSVC, features: sp.csr_matrix) -> np.ndarray:
+    """The model's decision values for every row, ``SCORE_BLOCK`` rows at a time.
+
+    Each row's score depends on that row alone, so blocks give the same values as one call; they
+    keep scikit-learn's float64 copy of float32 features (large reviews) to one block, not the
+    whole matrix.
+    """
+    n = features.shape[0]
+    return np.concatenate(
+        [
+            np.asarray(model.decision_function(features[start : start + SCORE_BLOCK]), dtype=float)
+            for start in range(0, n, SCORE_BLOCK)
+        ]
+        or [np.zeros(0)]
+    )
 
 
 def percentile_ranks(scores: Sequence[np.ndarray]) -> np.ndarray:
