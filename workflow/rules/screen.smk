@@ -67,10 +67,10 @@ rule screen_records:
         ),
     log:
         "logs/screen_records.log",
-    # a large review's features are counted on this many processes (ranking.large_review)
-    threads: 2
     conda:
         "../envs/ohevidence.yaml"
+    # a large review's features are counted on this many processes (ranking.large_review)
+    threads: 2
     params:
         settings=settings_json(screening=SCREENING),
     shell:
