@@ -74,7 +74,7 @@ rule screen_records:
     params:
         settings=settings_json(screening=SCREENING),
     shell:
-        "ohevidence screen run --records {input.records:q} --settings {params.settings:q} --jobs {threads}"
+        "ohevidence screen run --records {input.records:q} --settings {params.settings:q} --jobs {threads:q}"
         " --title-abstract-out {output.title_abstract:q} --conflicts-out {output.conflicts:q}"
         " --included-out {output.included:q} --agreement-out {output.agreement:q}"
         " --prisma-out {output.prisma:q} --stopping-out {output.stopping:q} --ris-out {output.ris:q}"
