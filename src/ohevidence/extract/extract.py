@@ -93,13 +93,6 @@ def study_identifiers(studies: Iterable[Row], reports: Iterable[Row] = ()) -> di
     return index
 
 
-def match_study(
-    found: Mapping[str, set[str]], studies: Mapping[str, Mapping[str, set[str]]]
-) -> tuple[list[str], str]:
-    """Curated study_ids sharing the most specific identifier with the record, and the basis."""
-    return _match_in(found, _by_value(studies))
-
-
 # basis -> identifier value -> the curated study_ids carrying it
 ValueIndex = dict[str, dict[str, set[str]]]
 
@@ -114,6 +107,7 @@ def _by_value(studies: Mapping[str, Mapping[str, set[str]]]) -> ValueIndex:
 
 
 def _match_in(found: Mapping[str, set[str]], index: ValueIndex) -> tuple[list[str], str]:
+    """Curated study_ids sharing the most specific identifier with the record, and the basis."""
     for basis in MATCH_ORDER:
         hits = sorted({sid for value in found.get(basis, ()) for sid in index[basis].get(value, ())})
         if hits:

@@ -106,6 +106,14 @@ def _literal_pieces(term: str) -> tuple[str, ...] | None:
     return pieces if pieces and all(p.isascii() for p in pieces) else None
 
 
+def _add_matches(pattern: re.Pattern[str], text: str, field_name: str, labels: list[str]) -> None:
+    """Append to ``labels`` each new '"matched text" (field)' of the pattern in the text."""
+    for found in pattern.finditer(text):
+        label = f'"{found.group(0)}" ({field_name})'
+        if label not in labels:
+            labels.append(label)
+
+
 class CompiledRule:
     """A rule with its terms compiled into one regular expression per concept.
 
@@ -152,10 +160,7 @@ class CompiledRule:
             if not text:
                 continue
             for pattern in self.patterns:
-                for found in pattern.finditer(text):
-                    label = f'"{found.group(0)}" ({name})'
-                    if label not in matched:
-                        matched.append(label)
+                _add_matches(pattern, text, name, matched)
         return RuleHit(rule, tuple(matched)) if matched else None
 
 
@@ -258,13 +263,11 @@ def apply_rules(records: pd.DataFrame, rules: Sequence[CompiledRule]) -> pd.Data
             field_text = fields[name]
             for pattern, pieces in zip(compiled.patterns, compiled.pieces, strict=True):
                 for row in field_text.candidates(pieces):
-                    for found in pattern.finditer(field_text.texts[row]):
-                        label = f'"{found.group(0)}" ({name})'
-                        labels = matched.setdefault(row, [])
-                        if label not in labels:
-                            labels.append(label)
+                    labels = matched.setdefault(row, [])
+                    _add_matches(pattern, field_text.texts[row], name, labels)
         for row, labels in matched.items():
-            hits[row].append(RuleHit(rule, tuple(labels)))
+            if labels:
+                hits[row].append(RuleHit(rule, tuple(labels)))
     rows = []
     for record_id, record_hits in zip(column("record_id"), hits, strict=True):
         result = RuleResult(tuple(record_hits))
