@@ -192,6 +192,12 @@ CANDIDATES: dict[str, list[str]] = {
     # issue 27: outside a stall, the mean percentile rank of the default classifier and the stall
     # ensemble's include-weighted SVM on words (ASReview LAB's learner); stall handling unchanged
     "svm_companion": ["--companion", "svm"],
+    # issue 27: outside a stall, whichever of the default classifier and that SVM separates the
+    # decisions so far better by 3-fold cross-validated AUC ranks (RankingSettings.learner_choice)
+    "cv_choice": ["--learner-choice", "cv"],
+    # the same choice, judged on the most recent fifth of the decisions by models trained on the
+    # earlier ones (cross-validation while those hold fewer than 2 includes or excludes)
+    "recent_choice": ["--learner-choice", "recent"],
 }
 RUNS = ROOT / "results" / "benchmarks" / "screening_runs"
 

@@ -22,7 +22,10 @@ from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
 from ohevidence.screen.evaluation import atd, rrf, wss
 from ohevidence.screen.export import neutralise, write_sheet
 from ohevidence.screen.ranking import (
+    LearnerChoice,
     RankingSettings,
+    choice_point,
+    choose_learner,
     excludes_since_last_include,
     feature_views,
     include_weighted_svm_scores,
@@ -507,6 +510,138 @@ def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> Non
         score_records(views, labelled, labels, RankingSettings(min_df=1, stall_after=2, stall_mode="vote"))
     with pytest.raises(ValueError, match="stall_mode"):
         feature_views(texts, RankingSettings(min_df=1, stall_after=2, stall_mode="vote"))
+
+
+def _choice_texts() -> tuple[list[str], np.ndarray]:
+    topics = ["vocational advice for back pain", "statins in cardiology", "managers and sickness absence"]
+    texts = [f"{topics[i % 3]} study {i} {'trial' if i % 2 else 'survey'}" for i in range(40)]
+    # includes are mostly the vocational-advice records, with some noise either way
+    labels = np.array([int((i % 3 == 0) != (i % 5 == 0 or i % 11 == 1)) for i in range(40)])
+    return texts, labels
+
+
+def test_choice_point_is_the_largest_grid_point_not_above_the_decisions() -> None:
+    settings = RankingSettings()  # grid 10, 12, 15, 18, 22, 27, ... (each ceil(1.2 x) the last)
+    assert [choice_point(n, settings) for n in (0, 9, 10, 11, 12, 14, 15, 17, 18, 21, 22, 27)] == [
+        0, 0, 10, 10, 12, 12, 15, 15, 18, 18, 22, 27,
+    ]  # fmt: skip
+    finer = dataclasses.replace(settings, choice_growth=0.01)  # steps of at least one decision
+    assert [choice_point(n, finer) for n in (10, 11, 12)] == [10, 11, 12]
+
+
+def test_learner_choice_is_cross_validated_auc_on_a_prefix_of_the_decisions() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import LinearSVC
+
+    texts, truth = _choice_texts()
+    settings = RankingSettings(min_df=1, learner_choice="cv")
+    views = feature_views(texts, settings)
+    assert views.words is not views.default  # the SVM reads every word
+    order = np.random.default_rng(3).permutation(40)
+    # too few includes among the first 10 decisions: no choice, the default classifier ranks
+    few = order[np.argsort(truth[order], kind="stable")][:12]  # every exclude before any include
+    assert choose_learner(views, few, truth[few], settings) == LearnerChoice("default", 12)
+    # 25 decisions: judged on the first 22 (grid point), whatever the last three were
+    labelled, labels = order[:25], truth[order[:25]]
+    choice = choose_learner(views, labelled, labels, settings, seed=1)
+    assert choice.decisions == 22
+    flipped = labels.copy()
+    flipped[22:] = 1 - flipped[22:]
+    fresh = feature_views(texts, settings)  # no cached choice
+    assert choose_learner(fresh, labelled, flipped, settings, seed=1) == choice
+    # the AUCs are 3-fold stratified cross-validation of the two learners on those 22
+    index, y = labelled[:22], labels[:22]
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=1)
+    by_default, by_svm = [], []
+    for train, test in folds.split(index, y):
+        logistic = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", random_state=1)
+        logistic.fit(views.default[index[train]], y[train])
+        by_default.append(roc_auc_score(y[test], logistic.decision_function(views.default[index[test]])))
+        n1 = int(y[train].sum())
+        weight = np.where(y[train] == 1, 1.0, n1 / (9.8 * (len(train) - n1)))
+        weight *= len(train) / weight.sum()
+        svm = LinearSVC(C=0.11, random_state=1).fit(views.words[index[train]], y[train], sample_weight=weight)
+        by_svm.append(roc_auc_score(y[test], svm.decision_function(views.words[index[test]])))
+    assert choice.auc_default == pytest.approx(np.mean(by_default))
+    assert choice.auc_svm == pytest.approx(np.mean(by_svm))
+    assert choice.learner == ("svm" if np.mean(by_svm) > np.mean(by_default) else "default")
+    # "recent": trained on the first 32 of 40 decisions, tested on the last 8
+    recent = dataclasses.replace(settings, learner_choice="recent")
+    index, y = order, truth[order]
+    assert min(y[32:].sum(), (y[32:] == 0).sum()) >= 2 and min(y[:32].sum(), (y[:32] == 0).sum()) >= 5
+    judged = choose_learner(feature_views(texts, recent), index, y, recent, seed=1)
+    assert (judged.decisions, judged.validation, judged.tested) == (40, "recent", 8)
+    logistic = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", random_state=1)
+    logistic.fit(views.default[index[:32]], y[:32])
+    assert judged.auc_default == pytest.approx(
+        roc_auc_score(y[32:], logistic.decision_function(views.default[index[32:]]))
+    )
+    n1 = int(y[:32].sum())
+    weight = np.where(y[:32] == 1, 1.0, n1 / (9.8 * (32 - n1)))
+    weight *= 32 / weight.sum()
+    svm = LinearSVC(C=0.11, random_state=1).fit(views.words[index[:32]], y[:32], sample_weight=weight)
+    assert judged.auc_svm == pytest.approx(
+        roc_auc_score(y[32:], svm.decision_function(views.words[index[32:]]))
+    )
+    assert judged.learner == ("svm" if judged.auc_svm > judged.auc_default else "default")
+    # too few includes among the recent decisions: cross-validation, as "cv" does
+    few_recent = np.concatenate([index[y == 1][:6], index[y == 0]])[:22]  # includes first
+    fallback = choose_learner(feature_views(texts, recent), few_recent, truth[few_recent], recent, seed=1)
+    assert fallback.validation == "cross-validation" and fallback.tested == 22
+    with pytest.raises(ValueError, match="learner_choice"):
+        feature_views(texts, RankingSettings(learner_choice="vote"))
+
+
+def test_the_chosen_learner_ranks_outside_a_stall_and_the_stall_ensemble_in_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ohevidence.screen.ranking as ranking
+
+    texts, _ = _choice_texts()
+    settings = RankingSettings(min_df=1, stall_after=2, learner_choice="cv")
+    views = feature_views(texts, settings)
+    flowing = ([0, 1, 3], [1, 0, 1])  # include, exclude, include: no stall
+    stall = ([0, 1, 2, 4, 5, 7], [1, 0, 0, 0, 0, 0])  # an include, then five excludes: a stall
+    assert not stalled(flowing[1], settings) and stalled(stall[1], settings)
+    plain = dataclasses.replace(settings, learner_choice="")
+    for chosen in ("default", "svm"):
+        monkeypatch.setattr(ranking, "choose_learner", lambda *a, c=chosen, **k: LearnerChoice(c, 10))
+        for decided, labels in (flowing, stall):
+            scores = score_records(views, decided, labels, settings)
+            if chosen == "svm" and decided is flowing[0]:
+                expected = include_weighted_svm_scores(views.words, decided, labels, settings)
+            else:  # the default model, or in a stall the stall ensemble
+                expected = score_records(views, decided, labels, plain)
+            assert np.allclose(scores, expected)
+    assert RankingSettings().learner_choice == ""  # off by default
+
+
+def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
+    from ohevidence.screen.stage import rank_records
+
+    texts, truth = _choice_texts()
+    frame = pd.DataFrame({"record_id": [f"r:{i}" for i in range(40)]})
+    settings = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice="cv"))
+    order = np.random.default_rng(3).permutation(40)
+    few = {f"r:{i}": int(truth[i]) for i in order[:6]}
+    _, _, how = rank_records(frame, texts, np.zeros(40), few, settings)
+    assert "too few includes or excludes to compare learners" in how
+    decided = {f"r:{i}": int(truth[i]) for i in order[:25]}
+    _, _, how = rank_records(frame, texts, np.zeros(40), decided, settings)
+    views = feature_views(texts, settings.ranking)
+    choice = choose_learner(views, order[:25], truth[order[:25]], settings.ranking, settings.seed)
+    assert "chosen by 3-fold cross-validated AUC on the first 22 decisions" in how
+    assert f"logistic {choice.auc_default:.3f}, include-weighted SVM {choice.auc_svm:.3f}" in how
+    recent = dataclasses.replace(
+        settings, ranking=dataclasses.replace(settings.ranking, learner_choice="recent")
+    )
+    everything = {f"r:{i}": int(truth[i]) for i in order}  # 40 decisions: judged on all 40
+    _, _, how = rank_records(frame, texts, np.zeros(40), everything, recent)
+    assert "chosen by AUC on the most recent 8 of the first 40 decisions (both learners trained" in how
+    _, _, plain = rank_records(frame, texts, np.zeros(40), decided, ScreeningSettings())
+    assert plain == "logistic model on 25 decided records"  # off by default: no choice to report
 
 
 def test_svm_companion_averages_the_default_and_the_include_weighted_svm_outside_a_stall() -> None:

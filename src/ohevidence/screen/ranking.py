@@ -31,17 +31,21 @@ order (the ASReview simulation protocol) so the ranking can be benchmarked again
 
 from __future__ import annotations
 
+import hashlib
+import math
 import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
@@ -86,6 +90,21 @@ class RankingSettings:
     # whose errors differ (a benchmark candidate; "" = the default classifier alone): "svm" is the stall
     # ensemble's include-weighted SVM on the word view (ASReview LAB's default learner).
     companion: str = ""
+    # Outside a stall, which learner ranks (issue 27): "" = the default classifier; otherwise
+    # whichever of the default classifier and the stall ensemble's include-weighted SVM separates
+    # the decisions made so far better by AUC (:func:`choose_learner`): "recent" = trained on the
+    # earlier decisions and tested on the most recent `choice_window` share (when those hold at
+    # least `choice_window_min` includes and excludes), else by `choice_folds`-fold
+    # cross-validation; "cv" = always by cross-validation. The choice is judged on the first m
+    # decisions, m the largest point of the grid 10, 12, 15, 18, ... (each ⌈(1 + `choice_growth`) ×⌉
+    # the last) not above the decisions made, once they hold at least `choice_min` includes and as
+    # many excludes. In a stall the stall ensemble ranks, whichever learner was chosen.
+    learner_choice: str = ""
+    choice_window: float = 0.2
+    choice_window_min: int = 2
+    choice_folds: int = 3
+    choice_growth: float = 0.2
+    choice_min: int = 5
     # Reviews of more than `large_review` records (no benchmark set comes near) get features that
     # fit in memory at 250,000 records: word 1–2-grams hashed into 2**22 columns instead of a
     # vocabulary, float32, counted in chunks on `feature_jobs` processes, and character n-grams of
@@ -98,6 +117,7 @@ class RankingSettings:
 
 STALL_MODES = ("ensemble", "switch", "average")
 COMPANIONS = ("", "svm")
+LEARNER_CHOICES = ("", "cv", "recent")
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,8 @@ class FeatureViews:
     default: sp.csr_matrix
     stalled: sp.csr_matrix
     words: sp.csr_matrix
+    # :func:`choose_learner`'s choices on these views, by the decisions they were judged on
+    choices: dict[tuple[object, ...], LearnerChoice] = field(default_factory=dict, compare=False, repr=False)
 
 
 def screening_text(title: str, abstract: str, extra: str = "") -> str:
@@ -131,6 +153,8 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
         raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
     if settings.companion not in COMPANIONS:
         raise ValueError(f"unknown companion {settings.companion!r}")
+    if settings.learner_choice not in LEARNER_CHOICES:
+        raise ValueError(f"unknown learner_choice {settings.learner_choice!r}")
     if len(texts) > settings.large_review:
         return large_feature_views(texts, settings)
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
@@ -152,9 +176,15 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
     default = view(settings.char_weight)
     stalled = view(settings.stall_char_weight) if stall else default
     every_word = default
-    if (stall and settings.stall_mode == "ensemble") or settings.companion:
+    if _needs_every_word(settings):
         every_word = _tfidf(counts, document_frequency <= 0.95 * len(texts), settings)
     return FeatureViews(default, stalled, every_word)
+
+
+def _needs_every_word(settings: RankingSettings) -> bool:
+    """Whether a learner reads the every-word view (the include-weighted SVM can rank)."""
+    ensemble = settings.stall_after > 0 and settings.stall_mode == "ensemble"
+    return ensemble or bool(settings.companion) or bool(settings.learner_choice)
 
 
 def _tfidf(counts: sp.spmatrix, keep: np.ndarray, settings: RankingSettings) -> sp.csr_matrix:
@@ -307,7 +337,7 @@ def large_feature_views(texts: Sequence[str], settings: RankingSettings) -> Feat
     stall = settings.stall_after > 0
     weights = [settings.char_weight, settings.stall_char_weight if stall else settings.char_weight]
     every = None
-    if (stall and settings.stall_mode == "ensemble") or settings.companion:
+    if _needs_every_word(settings):
         # hashed columns no record fills are left out, as a vocabulary would never hold them
         every = np.flatnonzero((word_df > 0) & (word_df <= 0.95 * n))
     with_chars = any(c is not None for _, c in _present(parts)) and max(weights) > 0
@@ -437,12 +467,103 @@ def include_weighted_svm_scores(
     y = np.asarray(labels, dtype=int)
     if len(set(y.tolist())) < 2:
         return None
+    return decision_scores(_include_weighted_svm(features[labelled], y, settings, seed), features)
+
+
+def _include_weighted_svm(
+    rows: sp.csr_matrix, y: np.ndarray, settings: RankingSettings, seed: int
+) -> LinearSVC:
     n_include = int(y.sum())
     weight = np.where(y == 1, 1.0, n_include / (settings.stall_include_ratio * (len(y) - n_include)))
     weight *= len(y) / weight.sum()
     model = LinearSVC(C=settings.stall_svm_c, random_state=seed)
-    model.fit(features[labelled], y, sample_weight=weight)
-    return decision_scores(model, features)
+    model.fit(rows, y, sample_weight=weight)
+    return model
+
+
+@dataclass(frozen=True)
+class LearnerChoice:
+    """Which learner ranks (``default`` or ``svm``), judged on the first ``decisions`` decisions.
+
+    ``validation`` says how: ``recent`` (trained on the earlier decisions, tested on the most recent
+    ``tested`` ones) or ``cross-validation`` (``choice_folds`` folds over all of them); ``auc_default``
+    and ``auc_svm`` are the learners' AUCs there. ``validation`` is empty and the AUCs None when no
+    choice was made (too few includes or excludes: the default classifier ranks).
+    """
+
+    learner: str
+    decisions: int
+    validation: str = ""
+    tested: int = 0
+    auc_default: float | None = None
+    auc_svm: float | None = None
+
+
+def choice_point(decided: int, settings: RankingSettings) -> int:
+    """The largest point of the grid 10, 12, 15, 18, ... not above ``decided`` (0 below 10)."""
+    point, last = 10, 0
+    while point <= decided:
+        last = point
+        point = max(point + 1, math.ceil(point * (1 + settings.choice_growth)))
+    return last
+
+
+def choose_learner(
+    views: FeatureViews,
+    labelled: Sequence[int] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    settings: RankingSettings,
+    seed: int = 0,
+) -> LearnerChoice:
+    """The learner that separates the first m decisions better (m = :func:`choice_point`).
+
+    The learners are the default classifier on the default view and the include-weighted SVM on
+    the every-word view; the SVM is chosen when its AUC is higher. ``learner_choice`` "recent"
+    trains both on all but the most recent ``choice_window`` × m of those decisions and tests them
+    on the recent ones: the records screened lately resemble those still to come more than the early
+    ones do. When the recent decisions hold fewer than ``choice_window_min`` includes or excludes, or
+    the earlier ones fewer than ``choice_min``, and always for "cv", the AUC is the mean over
+    ``choice_folds``-fold stratified cross-validation (folds shuffled with the seed) of the m.
+    Judging on a prefix of the decisions, in the order made, makes the choice the same whether they
+    arrive one at a time (a simulation) or all at once (`screen run`); choices are cached on ``views``.
+    """
+    labelled = np.asarray(labelled, dtype=int)
+    y_all = np.asarray(labels, dtype=int)
+    m = choice_point(len(y_all), settings)
+    index, y = labelled[:m], y_all[:m]
+    includes = int(y.sum())
+    if m == 0 or min(includes, m - includes) < settings.choice_min:
+        return LearnerChoice("default", m)
+    digest = hashlib.blake2b(index.tobytes() + y.astype(np.int8).tobytes(), digest_size=16).hexdigest()
+    key = (m, digest, settings, seed)
+    if key in views.choices:
+        return views.choices[key]
+    tested = max(1, round(settings.choice_window * m))
+    earlier, recent = y[: m - tested], y[m - tested :]
+    if (
+        settings.learner_choice == "recent"
+        and min(int(earlier.sum()), int((earlier == 0).sum())) >= settings.choice_min
+        and min(int(recent.sum()), int((recent == 0).sum())) >= settings.choice_window_min
+    ):
+        splits = [(np.arange(m - tested), np.arange(m - tested, m))]
+        validation = "recent"
+    else:
+        folds = StratifiedKFold(
+            n_splits=min(settings.choice_folds, includes, m - includes), shuffle=True, random_state=seed
+        )
+        splits = list(folds.split(index, y))
+        validation, tested = "cross-validation", m
+    auc: dict[str, list[float]] = {"default": [], "svm": []}
+    for train, test in splits:
+        model = _classifier(settings, seed).fit(views.default[index[train]], y[train])
+        auc["default"].append(roc_auc_score(y[test], model.decision_function(views.default[index[test]])))
+        svm = _include_weighted_svm(views.words[index[train]], y[train], settings, seed)
+        auc["svm"].append(roc_auc_score(y[test], svm.decision_function(views.words[index[test]])))
+    default_auc, svm_auc = float(np.mean(auc["default"])), float(np.mean(auc["svm"]))
+    learner = "svm" if svm_auc > default_auc else "default"
+    choice = LearnerChoice(learner, m, validation, tested, default_auc, svm_auc)
+    views.choices[key] = choice
+    return choice
 
 
 SCORE_BLOCK = 20_000
@@ -486,6 +607,8 @@ def score_records(
     settings = settings or RankingSettings()
     if settings.stall_mode not in STALL_MODES:
         raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
+    if settings.learner_choice not in LEARNER_CHOICES:
+        raise ValueError(f"unknown learner_choice {settings.learner_choice!r}")
     if len(set(np.asarray(labels, dtype=int).tolist())) < 2:
         return None
     # One BLAS thread: these small fits gain nothing from more, and OpenBLAS's idle threads spin,
@@ -502,6 +625,11 @@ def _score(
     seed: int,
 ) -> np.ndarray | None:
     if not stalled(labels, settings):
+        if (
+            settings.learner_choice
+            and choose_learner(views, labelled, labels, settings, seed).learner == "svm"
+        ):
+            return include_weighted_svm_scores(views.words, labelled, labels, settings, seed)
         scores = relevance_scores(views.default, labelled, labels, settings, seed)
         if not settings.companion or scores is None:
             return scores

@@ -40,7 +40,9 @@ from ohevidence.schema import (
 from ohevidence.screen.agreement import pair_agreement
 from ohevidence.screen.export import write_asreview_csv, write_ris, write_sheet
 from ohevidence.screen.ranking import (
+    FeatureViews,
     RankingSettings,
+    choose_learner,
     feature_views,
     score_records,
     screening_text,
@@ -182,6 +184,7 @@ def rank_records(
     n = len(records)
     ids = records["record_id"].tolist()
     model_scores = None
+    learner_note = ""
     if n and len(set(labels.values())) == 2:
         views = feature_views(texts, settings.ranking)
         position = {rid: i for i, rid in enumerate(ids)}
@@ -189,10 +192,13 @@ def rank_records(
         model_scores = score_records(
             views, labelled, [labels[r] for r in labels], settings.ranking, settings.seed
         )
+        if settings.ranking.learner_choice:
+            learner_note = _chosen_learner(views, labelled, [labels[r] for r in labels], settings)
     seeds = np.array([rid in settings.seed_records for rid in ids], dtype=float)
     ties = tie_breaker(n, settings.seed)
     if model_scores is not None:
-        primary, how = model_scores, f"{settings.ranking.classifier} model on {len(labels)} decided records"
+        primary = model_scores
+        how = f"{settings.ranking.classifier} model on {len(labels)} decided records{learner_note}"
         order = np.lexsort((ties, -rule_scores, -primary))
     else:
         primary, how = rule_scores + 1000 * seeds, "seed records and eligibility rules (no decisions yet)"
@@ -200,6 +206,27 @@ def rank_records(
     rank = np.empty(n, dtype=int)
     rank[order] = np.arange(1, n + 1)
     return rank, primary, how
+
+
+def _chosen_learner(
+    views: FeatureViews, labelled: list[int], labels: list[int], settings: ScreeningSettings
+) -> str:
+    ranking = settings.ranking
+    choice = choose_learner(views, labelled, labels, ranking, settings.seed)
+    if choice.auc_default is None or choice.auc_svm is None:
+        return f" (too few includes or excludes to compare learners: {ranking.classifier} model)"
+    chosen = "the include-weighted SVM" if choice.learner == "svm" else f"the {ranking.classifier} model"
+    if choice.validation == "recent":
+        how = (
+            f"AUC on the most recent {choice.tested} of the first {choice.decisions} decisions"
+            " (both learners trained on the earlier ones)"
+        )
+    else:
+        how = f"{ranking.choice_folds}-fold cross-validated AUC on the first {choice.decisions} decisions"
+    return (
+        f"; ranked by {chosen}, chosen by {how}: {ranking.classifier} {choice.auc_default:.3f},"
+        f" include-weighted SVM {choice.auc_svm:.3f}"
+    )
 
 
 # ---------------------------------------------------------------------------
