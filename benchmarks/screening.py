@@ -179,25 +179,27 @@ ANCHOR_MEAN_WSS = 39.7  # elas_u4 over the 20 tasks (46.6 over the first nine)
 # Candidate settings the benchmark can compare (extra `screen simulate` options). Whenever more than
 # one is run, the setting for each dataset is chosen leave-one-dataset-out (see `lodo`).
 CANDIDATES: dict[str, list[str]] = {
-    "default": [],  # in a stall: the ensemble of the character-weighted view and an include-weighted SVM
-    "switch": ["--stall-mode", "switch"],  # in a stall: the character-weighted view alone (until issue 16)
-    "no_stall": ["--stall-after", "0"],  # no stall handling at all
+    # outside a stall, the default classifier or the include-weighted SVM, whichever separates the most
+    # recent fifth of the decisions better when trained on the earlier ones (issue 27); in a stall the
+    # ensemble of the character-weighted view and that SVM
+    "default": [],
+    # issue 27: the default classifier alone outside a stall (the default until issue 27)
+    "no_choice": ["--learner-choice", "none"],
+    # issue 27: the choice judged by 3-fold cross-validated AUC on all the decisions instead
+    "cv_choice": ["--learner-choice", "cv"],
+    # the stall settings of issue 16, on the default classifier alone
+    "switch": ["--learner-choice", "none", "--stall-mode", "switch"],  # the character-weighted view alone
+    "no_stall": ["--learner-choice", "none", "--stall-after", "0"],  # no stall handling at all
     # in a stall, average the percentile ranks of the default and the character-weighted views
-    "stall_average": ["--stall-mode", "average"],
+    "stall_average": ["--learner-choice", "none", "--stall-mode", "average"],
     # the stall ensemble, firing earlier or later than the default (40 excludes and a quarter)
-    "stall_early": ["--stall-after", "20", "--stall-fraction", "0.15"],
-    "stall_late": ["--stall-after", "60", "--stall-fraction", "0.5"],
+    "stall_early": ["--learner-choice", "none", "--stall-after", "20", "--stall-fraction", "0.15"],
+    "stall_late": ["--learner-choice", "none", "--stall-after", "60", "--stall-fraction", "0.5"],
     # the ensemble ranks after any exclude: the default view only straight after an include
-    "ensemble_always": ["--stall-after", "1", "--stall-fraction", "0"],
+    "ensemble_always": ["--learner-choice", "none", "--stall-after", "1", "--stall-fraction", "0"],
     # issue 27: outside a stall, the mean percentile rank of the default classifier and the stall
     # ensemble's include-weighted SVM on words (ASReview LAB's learner); stall handling unchanged
-    "svm_companion": ["--companion", "svm"],
-    # issue 27: outside a stall, whichever of the default classifier and that SVM separates the
-    # decisions so far better by 3-fold cross-validated AUC ranks (RankingSettings.learner_choice)
-    "cv_choice": ["--learner-choice", "cv"],
-    # the same choice, judged on the most recent fifth of the decisions by models trained on the
-    # earlier ones (cross-validation while those hold fewer than 2 includes or excludes)
-    "recent_choice": ["--learner-choice", "recent"],
+    "svm_companion": ["--learner-choice", "none", "--companion", "svm"],
 }
 RUNS = ROOT / "results" / "benchmarks" / "screening_runs"
 

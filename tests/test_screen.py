@@ -432,9 +432,12 @@ def test_a_long_run_of_excludes_switches_to_the_stall_ensemble() -> None:
     switch = dataclasses.replace(settings, stall_mode="switch")
     assert np.allclose(score_records(views, labelled, labels, switch), chars)
     # stall handling can be turned off
-    off = RankingSettings(min_df=1, stall_after=0)
+    off = RankingSettings(min_df=1, stall_after=0, learner_choice="")
     off_views = feature_views(STALL_TEXTS, off)
     assert off_views.stalled is off_views.default and off_views.words is off_views.default
+    # the learner choice still needs the every-word view for its SVM
+    choosing = feature_views(STALL_TEXTS, dataclasses.replace(off, learner_choice="recent"))
+    assert choosing.stalled is choosing.default and choosing.words is not choosing.default
     # The config's screening.model section reaches the ranker; on by default (40 and a quarter).
     configured = ScreeningSettings.from_config(
         {"model": {"stall_after": 80, "stall_fraction": 0.5, "stall_mode": "switch"}}
@@ -615,7 +618,8 @@ def test_the_chosen_learner_ranks_outside_a_stall_and_the_stall_ensemble_in_one(
             else:  # the default model, or in a stall the stall ensemble
                 expected = score_records(views, decided, labels, plain)
             assert np.allclose(scores, expected)
-    assert RankingSettings().learner_choice == ""  # off by default
+    assert RankingSettings().learner_choice == "recent"  # the default
+    assert ScreeningSettings.from_config({"model": {"learner_choice": ""}}).ranking.learner_choice == ""
 
 
 def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
@@ -640,8 +644,9 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
     everything = {f"r:{i}": int(truth[i]) for i in order}  # 40 decisions: judged on all 40
     _, _, how = rank_records(frame, texts, np.zeros(40), everything, recent)
     assert "chosen by AUC on the most recent 8 of the first 40 decisions (both learners trained" in how
-    _, _, plain = rank_records(frame, texts, np.zeros(40), decided, ScreeningSettings())
-    assert plain == "logistic model on 25 decided records"  # off by default: no choice to report
+    alone = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice=""))
+    _, _, plain = rank_records(frame, texts, np.zeros(40), decided, alone)
+    assert plain == "logistic model on 25 decided records"  # no choice to report
 
 
 def test_svm_companion_averages_the_default_and_the_include_weighted_svm_outside_a_stall() -> None:

@@ -114,7 +114,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("stall_fraction", args.stall_fraction),
         ("stall_mode", args.stall_mode),
         ("companion", args.companion),
-        ("learner_choice", args.learner_choice),
+        ("learner_choice", None if args.learner_choice is None else args.learner_choice.replace("none", "")),
         ("large_review", args.large_review),
         ("large_char_ngrams", tuple(args.large_char_ngrams) if args.large_char_ngrams else None),
     )
@@ -184,7 +184,9 @@ def register(stages: Any) -> None:
         "--stall-mode", choices=["ensemble", "switch", "average"], default=None, help=argparse.SUPPRESS
     )
     sim.add_argument("--companion", choices=["svm"], default=None, help=argparse.SUPPRESS)
-    sim.add_argument("--learner-choice", choices=["cv", "recent"], default=None, help=argparse.SUPPRESS)
+    sim.add_argument(
+        "--learner-choice", choices=["recent", "cv", "none"], default=None, help=argparse.SUPPRESS
+    )
     # the features of large reviews on a small labelled set, to measure what they cost (benchmark)
     sim.add_argument("--large-review", type=int, default=None, help=argparse.SUPPRESS)
     sim.add_argument("--large-char-ngrams", type=int, nargs=2, default=None, help=argparse.SUPPRESS)

@@ -7,7 +7,11 @@ ASReview benchmark sets it raised mean WSS@95 by about 3.5 points over words alo
 (benchmarks/screening.py; docs/benchmarks/screening.md).
 
 The model is retrained on every human decision made so far (active learning), so the records
-most likely to be included rise to the top of each reviewer's list. When the includes dry up — a
+most likely to be included rise to the top of each reviewer's list. Outside a stall (below), the
+ranking is done by whichever of that classifier and a strongly regularised, include-heavy linear SVM
+(ASReview LAB's default learner) ranks the most recent fifth of the decisions better when trained on
+the earlier ones (:func:`choose_learner`): on the benchmark each learner wins some reviews by 5–25
+points, and which kind a review is shows only in its own decisions. When the includes dry up — a
 run of at least ``stall_after`` (40) excludes since the last include that is also at least
 ``stall_fraction`` (a quarter) as long as everything decided before it — the records are ranked
 until the next include by an ensemble of two learners that err differently from the default model:
@@ -90,16 +94,17 @@ class RankingSettings:
     # whose errors differ (a benchmark candidate; "" = the default classifier alone): "svm" is the stall
     # ensemble's include-weighted SVM on the word view (ASReview LAB's default learner).
     companion: str = ""
-    # Outside a stall, which learner ranks (issue 27): "" = the default classifier; otherwise
-    # whichever of the default classifier and the stall ensemble's include-weighted SVM separates
-    # the decisions made so far better by AUC (:func:`choose_learner`): "recent" = trained on the
-    # earlier decisions and tested on the most recent `choice_window` share (when those hold at
-    # least `choice_window_min` includes and excludes), else by `choice_folds`-fold
-    # cross-validation; "cv" = always by cross-validation. The choice is judged on the first m
-    # decisions, m the largest point of the grid 10, 12, 15, 18, ... (each ⌈(1 + `choice_growth`) ×⌉
-    # the last) not above the decisions made, once they hold at least `choice_min` includes and as
-    # many excludes. In a stall the stall ensemble ranks, whichever learner was chosen.
-    learner_choice: str = ""
+    # Outside a stall, which learner ranks (issue 27): whichever of the default classifier and the
+    # stall ensemble's include-weighted SVM separates the decisions made so far better by AUC
+    # (:func:`choose_learner`): "recent" = trained on the earlier decisions and tested on the most
+    # recent `choice_window` share (when those hold at least `choice_window_min` includes and
+    # excludes), else by `choice_folds`-fold cross-validation; "cv" = always by cross-validation;
+    # "" = no choice, the default classifier (the default until issue 27). The choice is judged on
+    # the first m decisions, m the largest point of the grid 10, 12, 15, 18, ... (each
+    # ⌈(1 + `choice_growth`) ×⌉ the last) not above the decisions made, once they hold at least
+    # `choice_min` includes and as many excludes. In a stall the stall ensemble ranks, whichever
+    # learner was chosen.
+    learner_choice: str = "recent"
     choice_window: float = 0.2
     choice_window_min: int = 2
     choice_folds: int = 3
