@@ -644,6 +644,15 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
     everything = {f"r:{i}": int(truth[i]) for i in order}  # 40 decisions: judged on all 40
     _, _, how = rank_records(frame, texts, np.zeros(40), everything, recent)
     assert "chosen by AUC on the most recent 8 of the first 40 decisions (both learners trained" in how
+    # in a stall the stall ensemble ranks, whichever learner was chosen, and the line says so
+    stall_order = [*order[truth[order] == 1][:6], *order[truth[order] == 0][:60]]
+    in_stall = {f"r:{i}": int(truth[i]) for i in stall_order}
+    early_stall = dataclasses.replace(recent, ranking=dataclasses.replace(recent.ranking, stall_after=10))
+    _, _, how = rank_records(frame, texts, np.zeros(40), in_stall, early_stall)
+    assert (
+        "in a stall (" in how
+        and "ensemble of the character-weighted view and the include-weighted SVM" in how
+    )
     alone = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice=""))
     _, _, plain = rank_records(frame, texts, np.zeros(40), decided, alone)
     assert plain == "logistic model on 25 decided records"  # no choice to report

@@ -43,9 +43,11 @@ from ohevidence.screen.ranking import (
     FeatureViews,
     RankingSettings,
     choose_learner,
+    excludes_since_last_include,
     feature_views,
     score_records,
     screening_text,
+    stalled,
     tie_breaker,
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
@@ -212,6 +214,11 @@ def _chosen_learner(
     views: FeatureViews, labelled: list[int], labels: list[int], settings: ScreeningSettings
 ) -> str:
     ranking = settings.ranking
+    if stalled(labels, ranking):
+        return (
+            f"; in a stall ({excludes_since_last_include(labels)} excludes since the last include): ranked by"
+            " the ensemble of the character-weighted view and the include-weighted SVM until the next include"
+        )
     choice = choose_learner(views, labelled, labels, ranking, settings.seed)
     if choice.auc_default is None or choice.auc_svm is None:
         return f" (too few includes or excludes to compare learners: {ranking.classifier} model)"
