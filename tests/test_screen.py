@@ -653,6 +653,11 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
         "in a stall (" in how
         and "ensemble of the character-weighted view and the include-weighted SVM" in how
     )
+    switch = dataclasses.replace(
+        early_stall, ranking=dataclasses.replace(early_stall.ranking, stall_mode="switch")
+    )
+    _, _, how = rank_records(frame, texts, np.zeros(40), in_stall, switch)
+    assert "ranked by the classifier on the character-weighted view until the next include" in how
     alone = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice=""))
     _, _, plain = rank_records(frame, texts, np.zeros(40), decided, alone)
     assert plain == "logistic model on 25 decided records"  # no choice to report

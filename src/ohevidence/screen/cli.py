@@ -114,7 +114,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("stall_fraction", args.stall_fraction),
         ("stall_mode", args.stall_mode),
         ("companion", args.companion),
-        ("learner_choice", None if args.learner_choice is None else args.learner_choice.replace("none", "")),
+        ("learner_choice", {"none": ""}.get(args.learner_choice, args.learner_choice)),
         ("large_review", args.large_review),
         ("large_char_ngrams", tuple(args.large_char_ngrams) if args.large_char_ngrams else None),
     )

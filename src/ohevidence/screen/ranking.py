@@ -513,6 +513,12 @@ def choice_point(decided: int, settings: RankingSettings) -> int:
     return last
 
 
+def _fewer_class(y: np.ndarray) -> int:
+    """How many decisions the rarer of include and exclude has."""
+    includes = int(y.sum())
+    return min(includes, len(y) - includes)
+
+
 def choose_learner(
     views: FeatureViews,
     labelled: Sequence[int] | np.ndarray,
@@ -536,8 +542,7 @@ def choose_learner(
     y_all = np.asarray(labels, dtype=int)
     m = choice_point(len(y_all), settings)
     index, y = labelled[:m], y_all[:m]
-    includes = int(y.sum())
-    if m == 0 or min(includes, m - includes) < settings.choice_min:
+    if m == 0 or _fewer_class(y) < settings.choice_min:
         return LearnerChoice("default", m)
     digest = hashlib.blake2b(index.tobytes() + y.astype(np.int8).tobytes(), digest_size=16).hexdigest()
     key = (m, digest, settings, seed)
@@ -547,14 +552,14 @@ def choose_learner(
     earlier, recent = y[: m - tested], y[m - tested :]
     if (
         settings.learner_choice == "recent"
-        and min(int(earlier.sum()), int((earlier == 0).sum())) >= settings.choice_min
-        and min(int(recent.sum()), int((recent == 0).sum())) >= settings.choice_window_min
+        and _fewer_class(earlier) >= settings.choice_min
+        and _fewer_class(recent) >= settings.choice_window_min
     ):
         splits = [(np.arange(m - tested), np.arange(m - tested, m))]
         validation = "recent"
     else:
         folds = StratifiedKFold(
-            n_splits=min(settings.choice_folds, includes, m - includes), shuffle=True, random_state=seed
+            n_splits=min(settings.choice_folds, _fewer_class(y)), shuffle=True, random_state=seed
         )
         splits = list(folds.split(index, y))
         validation, tested = "cross-validation", m
@@ -622,6 +627,29 @@ def score_records(
         return _score(views, labelled, labels, settings, seed)
 
 
+# What ranks in a stall, by ``stall_mode``, in a reader's words.
+STALL_RANKERS = {
+    "ensemble": "the ensemble of the character-weighted view and the include-weighted SVM",
+    "switch": "the classifier on the character-weighted view",
+    "average": "the mean rank of the classifier on the default and the character-weighted views",
+}
+
+
+def ranking_learner(
+    views: FeatureViews,
+    labelled: Sequence[int] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    settings: RankingSettings,
+    seed: int = 0,
+) -> str:
+    """What ranks after these decisions: ``stall`` (what ``stall_mode`` says), ``svm`` or ``default``."""
+    if stalled(labels, settings):
+        return "stall"
+    if settings.learner_choice and choose_learner(views, labelled, labels, settings, seed).learner == "svm":
+        return "svm"
+    return "default"
+
+
 def _score(
     views: FeatureViews,
     labelled: Sequence[int] | np.ndarray,
@@ -629,12 +657,10 @@ def _score(
     settings: RankingSettings,
     seed: int,
 ) -> np.ndarray | None:
-    if not stalled(labels, settings):
-        if (
-            settings.learner_choice
-            and choose_learner(views, labelled, labels, settings, seed).learner == "svm"
-        ):
-            return include_weighted_svm_scores(views.words, labelled, labels, settings, seed)
+    learner = ranking_learner(views, labelled, labels, settings, seed)
+    if learner == "svm":
+        return include_weighted_svm_scores(views.words, labelled, labels, settings, seed)
+    if learner == "default":
         scores = relevance_scores(views.default, labelled, labels, settings, seed)
         if not settings.companion or scores is None:
             return scores

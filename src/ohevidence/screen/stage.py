@@ -40,14 +40,15 @@ from ohevidence.schema import (
 from ohevidence.screen.agreement import pair_agreement
 from ohevidence.screen.export import write_asreview_csv, write_ris, write_sheet
 from ohevidence.screen.ranking import (
+    STALL_RANKERS,
     FeatureViews,
     RankingSettings,
     choose_learner,
     excludes_since_last_include,
     feature_views,
+    ranking_learner,
     score_records,
     screening_text,
-    stalled,
     tie_breaker,
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
@@ -214,10 +215,10 @@ def _chosen_learner(
     views: FeatureViews, labelled: list[int], labels: list[int], settings: ScreeningSettings
 ) -> str:
     ranking = settings.ranking
-    if stalled(labels, ranking):
+    if ranking_learner(views, labelled, labels, ranking, settings.seed) == "stall":
         return (
             f"; in a stall ({excludes_since_last_include(labels)} excludes since the last include): ranked by"
-            " the ensemble of the character-weighted view and the include-weighted SVM until the next include"
+            f" {STALL_RANKERS[ranking.stall_mode]} until the next include"
         )
     choice = choose_learner(views, labelled, labels, ranking, settings.seed)
     if choice.auc_default is None or choice.auc_svm is None:
