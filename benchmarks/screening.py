@@ -178,28 +178,34 @@ ANCHOR_MEAN_WSS = 39.7  # elas_u4 over the 20 tasks (46.6 over the first nine)
 
 # Candidate settings the benchmark can compare (extra `screen simulate` options). Whenever more than
 # one is run, the setting for each dataset is chosen leave-one-dataset-out (see `lodo`).
+# the model before issue 27: the default classifier alone outside a stall, records without features
+# scored like any other
+BEFORE_27 = ["--learner-choice", "none", "--featureless", "none"]
 CANDIDATES: dict[str, list[str]] = {
     # outside a stall, the default classifier or the include-weighted SVM, whichever separates the most
     # recent fifth of the decisions better when trained on the earlier ones (issue 27); in a stall the
-    # ensemble of the character-weighted view and that SVM
+    # ensemble of the character-weighted view and that SVM; records without features out of training,
+    # listed first while their estimated include rate beats the recent one (issue 27)
     "default": [],
-    # issue 27: the default classifier alone outside a stall (the default until issue 27)
-    "no_choice": ["--learner-choice", "none"],
+    # issue 27: records without features scored like any other (the default of stop 32)
+    "no_featureless": ["--featureless", "none"],
+    # issue 27: the model until issue 27
+    "no_choice": BEFORE_27,
     # issue 27: the choice judged by 3-fold cross-validated AUC on all the decisions instead
-    "cv_choice": ["--learner-choice", "cv"],
+    "cv_choice": ["--learner-choice", "cv", "--featureless", "none"],
     # the stall settings of issue 16, on the default classifier alone
-    "switch": ["--learner-choice", "none", "--stall-mode", "switch"],  # the character-weighted view alone
-    "no_stall": ["--learner-choice", "none", "--stall-after", "0"],  # no stall handling at all
+    "switch": [*BEFORE_27, "--stall-mode", "switch"],  # the character-weighted view alone
+    "no_stall": [*BEFORE_27, "--stall-after", "0"],  # no stall handling at all
     # in a stall, average the percentile ranks of the default and the character-weighted views
-    "stall_average": ["--learner-choice", "none", "--stall-mode", "average"],
+    "stall_average": [*BEFORE_27, "--stall-mode", "average"],
     # the stall ensemble, firing earlier or later than the default (40 excludes and a quarter)
-    "stall_early": ["--learner-choice", "none", "--stall-after", "20", "--stall-fraction", "0.15"],
-    "stall_late": ["--learner-choice", "none", "--stall-after", "60", "--stall-fraction", "0.5"],
+    "stall_early": [*BEFORE_27, "--stall-after", "20", "--stall-fraction", "0.15"],
+    "stall_late": [*BEFORE_27, "--stall-after", "60", "--stall-fraction", "0.5"],
     # the ensemble ranks after any exclude: the default view only straight after an include
-    "ensemble_always": ["--learner-choice", "none", "--stall-after", "1", "--stall-fraction", "0"],
+    "ensemble_always": [*BEFORE_27, "--stall-after", "1", "--stall-fraction", "0"],
     # issue 27: outside a stall, the mean percentile rank of the default classifier and the stall
     # ensemble's include-weighted SVM on words (ASReview LAB's learner); stall handling unchanged
-    "svm_companion": ["--learner-choice", "none", "--companion", "svm"],
+    "svm_companion": [*BEFORE_27, "--companion", "svm"],
 }
 RUNS = ROOT / "results" / "benchmarks" / "screening_runs"
 

@@ -28,7 +28,9 @@ from ohevidence.screen.ranking import (
     choose_learner,
     excludes_since_last_include,
     feature_views,
+    featureless,
     include_weighted_svm_scores,
+    place_featureless,
     relevance_scores,
     score_records,
     screening_text,
@@ -661,6 +663,76 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
     alone = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice=""))
     _, _, plain = rank_records(frame, texts, np.zeros(40), decided, alone)
     assert plain == "logistic model on 25 decided records"  # no choice to report
+
+
+def test_records_without_features_go_first_while_their_estimated_include_rate_beats_the_ranked_one() -> None:
+    settings = RankingSettings()  # one pseudo-decision of prior, a window of a fifth (at least 10)
+    # 20 decisions on records with features, 6 includes, one of them among the most recent 10;
+    # 100 records have features
+    ranked = [1] * 5 + [0] * 5 + [1] + [0] * 9
+    first = place_featureless(ranked, [False] * 20, 100, settings)
+    # q = (1 + 0.3) / (10 + 1); base rate (6 + 80 q) / 100; p = base (nothing screened yet)
+    q = 1.3 / 11
+    assert first.window == 10 and first.ranked_rate == pytest.approx(q)
+    assert first.rate == pytest.approx((6 + 80 * q) / 100) and first.on_top
+    # one of them screened and excluded: p halves and falls below q, so the rest go last
+    overall = 6 / 21
+    q = (1 + overall) / 11
+    after = place_featureless([*ranked, 0], [False] * 20 + [True], 100, settings)
+    assert after.ranked_rate == pytest.approx(q)
+    assert after.rate == pytest.approx((6 + 80 * q) / 100 / 2) and not after.on_top
+    assert (after.screened, after.included) == (1, 0)
+    # had it been an include, they would stay first
+    assert place_featureless([*ranked, 1], [False] * 20 + [True], 100, settings).on_top
+    # a long ranked run: the window is the most recent fifth
+    assert place_featureless([1, 0] * 50, [False] * 100, 200, settings).window == 20
+
+
+def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> None:
+    texts, truth = _choice_texts()
+    texts = [*texts, "", "", ""]  # three records with neither title nor abstract
+    settings = RankingSettings(min_df=1, learner_choice="")
+    views = feature_views(texts, settings)
+    assert featureless(views).tolist() == [False] * 40 + [True] * 3
+    decided = [0, 1, 40, 2, 3]  # record 40 has no text
+    labels = [int(truth[0]), int(truth[1]), 1, int(truth[2]), int(truth[3])]
+    scores = score_records(views, decided, labels, settings)
+    text_only = [0, 1, 2, 3]
+    expected = relevance_scores(views.default, text_only, truth[text_only], settings)
+    assert np.allclose(scores[:40], expected[:40])  # the learner saw the decisions on text only
+    # an include among them and nothing else known: they go first, all three alike
+    assert scores[40] == scores[41] == scores[42] > scores[:40].max()
+    excluded = [0, 1, 40, 41, 2, 3]  # two of them excluded: they drop below every ranked record
+    scores = score_records(views, excluded, [*labels[:2], 0, 0, *labels[3:]], settings)
+    assert scores[42] < scores[:40].min()
+    # "" scores them like any other record, trained on every decision (the behaviour before)
+    before = dataclasses.replace(settings, featureless="")
+    assert np.allclose(
+        score_records(views, decided, labels, before),
+        relevance_scores(views.default, decided, labels, settings),
+    )
+    assert RankingSettings().featureless == "rate"  # the default
+    assert ScreeningSettings.from_config({"model": {"featureless": ""}}).ranking.featureless == ""
+    with pytest.raises(ValueError, match="featureless"):
+        feature_views(texts, RankingSettings(featureless="first"))
+
+
+def test_screen_run_says_where_the_records_without_text_went() -> None:
+    from ohevidence.screen.stage import rank_records
+
+    texts, truth = _choice_texts()
+    texts = [*texts, "", ""]
+    frame = pd.DataFrame({"record_id": [f"r:{i}" for i in range(42)]})
+    settings = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice=""))
+    decided = {f"r:{i}": int(truth[i]) for i in range(12)} | {"r:40": 0}
+    rank, _, how = rank_records(frame, texts, np.zeros(42), decided, settings)
+    assert "2 records without title, abstract or keywords (1 screened, 0 included) listed last" in how
+    assert "among the 10 most recent decisions on the other records" in how
+    assert rank[41] == 42  # the unscreened one is last
+    # decisions on records without text alone cannot train a learner: the rules rank, and say why
+    only = {"r:0": int(truth[0]), "r:40": 1 - int(truth[0])}
+    _, _, how = rank_records(frame, texts, np.zeros(42), only, settings)
+    assert how.startswith("seed records and eligibility rules (the decisions on records with a title")
 
 
 def test_svm_companion_averages_the_default_and_the_include_weighted_svm_outside_a_stall() -> None:

@@ -115,6 +115,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("stall_mode", args.stall_mode),
         ("companion", args.companion),
         ("learner_choice", {"none": ""}.get(args.learner_choice, args.learner_choice)),
+        ("featureless", {"none": ""}.get(args.featureless, args.featureless)),
         ("large_review", args.large_review),
         ("large_char_ngrams", tuple(args.large_char_ngrams) if args.large_char_ngrams else None),
     )
@@ -187,6 +188,7 @@ def register(stages: Any) -> None:
     sim.add_argument(
         "--learner-choice", choices=["recent", "cv", "none"], default=None, help=argparse.SUPPRESS
     )
+    sim.add_argument("--featureless", choices=["rate", "none"], default=None, help=argparse.SUPPRESS)
     # the features of large reviews on a small labelled set, to measure what they cost (benchmark)
     sim.add_argument("--large-review", type=int, default=None, help=argparse.SUPPRESS)
     sim.add_argument("--large-char-ngrams", type=int, nargs=2, default=None, help=argparse.SUPPRESS)

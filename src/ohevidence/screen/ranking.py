@@ -110,6 +110,15 @@ class RankingSettings:
     choice_folds: int = 3
     choice_growth: float = 0.2
     choice_min: int = 5
+    # Records without features (no title, abstract or keywords; up to 60 in a benchmark review, with
+    # as many includes as any others) tell a learner nothing, so no learner is trained on them and
+    # none can rank them (:func:`place_featureless`). "rate": they go to the top of the list while
+    # their estimated include rate beats that of the most recent `featureless_window` share of the
+    # other decisions, and to the bottom otherwise; both estimates are shrunk towards a prior by
+    # `featureless_prior` pseudo-decisions. "" = scored like any other record (before issue 27).
+    featureless: str = "rate"
+    featureless_prior: float = 1.0
+    featureless_window: float = 0.2
     # Reviews of more than `large_review` records (no benchmark set comes near) get features that
     # fit in memory at 250,000 records: word 1–2-grams hashed into 2**22 columns instead of a
     # vocabulary, float32, counted in chunks on `feature_jobs` processes, and character n-grams of
@@ -123,6 +132,7 @@ class RankingSettings:
 STALL_MODES = ("ensemble", "switch", "average")
 COMPANIONS = ("", "svm")
 LEARNER_CHOICES = ("", "cv", "recent")
+FEATURELESS_PLACEMENTS = ("", "rate")
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,8 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
         raise ValueError(f"unknown companion {settings.companion!r}")
     if settings.learner_choice not in LEARNER_CHOICES:
         raise ValueError(f"unknown learner_choice {settings.learner_choice!r}")
+    if settings.featureless not in FEATURELESS_PLACEMENTS:
+        raise ValueError(f"unknown featureless placement {settings.featureless!r}")
     if len(texts) > settings.large_review:
         return large_feature_views(texts, settings)
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
@@ -601,6 +613,104 @@ def percentile_ranks(scores: Sequence[np.ndarray]) -> np.ndarray:
     return sum(rankdata(s) for s in scores) / (len(scores) * len(scores[0]))
 
 
+def featureless(views: FeatureViews) -> np.ndarray:
+    """Which records have no feature at all (no title, abstract or keywords): True per record."""
+    return np.diff(views.default.indptr) == 0
+
+
+def with_features(
+    views: FeatureViews,
+    labelled: Sequence[int] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    settings: RankingSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The decisions the learners train on, in the order made: those on records with features.
+
+    A record without features is a row of zeros: it teaches a learner nothing about words, yet it
+    would shift the class balance, the stall count and the learner choice. With ``featureless`` ""
+    every decision is kept (the behaviour before issue 27).
+    """
+    index = np.asarray(labelled, dtype=int)
+    y = np.asarray(labels, dtype=int)
+    if not settings.featureless:
+        return index, y
+    keep = ~featureless(views)[index]
+    return index[keep], y[keep]
+
+
+@dataclass(frozen=True)
+class FeaturelessPlacement:
+    """Where the records without features go: first (``on_top``) or last in the list.
+
+    ``rate`` is their estimated include rate, ``ranked_rate`` that of the next ranked records (the
+    most recent ``window`` decisions on records with features); ``screened`` and ``included`` count
+    the decisions on records without features so far.
+    """
+
+    on_top: bool
+    rate: float
+    ranked_rate: float
+    window: int
+    screened: int
+    included: int
+
+
+def place_featureless(
+    labels_in_order: Sequence[int] | np.ndarray,
+    featureless_decided: Sequence[bool] | np.ndarray,
+    with_features_total: int,
+    settings: RankingSettings,
+) -> FeaturelessPlacement:
+    """Whether the records without features should be screened next, and the estimates behind it.
+
+    No learner can rank them, but they are not a random draw to be screened last: in the benchmark
+    reviews they were included about as often as records overall. So each is worth screening as soon
+    as its chance of inclusion beats that of the next ranked record, both estimated from the
+    decisions (in the order made), each shrunk towards a prior by ``featureless_prior`` (a)
+    pseudo-decisions:
+
+    * the ranked rate q: the includes among the most recent ``featureless_window`` share (at least
+      10) of the decisions on records with features, shrunk towards the include rate π of all
+      decisions: q = (includes + a π) / (window + a);
+    * the base rate π_f of records with features: the includes found among them plus q for each one
+      not yet screened, over all of them (a ranking finds includes early, so π overstates it);
+    * the rate of records without features: their includes, shrunk towards π_f:
+      p = (includes + a π_f) / (screened + a).
+
+    They go first while p > q. Each one screened and excluded lowers p, so where they hold no
+    includes only a few are screened before they drop to the bottom.
+    """
+    y = np.asarray(labels_in_order, dtype=int)
+    without = np.asarray(featureless_decided, dtype=bool)
+    a = settings.featureless_prior
+    overall = float(y.mean()) if len(y) else 0.0
+    ranked = y[~without]
+    window = min(len(ranked), max(10, round(settings.featureless_window * len(ranked))))
+    tail = int(ranked[len(ranked) - window :].sum())
+    ranked_rate = (tail + a * overall) / (window + a) if window + a > 0 else overall
+    unscreened = max(with_features_total - len(ranked), 0)
+    base = overall
+    if with_features_total:
+        base = (int(ranked.sum()) + ranked_rate * unscreened) / with_features_total
+    included, screened = int(y[without].sum()), int(without.sum())
+    rate = (included + a * base) / (screened + a) if screened + a > 0 else base
+    return FeaturelessPlacement(rate > ranked_rate, rate, ranked_rate, window, screened, included)
+
+
+def featureless_placement(
+    views: FeatureViews,
+    labelled: Sequence[int] | np.ndarray,
+    labels: Sequence[int] | np.ndarray,
+    settings: RankingSettings,
+) -> FeaturelessPlacement | None:
+    """:func:`place_featureless` for these decisions; None when every record has features."""
+    without = featureless(views)
+    if not settings.featureless or not without.any():
+        return None
+    index = np.asarray(labelled, dtype=int)
+    return place_featureless(labels, without[index], int((~without).sum()), settings)
+
+
 def score_records(
     views: FeatureViews,
     labelled: Sequence[int] | np.ndarray,
@@ -610,21 +720,33 @@ def score_records(
 ) -> np.ndarray | None:
     """:func:`relevance_scores` on the view the screening state calls for.
 
-    ``labelled`` and ``labels`` are in the order the decisions were made. Outside a stall
-    (:func:`stalled`) the default view scores; in one, what ``stall_mode`` says (see
-    :class:`RankingSettings`). None while the decisions hold only one class.
+    ``labelled`` and ``labels`` are in the order the decisions were made. The learners train on the
+    decisions on records with features (:func:`with_features`). Outside a stall (:func:`stalled`)
+    the chosen learner scores; in one, what ``stall_mode`` says (see :class:`RankingSettings`).
+    Records without features then score above or below every other record
+    (:func:`place_featureless`). None while those decisions hold only one class.
     """
     settings = settings or RankingSettings()
     if settings.stall_mode not in STALL_MODES:
         raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
     if settings.learner_choice not in LEARNER_CHOICES:
         raise ValueError(f"unknown learner_choice {settings.learner_choice!r}")
-    if len(set(np.asarray(labels, dtype=int).tolist())) < 2:
+    if settings.featureless not in FEATURELESS_PLACEMENTS:
+        raise ValueError(f"unknown featureless placement {settings.featureless!r}")
+    index, y = with_features(views, labelled, labels, settings)
+    if len(set(y.tolist())) < 2:
         return None
     # One BLAS thread: these small fits gain nothing from more, and OpenBLAS's idle threads spin,
     # which cost ~70% more CPU per simulation and slowed simulations run side by side threefold.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _score(views, labelled, labels, settings, seed)
+        scores = _score(views, index, y, settings, seed)
+    placement = featureless_placement(views, labelled, labels, settings)
+    if scores is None or placement is None:
+        return scores
+    scores = np.asarray(scores, dtype=float).copy()
+    without = featureless(views)
+    scores[without] = scores[~without].max() + 1.0 if placement.on_top else scores[~without].min() - 1.0
+    return scores
 
 
 # What ranks in a stall, by ``stall_mode``, in a reader's words.
@@ -642,7 +764,10 @@ def ranking_learner(
     settings: RankingSettings,
     seed: int = 0,
 ) -> str:
-    """What ranks after these decisions: ``stall`` (what ``stall_mode`` says), ``svm`` or ``default``."""
+    """What ranks after these decisions: ``stall`` (what ``stall_mode`` says), ``svm`` or ``default``.
+
+    The decisions are those the learners train on (:func:`with_features`).
+    """
     if stalled(labels, settings):
         return "stall"
     if settings.learner_choice and choose_learner(views, labelled, labels, settings, seed).learner == "svm":

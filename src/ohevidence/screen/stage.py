@@ -46,10 +46,13 @@ from ohevidence.screen.ranking import (
     choose_learner,
     excludes_since_last_include,
     feature_views,
+    featureless,
+    featureless_placement,
     ranking_learner,
     score_records,
     screening_text,
     tie_breaker,
+    with_features,
 )
 from ohevidence.screen.rules import apply_rules, compile_rules
 from ohevidence.screen.stopping import StoppingSettings, stopping_report
@@ -195,8 +198,10 @@ def rank_records(
         model_scores = score_records(
             views, labelled, [labels[r] for r in labels], settings.ranking, settings.seed
         )
+        decided = [labels[r] for r in labels]
         if settings.ranking.learner_choice:
-            learner_note = _chosen_learner(views, labelled, [labels[r] for r in labels], settings)
+            learner_note = _chosen_learner(views, labelled, decided, settings)
+        learner_note += _featureless_note(views, labelled, decided, settings.ranking)
     seeds = np.array([rid in settings.seed_records for rid in ids], dtype=float)
     ties = tie_breaker(n, settings.seed)
     if model_scores is not None:
@@ -205,6 +210,11 @@ def rank_records(
         order = np.lexsort((ties, -rule_scores, -primary))
     else:
         primary, how = rule_scores + 1000 * seeds, "seed records and eligibility rules (no decisions yet)"
+        if len(set(labels.values())) == 2:  # every include, or every exclude, is on a record without text
+            how = (
+                "seed records and eligibility rules (the decisions on records with a title, abstract or"
+                " keywords are not yet both includes and excludes)"
+            )
         order = np.lexsort((ties, -primary))
     rank = np.empty(n, dtype=int)
     rank[order] = np.arange(1, n + 1)
@@ -215,12 +225,15 @@ def _chosen_learner(
     views: FeatureViews, labelled: list[int], labels: list[int], settings: ScreeningSettings
 ) -> str:
     ranking = settings.ranking
-    if ranking_learner(views, labelled, labels, ranking, settings.seed) == "stall":
+    index, y = with_features(views, labelled, labels, ranking)
+    if len(set(y.tolist())) < 2:
+        return ""
+    if ranking_learner(views, index, y, ranking, settings.seed) == "stall":
         return (
-            f"; in a stall ({excludes_since_last_include(labels)} excludes since the last include): ranked by"
+            f"; in a stall ({excludes_since_last_include(y)} excludes since the last include): ranked by"
             f" {STALL_RANKERS[ranking.stall_mode]} until the next include"
         )
-    choice = choose_learner(views, labelled, labels, ranking, settings.seed)
+    choice = choose_learner(views, index, y, ranking, settings.seed)
     if choice.auc_default is None or choice.auc_svm is None:
         return f" (too few includes or excludes to compare learners: {ranking.classifier} model)"
     chosen = "the include-weighted SVM" if choice.learner == "svm" else f"the {ranking.classifier} model"
@@ -234,6 +247,23 @@ def _chosen_learner(
     return (
         f"; ranked by {chosen}, chosen by {how}: {ranking.classifier} {choice.auc_default:.3f},"
         f" include-weighted SVM {choice.auc_svm:.3f}"
+    )
+
+
+def _featureless_note(
+    views: FeatureViews, labelled: list[int], labels: list[int], ranking: RankingSettings
+) -> str:
+    """Where the records without title, abstract or keywords went and why ('' when there are none)."""
+    placement = featureless_placement(views, labelled, labels, ranking)
+    if placement is None:
+        return ""
+    count = int(featureless(views).sum())
+    where = "first" if placement.on_top else "last"
+    return (
+        f"; {count} records without title, abstract or keywords ({placement.screened} screened,"
+        f" {placement.included} included) listed {where}: estimated include rate"
+        f" {100 * placement.rate:.1f}% against {100 * placement.ranked_rate:.1f}% among the"
+        f" {placement.window} most recent decisions on the other records"
     )
 
 
@@ -262,7 +292,8 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     rank, score, how = rank_records(
         records, texts, records["rule_score"].to_numpy(dtype=float), labels, settings
     )
-    # Nothing to read: the model ranks these by chance, so reviewers are told to screen them by hand.
+    # Nothing to read: the ranking places these by their estimated include rate, not by what they say,
+    # so reviewers are told to screen them by hand.
     unreadable = np.array([not text.strip() for text in texts], dtype=bool)
     records.loc[unreadable, "rule_flags"] = [
         join_multi((NO_TEXT_FLAG, flags)) for flags in records.loc[unreadable, "rule_flags"]

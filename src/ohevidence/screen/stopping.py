@@ -183,9 +183,9 @@ def stopping_report(
 
     ``labels_in_order`` (1 = include) are the settled title/abstract decisions on the records the
     ranking can read, in the order made, and ``pool`` is how many such records there are to screen.
-    Records with no title, abstract or keywords are ranked by nothing but chance, so the criterion's
-    assumption (the unscreened records are poorer in includes than the screened tail) does not hold
-    for them: they stay out of the estimate. They still count as records: ``unreadable_screened``
+    Records with no title, abstract or keywords are placed by an include rate, not ranked by what
+    they say, so the criterion's assumption (the unscreened records are poorer in includes than the
+    screened tail) does not hold for them: they stay out of the estimate. They still count as records: ``unreadable_screened``
     are the settled labels of those already screened and ``unreadable_unscreened`` how many are left;
     those must be screened by hand whatever the verdict.
 
