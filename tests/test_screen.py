@@ -691,7 +691,7 @@ def test_records_without_features_go_first_while_their_estimated_include_rate_be
 def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> None:
     texts, truth = _choice_texts()
     texts = [*texts, "", "", ""]  # three records with neither title nor abstract
-    settings = RankingSettings(min_df=1, learner_choice="")
+    settings = RankingSettings(min_df=1, learner_choice="", featureless="rate")
     views = feature_views(texts, settings)
     assert featureless(views).tolist() == [False] * 40 + [True] * 3
     decided = [0, 1, 40, 2, 3]  # record 40 has no text
@@ -700,6 +700,10 @@ def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> 
     text_only = [0, 1, 2, 3]
     expected = relevance_scores(views.default, text_only, truth[text_only], settings)
     assert np.allclose(scores[:40], expected[:40])  # the learner saw the decisions on text only
+    # the default: not trained on, and scored by that same model (all alike, at its intercept)
+    untrained = dataclasses.replace(settings, featureless="not_trained")
+    assert np.allclose(score_records(views, decided, labels, untrained), expected)
+    assert RankingSettings().featureless == "not_trained"
     # an include among them and nothing else known: they go first, all three alike
     assert scores[40] == scores[41] == scores[42] > scores[:40].max()
     excluded = [0, 1, 40, 41, 2, 3]  # two of them excluded: they drop below every ranked record
@@ -711,8 +715,7 @@ def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> 
         score_records(views, decided, labels, before),
         relevance_scores(views.default, decided, labels, settings),
     )
-    assert RankingSettings().featureless == "rate"  # the default
-    assert ScreeningSettings.from_config({"model": {"featureless": ""}}).ranking.featureless == ""
+    assert ScreeningSettings.from_config({"model": {"featureless": "rate"}}).ranking.featureless == "rate"
     with pytest.raises(ValueError, match="featureless"):
         feature_views(texts, RankingSettings(featureless="first"))
 
@@ -723,8 +726,13 @@ def test_screen_run_says_where_the_records_without_text_went() -> None:
     texts, truth = _choice_texts()
     texts = [*texts, "", ""]
     frame = pd.DataFrame({"record_id": [f"r:{i}" for i in range(42)]})
-    settings = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice=""))
+    settings = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice="", featureless="rate"))
     decided = {f"r:{i}": int(truth[i]) for i in range(12)} | {"r:40": 0}
+    _, _, how = rank_records(frame, texts, np.zeros(42), decided, ScreeningSettings())
+    assert how.endswith(
+        "; 2 records without title, abstract or keywords (1 screened): no learner is trained on them,"
+        " and the model scores them all alike"
+    )  # the default
     rank, _, how = rank_records(frame, texts, np.zeros(42), decided, settings)
     assert "2 records without title, abstract or keywords (1 screened, 0 included) listed last" in how
     assert "among the 10 most recent decisions on the other records" in how

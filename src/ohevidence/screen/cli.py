@@ -188,7 +188,9 @@ def register(stages: Any) -> None:
     sim.add_argument(
         "--learner-choice", choices=["recent", "cv", "none"], default=None, help=argparse.SUPPRESS
     )
-    sim.add_argument("--featureless", choices=["rate", "none"], default=None, help=argparse.SUPPRESS)
+    sim.add_argument(
+        "--featureless", choices=["not_trained", "rate", "none"], default=None, help=argparse.SUPPRESS
+    )
     # the features of large reviews on a small labelled set, to measure what they cost (benchmark)
     sim.add_argument("--large-review", type=int, default=None, help=argparse.SUPPRESS)
     sim.add_argument("--large-char-ngrams", type=int, nargs=2, default=None, help=argparse.SUPPRESS)

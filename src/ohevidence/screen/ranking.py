@@ -111,12 +111,14 @@ class RankingSettings:
     choice_growth: float = 0.2
     choice_min: int = 5
     # Records without features (no title, abstract or keywords; up to 60 in a benchmark review, with
-    # as many includes as any others) tell a learner nothing, so no learner is trained on them and
-    # none can rank them (:func:`place_featureless`). "rate": they go to the top of the list while
+    # about as many includes as any others) tell a learner nothing about words. "not_trained": no
+    # learner is trained on them (:func:`with_features`); the learner scores them like any other
+    # record (all alike, at its intercept). "rate": not trained on either, and listed first while
     # their estimated include rate beats that of the most recent `featureless_window` share of the
-    # other decisions, and to the bottom otherwise; both estimates are shrunk towards a prior by
-    # `featureless_prior` pseudo-decisions. "" = scored like any other record (before issue 27).
-    featureless: str = "rate"
+    # other decisions, last otherwise, both estimates shrunk towards a prior by `featureless_prior`
+    # pseudo-decisions (:func:`place_featureless`; a benchmark candidate: a better mean, a worse
+    # worst case). "" = trained on and scored like any other record (before issue 27).
+    featureless: str = "not_trained"
     featureless_prior: float = 1.0
     featureless_window: float = 0.2
     # Reviews of more than `large_review` records (no benchmark set comes near) get features that
@@ -132,7 +134,7 @@ class RankingSettings:
 STALL_MODES = ("ensemble", "switch", "average")
 COMPANIONS = ("", "svm")
 LEARNER_CHOICES = ("", "cv", "recent")
-FEATURELESS_PLACEMENTS = ("", "rate")
+FEATURELESS_PLACEMENTS = ("", "not_trained", "rate")
 
 
 @dataclass(frozen=True)
@@ -703,9 +705,10 @@ def featureless_placement(
     labels: Sequence[int] | np.ndarray,
     settings: RankingSettings,
 ) -> FeaturelessPlacement | None:
-    """:func:`place_featureless` for these decisions; None when every record has features."""
+    """:func:`place_featureless` for these decisions; None unless ``featureless`` is "rate" and some
+    record has no features."""
     without = featureless(views)
-    if not settings.featureless or not without.any():
+    if settings.featureless != "rate" or not without.any():
         return None
     index = np.asarray(labelled, dtype=int)
     return place_featureless(labels, without[index], int((~without).sum()), settings)

@@ -254,10 +254,17 @@ def _featureless_note(
     views: FeatureViews, labelled: list[int], labels: list[int], ranking: RankingSettings
 ) -> str:
     """Where the records without title, abstract or keywords went and why ('' when there are none)."""
-    placement = featureless_placement(views, labelled, labels, ranking)
-    if placement is None:
+    without = featureless(views)
+    count = int(without.sum())
+    if not ranking.featureless or not count:
         return ""
-    count = int(featureless(views).sum())
+    placement = featureless_placement(views, labelled, labels, ranking)
+    if placement is None:  # not trained on, scored like the others
+        screened = int(without[np.asarray(labelled, dtype=int)].sum())
+        return (
+            f"; {count} records without title, abstract or keywords ({screened} screened): no learner"
+            " is trained on them, and the model scores them all alike"
+        )
     where = "first" if placement.on_top else "last"
     return (
         f"; {count} records without title, abstract or keywords ({placement.screened} screened,"
@@ -292,8 +299,7 @@ def screen(records: pd.DataFrame, settings: ScreeningSettings, decisions: pd.Dat
     rank, score, how = rank_records(
         records, texts, records["rule_score"].to_numpy(dtype=float), labels, settings
     )
-    # Nothing to read: the ranking places these by their estimated include rate, not by what they say,
-    # so reviewers are told to screen them by hand.
+    # Nothing to read: no learner ranks these by what they say, so reviewers are told to screen them by hand.
     unreadable = np.array([not text.strip() for text in texts], dtype=bool)
     records.loc[unreadable, "rule_flags"] = [
         join_multi((NO_TEXT_FLAG, flags)) for flags in records.loc[unreadable, "rule_flags"]

@@ -183,11 +183,11 @@ def stopping_report(
 
     ``labels_in_order`` (1 = include) are the settled title/abstract decisions on the records the
     ranking can read, in the order made, and ``pool`` is how many such records there are to screen.
-    Records with no title, abstract or keywords are placed by an include rate, not ranked by what
-    they say, so the criterion's assumption (the unscreened records are poorer in includes than the
-    screened tail) does not hold for them: they stay out of the estimate. They still count as records: ``unreadable_screened``
-    are the settled labels of those already screened and ``unreadable_unscreened`` how many are left;
-    those must be screened by hand whatever the verdict.
+    Records with no title, abstract or keywords are not ranked by what they say (no learner can read
+    them), so the criterion's assumption (the unscreened records are poorer in includes than the
+    screened tail) does not hold for them: they stay out of the estimate. They still count as
+    records: ``unreadable_screened`` are the settled labels of those already screened and
+    ``unreadable_unscreened`` how many are left; those must be screened by hand whatever the verdict.
 
     The counts (``records_to_screen``, ``records_screened``, ``includes_found``, ...) cover every
     record reviewers screen, so they equal the consensus counts of title_abstract.csv; the
