@@ -184,11 +184,14 @@ BEFORE_27 = ["--learner-choice", "none", "--featureless", "none"]
 CANDIDATES: dict[str, list[str]] = {
     # outside a stall, the default classifier or the include-weighted SVM, whichever separates the most
     # recent fifth of the decisions better when trained on the earlier ones (issue 27); in a stall the
-    # ensemble of the character-weighted view and that SVM; records without features out of training,
-    # listed first while their estimated include rate beats the recent one (issue 27)
+    # ensemble of the character-weighted view and that SVM; records without features are scored by the
+    # model but not trained on (issue 27)
     "default": [],
-    # issue 27: records without features scored like any other (the default of stop 32)
+    # issue 27: records without features trained on and scored like any other (the default of stop 32)
     "no_featureless": ["--featureless", "none"],
+    # issue 27: records without features also listed first while their estimated include rate beats
+    # the include rate among the most recent fifth of the other decisions, last otherwise
+    "featureless_rate": ["--featureless", "rate"],
     # issue 27: the model until issue 27
     "no_choice": BEFORE_27,
     # issue 27: the choice judged by 3-fold cross-validated AUC on all the decisions instead
