@@ -730,8 +730,8 @@ def test_screen_run_says_where_the_records_without_text_went() -> None:
     decided = {f"r:{i}": int(truth[i]) for i in range(12)} | {"r:40": 0}
     _, _, how = rank_records(frame, texts, np.zeros(42), decided, ScreeningSettings())
     assert how.endswith(
-        "; 2 records without title, abstract or keywords (1 screened): no learner is trained on them,"
-        " and the model scores them all alike"
+        "; 2 records without title, abstract or keywords (1 screened, 0 included): no learner is trained"
+        " on them, and the model scores them all alike"
     )  # the default
     rank, _, how = rank_records(frame, texts, np.zeros(42), decided, settings)
     assert "2 records without title, abstract or keywords (1 screened, 0 included) listed last" in how

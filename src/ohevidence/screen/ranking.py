@@ -24,6 +24,10 @@ against the decisions before it keeps this out of the ordinary gaps between incl
 as screening goes on (docs/methods/screening.md, Ranking; docs/benchmarks/screening.md gives the
 benchmark figures).
 
+A record with no title, abstract or keywords has no features: no learner is trained on it, since a
+row of zeros teaches nothing about words but would shift the class weights, the stall count and the
+learner choice (``featureless``).
+
 Before any decision there is nothing to learn from: the eligibility rules' score and the
 configured seed records order the list instead. Everything is deterministic for a given seed
 (ties are broken by a seeded permutation, never by dictionary or hash order).
@@ -616,7 +620,11 @@ def percentile_ranks(scores: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def featureless(views: FeatureViews) -> np.ndarray:
-    """Which records have no feature at all (no title, abstract or keywords): True per record."""
+    """Which records have no feature at all in the default view: True per record.
+
+    These are the records with no title, abstract or keywords, and any whose every word and
+    character n-gram was too rare to keep.
+    """
     return np.diff(views.default.indptr) == 0
 
 
@@ -726,8 +734,8 @@ def score_records(
     ``labelled`` and ``labels`` are in the order the decisions were made. The learners train on the
     decisions on records with features (:func:`with_features`). Outside a stall (:func:`stalled`)
     the chosen learner scores; in one, what ``stall_mode`` says (see :class:`RankingSettings`).
-    Records without features then score above or below every other record
-    (:func:`place_featureless`). None while those decisions hold only one class.
+    With ``featureless`` "rate", records without features then score above or below every other
+    record (:func:`place_featureless`). None while those decisions hold only one class.
     """
     settings = settings or RankingSettings()
     if settings.stall_mode not in STALL_MODES:

@@ -195,10 +195,8 @@ def rank_records(
         views = feature_views(texts, settings.ranking)
         position = {rid: i for i, rid in enumerate(ids)}
         labelled = [position[r] for r in labels]  # in the order the decisions were read
-        model_scores = score_records(
-            views, labelled, [labels[r] for r in labels], settings.ranking, settings.seed
-        )
         decided = [labels[r] for r in labels]
+        model_scores = score_records(views, labelled, decided, settings.ranking, settings.seed)
         if settings.ranking.learner_choice:
             learner_note = _chosen_learner(views, labelled, decided, settings)
         learner_note += _featureless_note(views, labelled, decided, settings.ranking)
@@ -260,10 +258,11 @@ def _featureless_note(
         return ""
     placement = featureless_placement(views, labelled, labels, ranking)
     if placement is None:  # not trained on, scored like the others
-        screened = int(without[np.asarray(labelled, dtype=int)].sum())
+        decided = without[np.asarray(labelled, dtype=int)]
+        included = int(np.asarray(labels, dtype=int)[decided].sum())
         return (
-            f"; {count} records without title, abstract or keywords ({screened} screened): no learner"
-            " is trained on them, and the model scores them all alike"
+            f"; {count} records without title, abstract or keywords ({int(decided.sum())} screened,"
+            f" {included} included): no learner is trained on them, and the model scores them all alike"
         )
     where = "first" if placement.on_top else "last"
     return (
