@@ -668,24 +668,29 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
 def test_records_without_features_go_first_while_their_estimated_include_rate_beats_the_ranked_one() -> None:
     settings = RankingSettings()  # one pseudo-decision of prior, a window of a fifth (at least 10)
     # 20 decisions on records with features, 6 includes, one of them among the most recent 10;
-    # 100 records have features
+    # 100 records have features, 5 have none (none screened yet)
     ranked = [1] * 5 + [0] * 5 + [1] + [0] * 9
-    first = place_featureless(ranked, [False] * 20, 100, settings)
+    first = place_featureless(ranked, [False] * 20, 100, 5, settings)
     # q = (1 + 0.3) / (10 + 1); base rate (6 + 80 q) / 100; p = base (nothing screened yet)
     q = 1.3 / 11
     assert first.window == 10 and first.ranked_rate == pytest.approx(q)
-    assert first.rate == pytest.approx((6 + 80 * q) / 100) and first.on_top
-    # one of them screened and excluded: p halves and falls below q, so the rest go last
+    assert first.rate == pytest.approx((6 + 80 * q) / 100)
+    # p > q, but one excluded would halve p below q: only one goes first until the next ranking
+    assert first.first == 1
     overall = 6 / 21
     q = (1 + overall) / 11
-    after = place_featureless([*ranked, 0], [False] * 20 + [True], 100, settings)
+    after = place_featureless([*ranked, 0], [False] * 20 + [True], 100, 4, settings)
     assert after.ranked_rate == pytest.approx(q)
-    assert after.rate == pytest.approx((6 + 80 * q) / 100 / 2) and not after.on_top
+    assert after.rate == pytest.approx((6 + 80 * q) / 100 / 2) and after.first == 0
     assert (after.screened, after.included) == (1, 0)
-    # had it been an include, they would stay first
-    assert place_featureless([*ranked, 1], [False] * 20 + [True], 100, settings).on_top
+    # had it been an include, more of them would go first: p = (1 + base) / 2 stays above q for a
+    # few excludes in a row
+    included = place_featureless([*ranked, 1], [False] * 20 + [True], 100, 4, settings)
+    assert included.first >= 2
+    # never more than are left
+    assert place_featureless([*ranked, 1, 1], [False] * 20 + [True] * 2, 100, 1, settings).first == 1
     # a long ranked run: the window is the most recent fifth
-    assert place_featureless([1, 0] * 50, [False] * 100, 200, settings).window == 20
+    assert place_featureless([1, 0] * 50, [False] * 100, 200, 5, settings).window == 20
 
 
 def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> None:
@@ -704,8 +709,10 @@ def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> 
     untrained = dataclasses.replace(settings, featureless="not_trained")
     assert np.allclose(score_records(views, decided, labels, untrained), expected)
     assert RankingSettings().featureless == "not_trained"
-    # an include among them and nothing else known: they go first, all three alike
-    assert scores[40] == scores[41] == scores[42] > scores[:40].max()
+    # one of them included (p = 0.76 against q = 0.52): the next goes first; had it been excluded,
+    # p and q would both be 0.5, so the other goes last until the next ranking
+    assert max(scores[41], scores[42]) > scores[:40].max()
+    assert min(scores[41], scores[42]) < scores[:40].min()
     excluded = [0, 1, 40, 41, 2, 3]  # two of them excluded: they drop below every ranked record
     scores = score_records(views, excluded, [*labels[:2], 0, 0, *labels[3:]], settings)
     assert scores[42] < scores[:40].min()
@@ -734,7 +741,9 @@ def test_screen_run_says_where_the_records_without_text_went() -> None:
         " on them, and the model scores them all alike"
     )  # the default
     rank, _, how = rank_records(frame, texts, np.zeros(42), decided, settings)
-    assert "2 records without title, abstract or keywords (1 screened, 0 included) listed last" in how
+    assert (
+        "2 records without title, abstract or keywords (1 screened, 0 included; the rest listed last)" in how
+    )
     assert "among the 10 most recent decisions on the other records" in how
     assert rank[41] == 42  # the unscreened one is last
     # decisions on records without text alone cannot train a learner: the rules rank, and say why

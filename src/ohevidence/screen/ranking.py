@@ -650,14 +650,14 @@ def with_features(
 
 @dataclass(frozen=True)
 class FeaturelessPlacement:
-    """Where the records without features go: first (``on_top``) or last in the list.
+    """How many of the unscreened records without features go first (``first``); the rest go last.
 
     ``rate`` is their estimated include rate, ``ranked_rate`` that of the next ranked records (the
     most recent ``window`` decisions on records with features); ``screened`` and ``included`` count
     the decisions on records without features so far.
     """
 
-    on_top: bool
+    first: int
     rate: float
     ranked_rate: float
     window: int
@@ -665,13 +665,33 @@ class FeaturelessPlacement:
     included: int
 
 
+def _featureless_rates(
+    y: np.ndarray, without: np.ndarray, with_features_total: int, settings: RankingSettings
+) -> tuple[float, float, int]:
+    """(their estimated include rate p, the ranked rate q, the window q was read on)."""
+    a = settings.featureless_prior
+    overall = float(y.mean()) if len(y) else 0.0
+    ranked = y[~without]
+    window = min(len(ranked), max(10, round(settings.featureless_window * len(ranked))))
+    tail = int(ranked[len(ranked) - window :].sum())
+    ranked_rate = (tail + a * overall) / (window + a) if window + a > 0 else overall
+    unscreened = max(with_features_total - len(ranked), 0)
+    base = overall
+    if with_features_total:
+        base = (int(ranked.sum()) + ranked_rate * unscreened) / with_features_total
+    screened = int(without.sum())
+    rate = (int(y[without].sum()) + a * base) / (screened + a) if screened + a > 0 else base
+    return rate, ranked_rate, window
+
+
 def place_featureless(
     labels_in_order: Sequence[int] | np.ndarray,
     featureless_decided: Sequence[bool] | np.ndarray,
     with_features_total: int,
+    unscreened: int,
     settings: RankingSettings,
 ) -> FeaturelessPlacement:
-    """Whether the records without features should be screened next, and the estimates behind it.
+    """How many of the ``unscreened`` records without features to screen next, and the estimates.
 
     No learner can rank them, but they are not a random draw to be screened last: in the benchmark
     reviews they were included about as often as records overall. So each is worth screening as soon
@@ -687,24 +707,25 @@ def place_featureless(
     * the rate of records without features: their includes, shrunk towards π_f:
       p = (includes + a π_f) / (screened + a).
 
-    They go first while p > q. Each one screened and excluded lowers p, so where they hold no
-    includes only a few are screened before they drop to the bottom.
+    While p > q one goes first. The list is not re-ranked after every decision, and each one
+    screened and excluded lowers p, so only as many go first as could be screened in a row, all
+    excluded, with p still above q; the others go last until the next ranking.
     """
     y = np.asarray(labels_in_order, dtype=int)
     without = np.asarray(featureless_decided, dtype=bool)
-    a = settings.featureless_prior
-    overall = float(y.mean()) if len(y) else 0.0
-    ranked = y[~without]
-    window = min(len(ranked), max(10, round(settings.featureless_window * len(ranked))))
-    tail = int(ranked[len(ranked) - window :].sum())
-    ranked_rate = (tail + a * overall) / (window + a) if window + a > 0 else overall
-    unscreened = max(with_features_total - len(ranked), 0)
-    base = overall
-    if with_features_total:
-        base = (int(ranked.sum()) + ranked_rate * unscreened) / with_features_total
-    included, screened = int(y[without].sum()), int(without.sum())
-    rate = (included + a * base) / (screened + a) if screened + a > 0 else base
-    return FeaturelessPlacement(rate > ranked_rate, rate, ranked_rate, window, screened, included)
+    rate, ranked_rate, window = _featureless_rates(y, without, with_features_total, settings)
+    first = 0
+    while first < unscreened:
+        after = _featureless_rates(  # had the first `first` of them been screened and excluded
+            np.append(y, np.zeros(first, dtype=int)),
+            np.append(without, np.ones(first, dtype=bool)),
+            with_features_total,
+            settings,
+        )
+        if after[0] <= after[1]:
+            break
+        first += 1
+    return FeaturelessPlacement(first, rate, ranked_rate, window, int(without.sum()), int(y[without].sum()))
 
 
 def featureless_placement(
@@ -719,7 +740,8 @@ def featureless_placement(
     if settings.featureless != "rate" or not without.any():
         return None
     index = np.asarray(labelled, dtype=int)
-    return place_featureless(labels, without[index], int((~without).sum()), settings)
+    unscreened = int(without.sum()) - int(without[index].sum())
+    return place_featureless(labels, without[index], int((~without).sum()), unscreened, settings)
 
 
 def score_records(
@@ -756,7 +778,10 @@ def score_records(
         return scores
     scores = np.asarray(scores, dtype=float).copy()
     without = featureless(views)
-    scores[without] = scores[~without].max() + 1.0 if placement.on_top else scores[~without].min() - 1.0
+    left = np.setdiff1d(np.flatnonzero(without), np.asarray(labelled, dtype=int))
+    first = left[np.argsort(tie_breaker(len(scores), seed)[left], kind="stable")][: placement.first]
+    scores[without] = scores[~without].min() - 1.0
+    scores[first] = scores[~without].max() + 1.0
     return scores
 
 

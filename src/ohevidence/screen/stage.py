@@ -264,10 +264,18 @@ def _featureless_note(
             f"; {count} records without title, abstract or keywords ({int(decided.sum())} screened,"
             f" {included} included): no learner is trained on them, and the model scores them all alike"
         )
-    where = "first" if placement.on_top else "last"
+    left = count - placement.screened
+    if not left:
+        where = "all screened"
+    elif placement.first == 0:
+        where = "the rest listed last"
+    elif placement.first == left:
+        where = "the rest listed first"
+    else:
+        where = f"{placement.first} of the {left} unscreened listed first, the rest last"
     return (
         f"; {count} records without title, abstract or keywords ({placement.screened} screened,"
-        f" {placement.included} included) listed {where}: estimated include rate"
+        f" {placement.included} included; {where}): estimated include rate"
         f" {100 * placement.rate:.1f}% against {100 * placement.ranked_rate:.1f}% among the"
         f" {placement.window} most recent decisions on the other records"
     )
