@@ -134,6 +134,16 @@ class RankingSettings:
     large_char_ngrams: tuple[int, int] = (4, 4)
     feature_jobs: int = 2
 
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("stall_mode", STALL_MODES),
+            ("companion", COMPANIONS),
+            ("learner_choice", LEARNER_CHOICES),
+            ("featureless", FEATURELESS_PLACEMENTS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r} (expected one of {allowed})")
+
 
 STALL_MODES = ("ensemble", "switch", "average")
 COMPANIONS = ("", "svm")
@@ -170,14 +180,6 @@ def feature_views(texts: Sequence[str], settings: RankingSettings | None = None)
     The words are counted once; each view keeps its own columns and computes its own IDF.
     """
     settings = settings or RankingSettings()
-    if settings.stall_mode not in STALL_MODES:
-        raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
-    if settings.companion not in COMPANIONS:
-        raise ValueError(f"unknown companion {settings.companion!r}")
-    if settings.learner_choice not in LEARNER_CHOICES:
-        raise ValueError(f"unknown learner_choice {settings.learner_choice!r}")
-    if settings.featureless not in FEATURELESS_PLACEMENTS:
-        raise ValueError(f"unknown featureless placement {settings.featureless!r}")
     if len(texts) > settings.large_review:
         return large_feature_views(texts, settings)
     min_df = min(settings.min_df, max(1, len(texts) // 2))  # tiny reviews keep their words
@@ -760,12 +762,6 @@ def score_records(
     record (:func:`place_featureless`). None while those decisions hold only one class.
     """
     settings = settings or RankingSettings()
-    if settings.stall_mode not in STALL_MODES:
-        raise ValueError(f"unknown stall_mode {settings.stall_mode!r}")
-    if settings.learner_choice not in LEARNER_CHOICES:
-        raise ValueError(f"unknown learner_choice {settings.learner_choice!r}")
-    if settings.featureless not in FEATURELESS_PLACEMENTS:
-        raise ValueError(f"unknown featureless placement {settings.featureless!r}")
     index, y = with_features(views, labelled, labels, settings)
     if len(set(y.tolist())) < 2:
         return None

@@ -256,15 +256,15 @@ def _featureless_note(
     count = int(without.sum())
     if not ranking.featureless or not count:
         return ""
+    decided = without[np.asarray(labelled, dtype=int)]
+    screened, included = int(decided.sum()), int(np.asarray(labels, dtype=int)[decided].sum())
     placement = featureless_placement(views, labelled, labels, ranking)
     if placement is None:  # not trained on, scored like the others
-        decided = without[np.asarray(labelled, dtype=int)]
-        included = int(np.asarray(labels, dtype=int)[decided].sum())
         return (
-            f"; {count} records without title, abstract or keywords ({int(decided.sum())} screened,"
+            f"; {count} records without title, abstract or keywords ({screened} screened,"
             f" {included} included): no learner is trained on them, and the model scores them all alike"
         )
-    left = count - placement.screened
+    left = count - screened
     if not left:
         where = "all screened"
     elif placement.first == 0:
@@ -274,8 +274,8 @@ def _featureless_note(
     else:
         where = f"{placement.first} of the {left} unscreened listed first, the rest last"
     return (
-        f"; {count} records without title, abstract or keywords ({placement.screened} screened,"
-        f" {placement.included} included; {where}): estimated include rate"
+        f"; {count} records without title, abstract or keywords ({screened} screened,"
+        f" {included} included; {where}): estimated include rate"
         f" {100 * placement.rate:.1f}% against {100 * placement.ranked_rate:.1f}% among the"
         f" {placement.window} most recent decisions on the other records"
     )
