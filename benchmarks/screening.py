@@ -183,22 +183,27 @@ ANCHOR_MEAN_WSS = 39.7  # elas_u4 over the 20 tasks (46.6 over the first nine)
 # one is run, the setting for each dataset is chosen leave-one-dataset-out (see `lodo`).
 # the model before issue 27: the default classifier alone outside a stall, records without features
 # scored like any other
-BEFORE_27 = ["--learner-choice", "none", "--featureless", "none"]
+BEFORE_27 = ["--learner-choice", "none", "--featureless", "none", "--other-every", "0"]
+# the learner choice of stops 32-33: whichever learner ranks the recent window better ranks alone
+RECENT = ["--learner-choice", "recent", "--other-every", "0"]
 CANDIDATES: dict[str, list[str]] = {
-    # outside a stall, the default classifier or the include-weighted SVM, whichever separates the most
-    # recent fifth of the decisions better when trained on the earlier ones (issue 27); in a stall the
-    # ensemble of the character-weighted view and that SVM; records without features are scored by the
-    # model but not trained on (issue 27)
+    # outside a stall, the default classifier or the include-weighted SVM, the first chosen as
+    # "recent_choice" chooses and then kept until the other ranks the recent fifth better by DeLong's
+    # test, with every 4th place given to the other; in a stall the ensemble of the character-weighted
+    # view and that SVM; records without features not trained on, and listed first while their
+    # estimated include rate beats the recent one (stop 34)
     "default": [],
+    # issue 27, stop 33's default: whichever learner separates the most recent fifth of the decisions
+    # better (AUC) ranks alone; records without features not trained on, scored by the model
+    "recent_choice": [*RECENT, "--featureless", "not_trained"],
     # issue 27: records without features trained on and scored like any other (the default of stop 32)
-    "no_featureless": ["--featureless", "none"],
-    # issue 27: records without features also listed first while their estimated include rate beats
-    # the include rate among the most recent fifth of the other decisions, last otherwise
-    "featureless_rate": ["--featureless", "rate"],
+    "no_featureless": [*RECENT, "--featureless", "none"],
+    # issue 27 (stop 33): the recent choice, with records without features placed by rate
+    "featureless_rate": [*RECENT, "--featureless", "rate"],
     # issue 27: the model until issue 27
     "no_choice": BEFORE_27,
     # issue 27: the choice judged by 3-fold cross-validated AUC on all the decisions instead
-    "cv_choice": ["--learner-choice", "cv", "--featureless", "none"],
+    "cv_choice": ["--learner-choice", "cv", "--featureless", "none", "--other-every", "0"],
     # the stall settings of issue 16, on the default classifier alone
     "switch": [*BEFORE_27, "--stall-mode", "switch"],  # the character-weighted view alone
     "no_stall": [*BEFORE_27, "--stall-after", "0"],  # no stall handling at all

@@ -25,11 +25,14 @@ from ohevidence.screen.ranking import (
     LearnerChoice,
     RankingSettings,
     choice_point,
+    choice_points,
     choose_learner,
     excludes_since_last_include,
     feature_views,
     featureless,
     include_weighted_svm_scores,
+    interleave,
+    paired_auc_z,
     place_featureless,
     relevance_scores,
     score_records,
@@ -413,7 +416,7 @@ def _percentile(scores: np.ndarray) -> np.ndarray:
 
 
 def test_a_long_run_of_excludes_switches_to_the_stall_ensemble() -> None:
-    settings = RankingSettings(min_df=1, stall_after=2, stall_char_weight=2.0)
+    settings = RankingSettings(min_df=1, stall_after=2, stall_char_weight=2.0, other_every=0)
     assert settings.stall_mode == "ensemble"  # the default
     views = feature_views(STALL_TEXTS, settings)
     assert views.stalled.shape[1] == views.default.shape[1]
@@ -498,7 +501,7 @@ def test_feature_views_default_words_equal_a_min_df_tfidf_and_the_words_view_kee
 
 def test_stall_average_mode_averages_the_percentile_ranks_of_both_views() -> None:
     texts = STALL_TEXTS
-    settings = RankingSettings(min_df=1, stall_after=2, stall_mode="average")
+    settings = RankingSettings(min_df=1, stall_after=2, stall_mode="average", other_every=0)
     views = feature_views(texts, settings)
     labelled, labels = [0, 2, 3], [1, 0, 0]  # include, two excludes: a stall
     words = relevance_scores(views.default, labelled, labels, settings)
@@ -599,13 +602,100 @@ def test_learner_choice_is_cross_validated_auc_on_a_prefix_of_the_decisions() ->
         feature_views(texts, RankingSettings(learner_choice="vote"))
 
 
+def test_delong_z_of_two_aucs_on_the_same_records_by_hand() -> None:
+    y = np.array([1, 1, 0, 0])
+    first = np.array([0.9, 0.2, 0.5, 0.1])  # AUC 0.75: the include at 0.2 is below the exclude at 0.5
+    second = np.array([0.8, 0.7, 0.3, 0.6])  # AUC 1
+    # structural components of `first`: includes place 1 and 0.5, excludes 0.5 and 1 (sample variance
+    # 0.125 each); `second` places everything at 1 (variance 0, covariance 0), so
+    # var(difference) = 0.125 / 2 + 0.125 / 2 and z = 0.25 / sqrt(0.125)
+    assert paired_auc_z(y, first, second) == pytest.approx(0.25 / np.sqrt(0.125))
+    assert paired_auc_z(y, second, first) == pytest.approx(-0.25 / np.sqrt(0.125))
+    assert paired_auc_z(y, first, first) == 0.0
+    # ties count a half, and the correlation between the two scorings is taken into account: a
+    # scoring that differs from another only by a monotone map has the same AUC, z 0
+    assert paired_auc_z(y, first, first**3 + 1) == 0.0
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 2, 200)
+    noisy = labels + rng.normal(0, 1.0, 200)
+    sharper = labels + rng.normal(0, 0.3, 200)
+    assert paired_auc_z(labels, noisy, sharper) > 3  # clearly better on 200 records
+
+
+def test_the_kept_choice_changes_learner_only_when_the_other_wins_beyond_chance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ohevidence.screen.ranking as ranking
+
+    settings = RankingSettings()
+    assert settings.learner_choice == "kept" and settings.choice_z == 1.96  # the defaults
+    assert choice_points(27, settings) == [10, 12, 15, 18, 22, 27] and choice_points(9, settings) == []
+    # what the AUCs alone would say at each grid point, and DeLong's z (SVM minus default)
+    judged = {
+        10: LearnerChoice("default", 10),  # too few includes: no choice yet
+        12: LearnerChoice("svm", 12, "cross-validation", 12, 0.6, 0.7),  # the first choice
+        15: LearnerChoice("default", 15, "recent", 3, 0.7, 0.6, z=-1.0),  # within chance: kept
+        18: LearnerChoice("default", 18, "recent", 4, 0.8, 0.5, z=-2.5),  # beyond: default
+        22: LearnerChoice("svm", 22, "recent", 4, 0.5, 0.6, z=1.5),  # within chance: kept
+        27: LearnerChoice("svm", 27, "cross-validation", 27, 0.5, 0.6),  # no recent window: kept
+    }
+    monkeypatch.setattr(ranking, "_judged_choice", lambda views, index, y, m, *a: judged[m])
+    expected = {10: ("default", False), 12: ("svm", False), 15: ("svm", True), 18: ("default", False)}
+    expected |= {22: ("default", True), 27: ("default", True)}
+    for decided, (learner, kept) in expected.items():
+        choice = choose_learner(None, list(range(decided)), [0] * decided, settings)  # type: ignore[arg-type]
+        assert (choice.decisions, choice.learner, choice.kept) == (decided, learner, kept)
+        assert choice.auc_svm == judged[decided].auc_svm  # the evidence shown is the latest window's
+    # "recent" follows the AUCs at the latest point alone
+    recent = dataclasses.replace(settings, learner_choice="recent")
+    assert choose_learner(None, list(range(22)), [0] * 22, recent).learner == "svm"  # type: ignore[arg-type]
+
+
+def test_interleave_gives_every_nth_place_to_the_other_learner() -> None:
+    main = np.array([9.0, 8, 7, 6, 5, 4, 3, 2, 1, 0])  # main's order: 0, 1, 2, ..., 9
+    other = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9])  # the other's order: 9, 8, 7, ...
+    ties = np.arange(10)
+    order = np.argsort(-interleave(main, other, 4, [], ties), kind="stable")
+    assert order.tolist() == [0, 1, 2, 9, 3, 4, 5, 8, 6, 7]
+    # decided records take no place and score below every other; a record the other learner would
+    # place again is skipped (record 2 is both learners' best once 0, 1 are decided here)
+    other = np.array([0.0, 0, 10, 3, 4, 5, 6, 7, 8, 9])
+    scores = interleave(main, other, 2, [0, 1], ties)
+    order = np.argsort(-scores, kind="stable")[:8]
+    assert order.tolist() == [2, 9, 3, 8, 4, 7, 5, 6]
+    assert scores[[0, 1]].max() < scores[order].min()
+    with pytest.raises(ValueError, match="other_every"):
+        RankingSettings(other_every=1)
+
+
+def test_outside_a_stall_every_fourth_place_goes_to_the_learner_not_chosen() -> None:
+    texts, truth = _choice_texts()
+    settings = RankingSettings(min_df=1, learner_choice="")  # the default classifier is "chosen"
+    assert settings.other_every == 4  # the default
+    views = feature_views(texts, settings)
+    decided = [0, 1, 2, 3, 4, 5]
+    labels = truth[decided]
+    default = relevance_scores(views.default, decided, labels, settings)
+    svm = include_weighted_svm_scores(views.words, decided, labels, settings)
+    scores = score_records(views, decided, labels, settings)
+    from ohevidence.screen.ranking import tie_breaker
+
+    assert np.array_equal(scores, interleave(default, svm, 4, decided, tie_breaker(40, 0)))
+    alone = score_records(views, decided, labels, dataclasses.replace(settings, other_every=0))
+    assert np.allclose(alone, default)
+    order = [i for i in np.argsort(-scores, kind="stable") if i not in decided]
+    by_default = [i for i in np.lexsort((tie_breaker(40, 0), -default)) if i not in decided]
+    assert order[:3] == by_default[:3] and order[3] != by_default[3]  # 4th: the SVM's best
+    assert ScreeningSettings.from_config({"model": {"other_every": 0}}).ranking.other_every == 0
+
+
 def test_the_chosen_learner_ranks_outside_a_stall_and_the_stall_ensemble_in_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import ohevidence.screen.ranking as ranking
 
     texts, _ = _choice_texts()
-    settings = RankingSettings(min_df=1, stall_after=2, learner_choice="cv")
+    settings = RankingSettings(min_df=1, stall_after=2, learner_choice="cv", other_every=0)
     views = feature_views(texts, settings)
     flowing = ([0, 1, 3], [1, 0, 1])  # include, exclude, include: no stall
     stall = ([0, 1, 2, 4, 5, 7], [1, 0, 0, 0, 0, 0])  # an include, then five excludes: a stall
@@ -620,7 +710,7 @@ def test_the_chosen_learner_ranks_outside_a_stall_and_the_stall_ensemble_in_one(
             else:  # the default model, or in a stall the stall ensemble
                 expected = score_records(views, decided, labels, plain)
             assert np.allclose(scores, expected)
-    assert RankingSettings().learner_choice == "recent"  # the default
+    assert RankingSettings().learner_choice == "kept"  # the default
     assert ScreeningSettings.from_config({"model": {"learner_choice": ""}}).ranking.learner_choice == ""
 
 
@@ -663,6 +753,15 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
     alone = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice=""))
     _, _, plain = rank_records(frame, texts, np.zeros(40), decided, alone)
     assert plain == "logistic model on 25 decided records"  # no choice to report
+    # the default: the choice kept unless beaten beyond chance, and the other learner's share
+    kept = ScreeningSettings(ranking=RankingSettings(min_df=1))
+    _, _, how = rank_records(frame, texts, np.zeros(40), everything, kept)
+    choice = choose_learner(feature_views(texts, kept.ranking), order, truth[order], kept.ranking, kept.seed)
+    assert choice.validation == "recent" and choice.z is not None
+    assert f"(DeLong's z {choice.z:+.2f}" in how
+    assert ("kept, as the other learner's lead is within chance, |z| <= 1.96" in how) == choice.kept
+    other = "the include-weighted SVM" if choice.learner == "default" else "the logistic model"
+    assert how.endswith(f"; every 4th place goes to the best record of {other}")
 
 
 def test_records_without_features_go_first_while_their_estimated_include_rate_beats_the_ranked_one() -> None:
@@ -696,7 +795,7 @@ def test_records_without_features_go_first_while_their_estimated_include_rate_be
 def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> None:
     texts, truth = _choice_texts()
     texts = [*texts, "", "", ""]  # three records with neither title nor abstract
-    settings = RankingSettings(min_df=1, learner_choice="", featureless="rate")
+    settings = RankingSettings(min_df=1, learner_choice="", featureless="rate", other_every=0)
     views = feature_views(texts, settings)
     assert featureless(views).tolist() == [False] * 40 + [True] * 3
     decided = [0, 1, 40, 2, 3]  # record 40 has no text
@@ -708,7 +807,7 @@ def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> 
     # the default: not trained on, and scored by that same model (all alike, at its intercept)
     untrained = dataclasses.replace(settings, featureless="not_trained")
     assert np.allclose(score_records(views, decided, labels, untrained), expected)
-    assert RankingSettings().featureless == "not_trained"
+    assert RankingSettings().featureless == "rate"  # the default
     # one of them included (p = 0.76 against q = 0.52): the next goes first; had it been excluded,
     # p and q would both be 0.5, so the other goes last until the next ranking
     assert max(scores[41], scores[42]) > scores[:40].max()
@@ -735,11 +834,12 @@ def test_screen_run_says_where_the_records_without_text_went() -> None:
     frame = pd.DataFrame({"record_id": [f"r:{i}" for i in range(42)]})
     settings = ScreeningSettings(ranking=RankingSettings(min_df=1, learner_choice="", featureless="rate"))
     decided = {f"r:{i}": int(truth[i]) for i in range(12)} | {"r:40": 0}
-    _, _, how = rank_records(frame, texts, np.zeros(42), decided, ScreeningSettings())
+    untrained = ScreeningSettings(ranking=RankingSettings(featureless="not_trained"))
+    _, _, how = rank_records(frame, texts, np.zeros(42), decided, untrained)
     assert how.endswith(
         "; 2 records without title, abstract or keywords (1 screened, 0 included): no learner is trained"
         " on them, and the model scores them all alike"
-    )  # the default
+    )
     rank, _, how = rank_records(frame, texts, np.zeros(42), decided, settings)
     assert (
         "2 records without title, abstract or keywords (1 screened, 0 included; the rest listed last)" in how
@@ -753,7 +853,7 @@ def test_screen_run_says_where_the_records_without_text_went() -> None:
 
 
 def test_svm_companion_averages_the_default_and_the_include_weighted_svm_outside_a_stall() -> None:
-    settings = RankingSettings(min_df=1, stall_after=2, companion="svm")
+    settings = RankingSettings(min_df=1, stall_after=2, companion="svm", other_every=0)
     views = feature_views(STALL_TEXTS, settings)
     assert views.words is not views.default  # the companion reads every word
     labelled, labels = [0, 2], [1, 0]  # include, one exclude: not a stall

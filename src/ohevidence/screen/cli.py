@@ -116,6 +116,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("companion", args.companion),
         ("learner_choice", {"none": ""}.get(args.learner_choice, args.learner_choice)),
         ("featureless", {"none": ""}.get(args.featureless, args.featureless)),
+        ("other_every", args.other_every),
         ("large_review", args.large_review),
         ("large_char_ngrams", tuple(args.large_char_ngrams) if args.large_char_ngrams else None),
     )
@@ -186,11 +187,12 @@ def register(stages: Any) -> None:
     )
     sim.add_argument("--companion", choices=["svm"], default=None, help=argparse.SUPPRESS)
     sim.add_argument(
-        "--learner-choice", choices=["recent", "cv", "none"], default=None, help=argparse.SUPPRESS
+        "--learner-choice", choices=["kept", "recent", "cv", "none"], default=None, help=argparse.SUPPRESS
     )
     sim.add_argument(
         "--featureless", choices=["not_trained", "rate", "none"], default=None, help=argparse.SUPPRESS
     )
+    sim.add_argument("--other-every", type=int, default=None, help=argparse.SUPPRESS)
     # the features of large reviews on a small labelled set, to measure what they cost (benchmark)
     sim.add_argument("--large-review", type=int, default=None, help=argparse.SUPPRESS)
     sim.add_argument("--large-char-ngrams", type=int, nargs=2, default=None, help=argparse.SUPPRESS)

@@ -24,9 +24,17 @@ against the decisions before it keeps this out of the ordinary gaps between incl
 as screening goes on (docs/methods/screening.md, Ranking; docs/benchmarks/screening.md gives the
 benchmark figures).
 
+Outside a stall the learner chosen does not rank alone: every fourth place of the list goes to the
+best record of the other learner (``other_every``), since the two find different includes. Once chosen,
+a learner keeps ranking until the other ranks the most recent decisions better beyond chance
+(DeLong's paired test, ``learner_choice: kept``): those decisions are the ranking learner's own
+proposals, so its excludes there are its own false positives, and judged by AUC alone the learners
+would take turns wherever they rank alike.
+
 A record with no title, abstract or keywords has no features: no learner is trained on it, since a
 row of zeros teaches nothing about words but would shift the class weights, the stall count and the
-learner choice (``featureless``).
+learner choice. Such records are listed first while their estimated include rate beats the include
+rate among the latest decisions on the other records, and last otherwise (``featureless``).
 
 Before any decision there is nothing to learn from: the eligibility rules' score and the
 configured seed records order the list instead. Everything is deterministic for a given seed
@@ -39,6 +47,7 @@ order (the ASReview simulation protocol) so the ranking can be benchmarked again
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import multiprocessing
@@ -98,31 +107,42 @@ class RankingSettings:
     # whose errors differ (a benchmark candidate; "" = the default classifier alone): "svm" is the stall
     # ensemble's include-weighted SVM on the word view (ASReview LAB's default learner).
     companion: str = ""
-    # Outside a stall, which learner ranks (issue 27): whichever of the default classifier and the
-    # stall ensemble's include-weighted SVM separates the decisions made so far better by AUC
-    # (:func:`choose_learner`): "recent" = trained on the earlier decisions and tested on the most
-    # recent `choice_window` share (when those hold at least `choice_window_min` includes and
-    # excludes), else by `choice_folds`-fold cross-validation; "cv" = always by cross-validation;
+    # Outside a stall, every `other_every`-th place of the list goes to the best record of the learner
+    # not chosen (0 = never): the two learners find different includes, and the list should not rest
+    # on one of them alone (:func:`interleave`).
+    other_every: int = 4
+    # Outside a stall, which learner ranks (issue 27): the default classifier or the stall ensemble's
+    # include-weighted SVM, judged by how well each separates the decisions made so far (AUC;
+    # :func:`choose_learner`): "recent" = whichever is better, trained on the earlier decisions and
+    # tested on the most recent `choice_window` share (when those hold at least `choice_window_min`
+    # includes and excludes), else by `choice_folds`-fold cross-validation; "cv" = always by
+    # cross-validation;
     # "" = no choice, the default classifier (the default until issue 27). The choice is judged on
     # the first m decisions, m the largest point of the grid 10, 12, 15, 18, ... (each
     # ⌈(1 + `choice_growth`) ×⌉ the last) not above the decisions made, once they hold at least
     # `choice_min` includes and as many excludes. In a stall the stall ensemble ranks, whichever
     # learner was chosen.
-    learner_choice: str = "recent"
+    # "kept" (the default since stop 34): the first choice is made as "recent" makes it; after that the
+    # learner ranking keeps ranking until the other ranks the most recent window better by DeLong's
+    # paired test at |z| > `choice_z` (:func:`paired_auc_z`). The recent window holds the records the
+    # learner ranking proposed, so its excludes are that learner's own false positives: judged there by
+    # AUC alone, the learners take turns wherever they rank alike.
+    learner_choice: str = "kept"
+    choice_z: float = 1.96
     choice_window: float = 0.2
     choice_window_min: int = 2
     choice_folds: int = 3
     choice_growth: float = 0.2
     choice_min: int = 5
     # Records without features (no title, abstract or keywords; up to 60 in a benchmark review, with
-    # about as many includes as any others) tell a learner nothing about words. "not_trained": no
-    # learner is trained on them (:func:`with_features`); the learner scores them like any other
-    # record (all alike, at its intercept). "rate": not trained on either, and listed first while
-    # their estimated include rate beats that of the most recent `featureless_window` share of the
-    # other decisions, last otherwise, both estimates shrunk towards a prior by `featureless_prior`
-    # pseudo-decisions (:func:`place_featureless`; a benchmark candidate: a better mean, a worse
-    # worst case). "" = trained on and scored like any other record (before issue 27).
-    featureless: str = "not_trained"
+    # about as many includes as any others) tell a learner nothing about words. "rate" (the default
+    # since stop 34): no learner is trained on them (:func:`with_features`), and they are listed first
+    # while their estimated include rate beats that of the most recent `featureless_window` share of
+    # the other decisions, last otherwise, both estimates shrunk towards a prior by
+    # `featureless_prior` pseudo-decisions (:func:`place_featureless`). "not_trained": not trained on
+    # either; the learner scores them like any other record (all alike, at its intercept). "" =
+    # trained on and scored like any other record (before issue 27).
+    featureless: str = "rate"
     featureless_prior: float = 1.0
     featureless_window: float = 0.2
     # Reviews of more than `large_review` records (no benchmark set comes near) get features that
@@ -143,11 +163,15 @@ class RankingSettings:
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r} (expected one of {allowed})")
+        if self.other_every < 0 or self.other_every == 1:
+            raise ValueError(f"other_every {self.other_every} (expected 0 = never, or 2 or more)")
+        if not self.choice_z > 0:
+            raise ValueError(f"choice_z {self.choice_z} (expected a positive z)")
 
 
 STALL_MODES = ("ensemble", "switch", "average")
 COMPANIONS = ("", "svm")
-LEARNER_CHOICES = ("", "cv", "recent")
+LEARNER_CHOICES = ("", "cv", "recent", "kept")
 FEATURELESS_PLACEMENTS = ("", "not_trained", "rate")
 
 
@@ -522,6 +546,10 @@ class LearnerChoice:
     tested: int = 0
     auc_default: float | None = None
     auc_svm: float | None = None
+    # DeLong's z of the SVM's AUC minus the default's on the tested decisions ("recent" only) and, for
+    # "kept", whether this choice kept the learner ranking before it although the AUCs favour the other.
+    z: float | None = None
+    kept: bool = False
 
 
 def choice_point(decided: int, settings: RankingSettings) -> int:
@@ -557,10 +585,47 @@ def choose_learner(
     ``choice_folds``-fold stratified cross-validation (folds shuffled with the seed) of the m.
     Judging on a prefix of the decisions, in the order made, makes the choice the same whether they
     arrive one at a time (a simulation) or all at once (`screen run`); choices are cached on ``views``.
+
+    "kept" replays the choices at every grid point up to m: the first is made as "recent" makes it;
+    at each later point judged on the recent window, the learner chosen before keeps ranking unless
+    DeLong's z (:func:`paired_auc_z`) favours the other beyond ``choice_z``. Those recent records are
+    the ranking learner's own proposals, so judged by AUC alone it is handicapped there.
     """
     labelled = np.asarray(labelled, dtype=int)
     y_all = np.asarray(labels, dtype=int)
-    m = choice_point(len(y_all), settings)
+    if settings.learner_choice != "kept":
+        return _judged_choice(views, labelled, y_all, choice_point(len(y_all), settings), settings, seed)
+    choice = LearnerChoice("default", 0)
+    for m in choice_points(len(y_all), settings):
+        judged = _judged_choice(views, labelled, y_all, m, settings, seed)
+        if choice.auc_default is None or judged.auc_default is None:
+            choice = judged  # the first choice, as "recent" makes it
+            continue
+        learner = choice.learner
+        if judged.z is not None and abs(judged.z) > settings.choice_z:
+            learner = "svm" if judged.z > 0 else "default"
+        choice = dataclasses.replace(judged, learner=learner, kept=learner != judged.learner)
+    return choice
+
+
+def choice_points(decided: int, settings: RankingSettings) -> list[int]:
+    """The points of the grid 10, 12, 15, 18, ... not above ``decided``."""
+    points: list[int] = []
+    while (point := choice_point(decided, settings)) and point not in points:
+        points.insert(0, point)
+        decided = point - 1
+    return points
+
+
+def _judged_choice(
+    views: FeatureViews,
+    labelled: np.ndarray,
+    y_all: np.ndarray,
+    m: int,
+    settings: RankingSettings,
+    seed: int,
+) -> LearnerChoice:
+    """The learner with the higher AUC on the first ``m`` decisions (see :func:`choose_learner`)."""
     index, y = labelled[:m], y_all[:m]
     if m == 0 or _fewer_class(y) < settings.choice_min:
         return LearnerChoice("default", m)
@@ -571,7 +636,7 @@ def choose_learner(
     tested = max(1, round(settings.choice_window * m))
     earlier, recent = y[: m - tested], y[m - tested :]
     if (
-        settings.learner_choice == "recent"
+        settings.learner_choice in ("recent", "kept")
         and _fewer_class(earlier) >= settings.choice_min
         and _fewer_class(recent) >= settings.choice_window_min
     ):
@@ -584,16 +649,46 @@ def choose_learner(
         splits = list(folds.split(index, y))
         validation, tested = "cross-validation", m
     auc: dict[str, list[float]] = {"default": [], "svm": []}
+    z = None
     for train, test in splits:
         model = _classifier(settings, seed).fit(views.default[index[train]], y[train])
-        auc["default"].append(roc_auc_score(y[test], model.decision_function(views.default[index[test]])))
+        default_scores = model.decision_function(views.default[index[test]])
+        auc["default"].append(roc_auc_score(y[test], default_scores))
         svm = _include_weighted_svm(views.words[index[train]], y[train], settings, seed)
-        auc["svm"].append(roc_auc_score(y[test], svm.decision_function(views.words[index[test]])))
+        svm_scores = svm.decision_function(views.words[index[test]])
+        auc["svm"].append(roc_auc_score(y[test], svm_scores))
+        if validation == "recent":
+            z = paired_auc_z(y[test], default_scores, svm_scores)
     default_auc, svm_auc = float(np.mean(auc["default"])), float(np.mean(auc["svm"]))
     learner = "svm" if svm_auc > default_auc else "default"
-    choice = LearnerChoice(learner, m, validation, tested, default_auc, svm_auc)
+    choice = LearnerChoice(learner, m, validation, tested, default_auc, svm_auc, z)
     views.choices[key] = choice
     return choice
+
+
+def paired_auc_z(y: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
+    """DeLong's z for AUC(second) − AUC(first), both scoring the same records (DeLong et al. 1988).
+
+    The variance of the difference comes from each include's and each exclude's placement among the
+    other class under both scorings (the structural components), so the two AUCs' correlation is
+    accounted for. ±inf when the variance is zero but the AUCs differ; 0 when they are equal.
+    """
+    y = np.asarray(y, dtype=int)
+    includes, excludes = y == 1, y == 0
+    parts = []
+    for scores in (np.asarray(first, dtype=float), np.asarray(second, dtype=float)):
+        above = scores[includes][:, None] - scores[excludes][None, :]
+        placement = (above > 0) + 0.5 * (above == 0)
+        parts.append((placement.mean(axis=1), placement.mean(axis=0), placement.mean()))
+    variance = 0.0
+    for axis, count in ((0, int(includes.sum())), (1, int(excludes.sum()))):
+        if count > 1:
+            covariance = np.cov(np.vstack([parts[0][axis], parts[1][axis]]))
+            variance += (covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1]) / count
+    difference = float(parts[1][2] - parts[0][2])
+    if variance > 0:
+        return difference / math.sqrt(variance)
+    return 0.0 if difference == 0 else math.copysign(math.inf, difference)
 
 
 SCORE_BLOCK = 20_000
@@ -815,6 +910,12 @@ def _score(
     seed: int,
 ) -> np.ndarray | None:
     learner = ranking_learner(views, labelled, labels, settings, seed)
+    if learner in ("svm", "default") and settings.other_every:
+        default = relevance_scores(views.default, labelled, labels, settings, seed)
+        svm = include_weighted_svm_scores(views.words, labelled, labels, settings, seed)
+        if default is not None and svm is not None:
+            first, second = (svm, default) if learner == "svm" else (default, svm)
+            return interleave(first, second, settings.other_every, labelled, tie_breaker(len(first), seed))
     if learner == "svm":
         return include_weighted_svm_scores(views.words, labelled, labels, settings, seed)
     if learner == "default":
@@ -831,6 +932,33 @@ def _score(
     else:  # average
         members.append(relevance_scores(views.default, labelled, labels, settings, seed))
     return percentile_ranks([m for m in members if m is not None])
+
+
+def interleave(
+    main: np.ndarray, other: np.ndarray, every: int, decided: Sequence[int] | np.ndarray, ties: np.ndarray
+) -> np.ndarray:
+    """Scores whose order is ``main``'s, with every ``every``-th place given to ``other``'s best record.
+
+    Only undecided records are placed (``decided`` score below all of them); each learner's order
+    breaks ties by ``ties``, and a record placed once is skipped by the other learner.
+    """
+    n = len(main)
+    open_ = np.ones(n, dtype=bool)
+    open_[np.asarray(decided, dtype=int)] = False
+    orders = [order[open_[order]] for order in (np.lexsort((ties, -main)), np.lexsort((ties, -other)))]
+    placed = np.zeros(n, dtype=bool)
+    merged = np.empty(len(orders[0]), dtype=int)
+    cursor = [0, 0]
+    for place in range(len(merged)):
+        which = 1 if place % every == every - 1 else 0
+        order = orders[which]
+        while placed[order[cursor[which]]]:
+            cursor[which] += 1
+        merged[place] = order[cursor[which]]
+        placed[merged[place]] = True
+    scores = np.full(n, -float(n) - 1.0)
+    scores[merged] = -np.arange(len(merged), dtype=float)
+    return scores
 
 
 def tie_breaker(n: int, seed: int) -> np.ndarray:

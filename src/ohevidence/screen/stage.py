@@ -242,10 +242,26 @@ def _chosen_learner(
         )
     else:
         how = f"{ranking.choice_folds}-fold cross-validated AUC on the first {choice.decisions} decisions"
-    return (
+    note = (
         f"; ranked by {chosen}, chosen by {how}: {ranking.classifier} {choice.auc_default:.3f},"
         f" include-weighted SVM {choice.auc_svm:.3f}"
     )
+    if ranking.learner_choice == "kept" and choice.z is not None:
+        note += f" (DeLong's z {choice.z:+.2f}"
+        note += (
+            f"; kept, as the other learner's lead is within chance, |z| <= {ranking.choice_z:g})"
+            if choice.kept
+            else ")"
+        )
+    if ranking.other_every:
+        other = f"the {ranking.classifier} model" if choice.learner == "svm" else "the include-weighted SVM"
+        note += f"; every {_ordinal(ranking.other_every)} place goes to the best record of {other}"
+    return note
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _featureless_note(
