@@ -116,8 +116,7 @@ class RankingSettings:
     # :func:`choose_learner`): "recent" = whichever is better, trained on the earlier decisions and
     # tested on the most recent `choice_window` share (when those hold at least `choice_window_min`
     # includes and excludes), else by `choice_folds`-fold cross-validation; "cv" = always by
-    # cross-validation;
-    # "" = no choice, the default classifier (the default until issue 27). The choice is judged on
+    # cross-validation; "" = no choice, the default classifier (before issue 27). The choice is judged on
     # the first m decisions, m the largest point of the grid 10, 12, 15, 18, ... (each
     # ⌈(1 + `choice_growth`) ×⌉ the last) not above the decisions made, once they hold at least
     # `choice_min` includes and as many excludes. In a stall the stall ensemble ranks, whichever
@@ -552,13 +551,20 @@ class LearnerChoice:
     kept: bool = False
 
 
-def choice_point(decided: int, settings: RankingSettings) -> int:
-    """The largest point of the grid 10, 12, 15, 18, ... not above ``decided`` (0 below 10)."""
-    point, last = 10, 0
+def choice_points(decided: int, settings: RankingSettings) -> list[int]:
+    """The points of the grid 10, 12, 15, 18, ... (each ⌈(1 + ``choice_growth``) ×⌉ the last, at
+    least one more) not above ``decided``."""
+    points: list[int] = []
+    point = 10
     while point <= decided:
-        last = point
+        points.append(point)
         point = max(point + 1, math.ceil(point * (1 + settings.choice_growth)))
-    return last
+    return points
+
+
+def choice_point(decided: int, settings: RankingSettings) -> int:
+    """The largest point of the grid (:func:`choice_points`) not above ``decided`` (0 below 10)."""
+    return (choice_points(decided, settings) or [0])[-1]
 
 
 def _fewer_class(y: np.ndarray) -> int:
@@ -606,15 +612,6 @@ def choose_learner(
             learner = "svm" if judged.z > 0 else "default"
         choice = dataclasses.replace(judged, learner=learner, kept=learner != judged.learner)
     return choice
-
-
-def choice_points(decided: int, settings: RankingSettings) -> list[int]:
-    """The points of the grid 10, 12, 15, 18, ... not above ``decided``."""
-    points: list[int] = []
-    while (point := choice_point(decided, settings)) and point not in points:
-        points.insert(0, point)
-        decided = point - 1
-    return points
 
 
 def _judged_choice(
