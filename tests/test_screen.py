@@ -724,6 +724,7 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
     few = {f"r:{i}": int(truth[i]) for i in order[:6]}
     _, _, how = rank_records(frame, texts, np.zeros(40), few, settings)
     assert "too few includes or excludes to compare learners" in how
+    assert how.endswith("; every 4th place goes to the best record of the include-weighted SVM")
     decided = {f"r:{i}": int(truth[i]) for i in order[:25]}
     _, _, how = rank_records(frame, texts, np.zeros(40), decided, settings)
     views = feature_views(texts, settings.ranking)
@@ -762,6 +763,35 @@ def test_screen_run_says_which_learner_ranked_and_on_what_evidence() -> None:
     assert ("kept, as the other learner's lead is within chance, |z| <= 1.96" in how) == choice.kept
     other = "the include-weighted SVM" if choice.learner == "default" else "the logistic model"
     assert how.endswith(f"; every 4th place goes to the best record of {other}")
+
+
+def test_screen_run_says_when_a_learner_was_kept_against_the_aucs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ohevidence.screen.stage as stage
+
+    texts, truth = _choice_texts()
+    frame = pd.DataFrame({"record_id": [f"r:{i}" for i in range(40)]})
+    decided = {f"r:{i}": int(truth[i]) for i in range(30)}
+    settings = ScreeningSettings(ranking=RankingSettings(min_df=1))
+    cases = {
+        LearnerChoice("svm", 27, "recent", 5, 0.8, 0.7, z=-1.2, kept=True): (
+            "ranked by the include-weighted SVM, chosen by AUC on the most recent 5 of the first 27"
+            " decisions (both learners trained on the earlier ones): logistic 0.800, include-weighted SVM"
+            " 0.700 (DeLong's z -1.20; kept, as the other learner's lead is within chance, |z| <= 1.96);"
+            " every 4th place goes to the best record of the logistic model"
+        ),
+        LearnerChoice("svm", 27, "cross-validation", 27, 0.8, 0.7, kept=True): (
+            "logistic 0.800, include-weighted SVM 0.700 (kept: too few recent includes or excludes to"
+            " test the other learner's lead); every 4th place"
+        ),
+        LearnerChoice("svm", 27, "recent", 5, 0.7, 0.8, z=2.5): (
+            "logistic 0.700, include-weighted SVM 0.800 (DeLong's z +2.50); every 4th place goes to the"
+            " best record of the logistic model"
+        ),
+    }
+    for choice, expected in cases.items():
+        monkeypatch.setattr(stage, "choose_learner", lambda *a, c=choice, **k: c)
+        _, _, how = stage.rank_records(frame, texts, np.zeros(40), decided, settings)
+        assert expected in how
 
 
 def test_records_without_features_go_first_while_their_estimated_include_rate_beats_the_ranked_one() -> None:

@@ -232,8 +232,12 @@ def _chosen_learner(
             f" {STALL_RANKERS[ranking.stall_mode]} until the next include"
         )
     choice = choose_learner(views, index, y, ranking, settings.seed)
+    share = ""
+    if ranking.other_every:
+        other = f"the {ranking.classifier} model" if choice.learner == "svm" else "the include-weighted SVM"
+        share = f"; every {_ordinal(ranking.other_every)} place goes to the best record of {other}"
     if choice.auc_default is None or choice.auc_svm is None:
-        return f" (too few includes or excludes to compare learners: {ranking.classifier} model)"
+        return f" (too few includes or excludes to compare learners: {ranking.classifier} model){share}"
     chosen = "the include-weighted SVM" if choice.learner == "svm" else f"the {ranking.classifier} model"
     if choice.validation == "recent":
         how = (
@@ -246,17 +250,16 @@ def _chosen_learner(
         f"; ranked by {chosen}, chosen by {how}: {ranking.classifier} {choice.auc_default:.3f},"
         f" include-weighted SVM {choice.auc_svm:.3f}"
     )
-    if ranking.learner_choice == "kept" and choice.z is not None:
-        note += f" (DeLong's z {choice.z:+.2f}"
+    if ranking.learner_choice == "kept" and choice.kept and choice.z is None:
+        note += " (kept: too few recent includes or excludes to test the other learner's lead)"
+    elif ranking.learner_choice == "kept" and choice.kept:
         note += (
-            f"; kept, as the other learner's lead is within chance, |z| <= {ranking.choice_z:g})"
-            if choice.kept
-            else ")"
+            f" (DeLong's z {choice.z:+.2f}; kept, as the other learner's lead is within chance,"
+            f" |z| <= {ranking.choice_z:g})"
         )
-    if ranking.other_every:
-        other = f"the {ranking.classifier} model" if choice.learner == "svm" else "the include-weighted SVM"
-        note += f"; every {_ordinal(ranking.other_every)} place goes to the best record of {other}"
-    return note
+    elif ranking.learner_choice == "kept" and choice.z is not None:
+        note += f" (DeLong's z {choice.z:+.2f})"
+    return note + share
 
 
 def _ordinal(n: int) -> str:
