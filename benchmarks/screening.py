@@ -247,6 +247,11 @@ def records_with_text(task: str) -> frozenset[str]:
     return frozenset(i for i, text in zip(ids, texts, strict=True) if text.strip())
 
 
+def saved_order(candidate: str, task: str, seed: int) -> Path:
+    """Where one simulation's order is saved (record id, label, seconds)."""
+    return RUNS / candidate / f"{task}_seed{seed}.csv"
+
+
 def run_or_reuse(
     candidate: str, task: str, seed: int, extra: list[str], reuse: bool
 ) -> tuple[np.ndarray, float, np.ndarray | None]:
@@ -256,7 +261,7 @@ def run_or_reuse(
     issue 27 hold no record id, so which records had text is unknown (None).
     """
     file, label, id_column, *_ = TASKS[task]
-    saved = RUNS / candidate / f"{task}_seed{seed}.csv"
+    saved = saved_order(candidate, task, seed)
     if reuse and saved.exists():
         order = pd.read_csv(saved, dtype={"record_id": str})
         seconds = float(order["seconds"].iloc[0])
@@ -288,7 +293,7 @@ def simulate_ahead(
         for task in tasks
         if (SHARED / TASKS[task][0]).exists()
         for seed in (seeds if candidate == candidates[0] else lodo_seeds)
-        if not (reuse and (RUNS / candidate / f"{task}_seed{seed}.csv").exists())
+        if not (reuse and saved_order(candidate, task, seed).exists())
     ]
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each simulation is its own process
         for future in [pool.submit(run_or_reuse, c, t, s, extra, False) for c, t, s in wanted]:
@@ -468,12 +473,17 @@ def print_table(name: str, tasks: dict[str, dict]) -> None:
             flush=True,
         )
     summary = overall(tasks)
+    big = summary["worst_task_20plus"]
     print(
         f"mean {summary['mean_wss95']:.1f} (elas_u4 {summary['anchor_mean_wss95']:.1f}, diff "
         f"{summary['mean_diff']:+.1f}); worst task {summary['worst_task']} "
         f"{summary['worst_task_diff']:+.1f}; "
-        f"worst with >= 20 relevant {summary['worst_task_20plus']} {summary['worst_task_20plus_diff']:+.1f}; "
-        f"worst seed {summary['worst_seed']['task']} seed {summary['worst_seed']['seed']} "
+        + (
+            f"worst with >= 20 relevant {big} {summary['worst_task_20plus_diff']:+.1f}; "
+            if big
+            else "no task with >= 20 relevant; "
+        )
+        + f"worst seed {summary['worst_seed']['task']} seed {summary['worst_seed']['seed']} "
         f"{summary['worst_seed']['diff']:+.1f}; RRF@10 {summary['mean_rrf10']:.1f} (elas_u4 "
         f"{summary['anchor_mean_rrf10']:.1f}); ATD {summary['mean_atd']:.1f} (elas_u4 "
         f"{summary['anchor_mean_atd']:.1f}, lower is better); more than 1 point below elas_u4: "
@@ -529,7 +539,7 @@ def main() -> int:
                 continue
             runs = []
             for seed in seeds if candidate == candidates[0] else lodo_seeds:
-                if args.saved_only and not (RUNS / candidate / f"{task}_seed{seed}.csv").exists():
+                if args.saved_only and not saved_order(candidate, task, seed).exists():
                     continue
                 labels, seconds, readable = run_or_reuse(candidate, task, seed, args.extra.split(), reuse)
                 runs.append(run_metrics(labels, seconds, seed, stopping, readable))

@@ -773,13 +773,13 @@ def test_screen_run_says_when_a_learner_was_kept_against_the_aucs(monkeypatch: p
     decided = {f"r:{i}": int(truth[i]) for i in range(30)}
     settings = ScreeningSettings(ranking=RankingSettings(min_df=1))
     cases = {
-        LearnerChoice("svm", 27, "recent", 5, 0.8, 0.7, z=-1.2, kept=True): (
+        LearnerChoice("svm", 27, "recent", 5, 0.8, 0.7, z=-1.2): (
             "ranked by the include-weighted SVM, chosen by AUC on the most recent 5 of the first 27"
             " decisions (both learners trained on the earlier ones): logistic 0.800, include-weighted SVM"
             " 0.700 (DeLong's z -1.20; kept, as the other learner's lead is within chance, |z| <= 1.96);"
             " every 4th place goes to the best record of the logistic model"
         ),
-        LearnerChoice("svm", 27, "cross-validation", 27, 0.8, 0.7, kept=True): (
+        LearnerChoice("svm", 27, "cross-validation", 27, 0.8, 0.7): (
             "logistic 0.800, include-weighted SVM 0.700 (kept: too few recent includes or excludes to"
             " test the other learner's lead); every 4th place"
         ),
@@ -926,6 +926,8 @@ def test_simulate_command_output(tmp_path: Path) -> None:
     out = tmp_path / "order.csv"
     args = ["screen", "simulate", "--data", str(data), "--label-column", "relevant", "--id-column", "key"]
     args += ["--prior-included", "1", "--prior-excluded", "1", "--seed", "2", "--out", str(out)]
+    assert main([*args, "--other-every", "1"]) == 2  # an impossible setting: one error, no traceback
+    assert not out.exists()
     assert main(args) == 0
     order = pd.read_csv(out, dtype={"record_id": str})
     assert order.columns.tolist() == ["record_id", "rank", "label"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from ohevidence.config import add_settings_arguments, check_decision_paths, settings_config
 from ohevidence.csvio import write_csv
-from ohevidence.errors import InputError
+from ohevidence.errors import ConfigError, InputError
 from ohevidence.schema import RECORD_COLUMNS
 from ohevidence.screen.decisions import DecisionRules, alias_map, load_decisions
 from ohevidence.screen.ranking import RankingSettings
@@ -120,7 +120,10 @@ def _simulate(args: argparse.Namespace) -> int:
         ("large_review", args.large_review),
         ("large_char_ngrams", tuple(args.large_char_ngrams) if args.large_char_ngrams else None),
     )
-    settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
+    try:
+        settings = RankingSettings(**{k: v for k, v in chosen if v is not None})
+    except ValueError as exc:
+        raise ConfigError(f"screen simulate: {exc}") from exc
     try:
         order = simulate_file(
             Path(args.data),

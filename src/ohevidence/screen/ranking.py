@@ -545,10 +545,15 @@ class LearnerChoice:
     tested: int = 0
     auc_default: float | None = None
     auc_svm: float | None = None
-    # DeLong's z of the SVM's AUC minus the default's on the tested decisions ("recent" only) and, for
-    # "kept", whether this choice kept the learner ranking before it although the AUCs favour the other.
+    # DeLong's z of the SVM's AUC minus the default's on the tested decisions (recent validation only)
     z: float | None = None
-    kept: bool = False
+
+    @property
+    def kept(self) -> bool:
+        """Whether the learner was kept although the AUCs favour the other (``learner_choice`` "kept")."""
+        if self.auc_default is None or self.auc_svm is None:
+            return False
+        return self.learner != ("svm" if self.auc_svm > self.auc_default else "default")
 
 
 def choice_points(decided: int, settings: RankingSettings) -> list[int]:
@@ -610,7 +615,7 @@ def choose_learner(
         learner = choice.learner
         if judged.z is not None and abs(judged.z) > settings.choice_z:
             learner = "svm" if judged.z > 0 else "default"
-        choice = dataclasses.replace(judged, learner=learner, kept=learner != judged.learner)
+        choice = dataclasses.replace(judged, learner=learner)
     return choice
 
 

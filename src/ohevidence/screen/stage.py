@@ -42,6 +42,7 @@ from ohevidence.screen.export import write_asreview_csv, write_ris, write_sheet
 from ohevidence.screen.ranking import (
     STALL_RANKERS,
     FeatureViews,
+    LearnerChoice,
     RankingSettings,
     choose_learner,
     excludes_since_last_include,
@@ -250,16 +251,25 @@ def _chosen_learner(
         f"; ranked by {chosen}, chosen by {how}: {ranking.classifier} {choice.auc_default:.3f},"
         f" include-weighted SVM {choice.auc_svm:.3f}"
     )
-    if ranking.learner_choice == "kept" and choice.kept and choice.z is None:
-        note += " (kept: too few recent includes or excludes to test the other learner's lead)"
-    elif ranking.learner_choice == "kept" and choice.kept:
-        note += (
-            f" (DeLong's z {choice.z:+.2f}; kept, as the other learner's lead is within chance,"
-            f" |z| <= {ranking.choice_z:g})"
-        )
-    elif ranking.learner_choice == "kept" and choice.z is not None:
-        note += f" (DeLong's z {choice.z:+.2f})"
+    if ranking.learner_choice == "kept":
+        note += _kept_note(choice, ranking.choice_z)
     return note + share
+
+
+def _kept_note(choice: LearnerChoice, choice_z: float) -> str:
+    """DeLong's z, and why the learner ranking was kept where the AUCs favour the other."""
+    if choice.z is None:
+        return (
+            " (kept: too few recent includes or excludes to test the other learner's lead)"
+            if choice.kept
+            else ""
+        )
+    if not choice.kept:
+        return f" (DeLong's z {choice.z:+.2f})"
+    return (
+        f" (DeLong's z {choice.z:+.2f}; kept, as the other learner's lead is within chance,"
+        f" |z| <= {choice_z:g})"
+    )
 
 
 def _ordinal(n: int) -> str:
