@@ -50,8 +50,8 @@ lint: install-test
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src benchmarks
 
 clean:
 	rm -rf results/* .snakemake logs

@@ -229,7 +229,7 @@ def evaluate(
         else:
             fp += 1
             tp += removed - 1
-    predicted_pairs = set()
+    predicted_pairs: set[tuple[str, ...]] = set()
     for members in clusters.groupby("cluster_id")["record_id"]:
         ids = sorted(members[1])
         predicted_pairs.update(itertools.combinations(ids, 2))

@@ -244,7 +244,7 @@ def build_items(n_items: int, rng: random.Random, draw: bool = True) -> tuple[li
     people = [a for r in pool for a in (_split_author(x.strip()) for x in r["authors"].split(";")) if a]
     titles = {r["key"] for r in pool}
     items: list[dict] = []
-    drawn = Counter()
+    drawn: Counter[str] = Counter()
 
     def draw_authors() -> list[tuple[str, str]]:
         if not draw:
@@ -375,7 +375,7 @@ def write_exports(items: list[dict], size: int, folder: Path, rng: random.Random
     """RIS files in ``folder`` holding ``size`` records; returns {record_id: item} and counts."""
     handles = {db: (folder / f"{db}.ris").open("w", encoding="utf-8") for db in DATABASES}
     truth: dict[str, int] = {}
-    counts = Counter()
+    counts: Counter[str] = Counter()
     written = 0
     for item in items:
         if written >= size:

@@ -110,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.folders:
         runs = [(None, Path(f), None) for f in args.folders.split(",") if f]
     else:
-        for size in (int(s) for s in args.sizes.split(",") if s):
+        for wanted in (int(s) for s in args.sizes.split(",") if s):
             keep = Path(args.keep) if args.keep else None
-            built = scale.run_size(size, args.seed, keep, until="screening")
-            folder = Path(built["folder"]) if built["folder"] else None
+            made = scale.run_size(wanted, args.seed, keep, until="screening")
+            folder = Path(made["folder"]) if made["folder"] else None
             if folder is None:
                 raise SystemExit("--keep is needed to measure the ranking on the built review")
-            runs.append((size, folder, built))
+            runs.append((wanted, folder, made))
     results = []
     for size, folder, built in runs:
         measured = subprocess.run(

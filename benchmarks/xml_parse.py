@@ -19,8 +19,10 @@ import json
 import pyexpat
 import tempfile
 import time
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
+from typing import Any, TypeVar
 
 from Bio import Entrez
 
@@ -35,17 +37,19 @@ ARTICLE = (
     b"<ArticleTitle%s>Synthetic title %d</ArticleTitle><Abstract><AbstractText>%s</AbstractText>"
     b"</Abstract></Article></MedlineCitation></PubmedArticle>\n"
 )
+T = TypeVar("T")
+
 FILLER = b"Invented abstract text for a parse-time benchmark. " * 40
 
 
-def _timed(func: object, *args: object, **kwargs: object) -> tuple[float, object]:
+def _timed(func: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[float, T]:
     start = time.perf_counter()
-    result = func(*args, **kwargs)  # type: ignore[operator]
+    result = func(*args, **kwargs)
     return time.perf_counter() - start, result
 
 
-def token_rows(folder: Path, sizes: list[float], old_max: float) -> list[dict[str, object]]:
-    rows = []
+def token_rows(folder: Path, sizes: list[float], old_max: float) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for size in sizes:
         token = b' Language="' + b"x" * int(size * 1_000_000) + b'"'
         data = HEAD + ARTICLE % (1, token, 1, b"") + b"</PubmedArticleSet>\n"

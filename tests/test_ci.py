@@ -36,8 +36,8 @@ def test_make_lint_runs_every_check() -> None:
         f"{bin_}/snakemake --lint",
         f"{bin_}/snakefmt --check Snakefile workflow",
         f"{bin_}/ruff check src tests benchmarks",
-        f"{bin_}/ruff format --check src tests",
-        f"{bin_}/mypy src",
+        f"{bin_}/ruff format --check src tests benchmarks",
+        f"{bin_}/mypy src benchmarks",
     ]
 
 

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def _relevant_ranks(labels_in_order: Sequence[int]) -> np.ndarray:
+def _relevant_ranks(labels_in_order: Sequence[int] | np.ndarray) -> np.ndarray:
     labels = np.asarray(labels_in_order, dtype=int)
     return np.flatnonzero(labels == 1) + 1
 
 
-def wss(labels_in_order: Sequence[int], recall: float = 0.95) -> float:
+def wss(labels_in_order: Sequence[int] | np.ndarray, recall: float = 0.95) -> float:
     """Work saved over sampling: 100 × ((N − rank of the ⌈recall·R⌉-th include) / N − (1 − recall))."""
     ranks = _relevant_ranks(labels_in_order)
     n = len(labels_in_order)
@@ -26,7 +26,7 @@ def wss(labels_in_order: Sequence[int], recall: float = 0.95) -> float:
     return 100 * ((n - ranks[needed - 1]) / n - (1 - recall))
 
 
-def rrf(labels_in_order: Sequence[int], fraction: float = 0.10) -> float:
+def rrf(labels_in_order: Sequence[int] | np.ndarray, fraction: float = 0.10) -> float:
     """Relevant records found: 100 × includes among the first ⌈fraction·N⌉ / R."""
     ranks = _relevant_ranks(labels_in_order)
     n = len(labels_in_order)
@@ -36,7 +36,7 @@ def rrf(labels_in_order: Sequence[int], fraction: float = 0.10) -> float:
     return 100 * float(np.sum(ranks <= cut)) / len(ranks)
 
 
-def atd(labels_in_order: Sequence[int]) -> float:
+def atd(labels_in_order: Sequence[int] | np.ndarray) -> float:
     """Average time to discovery: 100 × mean over includes of rank / N."""
     ranks = _relevant_ranks(labels_in_order)
     if len(ranks) == 0:
