@@ -191,15 +191,20 @@ CANDIDATES: dict[str, list[str]] = {
     # "recent_choice" chooses and then kept until the other ranks the recent fifth better by DeLong's
     # test, with every 4th place given to the other; in a stall the ensemble of the character-weighted
     # view and that SVM; records without features not trained on, and listed first while their
-    # estimated include rate beats the recent one (stop 34)
+    # estimated include rate beats the recent one, both rates shrunk by 3 pseudo-decisions (stop 35)
     "default": [],
+    # stop 34's default: the rates of the records without features shrunk by 1 pseudo-decision
+    "prior_1": ["--featureless-prior", "1"],
+    # the same shrunk by 2 and by 5 pseudo-decisions (stop 35: how sensitive the choice of 3 is)
+    "prior_2": ["--featureless-prior", "2"],
+    "prior_5": ["--featureless-prior", "5"],
     # issue 27, stop 33's default: whichever learner separates the most recent fifth of the decisions
     # better (AUC) ranks alone; records without features not trained on, scored by the model
     "recent_choice": [*RECENT, "--featureless", "not_trained"],
     # issue 27: records without features trained on and scored like any other (the default of stop 32)
     "no_featureless": [*RECENT, "--featureless", "none"],
     # issue 27 (stop 33): the recent choice, with records without features placed by rate
-    "featureless_rate": [*RECENT, "--featureless", "rate"],
+    "featureless_rate": [*RECENT, "--featureless", "rate", "--featureless-prior", "1"],
     # issue 27: the model until issue 27
     "no_choice": BEFORE_27,
     # issue 27: the choice judged by 3-fold cross-validated AUC on all the decisions instead

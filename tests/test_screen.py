@@ -794,32 +794,62 @@ def test_screen_run_says_when_a_learner_was_kept_against_the_aucs(monkeypatch: p
         assert expected in how
 
 
-def test_records_without_features_go_first_while_their_estimated_include_rate_beats_the_ranked_one() -> None:
-    settings = RankingSettings()  # one pseudo-decision of prior, a window of a fifth (at least 10)
+@pytest.mark.parametrize("prior", [1.0, 3.0])  # stop 34's prior, and the default since stop 35
+def test_records_without_features_go_first_while_their_estimated_include_rate_beats_the_ranked_one(
+    prior: float,
+) -> None:
+    settings = RankingSettings(featureless_prior=prior)  # a window of a fifth (at least 10)
     # 20 decisions on records with features, 6 includes, one of them among the most recent 10;
     # 100 records have features, 5 have none (none screened yet)
     ranked = [1] * 5 + [0] * 5 + [1] + [0] * 9
     first = place_featureless(ranked, [False] * 20, 100, 5, settings)
-    # q = (1 + 0.3) / (10 + 1); base rate (6 + 80 q) / 100; p = base (nothing screened yet)
-    q = 1.3 / 11
+    # q = (1 + a 0.3) / (10 + a); base rate (6 + 80 q) / 100; p = base (nothing screened yet)
+    q = (1 + prior * 0.3) / (10 + prior)
     assert first.window == 10 and first.ranked_rate == pytest.approx(q)
     assert first.rate == pytest.approx((6 + 80 * q) / 100)
-    # p > q, but one excluded would halve p below q: only one goes first until the next ranking
+    # p > q, but one excluded would take p below q (a half of it with a = 1, a quarter with a = 3):
+    # only one goes first until the next ranking
     assert first.first == 1
     overall = 6 / 21
-    q = (1 + overall) / 11
+    q = (1 + prior * overall) / (10 + prior)
     after = place_featureless([*ranked, 0], [False] * 20 + [True], 100, 4, settings)
     assert after.ranked_rate == pytest.approx(q)
-    assert after.rate == pytest.approx((6 + 80 * q) / 100 / 2) and after.first == 0
+    assert after.rate == pytest.approx((6 + 80 * q) / 100 * prior / (1 + prior)) and after.first == 0
     assert (after.screened, after.included) == (1, 0)
-    # had it been an include, more of them would go first: p = (1 + base) / 2 stays above q for a
-    # few excludes in a row
+    # had it been an include, more of them would go first: p = (1 + a base) / (1 + a) stays above q
+    # for a few excludes in a row
     included = place_featureless([*ranked, 1], [False] * 20 + [True], 100, 4, settings)
     assert included.first >= 2
     # never more than are left
     assert place_featureless([*ranked, 1, 1], [False] * 20 + [True] * 2, 100, 1, settings).first == 1
     # a long ranked run: the window is the most recent fifth
     assert place_featureless([1, 0] * 50, [False] * 100, 200, 5, settings).window == 20
+
+
+def test_a_stronger_prior_lowers_the_estimate_of_records_without_features_more_slowly() -> None:
+    # 40 decisions on records with features, 12 includes, 2 among the most recent 10; 3 records
+    # without features screened, all excluded
+    ranked = [1] * 10 + [0] * 20 + [1, 1] + [0] * 8
+    without = [False] * 40 + [True] * 3
+    one, three = (
+        place_featureless([*ranked, 0, 0, 0], without, 200, 10, RankingSettings(featureless_prior=a))
+        for a in (1.0, 3.0)
+    )
+    # three excludes: p = a base / (3 + a), a quarter of the base with a = 1, half of it with a = 3
+    assert one.rate < three.rate
+    assert one.rate == pytest.approx(_base_rate(ranked, 43, 1.0) / 4)
+    assert three.rate == pytest.approx(_base_rate(ranked, 43, 3.0) / 2)
+    with pytest.raises(ValueError, match="featureless_prior"):
+        RankingSettings(featureless_prior=0)
+    assert RankingSettings().featureless_prior == 3.0  # the default
+    assert ScreeningSettings.from_config({"model": {"featureless_prior": 2}}).ranking.featureless_prior == 2
+
+
+def _base_rate(ranked: list[int], decisions: int, prior: float) -> float:
+    """The base rate of 200 records with features after ``ranked`` (window 10) by hand."""
+    overall = sum(ranked) / decisions
+    q = (sum(ranked[-10:]) + prior * overall) / (10 + prior)
+    return (sum(ranked) + q * (200 - len(ranked))) / 200
 
 
 def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> None:
@@ -927,6 +957,7 @@ def test_simulate_command_output(tmp_path: Path) -> None:
     args = ["screen", "simulate", "--data", str(data), "--label-column", "relevant", "--id-column", "key"]
     args += ["--prior-included", "1", "--prior-excluded", "1", "--seed", "2", "--out", str(out)]
     assert main([*args, "--other-every", "1"]) == 2  # an impossible setting: one error, no traceback
+    assert main([*args, "--featureless-prior", "0"]) == 2
     assert not out.exists()
     assert main(args) == 0
     order = pd.read_csv(out, dtype={"record_id": str})

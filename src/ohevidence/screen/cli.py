@@ -116,6 +116,7 @@ def _simulate(args: argparse.Namespace) -> int:
         ("companion", args.companion),
         ("learner_choice", {"none": ""}.get(args.learner_choice, args.learner_choice)),
         ("featureless", {"none": ""}.get(args.featureless, args.featureless)),
+        ("featureless_prior", args.featureless_prior),
         ("other_every", args.other_every),
         ("large_review", args.large_review),
         ("large_char_ngrams", tuple(args.large_char_ngrams) if args.large_char_ngrams else None),
@@ -195,6 +196,7 @@ def register(stages: Any) -> None:
     sim.add_argument(
         "--featureless", choices=["not_trained", "rate", "none"], default=None, help=argparse.SUPPRESS
     )
+    sim.add_argument("--featureless-prior", type=float, default=None, help=argparse.SUPPRESS)
     sim.add_argument("--other-every", type=int, default=None, help=argparse.SUPPRESS)
     # the features of large reviews on a small labelled set, to measure what they cost (benchmark)
     sim.add_argument("--large-review", type=int, default=None, help=argparse.SUPPRESS)

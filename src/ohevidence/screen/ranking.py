@@ -138,11 +138,13 @@ class RankingSettings:
     # since stop 34): no learner is trained on them (:func:`with_features`), and they are listed first
     # while their estimated include rate beats that of the most recent `featureless_window` share of
     # the other decisions, last otherwise, both estimates shrunk towards a prior by
-    # `featureless_prior` pseudo-decisions (:func:`place_featureless`). "not_trained": not trained on
-    # either; the learner scores them like any other record (all alike, at its intercept). "" =
-    # trained on and scored like any other record (before issue 27).
+    # `featureless_prior` pseudo-decisions (:func:`place_featureless`; 3 since stop 35: with 1, a
+    # single exclude halved their estimated rate, so where they hold includes as often as other
+    # records they went to the end of the list after one or two decisions). "not_trained": not
+    # trained on either; the learner scores them like any other record (all alike, at its
+    # intercept). "" = trained on and scored like any other record (before issue 27).
     featureless: str = "rate"
-    featureless_prior: float = 1.0
+    featureless_prior: float = 3.0
     featureless_window: float = 0.2
     # Reviews of more than `large_review` records (no benchmark set comes near) get features that
     # fit in memory at 250,000 records: word 1–2-grams hashed into 2**22 columns instead of a
@@ -164,6 +166,8 @@ class RankingSettings:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r} (expected one of {allowed})")
         if self.other_every < 0 or self.other_every == 1:
             raise ValueError(f"other_every {self.other_every} (expected 0 = never, or 2 or more)")
+        if not self.featureless_prior > 0:
+            raise ValueError(f"featureless_prior {self.featureless_prior} (expected a positive number)")
         if not self.choice_z > 0:
             raise ValueError(f"choice_z {self.choice_z} (expected a positive z)")
 
