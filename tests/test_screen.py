@@ -868,8 +868,9 @@ def test_no_learner_trains_on_records_without_features_and_none_ranks_them() -> 
     untrained = dataclasses.replace(settings, featureless="not_trained")
     assert np.allclose(score_records(views, decided, labels, untrained), expected)
     assert RankingSettings().featureless == "rate"  # the default
-    # one of them included (p = 0.76 against q = 0.52): the next goes first; had it been excluded,
-    # p and q would both be 0.5, so the other goes last until the next ranking
+    # one of them included (p = 0.65 against q = 0.54, with the default prior of 3 decisions): the
+    # next goes first and the other last; had it been excluded (p = 0.35 against q = 0.46), both
+    # would go last until the next ranking
     assert max(scores[41], scores[42]) > scores[:40].max()
     assert min(scores[41], scores[42]) < scores[:40].min()
     excluded = [0, 1, 40, 41, 2, 3]  # two of them excluded: they drop below every ranked record
