@@ -34,7 +34,11 @@ benchmark reports where the rule first says it is safe to stop (records screened
 actually reached there, and whether it fired before the last record.
 
 Each simulation's order is saved under results/benchmarks/screening_runs/<candidate>/ (label and
-seconds); `--reuse` reads them instead of simulating again (to redo the analysis).
+seconds), with the settings that made it beside it (<task>_seed<n>.settings.json: the candidate's
+options and the model's defaults); `--reuse` reads them instead of simulating again (to redo the
+analysis), unless that record shows other settings (a default changed since): such an order is
+simulated again, and `--saved-only` stops with an error naming it. Orders saved before stop 36 have
+no such record; they are read, and the table says how many.
 
 Targets (issues 5, 16 and 27): mean WSS@95 over the tasks >= elas_u4 + 2 points; never more than 1 point
 below elas_u4 on a task with >= 20 relevant records, with the setting chosen leave one dataset out;
@@ -258,17 +262,53 @@ def saved_order(candidate: str, task: str, seed: int) -> Path:
     return RUNS / candidate / f"{task}_seed{seed}.csv"
 
 
+def run_settings(candidate: str, extra: list[str]) -> dict:
+    """What made an order: the candidate, its `screen simulate` options and the model's defaults.
+
+    Saved beside each order (:func:`settings_file`): a candidate is a set of options on top of the
+    defaults, so when a default changes in the code, an order saved before is not that candidate's
+    order any more.
+    """
+    settings: dict[str, object] = {
+        "candidate": candidate,
+        "options": [*CANDIDATES[candidate], *extra],
+        "defaults": dataclasses.asdict(RankingSettings()),
+    }
+    return json.loads(json.dumps(settings))  # tuples as lists, as read back
+
+
+def settings_file(order: Path) -> Path:
+    return order.with_suffix(".settings.json")
+
+
+def saved_with(candidate: str, task: str, seed: int, extra: list[str]) -> bool | None:
+    """Whether the saved order was made with today's settings; None when it has no record of them
+    (saved before stop 36) or does not exist."""
+    recorded = settings_file(saved_order(candidate, task, seed))
+    if not saved_order(candidate, task, seed).exists() or not recorded.exists():
+        return None
+    return bool(json.loads(recorded.read_text()) == run_settings(candidate, extra))
+
+
+def reusable(candidate: str, task: str, seed: int, extra: list[str]) -> bool:
+    """A saved order exists and no record says it was made with other settings."""
+    return (
+        saved_order(candidate, task, seed).exists() and saved_with(candidate, task, seed, extra) is not False
+    )
+
+
 def run_or_reuse(
     candidate: str, task: str, seed: int, extra: list[str], reuse: bool
 ) -> tuple[np.ndarray, float, np.ndarray | None]:
     """(labels in screening order, seconds, which of them have text) of one simulation.
 
-    Saved under RUNS (record id, label, seconds) so analysis can be redone; orders saved before
-    issue 27 hold no record id, so which records had text is unknown (None).
+    Saved under RUNS (record id, label, seconds) with the settings that made it, so analysis can be
+    redone; an order saved with other settings is simulated again. Orders saved before issue 27 hold
+    no record id, so which records had text is unknown (None).
     """
     file, label, id_column, *_ = TASKS[task]
     saved = saved_order(candidate, task, seed)
-    if reuse and saved.exists():
+    if reuse and reusable(candidate, task, seed, extra):
         order = pd.read_csv(saved, dtype={"record_id": str})
         seconds = float(order["seconds"].iloc[0])
     else:
@@ -277,6 +317,7 @@ def run_or_reuse(
         )
         order = pd.DataFrame({"record_id": order["record_id"], "label": order["label"], "seconds": seconds})
         write_csv(order, saved)
+        settings_file(saved).write_text(json.dumps(run_settings(candidate, extra), indent=1) + "\n")
     readable = None
     if "record_id" in order.columns:
         readable = order["record_id"].isin(records_with_text(task)).to_numpy()
@@ -299,7 +340,7 @@ def simulate_ahead(
         for task in tasks
         if (SHARED / TASKS[task][0]).exists()
         for seed in (seeds if candidate == candidates[0] else lodo_seeds)
-        if not (reuse and saved_order(candidate, task, seed).exists())
+        if not (reuse and reusable(candidate, task, seed, extra))
     ]
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each simulation is its own process
         for future in [pool.submit(run_or_reuse, c, t, s, extra, False) for c, t, s in wanted]:
@@ -563,6 +604,7 @@ def main() -> int:
             candidates, args.tasks.split(","), seeds, lodo_seeds, args.extra.split(), reuse, args.jobs
         )
         reuse = True  # every order is saved now
+    unrecorded = 0  # saved orders read without a record of their settings
     by_candidate: dict[str, dict[str, dict]] = {}
     lodo_runs: dict[str, dict[str, dict]] = {}  # every candidate on the LODO seeds
     for candidate in candidates:
@@ -575,6 +617,14 @@ def main() -> int:
             for seed in seeds if candidate == candidates[0] else lodo_seeds:
                 if args.saved_only and not saved_order(candidate, task, seed).exists():
                     continue
+                saved = saved_order(candidate, task, seed)
+                made_with = saved_with(candidate, task, seed, args.extra.split())
+                if args.saved_only and made_with is False:
+                    parser.error(
+                        f"{saved} was made with settings other than those of {candidate!r} now (see "
+                        f"{settings_file(saved).name}); run without --saved-only to simulate it again"
+                    )
+                unrecorded += reuse and made_with is None and saved.exists()
                 labels, seconds, readable = run_or_reuse(candidate, task, seed, args.extra.split(), reuse)
                 runs.append(run_metrics(labels, seconds, seed, stopping, readable))
             if not runs:
@@ -588,6 +638,11 @@ def main() -> int:
             if "cohen2006" in TASKS[task][0] and candidate == candidates[0]:
                 by_candidate[candidate][task]["rule_check"] = rule_check(SHARED / TASKS[task][0])
     load["end"] = os.getloadavg()
+    if unrecorded:
+        print(
+            f"note: {unrecorded} saved orders were read without a record of the settings that made them "
+            "(saved before stop 36): each is what its candidate's name meant when it was saved"
+        )
     if not any(by_candidate.values()):
         return 0
     for candidate, tasks in by_candidate.items():
@@ -595,6 +650,7 @@ def main() -> int:
     result: dict = {
         "candidates": {c: {"extra": CANDIDATES[c], **overall(t)} for c, t in lodo_runs.items()},
         "lodo_seeds": lodo_seeds,
+        "saved_orders_without_settings": unrecorded,
         "jobs": args.jobs,
     }
     if len(candidates) > 1:

@@ -6,6 +6,7 @@ import importlib.util
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,3 +104,61 @@ def test_lodo_chooses_on_the_other_datasets_and_records_the_rule() -> None:
 def test_an_unknown_rule_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown rule"):
         bench.choose({"a": {A: task(0.0)}}, "lenient")
+
+
+# Saved orders and the settings that made them
+
+
+@pytest.fixture
+def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Saved orders under tmp_path; simulations recorded (options passed) instead of run."""
+    monkeypatch.setattr(bench, "RUNS", tmp_path)
+    monkeypatch.setattr(bench, "records_with_text", lambda task: frozenset({"1", "2"}))
+    calls: list[list[str]] = []
+
+    def simulate_once(
+        path: Path, label: str, id_column: str | None, seed: int, extra: list[str]
+    ) -> tuple[pd.DataFrame, float]:
+        calls.append(extra)
+        return pd.DataFrame({"record_id": ["2", "1", "3"], "label": [1, 0, 0]}), 1.5
+
+    monkeypatch.setattr(bench, "simulate_once", simulate_once)
+    return calls
+
+
+def test_an_order_is_saved_with_its_settings_and_reused(runs: list[list[str]]) -> None:
+    labels, seconds, _ = bench.run_or_reuse("prior_1", A, 1, [], reuse=True)
+    assert runs == [["--featureless-prior", "1"]] and seconds == 1.5
+    recorded = bench.settings_file(bench.saved_order("prior_1", A, 1))
+    assert bench.json.loads(recorded.read_text()) == bench.run_settings("prior_1", [])
+    assert bench.saved_with("prior_1", A, 1, []) is True
+    again = bench.run_or_reuse("prior_1", A, 1, [], reuse=True)
+    assert len(runs) == 1  # read back, not simulated again
+    assert again[0].tolist() == labels.tolist() == [1, 0, 0]
+    assert again[2] is not None and again[2].tolist() == [True, True, False]
+
+
+def test_an_order_made_with_other_settings_is_simulated_again(runs: list[list[str]]) -> None:
+    bench.run_or_reuse("default", A, 2, [], reuse=True)
+    recorded = bench.settings_file(bench.saved_order("default", A, 2))
+    stale = bench.json.loads(recorded.read_text())
+    stale["defaults"]["featureless_prior"] = 1.0  # a default changed in the code since
+    recorded.write_text(bench.json.dumps(stale))
+    assert bench.saved_with("default", A, 2, []) is False
+    assert not bench.reusable("default", A, 2, [])
+    bench.run_or_reuse("default", A, 2, [], reuse=True)
+    assert len(runs) == 2
+    assert bench.saved_with("default", A, 2, []) is True  # the record is rewritten with the order
+    # the same candidate with extra options is another run
+    assert bench.saved_with("default", A, 2, ["--growth", "0"]) is False
+
+
+def test_an_order_without_a_record_is_read_as_before(runs: list[list[str]]) -> None:
+    saved = bench.saved_order("default", A, 3)
+    saved.parent.mkdir(parents=True)
+    saved.write_text("record_id,label,seconds\n1,1,9.0\n2,0,9.0\n")
+    assert bench.saved_with("default", A, 3, []) is None
+    assert bench.reusable("default", A, 3, [])
+    labels, seconds, _ = bench.run_or_reuse("default", A, 3, [], reuse=True)
+    assert runs == [] and seconds == 9.0 and labels.tolist() == [1, 0]
+    assert bench.saved_with("default", A, 4, []) is None and not bench.reusable("default", A, 4, [])
