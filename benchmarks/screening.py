@@ -38,7 +38,8 @@ seconds), with the settings that made it beside it (<task>_seed<n>.settings.json
 options and the model's defaults); `--reuse` reads them instead of simulating again (to redo the
 analysis), unless that record shows other settings (a default changed since): such an order is
 simulated again, and `--saved-only` stops with an error naming it. Orders saved before stop 36 have
-no such record; they are read, and the table says how many.
+no such record; they are read, and the output says how many. A change in the code that leaves every
+default as it was is not caught.
 
 Targets (issues 5, 16 and 27): mean WSS@95 over the tasks >= elas_u4 + 2 points; never more than 1 point
 below elas_u4 on a task with >= 20 relevant records, with the setting chosen leave one dataset out;
@@ -660,12 +661,18 @@ def main() -> int:
         result["lodo"] = lodo(lodo_runs)
         print_table("leave one dataset out (setting chosen on the other datasets)", result["lodo"]["tasks"])
         strict = result["lodo_strict"] = lodo(lodo_runs, "strict")
-        picks = sorted({r["chosen"] for r in strict["tasks"].values()})
-        print(
-            f"the same with the strict rule (best worst task, then best mean; {', '.join(picks)} chosen): "
-            f"mean {strict['mean_diff']:+.1f}, worst with >= 20 relevant {strict['worst_task_20plus']} "
-            f"{strict['worst_task_20plus_diff']:+.1f}"
-        )
+        if strict["tasks"]:  # none when only one dataset was scored
+            picks = sorted({r["chosen"] for r in strict["tasks"].values()})
+            big = strict["worst_task_20plus"]
+            print(
+                f"the same with the strict rule (best worst task, then best mean; {', '.join(picks)} "
+                f"chosen): mean {strict['mean_diff']:+.1f}; "
+                + (
+                    f"worst with >= 20 relevant {big} {strict['worst_task_20plus_diff']:+.1f}"
+                    if big
+                    else "no task with >= 20 relevant"
+                )
+            )
     default = by_candidate[candidates[0]]
     fired = [run for r in default.values() for run in r["runs"] if run["stop_fired"]]
     runs = [run for r in default.values() for run in r["runs"]]
