@@ -285,10 +285,11 @@ def settings_file(order: Path) -> Path:
 def saved_with(candidate: str, task: str, seed: int, extra: list[str]) -> bool | None:
     """Whether the saved order was made with today's settings; None when it has no record of them
     (saved before stop 36) or does not exist."""
-    recorded = settings_file(saved_order(candidate, task, seed))
-    if not saved_order(candidate, task, seed).exists() or not recorded.exists():
+    order = saved_order(candidate, task, seed)
+    recorded = settings_file(order)
+    if not (order.exists() and recorded.exists()):
         return None
-    return bool(json.loads(recorded.read_text()) == run_settings(candidate, extra))
+    return json.loads(recorded.read_text()) == run_settings(candidate, extra)
 
 
 def reusable(candidate: str, task: str, seed: int, extra: list[str]) -> bool:
@@ -616,9 +617,9 @@ def main() -> int:
                 continue
             runs = []
             for seed in seeds if candidate == candidates[0] else lodo_seeds:
-                if args.saved_only and not saved_order(candidate, task, seed).exists():
-                    continue
                 saved = saved_order(candidate, task, seed)
+                if args.saved_only and not saved.exists():
+                    continue
                 made_with = saved_with(candidate, task, seed, args.extra.split())
                 if args.saved_only and made_with is False:
                     parser.error(

@@ -30,8 +30,8 @@ def task(diff: float, sd: float = 0.0, relevant: int = 50, seeds: int = 4) -> di
     }
 
 
-# Two candidates on three datasets' tasks (the two Cohen oral hypoglycemics tasks do not both exist,
-# so the three datasets are ace, nudging and Wilson: each held out in turn).
+# Three tasks of three different datasets (one task each), so that leaving one dataset out holds out
+# one task: ace, nudging and Wilson.
 A, N, W = "ace_ferdinands2023", "nudging_ferdinands2023", "wilson_ferdinands2023"
 
 
